@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* libfutures: write asynchronous C once, run it on any event loop. */
+#ifndef FUTURES_H
+#define FUTURES_H
+
+#include "futures/common.h"
+#include "futures/error.h"
+#include "futures/waker.h"
+#include "futures/future.h"
+#include "futures/async.h"
+#include "futures/stream.h"
+#include "futures/reactor.h"
+#include "futures/backend.h"
+#include "futures/executor.h"
+#include "futures/timer.h"
+#include "futures/io.h"
+#include "futures/combinators.h"
+#include "futures/channel.h"
+#include "futures/tcp.h"
+#include "futures/alloc.h"
+
+#endif /* FUTURES_H */

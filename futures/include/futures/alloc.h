@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* The allocator libfutures uses, replaceable (as uv_replace_allocator). */
+#ifndef FUTURES_ALLOC_H
+#define FUTURES_ALLOC_H
+
+#include "common.h"
+
+FUT__BEGIN_DECLS
+
+typedef void *(*fut_malloc_fn)(size_t size);
+typedef void (*fut_free_fn)(void *ptr);
+
+/**
+ * fut_replace_allocator - make libfutures allocate with @malloc_fn and
+ * release with @free_fn (both required; @malloc_fn returns NULL on failure,
+ * which libfutures reports as -ENOMEM). Call it before creating any
+ * libfutures object, from one thread: memory allocated by the previous pair
+ * would otherwise be freed by the new one. Returns 0, or -EINVAL for NULL.
+ */
+FUT_API int fut_replace_allocator(fut_malloc_fn malloc_fn,
+                                  fut_free_fn free_fn);
+
+FUT__END_DECLS
+
+#endif /* FUTURES_ALLOC_H */

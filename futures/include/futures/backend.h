@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* The backend contract: what an event loop implements to host a runtime. */
+#ifndef FUTURES_BACKEND_H
+#define FUTURES_BACKEND_H
+
+#include "common.h"
+#include "reactor.h"
+
+FUT__BEGIN_DECLS
+
+/*
+ * This header is for people writing backends (as libdillimpl.h is for
+ * libdill); programs using libfutures do not need it beyond
+ * fut_backend_default() and the constructors of the backends they link.
+ *
+ * A backend is a struct of function pointers in the spirit of sqlite3_vfs.
+ * The runtime allocates @size bytes for the backend's state, whose first
+ * member is struct fut_backend, and calls @init on it. Timers belong to the
+ * core; a backend only has to wake up by a deadline.
+ */
+
+struct fut_backend_vtable;
+
+/** struct fut_backend - first member of every backend's state. */
+struct fut_backend {
+    const struct fut_backend_vtable *vtable;
+    struct fut_runtime *rt;
+};
+
+/** struct fut_backend_config - options passed to init. Zero is default. */
+struct fut_backend_config {
+    unsigned int version; /* 1 */
+    unsigned int flags;
+    void *loop;           /* attached mode: the program's own loop */
+};
+
+/**
+ * struct fut_backend_vtable - the operations of one event loop.
+ *
+ * Implementation (version 1; fields are only ever appended):
+ * - @init: set up the state in @be (already zeroed, vtable and rt set).
+ *   Returns 0 or -errno (the runtime then frees the state without @fini).
+ * - @fini: release everything @init and later calls acquired.
+ * - @io_start: begin watching @io->fd for @interest (FUT_IO_READABLE |
+ *   FUT_IO_WRITABLE). The backend reports readiness with fut_io_ready()
+ *   from inside @turn. Edge-triggered reporting is allowed: the core keeps
+ *   readiness in io->ready until a syscall says EAGAIN. Returns 0 or -errno.
+ * - @io_update (may be NULL): the set of directions with a waiting waker
+ *   changed to @interest. A level-triggered backend uses it to stop
+ *   reporting directions nobody waits for; an edge-triggered one leaves it
+ *   NULL. Returns 0 or -errno.
+ * - @io_stop: stop watching @io. Cannot fail. After it returns the backend
+ *   never touches @io again.
+ * - @notify: make a @turn that is blocked (or the next one) return soon.
+ *   Called from any thread, possibly concurrently with @turn; must be
+ *   async-signal-safe if the backend documents signal-safe wakes.
+ * - @turn: wait for I/O until @deadline_ns (CLOCK_MONOTONIC nanoseconds;
+ *   -1 means no deadline, a past deadline means do not block), report
+ *   readiness, and return 0 or -errno. EINTR is not an error (return 0).
+ *   Returning early is allowed; returning late is not, within the loop's
+ *   precision (document it).
+ * - @attach (may be NULL): attached mode, see the backend's header.
+ */
+struct fut_backend_vtable {
+    unsigned int version;
+    const char *name;
+    size_t size;
+    int (*init)(struct fut_backend *be, const struct fut_backend_config *c);
+    void (*fini)(struct fut_backend *be);
+    int (*io_start)(struct fut_backend *be, struct fut_io *io,
+                    unsigned int interest);
+    int (*io_update)(struct fut_backend *be, struct fut_io *io,
+                     unsigned int interest);
+    void (*io_stop)(struct fut_backend *be, struct fut_io *io);
+    int (*notify)(struct fut_backend *be);
+    int (*turn)(struct fut_backend *be, int64_t deadline_ns);
+    int (*attach)(struct fut_backend *be, void *loop);
+};
+
+/**
+ * fut_backend_default - the backend a program linked with.
+ *
+ * Not defined by libfutures itself: every backend library
+ * (libfutures-epoll, libfutures-uv, ...) defines it, so the same object
+ * files run on whichever backend they are linked with. Any thread.
+ */
+FUT_API const struct fut_backend_vtable *fut_backend_default(void);
+
+FUT__END_DECLS
+
+#endif /* FUTURES_BACKEND_H */

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: MIT */
+/* Runtimes, tasks, join handles and task scopes: the single-threaded executor. */
+#ifndef FUTURES_EXECUTOR_H
+#define FUTURES_EXECUTOR_H
+
+#include "backend.h"
+#include "future.h"
+
+FUT__BEGIN_DECLS
+
+/* ------------------------------------------------------------------------ */
+/* Runtime                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** Bytes of caller storage a runtime needs. */
+#define FUT_RUNTIME_SIZE 8192
+
+/**
+ * struct fut_runtime - an executor, its timers and its backend.
+ *
+ * Opaque: the caller provides the storage (a local, a global, a field) and
+ * never reads it. A runtime runs on one thread at a time (the one calling
+ * fut_block_on() or fut_runtime_run()); wakers may be woken from any thread.
+ */
+struct fut_runtime {
+    FUT__STORAGE(FUT_RUNTIME_SIZE) opaque;
+};
+
+/** struct fut_runtime_config - options; zero-initialise, set what you need. */
+struct fut_runtime_config {
+    unsigned int version;      /* 1 */
+    unsigned int flags;        /* reserved, 0 */
+    unsigned int budget;       /* coop budget per task poll; 0: 128 */
+    unsigned int event_interval; /* task polls between reactor checks; 0: 61 */
+    const struct fut_backend_config *backend;   /* may be NULL */
+};
+
+/**
+ * fut_runtime_init - start a runtime on @backend.
+ * @backend: a backend's vtable, e.g. fut_backend_epoll(); see
+ *           fut_runtime_init_default() for the one the program linked.
+ * @cfg: options, or NULL for defaults.
+ *
+ * Allocates the backend's state (once). Returns 0, -EINVAL (NULL @rt or
+ * @backend, a backend vtable of an unknown version), -ENOMEM, or what the
+ * backend's init returned. On failure nothing needs closing.
+ */
+FUT_API int fut_runtime_init(struct fut_runtime *rt,
+                             const struct fut_backend_vtable *backend,
+                             const struct fut_runtime_config *cfg);
+
+/**
+ * fut_runtime_init_default - fut_runtime_init() on fut_backend_default(),
+ * i.e. on the backend library the program is linked with.
+ */
+static inline int
+fut_runtime_init_default(struct fut_runtime *rt)
+{
+    return fut_runtime_init(rt, fut_backend_default(), NULL);
+}
+
+/**
+ * fut_runtime_close - drop every task left, then release the runtime.
+ *
+ * Tasks that have not finished are dropped (cancelled) without being polled
+ * again; join handles still held report -ECANCELED and must still be
+ * released with fut_task_detach(). Returns 0, -EINVAL for NULL, or -EBUSY
+ * when called from inside the runtime (from a task) — the runtime is then
+ * left as it was.
+ */
+FUT_API int fut_runtime_close(struct fut_runtime *rt);
+
+/**
+ * fut_block_on - run @rt until @f is READY.
+ *
+ * @f is polled in place (not moved); spawned tasks run alongside it. When
+ * this returns 0, @f is READY and its output is in its fields; drop it as
+ * usual. Tasks still pending stay in the runtime for the next call.
+ * Returns 0, -EINVAL (NULL argument), -EBUSY (@rt is already running, e.g.
+ * a nested call from a task), or a negative errno from the backend's turn
+ * (then @f is still pending and may be driven again).
+ */
+FUT_API int fut_block_on(struct fut_runtime *rt, struct fut_future *f);
+
+/**
+ * fut_runtime_run - run @rt until it has no tasks left.
+ *
+ * Returns as fut_block_on() does.
+ */
+FUT_API int fut_runtime_run(struct fut_runtime *rt);
+
+/**
+ * fut_runtime_run_until_stalled - run the tasks that are ready, fire due
+ * timers and collect I/O readiness without blocking, until no task is
+ * ready. Returns the number of task polls made, or a negative errno as
+ * fut_block_on() does.
+ */
+FUT_API int fut_runtime_run_until_stalled(struct fut_runtime *rt);
+
+/** fut_runtime_task_count - tasks spawned and not yet finished. */
+FUT_API size_t fut_runtime_task_count(const struct fut_runtime *rt);
+
+/** fut_runtime_backend_name - "epoll", "uv", ...; NULL for a NULL @rt. */
+FUT_API const char *fut_runtime_backend_name(const struct fut_runtime *rt);
+
+/**
+ * fut_run - run @f to completion on a fresh runtime on the default backend,
+ * then close the runtime (dropping any task @f left behind).
+ * Returns 0 or a negative errno from runtime set-up or the backend.
+ */
+static inline int
+fut_run(struct fut_future *f)
+{
+    struct fut_runtime rt;
+    int err = fut_runtime_init_default(&rt);
+    if (err != 0)
+        return err;
+    err = fut_block_on(&rt, f);
+    (void)fut_runtime_close(&rt);
+    return err;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tasks                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * struct fut_task - a spawned future: a join handle to it.
+ *
+ * Opaque. The handle keeps the task's memory (and so the finished future's
+ * output) alive until it is released with fut_task_detach(). Handles are
+ * used on the runtime's thread only.
+ */
+struct fut_task;
+
+/** Bytes a task header takes in front of its future (caller storage path). */
+#define FUT_TASK_HEADER_SIZE 96
+
+/** FUT_TASK_STORAGE_SIZE - storage bytes for a task holding @future_size. */
+#define FUT_TASK_STORAGE_SIZE(future_size)                                  \
+    (FUT_TASK_HEADER_SIZE + (((future_size) + 15u) & ~(size_t)15u))
+
+/**
+ * fut_spawn - move @f into a new task on @rt.
+ * @f: the future; @size bytes starting at @f are copied (moved) into the
+ *     task, so @f must not have been polled yet. On success the caller's
+ *     copy is dead: do not poll or drop it. On failure it is untouched.
+ * @size: sizeof the concrete future struct (at least sizeof *@f).
+ * @handle: receives the join handle, or NULL to detach at once.
+ *
+ * One allocation (header + future). The task is polled once the runtime
+ * runs. Returns 0, -EINVAL (NULL @rt or @f, @size too small, @f already
+ * dropped), -ENOMEM, or -EXDEV (called from a thread other than the one
+ * running @rt). Call from the runtime's thread (or before it runs).
+ */
+FUT_API int fut_spawn(struct fut_runtime *rt, struct fut_future *f,
+                      size_t size, struct fut_task **handle);
+
+/** FUT_SPAWN - fut_spawn() for a pointer to a struct whose first member is `base`. */
+#define FUT_SPAWN(rt, futp, handle)                                         \
+    fut_spawn((rt), &(futp)->base, sizeof *(futp), (handle))
+
+/**
+ * fut_spawn_in - fut_spawn() into caller storage: allocates nothing.
+ * @storage: at least FUT_TASK_STORAGE_SIZE(@size) bytes aligned to
+ *           max_align_t; owned by the runtime until fut_task_storage_busy()
+ *           returns 0 (the task finished and every reference is gone).
+ *
+ * Returns as fut_spawn() does, and -ENOSPC if @storage_size is too small.
+ */
+FUT_API int fut_spawn_in(struct fut_runtime *rt, void *storage,
+                         size_t storage_size, struct fut_future *f,
+                         size_t size, struct fut_task **handle);
+
+/** fut_task_storage_busy - 1 while the runtime still uses @storage. */
+FUT_API int fut_task_storage_busy(const void *storage);
+
+/**
+ * fut_task_abort - cancel the task: its future is dropped (not polled
+ * again) the next time the runtime gets to it, and the task finishes with
+ * -ECANCELED. Aborting a finished task does nothing. Returns 0 or -EINVAL.
+ */
+FUT_API int fut_task_abort(struct fut_task *t);
+
+/**
+ * fut_task_detach - release the handle. An unfinished task goes on
+ * running; its memory is freed when it finishes. The handle is dead
+ * afterwards. NULL is ignored.
+ */
+FUT_API void fut_task_detach(struct fut_task *t);
+
+/** fut_task_is_finished - 1 once the task completed or was cancelled. */
+FUT_API int fut_task_is_finished(const struct fut_task *t);
+
+/**
+ * fut_task_result - the finished task's result: the future's
+ * fut_future_result() (0 or -errno), or -ECANCELED if it was aborted or
+ * dropped by fut_runtime_close(). -EAGAIN while unfinished, -EINVAL for NULL.
+ */
+FUT_API int fut_task_result(const struct fut_task *t);
+
+/**
+ * fut_task_output - the finished future's storage, to read its output
+ * fields (cast it to the concrete type). The future has been dropped, which
+ * released its resources but left its output. Valid until the handle is
+ * released. NULL while unfinished or if the task was cancelled.
+ */
+FUT_API void *fut_task_output(struct fut_task *t);
+
+/**
+ * struct fut_task_join - a future that waits for a task to finish.
+ * @result: after READY, fut_task_result() of the task.
+ *
+ * Borrows the handle (it does not release it). Only one join future should
+ * wait on a task at a time; a newer one replaces the older one's waker.
+ * Cancel-safe: dropping it does nothing to the task.
+ */
+struct fut_task_join {
+    struct fut_future base;
+    struct fut_task *task;
+    int result;
+};
+
+/** fut_task_join_init - returns 0, or -EINVAL for a NULL argument. */
+FUT_API int fut_task_join_init(struct fut_task_join *j, struct fut_task *t);
+
+/* ------------------------------------------------------------------------ */
+/* Task scopes (structured concurrency)                                     */
+/* ------------------------------------------------------------------------ */
+
+/** Scope flags. */
+enum fut_scope_flags {
+    /* The first task that finishes with an error (fut_task_result() < 0,
+     * -ECANCELED aside) aborts every other task of the scope. */
+    FUT_SCOPE_CANCEL_ON_ERROR = 1u << 0
+};
+
+/**
+ * struct fut_scope - a nursery: tasks spawned into it cannot outlive it.
+ *
+ * Embed it, fut_scope_init() it, spawn into it, then await a
+ * fut_scope_join_init() (wait for all) or fut_scope_close_init() (cancel
+ * what is left, then wait) future before the storage goes away. Fields are
+ * private. Runtime thread only.
+ */
+struct fut_scope {
+    struct fut_runtime *rt;
+    unsigned int flags;
+    int closed;
+    int first_error;
+    size_t count;
+    void *tasks;
+    struct fut_waker waiter;
+};
+
+/** fut_scope_init - returns 0, or -EINVAL for NULL arguments or bad flags. */
+FUT_API int fut_scope_init(struct fut_scope *s, struct fut_runtime *rt,
+                           unsigned int flags);
+
+/**
+ * fut_scope_spawn - fut_spawn() into the scope. Returns as fut_spawn() does,
+ * and -ESHUTDOWN once the scope is closing or closed.
+ */
+FUT_API int fut_scope_spawn(struct fut_scope *s, struct fut_future *f,
+                            size_t size, struct fut_task **handle);
+
+/** fut_scope_count - tasks of the scope that have not finished. */
+FUT_API size_t fut_scope_count(const struct fut_scope *s);
+
+/** fut_scope_first_error - the first error a task of the scope finished with, or 0. */
+FUT_API int fut_scope_first_error(const struct fut_scope *s);
+
+/**
+ * struct fut_scope_wait - a future that waits for a scope's tasks.
+ * @result: after READY, the scope's first error (0 if none).
+ *
+ * Made by fut_scope_join_init() (wait for every task to finish) or
+ * fut_scope_close_init() (close the scope to new tasks, abort every task
+ * left, wait for them). Dropping a pending close leaves the remaining tasks
+ * aborted and detaches them from the scope, so the scope's storage may go
+ * at once; dropping a pending join changes nothing.
+ */
+struct fut_scope_wait {
+    struct fut_future base;
+    struct fut_scope *scope;
+    int close;
+    int result;
+};
+
+/** fut_scope_join_init - returns 0 or -EINVAL. */
+FUT_API int fut_scope_join_init(struct fut_scope_wait *w, struct fut_scope *s);
+
+/** fut_scope_close_init - returns 0 or -EINVAL. */
+FUT_API int fut_scope_close_init(struct fut_scope_wait *w, struct fut_scope *s);
+
+FUT__END_DECLS
+
+#endif /* FUTURES_EXECUTOR_H */

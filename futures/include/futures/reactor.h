@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* Readiness of file descriptors: the bridge between I/O objects and a backend. */
+#ifndef FUTURES_REACTOR_H
+#define FUTURES_REACTOR_H
+
+#include "future.h"
+
+FUT__BEGIN_DECLS
+
+/** Readiness and interest bits. */
+enum fut_io_events {
+    FUT_IO_READABLE = 1u << 0, /* data, EOF or a pending connection */
+    FUT_IO_WRITABLE = 1u << 1, /* room to write, or a connect finished */
+    FUT_IO_ERROR = 1u << 2,    /* an error is pending on the descriptor */
+    FUT_IO_HUP = 1u << 3       /* the peer hung up (both directions) */
+};
+
+struct fut_backend;
+
+/**
+ * struct fut_io - a file descriptor registered with a runtime's reactor.
+ *
+ * I/O objects (TCP streams, listeners, a user's own descriptor wrapper)
+ * embed one. It binds to the runtime of the first context that polls it and
+ * stays bound; it is pinned from then on. The backend stores the bits it
+ * saw in @ready through fut_io_ready(); the core wakes the stored wakers.
+ * Only the runtime's thread uses it. All fields are private except @fd,
+ * which may be read.
+ */
+struct fut_io {
+    int fd;
+    unsigned int interest;  /* directions with a waiting waker */
+    unsigned int ready;     /* readiness seen and not yet consumed */
+    unsigned int flags;
+    struct fut_waker read_waker;
+    struct fut_waker write_waker;
+    struct fut_runtime *rt; /* bound runtime, NULL before the first poll */
+    void *backend_data;     /* the backend's, for its own bookkeeping */
+    uintptr_t backend_priv[2];
+};
+
+/**
+ * fut_io_init - prepare @io for descriptor @fd (which must be nonblocking).
+ *
+ * Nothing is registered until the first fut_io_poll_ready(). Returns 0, or
+ * -EINVAL for a NULL @io or a negative @fd. The descriptor stays the
+ * caller's: fut_io_close() does not close it.
+ */
+FUT_API int fut_io_init(struct fut_io *io, int fd);
+
+/**
+ * fut_io_poll_ready - wait until @fd is ready in direction @dir.
+ * @dir: FUT_IO_READABLE or FUT_IO_WRITABLE.
+ * @res: 0 when ready, or a negative errno: -EINVAL (bad arguments, or no
+ *       runtime in @cx), -EXDEV (@io is bound to another runtime), -EBADF
+ *       (closed), or what the backend's registration failed with.
+ *
+ * READY: the direction is (or was, for an edge-triggered backend) ready, or
+ * an error happened; *res says which. Error and hang-up count as ready in
+ * both directions so the caller's syscall reports them.
+ * PENDING: the waker of @cx is stored and is woken on readiness.
+ * After a READY, perform the syscall; on EAGAIN call fut_io_clear_ready()
+ * and poll again. Runtime thread only.
+ */
+FUT_API enum fut_poll fut_io_poll_ready(struct fut_io *io,
+                                        struct fut_context *cx,
+                                        unsigned int dir, int *res);
+
+/** fut_io_clear_ready - forget readiness in @dir after a syscall hit EAGAIN. */
+FUT_API void fut_io_clear_ready(struct fut_io *io, unsigned int dir);
+
+/**
+ * fut_io_close - deregister @io from its reactor and drop its wakers.
+ *
+ * The descriptor is not closed. Call it before closing the descriptor.
+ * Closing an unbound or already closed @io is a no-op. Returns 0, or
+ * -EINVAL for a NULL @io.
+ */
+FUT_API int fut_io_close(struct fut_io *io);
+
+/**
+ * fut_io_ready - the backend reports readiness @events on @io.
+ *
+ * For backend authors: call it from inside the backend's turn (or from the
+ * foreign loop's callback in attached mode), on the runtime's thread. It
+ * records @events and wakes the matching wakers; it never runs tasks.
+ */
+FUT_API void fut_io_ready(struct fut_io *io, unsigned int events);
+
+FUT__END_DECLS
+
+#endif /* FUTURES_REACTOR_H */

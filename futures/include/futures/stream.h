@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/* The Stream trait: a source of items over time. */
+#ifndef FUTURES_STREAM_H
+#define FUTURES_STREAM_H
+
+#include <errno.h>
+
+#include "future.h"
+
+FUT__BEGIN_DECLS
+
+struct fut_stream;
+
+/**
+ * struct fut_stream_vtable - what a stream implements.
+ *
+ * Implementation (version 1; fields only appended):
+ * - @poll_next: READY with *@res = 1 when an item was written to @item
+ *   (whose size the stream documents), *@res = 0 at the end of the stream
+ *   (and at every later poll), or *@res < 0 (a negative errno) on error.
+ *   PENDING: no item yet; cx->waker is registered. A stream is cancel-safe
+ *   per poll: returning PENDING loses nothing.
+ */
+struct fut_stream_vtable {
+    unsigned int version;
+    enum fut_poll (*poll_next)(struct fut_stream *self,
+                               struct fut_context *cx, void *item, int *res);
+};
+
+/** struct fut_stream - embed it in any object that produces items. */
+struct fut_stream {
+    const struct fut_stream_vtable *vtable;
+};
+
+/**
+ * fut_stream_poll_next - the one wrapper around the vtable.
+ * NULL @s, @cx or @res, or an @item of NULL: READY with *@res = -EINVAL
+ * (when @res itself is NULL there is nowhere to report, and READY is all).
+ */
+static inline enum fut_poll
+fut_stream_poll_next(struct fut_stream *s, struct fut_context *cx,
+                     void *item, int *res)
+{
+    if (res == NULL)
+        return FUT_READY;
+    if (s == NULL || s->vtable == NULL || cx == NULL || item == NULL) {
+        *res = -EINVAL;
+        return FUT_READY;
+    }
+    return s->vtable->poll_next(s, cx, item, res);
+}
+
+/**
+ * struct fut_stream_next - a future for the next item of a stream.
+ * @res: after READY: 1 (item written), 0 (end) or -errno.
+ * Borrows the stream and @item. Cancel-safe. Result: @res if negative,
+ * else 0.
+ */
+struct fut_stream_next {
+    struct fut_future base;
+    struct fut_stream *stream;
+    void *item;
+    int res;
+};
+
+/** fut_stream_next_init - returns 0, or -EINVAL for a NULL argument. */
+FUT_API int fut_stream_next_init(struct fut_stream_next *n,
+                                 struct fut_stream *s, void *item);
+
+FUT__END_DECLS
+
+#endif /* FUTURES_STREAM_H */

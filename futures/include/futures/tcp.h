@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/* TCP listeners and streams over the reactor, IPv4 and IPv6. */
+#ifndef FUTURES_TCP_H
+#define FUTURES_TCP_H
+
+#include <sys/socket.h>
+
+#include "future.h"
+#include "io.h"
+#include "reactor.h"
+#include "timer.h"
+
+FUT__BEGIN_DECLS
+
+/*
+ * Sockets are nonblocking and close-on-exec. An object binds to the runtime
+ * of the first context that polls it (see struct fut_io) and is used on
+ * that runtime's thread. Each must be closed with its close function, which
+ * deregisters it and closes the descriptor; futures that borrow it must be
+ * dropped first.
+ */
+
+/**
+ * fut_sockaddr_parse - fill @ss from a numeric IPv4 or IPv6 address and a
+ * port ("127.0.0.1", "::1"; no name lookup).
+ * Returns 0, or -EINVAL for NULL, a port over 65535 or an unparsable host.
+ */
+FUT_API int fut_sockaddr_parse(const char *host, unsigned int port,
+                               struct sockaddr_storage *ss, socklen_t *len);
+
+/** struct fut_tcp_listener - a listening socket. Fields are private. */
+struct fut_tcp_listener {
+    struct fut_io io;
+    int fd;
+};
+
+/**
+ * fut_tcp_listener_bind - socket, SO_REUSEADDR, bind, listen.
+ * @backlog: <= 0 means SOMAXCONN.
+ * Returns 0, -EINVAL (NULL, bad @len or family), or the -errno of the
+ * failing syscall (-EADDRINUSE, -EACCES, ...). On failure nothing is left
+ * open.
+ */
+FUT_API int fut_tcp_listener_bind(struct fut_tcp_listener *l,
+                                  const struct sockaddr *addr,
+                                  socklen_t len, int backlog);
+
+/** fut_tcp_listener_local_addr - the bound address (port 0 resolved). */
+FUT_API int fut_tcp_listener_local_addr(const struct fut_tcp_listener *l,
+                                        struct sockaddr_storage *ss,
+                                        socklen_t *len);
+
+/** fut_tcp_listener_close - deregister and close. 0, or -EINVAL / -EBADF. */
+FUT_API int fut_tcp_listener_close(struct fut_tcp_listener *l);
+
+struct fut_tcp_stream;
+
+/**
+ * fut_tcp_listener_poll_accept - accept one connection into @out.
+ * READY with *@res = 0 (@out is an open stream the caller must close) or
+ * -errno (-EMFILE, -EBADF for a closed listener, ...). Connections reset
+ * before they were accepted are skipped. PENDING: no connection waiting.
+ * Cancel-safe.
+ */
+FUT_API enum fut_poll fut_tcp_listener_poll_accept(struct fut_tcp_listener *l,
+                                                   struct fut_context *cx,
+                                                   struct fut_tcp_stream *out,
+                                                   int *res);
+
+/**
+ * struct fut_tcp_accept - accept as a future. @res: 0 or -errno; on 0,
+ * @out holds the new stream. Cancel-safe.
+ */
+struct fut_tcp_accept {
+    struct fut_future base;
+    struct fut_tcp_listener *listener;
+    struct fut_tcp_stream *out;
+    int res;
+};
+
+/** fut_tcp_accept_init - returns 0 or -EINVAL. */
+FUT_API int fut_tcp_accept_init(struct fut_tcp_accept *f,
+                                struct fut_tcp_listener *l,
+                                struct fut_tcp_stream *out);
+
+/**
+ * struct fut_tcp_stream - a connected TCP socket: an AsyncRead (@reader)
+ * and an AsyncWrite (@writer; poll_close shuts down the write side).
+ * Reads and writes spend coop budget. Fields other than the two traits are
+ * private.
+ */
+struct fut_tcp_stream {
+    struct fut_async_read reader;
+    struct fut_async_write writer;
+    struct fut_io io;
+    int fd;
+};
+
+/**
+ * fut_tcp_stream_from_fd - adopt a connected socket (made nonblocking here).
+ * Returns 0, or -EINVAL for NULL or a negative @fd, or -errno.
+ */
+FUT_API int fut_tcp_stream_from_fd(struct fut_tcp_stream *s, int fd);
+
+/**
+ * struct fut_tcp_connect - connect @stream to an address.
+ * @res: after READY, 0 (@stream is open: close it) or -errno
+ * (-ECONNREFUSED, -ETIMEDOUT if the deadline passed first, ...; @stream is
+ * then not open). Dropping it while pending closes the half-made socket.
+ */
+struct fut_tcp_connect {
+    struct fut_future base;
+    struct fut_tcp_stream *stream;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    int64_t deadline_ns;
+    int state;
+    int res;
+    struct fut_sleep sleep;
+};
+
+/**
+ * fut_tcp_connect_init - prepare a connect to @addr.
+ * @timeout_ns: give up after this long (-ETIMEDOUT); < 0 means no limit.
+ * Returns 0, or -EINVAL for NULL arguments or an address that is not
+ * AF_INET/AF_INET6 of the right length.
+ */
+FUT_API int fut_tcp_connect_init(struct fut_tcp_connect *f,
+                                 struct fut_tcp_stream *stream,
+                                 const struct sockaddr *addr, socklen_t len,
+                                 int64_t timeout_ns);
+
+/** fut_tcp_stream_set_nodelay - TCP_NODELAY on or off. 0 or -errno. */
+FUT_API int fut_tcp_stream_set_nodelay(struct fut_tcp_stream *s, int on);
+
+/**
+ * fut_tcp_stream_shutdown - shutdown(2) with SHUT_RD, SHUT_WR or SHUT_RDWR.
+ * Returns 0, -EINVAL or -errno (-ENOTCONN).
+ */
+FUT_API int fut_tcp_stream_shutdown(struct fut_tcp_stream *s, int how);
+
+/** fut_tcp_stream_peer_addr - the peer's address. 0 or -errno. */
+FUT_API int fut_tcp_stream_peer_addr(const struct fut_tcp_stream *s,
+                                     struct sockaddr_storage *ss,
+                                     socklen_t *len);
+
+/** fut_tcp_stream_local_addr - the local address. 0 or -errno. */
+FUT_API int fut_tcp_stream_local_addr(const struct fut_tcp_stream *s,
+                                      struct sockaddr_storage *ss,
+                                      socklen_t *len);
+
+/**
+ * fut_tcp_stream_close - deregister and close the socket. Returns 0, or
+ * -EINVAL for NULL, or -EBADF if it is already closed.
+ */
+FUT_API int fut_tcp_stream_close(struct fut_tcp_stream *s);
+
+FUT__END_DECLS
+
+#endif /* FUTURES_TCP_H */

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/* Wakers: how a pending future asks to be polled again. */
+#ifndef FUTURES_WAKER_H
+#define FUTURES_WAKER_H
+
+#include "common.h"
+
+FUT__BEGIN_DECLS
+
+struct fut_waker;
+
+/**
+ * struct fut_waker_vtable - how a waker is cloned, woken and dropped.
+ *
+ * Implementation: every slot is required. @clone returns a new waker that
+ * wakes the same thing; @wake wakes and releases the waker (it consumes
+ * @data's reference); @wake_by_ref wakes without releasing; @drop releases
+ * without waking. Waking must be cheap when the target is already scheduled,
+ * and every slot must be callable from any thread unless the waker's creator
+ * documents otherwise. None of them may block for long or call back into the
+ * future that registered the waker.
+ */
+struct fut_waker_vtable {
+    struct fut_waker (*clone)(const void *data);
+    void (*wake)(const void *data);
+    void (*wake_by_ref)(const void *data);
+    void (*drop)(const void *data);
+};
+
+/**
+ * struct fut_waker - a handle that makes a task (or other poller) poll again.
+ *
+ * A waker passed by value is moved: the receiver owns it and must wake or
+ * drop it exactly once. A waker passed as `const struct fut_waker *` is
+ * borrowed: the receiver clones it if it needs to keep it. A waker whose
+ * @vtable is NULL is empty ("no waker"); the slot helpers below treat it so.
+ */
+struct fut_waker {
+    const struct fut_waker_vtable *vtable;
+    const void *data;
+};
+
+/** fut_waker_clone - a new owned waker for the same target. Any thread. */
+static inline struct fut_waker
+fut_waker_clone(const struct fut_waker *w)
+{
+    return w->vtable->clone(w->data);
+}
+
+/** fut_waker_wake - wake the target and release @w (moved in). Any thread. */
+static inline void
+fut_waker_wake(struct fut_waker w)
+{
+    w.vtable->wake(w.data);
+}
+
+/** fut_waker_wake_by_ref - wake the target; @w stays owned by the caller. */
+static inline void
+fut_waker_wake_by_ref(const struct fut_waker *w)
+{
+    w->vtable->wake_by_ref(w->data);
+}
+
+/**
+ * fut_waker_drop - release an owned waker without waking it.
+ *
+ * @w is left empty (vtable NULL); dropping an empty waker does nothing.
+ */
+static inline void
+fut_waker_drop(struct fut_waker *w)
+{
+    if (w->vtable != NULL) {
+        const struct fut_waker_vtable *vt = w->vtable;
+        w->vtable = NULL;
+        vt->drop(w->data);
+    }
+}
+
+/** fut_waker_will_wake - 1 if @a and @b certainly wake the same target. */
+static inline int
+fut_waker_will_wake(const struct fut_waker *a, const struct fut_waker *b)
+{
+    return a->vtable == b->vtable && a->data == b->data;
+}
+
+/** fut_waker_is_set - 1 unless @w is empty. */
+static inline int
+fut_waker_is_set(const struct fut_waker *w)
+{
+    return w->vtable != NULL;
+}
+
+/**
+ * fut_waker_set - store a clone of @w in @slot, the common "register the
+ * current waker" step of a poll function.
+ *
+ * If @slot already holds a waker that will wake the same target, nothing is
+ * cloned or dropped (the cheap path when a future is polled repeatedly by
+ * the same task); otherwise the old waker is dropped and @w is cloned in.
+ * @slot must be empty or owned; @w is borrowed. Not thread-safe: for a slot
+ * that another thread wakes, use struct fut_atomic_waker.
+ */
+static inline void
+fut_waker_set(struct fut_waker *slot, const struct fut_waker *w)
+{
+    if (slot->vtable != NULL && fut_waker_will_wake(slot, w))
+        return;
+    fut_waker_drop(slot);
+    *slot = fut_waker_clone(w);
+}
+
+/**
+ * fut_waker_take_wake - if @slot holds a waker, empty it and wake it.
+ */
+static inline void
+fut_waker_take_wake(struct fut_waker *slot)
+{
+    if (slot->vtable != NULL) {
+        struct fut_waker w = *slot;
+        slot->vtable = NULL;
+        fut_waker_wake(w);
+    }
+}
+
+/**
+ * fut_waker_noop - a waker that does nothing (clone, wake and drop are all
+ * no-ops). Useful to poll a future by hand in tests or to check readiness
+ * without arranging a wake-up. The returned pointer is static; any thread.
+ */
+FUT_API const struct fut_waker *fut_waker_noop(void);
+
+/**
+ * struct fut_atomic_waker - a waker slot that one thread registers into
+ * while any thread may wake it (futures-rs AtomicWaker).
+ *
+ * Initialise with fut_atomic_waker_init(). The poller calls
+ * fut_atomic_waker_register() before it checks its condition and returns
+ * PENDING; a waker on another thread makes the condition true, then calls
+ * fut_atomic_waker_wake(). No wake-up is lost: a wake that races with a
+ * register makes the register wake the new waker at once.
+ * Fields are private.
+ */
+struct fut_atomic_waker {
+    struct fut_waker waker;
+    unsigned int state;
+};
+
+/** fut_atomic_waker_init - an empty slot. Cannot fail. */
+FUT_API void fut_atomic_waker_init(struct fut_atomic_waker *aw);
+
+/**
+ * fut_atomic_waker_register - store a clone of @w (borrowed).
+ *
+ * Only one thread at a time may register (the one polling the owner).
+ */
+FUT_API void fut_atomic_waker_register(struct fut_atomic_waker *aw,
+                                       const struct fut_waker *w);
+
+/** fut_atomic_waker_wake - take the stored waker, if any, and wake it. */
+FUT_API void fut_atomic_waker_wake(struct fut_atomic_waker *aw);
+
+/**
+ * fut_atomic_waker_drop - release the stored waker without waking it.
+ *
+ * Call it when the owner is dropped, once no other thread can wake @aw.
+ */
+FUT_API void fut_atomic_waker_drop(struct fut_atomic_waker *aw);
+
+FUT__END_DECLS
+
+#endif /* FUTURES_WAKER_H */

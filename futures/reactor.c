@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/* I/O registrations: readiness kept per descriptor, wakers woken on events. */
+#include "internal.h"
+
+#include <string.h>
+
+/*
+ * Readiness is kept in io->ready until a syscall reports EAGAIN and the
+ * caller clears it (tokio's scheme). That lets edge-triggered backends
+ * register a descriptor once for its whole life: the core never misses an
+ * edge, because it only forgets readiness after the kernel said there is
+ * none. Level-triggered backends get told, through io_update, which
+ * directions somebody is waiting for (io->interest), so they do not spin.
+ *
+ * A waker stored here is taken (woken by value) when its direction becomes
+ * ready, so that a waker of a future that was dropped since does not stay
+ * here longer than the next event.
+ */
+
+int
+fut_io_init(struct fut_io *io, int fd)
+{
+    if (io == NULL || fd < 0)
+        return -EINVAL;
+    memset(io, 0, sizeof *io);
+    io->fd = fd;
+    return 0;
+}
+
+static int
+io_register(struct fut_io *io, struct fut_runtime *rt, unsigned int dir)
+{
+    struct fut_backend *be = fut__runtime_backend(rt);
+    int err;
+
+    io->interest = dir;
+    io->rt = rt;
+    err = be->vtable->io_start(be, io, dir);
+    if (err != 0) {
+        io->rt = NULL;
+        io->interest = 0;
+        return err;
+    }
+    fut__runtime_io_add(rt, 1);
+    return 0;
+}
+
+enum fut_poll
+fut_io_poll_ready(struct fut_io *io, struct fut_context *cx, unsigned int dir,
+                  int *res)
+{
+    struct fut_waker *slot;
+
+    if (res == NULL)
+        return FUT_READY;
+    if (io == NULL || cx == NULL || cx->waker == NULL ||
+        (dir != FUT_IO_READABLE && dir != FUT_IO_WRITABLE)) {
+        *res = -EINVAL;
+        return FUT_READY;
+    }
+    if (io->fd < 0) {
+        *res = -EBADF;
+        return FUT_READY;
+    }
+    if (io->ready & (dir | FUT_IO_ERROR | FUT_IO_HUP)) {
+        *res = 0;
+        return FUT_READY;
+    }
+    slot = dir == FUT_IO_READABLE ? &io->read_waker : &io->write_waker;
+    if (io->rt == NULL) {
+        int err;
+
+        if (cx->rt == NULL) {
+            *res = -EINVAL;
+            return FUT_READY;
+        }
+        err = io_register(io, cx->rt, dir);
+        if (err != 0) {
+            *res = err;
+            return FUT_READY;
+        }
+        /* An edge-triggered backend may have seen the descriptor ready at
+         * registration; it then reported it already. */
+        if (io->ready & (dir | FUT_IO_ERROR | FUT_IO_HUP)) {
+            *res = 0;
+            return FUT_READY;
+        }
+    } else if (io->rt != cx->rt) {
+        *res = -EXDEV;
+        return FUT_READY;
+    } else if (!(io->interest & dir)) {
+        struct fut_backend *be = fut__runtime_backend(io->rt);
+
+        io->interest |= dir;
+        if (be->vtable->io_update != NULL) {
+            int err = be->vtable->io_update(be, io, io->interest);
+
+            if (err != 0) {
+                io->interest &= ~dir;
+                *res = err;
+                return FUT_READY;
+            }
+        }
+    }
+    fut_waker_set(slot, cx->waker);
+    return FUT_PENDING;
+}
+
+void
+fut_io_clear_ready(struct fut_io *io, unsigned int dir)
+{
+    if (io != NULL)
+        io->ready &= ~(dir & (FUT_IO_READABLE | FUT_IO_WRITABLE));
+}
+
+void
+fut_io_ready(struct fut_io *io, unsigned int events)
+{
+    unsigned int both = events & (FUT_IO_ERROR | FUT_IO_HUP);
+
+    io->ready |= events;
+    if (events & (FUT_IO_READABLE | both)) {
+        io->interest &= ~(unsigned int)FUT_IO_READABLE;
+        fut_waker_take_wake(&io->read_waker);
+    }
+    if (events & (FUT_IO_WRITABLE | both)) {
+        io->interest &= ~(unsigned int)FUT_IO_WRITABLE;
+        fut_waker_take_wake(&io->write_waker);
+    }
+}
+
+int
+fut_io_close(struct fut_io *io)
+{
+    if (io == NULL)
+        return -EINVAL;
+    if (io->rt != NULL) {
+        struct fut_backend *be = fut__runtime_backend(io->rt);
+
+        be->vtable->io_stop(be, io);
+        fut__runtime_io_add(io->rt, -1);
+        io->rt = NULL;
+    }
+    io->interest = 0;
+    io->ready = 0;
+    fut_waker_drop(&io->read_waker);
+    fut_waker_drop(&io->write_waker);
+    return 0;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* The conformance suite: written once against the public API, linked with each backend. */
+#ifndef FUT_CONFORMANCE_H
+#define FUT_CONFORMANCE_H
+
+#include <check.h>
+#include <futures.h>
+
+#include "support.h"
+
+/* The runtime each test uses, on fut_backend_default(): conf_setup()
+ * initialises it, conf_teardown() asserts that no task, timer or I/O
+ * registration is left and closes it. Use them as a checked fixture:
+ *     tcase_add_checked_fixture(tc, conf_setup, conf_teardown);   */
+extern struct fut_runtime conf_rt;
+void conf_setup(void);
+void conf_teardown(void);
+
+/* A multiplier for timing-sensitive waits (larger under valgrind). */
+int conf_slow_factor(void);
+
+Suite *fut_conf_channel_suite(void);
+Suite *fut_conf_combinators_suite(void);
+Suite *fut_conf_executor_suite(void);
+Suite *fut_conf_scope_suite(void);
+Suite *fut_conf_tcp_suite(void);
+Suite *fut_conf_timer_suite(void);
+
+#endif
