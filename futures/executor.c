@@ -906,9 +906,14 @@ scope_wait_drop(struct fut_future *f)
     if (s == NULL)
         return; /* finished */
     fut_waker_drop(&s->waiter);
-    if (w->close && s->closed) {
-        /* The tasks are aborted and will finish on their own; cut them
-         * loose so that the scope's storage may go now. */
+    if (w->close) {
+        /* Closing without waiting (even if never polled): abort what is
+         * left, then cut the tasks loose, since they finish on their own
+         * and the scope's storage may go as soon as we return. */
+        if (!s->closed) {
+            s->closed = 1;
+            scope_abort_all(s);
+        }
         while (s->tasks != NULL)
             scope_unlink(s->tasks);
     }

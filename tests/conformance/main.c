@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "conformance.h"
+#include "internal.h"
 
 struct fut_runtime conf_rt;
 
@@ -18,8 +19,13 @@ conf_setup(void)
 void
 conf_teardown(void)
 {
+    /* Nothing may be left behind by a test: no task, no armed timer, no
+     * I/O registration. */
     ck_assert_uint_eq(fut_runtime_task_count(&conf_rt), 0);
+    ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
+    ck_assert_uint_eq(fut__runtime_io_count(&conf_rt), 0);
     ck_assert_int_eq(fut_runtime_close(&conf_rt), 0);
+    fut__sys_reset();
 }
 
 int

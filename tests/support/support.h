@@ -65,6 +65,19 @@ struct test_interleave {
 };
 void test_interleave_init(struct test_interleave *p, struct fut_future *inner);
 
+/* Polls `inner` on a real runtime up to `n` times; if it is still pending
+ * then, drops it (cancellation at that point) and is READY. `ready` tells
+ * whether the inner finished first. Each PENDING of the inner is followed
+ * by a self-wake only when `rewake` is set (for inners that wait on
+ * events that will not come in time). */
+struct test_drop_after {
+    struct fut_future base;
+    struct fut_future *inner;
+    int n, polls, ready, rewake;
+};
+void test_drop_after_init(struct test_drop_after *d, struct fut_future *inner,
+                          int n, int rewake);
+
 /* Polls @f with @cx until READY or @max polls; returns the polls made, or
  * -1 if still pending. */
 int test_poll_until_ready(struct fut_future *f, struct fut_context *cx,

@@ -157,6 +157,55 @@ test_interleave_init(struct test_interleave *p, struct fut_future *inner)
     p->flip = 0;
 }
 
+/* ---- drop_after ------------------------------------------------------------ */
+
+static enum fut_poll
+drop_after_poll(struct fut_future *f, struct fut_context *cx)
+{
+    struct test_drop_after *d = (struct test_drop_after *)f;
+
+    if (d->ready || d->inner->vtable == NULL)
+        return FUT_READY;
+    if (d->polls >= d->n) {
+        fut_future_drop(d->inner);
+        return FUT_READY;
+    }
+    d->polls++;
+    if (fut_future_poll(d->inner, cx) == FUT_READY) {
+        d->ready = 1;
+        return FUT_READY;
+    }
+    if (d->rewake)
+        fut_waker_wake_by_ref(cx->waker);
+    return FUT_PENDING;
+}
+
+static void
+drop_after_drop(struct fut_future *f)
+{
+    struct test_drop_after *d = (struct test_drop_after *)f;
+
+    fut_future_drop(d->inner);
+}
+
+static const struct fut_future_vtable drop_after_vtable = {
+    .poll = drop_after_poll,
+    .drop = drop_after_drop,
+    .result = NULL,
+};
+
+void
+test_drop_after_init(struct test_drop_after *d, struct fut_future *inner,
+                     int n, int rewake)
+{
+    d->base.vtable = &drop_after_vtable;
+    d->inner = inner;
+    d->n = n;
+    d->polls = 0;
+    d->ready = 0;
+    d->rewake = rewake;
+}
+
 int
 test_poll_until_ready(struct fut_future *f, struct fut_context *cx, int max)
 {

@@ -276,9 +276,10 @@ FUT_API int fut_scope_first_error(const struct fut_scope *s);
  *
  * Made by fut_scope_join_init() (wait for every task to finish) or
  * fut_scope_close_init() (close the scope to new tasks, abort every task
- * left, wait for them). Dropping a pending close leaves the remaining tasks
- * aborted and detaches them from the scope, so the scope's storage may go
- * at once; dropping a pending join changes nothing.
+ * left, wait for them). Dropping a close future that has not finished (even
+ * one never polled) closes the scope, aborts the remaining tasks and
+ * detaches them from it, so the scope's storage may go at once; dropping a
+ * pending join changes nothing.
  */
 struct fut_scope_wait {
     struct fut_future base;

@@ -1,0 +1,599 @@
+/* SPDX-License-Identifier: MIT */
+/* Conformance: runtimes, block_on, spawn, join handles, abort, cross-thread wakes, coop budget. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conformance.h"
+#include "internal.h"
+
+/* A task body: pending for `yields` polls (self-waking), then READY with
+ * `value`; counts its drops. */
+struct yielder {
+    struct fut_future base;
+    int yields;
+    int value;
+    int polls;
+    int *drops;
+    int out;
+};
+
+static enum fut_poll
+yielder_poll(struct fut_future *f, struct fut_context *cx)
+{
+    struct yielder *y = (struct yielder *)f;
+
+    if (y->polls++ < y->yields) {
+        fut_waker_wake_by_ref(cx->waker);
+        return FUT_PENDING;
+    }
+    y->out = y->value * 2;
+    return FUT_READY;
+}
+
+static void
+yielder_drop(struct fut_future *f)
+{
+    struct yielder *y = (struct yielder *)f;
+
+    if (y->drops != NULL)
+        (*y->drops)++;
+}
+
+static int
+yielder_result(const struct fut_future *f)
+{
+    const struct yielder *y = (const struct yielder *)f;
+
+    return y->value < 0 ? y->value : 0;
+}
+
+static const struct fut_future_vtable yielder_vtable = {
+    .poll = yielder_poll,
+    .drop = yielder_drop,
+    .result = yielder_result,
+};
+
+static void
+yielder_init(struct yielder *y, int yields, int value, int *drops)
+{
+    y->base.vtable = &yielder_vtable;
+    y->yields = yields;
+    y->value = value;
+    y->polls = 0;
+    y->drops = drops;
+    y->out = 0;
+}
+
+START_TEST(test_executor_block_on_ready)
+{
+    struct fut_ready r;
+
+    fut_ready_init(&r, 7);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &r.base), 0);
+    ck_assert_int_eq(r.value, 7);
+    fut_future_drop(&r.base);
+}
+END_TEST
+
+START_TEST(test_executor_spawn_join_output)
+{
+    struct yielder y;
+    struct fut_task *t;
+    struct fut_task_join j;
+    int drops = 0;
+
+    yielder_init(&y, 3, 21, &drops);
+    ck_assert_int_eq(FUT_SPAWN(&conf_rt, &y, &t), 0);
+    ck_assert_uint_eq(fut_runtime_task_count(&conf_rt), 1);
+    ck_assert_int_eq(fut_task_result(t), -EAGAIN);
+    ck_assert_ptr_null(fut_task_output(t));
+    ck_assert_int_eq(fut_task_join_init(&j, t), 0);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &j.base), 0);
+    ck_assert_int_eq(j.result, 0);
+    ck_assert(fut_task_is_finished(t));
+    ck_assert_int_eq(((struct yielder *)fut_task_output(t))->out, 42);
+    ck_assert_int_eq(drops, 1); /* dropped once, when it finished */
+    fut_future_drop(&j.base);
+    fut_task_detach(t);
+}
+END_TEST
+
+START_TEST(test_executor_task_error_result)
+{
+    struct yielder y;
+    struct fut_task *t;
+    struct fut_task_join j;
+
+    yielder_init(&y, 1, -EIO, NULL);
+    ck_assert_int_eq(FUT_SPAWN(&conf_rt, &y, &t), 0);
+    fut_task_join_init(&j, t);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &j.base), 0);
+    ck_assert_int_eq(j.result, -EIO);
+    ck_assert_int_eq(fut_task_result(t), -EIO);
+    fut_task_detach(t);
+}
+END_TEST
+
+START_TEST(test_executor_abort)
+{
+    struct test_leaf y;
+    struct test_drop_log log = { 0, 0 };
+    struct fut_task *t;
+    struct fut_task_join j;
+
+    test_leaf_init(&y, -1, 1, &log);
+    ck_assert_int_eq(FUT_SPAWN(&conf_rt, &y, &t), 0);
+    ck_assert_int_ge(fut_runtime_run_until_stalled(&conf_rt), 0);
+    ck_assert_int_eq(fut_task_abort(t), 0);
+    fut_task_join_init(&j, t);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &j.base), 0);
+    ck_assert_int_eq(j.result, -ECANCELED);
+    ck_assert_ptr_null(fut_task_output(t));
+    ck_assert_int_eq(log.drops, 1);
+    ck_assert_int_eq(log.polls, 1);
+    ck_assert_int_eq(fut_task_abort(t), 0); /* finished: no-op */
+    ck_assert_int_eq(log.drops, 1);
+    fut_task_detach(t);
+}
+END_TEST
+
+START_TEST(test_executor_detach_runs_to_completion)
+{
+    struct yielder y;
+    int drops = 0;
+
+    test_failalloc_install();
+    yielder_init(&y, 5, 1, &drops);
+    ck_assert_int_eq(FUT_SPAWN(&conf_rt, &y, NULL), 0);
+    ck_assert_int_eq(test_failalloc_live(), 1);
+    ck_assert_int_eq(fut_runtime_run(&conf_rt), 0);
+    ck_assert_int_eq(drops, 1);
+    ck_assert_int_eq(test_failalloc_live(), 0); /* task memory freed */
+}
+END_TEST
+
+START_TEST(test_executor_spawn_enomem)
+{
+    struct yielder y;
+    struct fut_task *t = (struct fut_task *)&y;
+
+    test_failalloc_install();
+    test_failalloc_fail_after(0);
+    yielder_init(&y, 0, 1, NULL);
+    ck_assert_int_eq(FUT_SPAWN(&conf_rt, &y, &t), -ENOMEM);
+    ck_assert_ptr_null(t);
+    test_failalloc_fail_after(-1);
+    ck_assert_uint_eq(fut_runtime_task_count(&conf_rt), 0);
+}
+END_TEST
+
+START_TEST(test_executor_spawn_in_caller_storage)
+{
+    static _Alignas(max_align_t) unsigned char
+        storage[FUT_TASK_STORAGE_SIZE(sizeof(struct yielder))];
+    struct yielder y;
+    struct fut_task *t;
+    struct fut_task_join j;
+
+    test_failalloc_install();
+    test_failalloc_fail_after(0); /* any allocation would fail */
+    yielder_init(&y, 2, 5, NULL);
+    ck_assert_int_eq(fut_spawn_in(&conf_rt, storage, 8, &y.base, sizeof y,
+                                  &t), -ENOSPC);
+    ck_assert_int_eq(fut_spawn_in(&conf_rt, storage, sizeof storage, &y.base,
+                                  sizeof y, &t), 0);
+    ck_assert(fut_task_storage_busy(storage));
+    fut_task_join_init(&j, t);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &j.base), 0);
+    ck_assert_int_eq(((struct yielder *)fut_task_output(t))->out, 10);
+    fut_task_detach(t);
+    ck_assert(!fut_task_storage_busy(storage));
+    test_failalloc_fail_after(-1);
+}
+END_TEST
+
+START_TEST(test_executor_many_tasks)
+{
+    enum { N = 10000 };
+    static struct yielder ys[N];
+    int drops = 0, i;
+
+    for (i = 0; i < N; i++) {
+        yielder_init(&ys[i], i % 4, i, &drops);
+        ck_assert_int_eq(FUT_SPAWN(&conf_rt, &ys[i], NULL), 0);
+    }
+    ck_assert_uint_eq(fut_runtime_task_count(&conf_rt), N);
+    ck_assert_int_eq(fut_runtime_run(&conf_rt), 0);
+    ck_assert_int_eq(drops, N);
+}
+END_TEST
+
+START_TEST(test_executor_close_drops_pending_tasks)
+{
+    struct yielder y;
+    struct test_leaf leaf;
+    struct test_drop_log log = { 0, 0 };
+    struct fut_task *t;
+    struct fut_runtime rt2;
+
+    ck_assert_int_eq(fut_runtime_init_default(&rt2), 0);
+    test_leaf_init(&leaf, -1, 0, &log);
+    ck_assert_int_eq(FUT_SPAWN(&rt2, &leaf, &t), 0);
+    yielder_init(&y, 0, 0, NULL);
+    ck_assert_int_eq(FUT_SPAWN(&rt2, &y, NULL), 0);
+    ck_assert_int_ge(fut_runtime_run_until_stalled(&rt2), 2);
+    ck_assert_uint_eq(fut_runtime_task_count(&rt2), 1);
+    ck_assert_int_eq(fut_runtime_close(&rt2), 0);
+    ck_assert_int_eq(log.drops, 1);
+    ck_assert(fut_task_is_finished(t));
+    ck_assert_int_eq(fut_task_result(t), -ECANCELED);
+    fut_task_detach(t);
+    /* A closed runtime is refused, not crashed on. */
+    ck_assert_int_eq(fut_runtime_close(&rt2), -EINVAL);
+    ck_assert_int_eq(fut_runtime_run(&rt2), -EINVAL);
+    ck_assert_int_eq(FUT_SPAWN(&rt2, &y, NULL), -EINVAL);
+}
+END_TEST
+
+/* ---- re-entrancy ---------------------------------------------------------------- */
+
+struct reenter {
+    struct fut_future base;
+    int nested, closed, spawned;
+};
+
+static enum fut_poll
+reenter_poll(struct fut_future *f, struct fut_context *cx)
+{
+    struct reenter *r = (struct reenter *)f;
+    struct fut_ready inner;
+
+    fut_ready_init(&inner, 0);
+    r->nested = fut_block_on(cx->rt, &inner.base);
+    r->closed = fut_runtime_close(cx->rt);
+    r->spawned = fut_runtime_run(cx->rt);
+    return FUT_READY;
+}
+
+static void
+reenter_drop(struct fut_future *f)
+{
+    FUT__UNUSED(f);
+}
+
+static const struct fut_future_vtable reenter_vtable = {
+    .poll = reenter_poll, .drop = reenter_drop, .result = NULL,
+};
+
+START_TEST(test_executor_reentry_is_busy)
+{
+    struct reenter r = { { &reenter_vtable }, 0, 0, 0 };
+
+    ck_assert_int_eq(fut_block_on(&conf_rt, &r.base), 0);
+    ck_assert_int_eq(r.nested, -EBUSY);
+    ck_assert_int_eq(r.closed, -EBUSY);
+    ck_assert_int_eq(r.spawned, -EBUSY);
+}
+END_TEST
+
+START_TEST(test_executor_bad_input)
+{
+    struct fut_runtime rt2;
+    struct yielder y;
+    struct fut_task *t = (struct fut_task *)&y;
+    struct fut_task_join j;
+    struct fut_backend_vtable bad = { 0 };
+
+    yielder_init(&y, 0, 0, NULL);
+    ck_assert_int_eq(fut_runtime_init(NULL, fut_backend_default(), NULL),
+                     -EINVAL);
+    ck_assert_int_eq(fut_runtime_init(&rt2, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(fut_runtime_init(&rt2, &bad, NULL), -EINVAL);
+    ck_assert_int_eq(fut_runtime_close(NULL), -EINVAL);
+    ck_assert_int_eq(fut_block_on(NULL, &y.base), -EINVAL);
+    ck_assert_int_eq(fut_block_on(&conf_rt, NULL), -EINVAL);
+    ck_assert_int_eq(fut_runtime_run(NULL), -EINVAL);
+    ck_assert_int_eq(fut_runtime_run_until_stalled(NULL), -EINVAL);
+    ck_assert_ptr_null(fut_runtime_backend_name(NULL));
+    ck_assert_uint_eq(fut_runtime_task_count(NULL), 0);
+    ck_assert_int_eq(fut_spawn(NULL, &y.base, sizeof y, &t), -EINVAL);
+    ck_assert_ptr_null(t);
+    ck_assert_int_eq(fut_spawn(&conf_rt, NULL, sizeof y, NULL), -EINVAL);
+    ck_assert_int_eq(fut_spawn(&conf_rt, &y.base, 1, NULL), -EINVAL);
+    ck_assert_int_eq(fut_spawn_in(&conf_rt, NULL, 4096, &y.base, sizeof y,
+                                  NULL), -EINVAL);
+    ck_assert_int_eq(fut_task_abort(NULL), -EINVAL);
+    fut_task_detach(NULL);
+    ck_assert_int_eq(fut_task_is_finished(NULL), 0);
+    ck_assert_int_eq(fut_task_result(NULL), -EINVAL);
+    ck_assert_ptr_null(fut_task_output(NULL));
+    ck_assert_int_eq(fut_task_join_init(NULL, NULL), -EINVAL);
+    ck_assert_int_eq(fut_task_join_init(&j, NULL), -EINVAL);
+    ck_assert_int_eq(fut_coop_proceed(NULL), 1);
+    ck_assert_int_eq(fut_task_storage_busy(NULL), 0);
+    /* A dropped future is refused by spawn and is "done" for block_on. */
+    fut_future_drop(&y.base);
+    ck_assert_int_eq(fut_spawn(&conf_rt, &y.base, sizeof y, NULL), -EINVAL);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &y.base), 0);
+}
+END_TEST
+
+/* ---- wakes from another thread ------------------------------------------------------ */
+
+struct flag_wait {
+    struct fut_future base;
+    struct fut_atomic_waker aw;
+    int flag;
+    int polls;
+};
+
+static enum fut_poll
+flag_wait_poll(struct fut_future *f, struct fut_context *cx)
+{
+    struct flag_wait *w = (struct flag_wait *)f;
+
+    w->polls++;
+    fut_atomic_waker_register(&w->aw, cx->waker);
+    if (__atomic_load_n(&w->flag, __ATOMIC_ACQUIRE))
+        return FUT_READY;
+    return FUT_PENDING;
+}
+
+static void
+flag_wait_drop(struct fut_future *f)
+{
+    fut_atomic_waker_drop(&((struct flag_wait *)f)->aw);
+}
+
+static const struct fut_future_vtable flag_wait_vtable = {
+    .poll = flag_wait_poll, .drop = flag_wait_drop, .result = NULL,
+};
+
+static void *
+setter_thread(void *arg)
+{
+    struct flag_wait *w = arg;
+    struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+    nanosleep(&ts, NULL);
+    __atomic_store_n(&w->flag, 1, __ATOMIC_RELEASE);
+    fut_atomic_waker_wake(&w->aw);
+    return NULL;
+}
+
+START_TEST(test_executor_wake_from_thread_block_on)
+{
+    struct flag_wait w = { { &flag_wait_vtable }, { { 0, 0 }, 0 }, 0, 0 };
+    pthread_t th;
+
+    fut_atomic_waker_init(&w.aw);
+    ck_assert_int_eq(pthread_create(&th, NULL, setter_thread, &w), 0);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &w.base), 0);
+    pthread_join(th, NULL);
+    ck_assert_int_eq(w.flag, 1);
+    ck_assert_int_le(w.polls, 3); /* woken, not spinning */
+    fut_future_drop(&w.base);
+}
+END_TEST
+
+START_TEST(test_executor_wake_from_thread_task)
+{
+    struct flag_wait w = { { &flag_wait_vtable }, { { 0, 0 }, 0 }, 0, 0 };
+    struct fut_task *t;
+    struct fut_task_join j;
+    pthread_t th;
+    struct flag_wait *inside;
+
+    fut_atomic_waker_init(&w.aw);
+    ck_assert_int_eq(FUT_SPAWN(&conf_rt, &w, &t), 0);
+    ck_assert_int_ge(fut_runtime_run_until_stalled(&conf_rt), 1);
+    /* The future was moved into the task: the thread must use that copy,
+     * which sits right after the task header. */
+    ck_assert(!fut_task_is_finished(t));
+    inside = (struct flag_wait *)((char *)t + FUT_TASK_HEADER_SIZE);
+    ck_assert_int_eq(inside->polls, 1);
+    ck_assert_int_eq(pthread_create(&th, NULL, setter_thread, inside), 0);
+    fut_task_join_init(&j, t);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &j.base), 0);
+    pthread_join(th, NULL);
+    ck_assert(fut_task_is_finished(t));
+    fut_task_detach(t);
+}
+END_TEST
+
+/* Many threads waking many tasks at once: every task finishes. */
+enum { XT_TASKS = 64, XT_THREADS = 4 };
+static struct flag_wait *xt_waits[XT_TASKS];
+
+static void *
+xt_thread(void *arg)
+{
+    long id = (long)arg;
+    int i;
+
+    for (i = (int)id; i < XT_TASKS; i += XT_THREADS) {
+        __atomic_store_n(&xt_waits[i]->flag, 1, __ATOMIC_RELEASE);
+        fut_atomic_waker_wake(&xt_waits[i]->aw);
+    }
+    return NULL;
+}
+
+START_TEST(test_executor_wake_from_many_threads)
+{
+    struct flag_wait w;
+    struct fut_task *ts[XT_TASKS];
+    pthread_t th[XT_THREADS];
+    long i;
+
+    for (i = 0; i < XT_TASKS; i++) {
+        w.base.vtable = &flag_wait_vtable;
+        w.flag = 0;
+        w.polls = 0;
+        fut_atomic_waker_init(&w.aw);
+        ck_assert_int_eq(FUT_SPAWN(&conf_rt, &w, &ts[i]), 0);
+        xt_waits[i] = (struct flag_wait *)((char *)ts[i] +
+                                           FUT_TASK_HEADER_SIZE);
+    }
+    ck_assert_int_ge(fut_runtime_run_until_stalled(&conf_rt), XT_TASKS);
+    for (i = 0; i < XT_THREADS; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, xt_thread, (void *)i),
+                         0);
+    ck_assert_int_eq(fut_runtime_run(&conf_rt), 0);
+    for (i = 0; i < XT_THREADS; i++)
+        pthread_join(th[i], NULL);
+    for (i = 0; i < XT_TASKS; i++) {
+        ck_assert(fut_task_is_finished(ts[i]));
+        fut_task_detach(ts[i]);
+    }
+}
+END_TEST
+
+/* ---- cooperative budget --------------------------------------------------------------- */
+
+struct busy {
+    struct fut_future base;
+    long iterations;
+    long yields;
+    int *stop;
+};
+
+static enum fut_poll
+busy_poll(struct fut_future *f, struct fut_context *cx)
+{
+    struct busy *b = (struct busy *)f;
+
+    /* An always-ready loop, like draining a channel that is never empty. */
+    while (!*b->stop && b->iterations < 50000000) {
+        if (!fut_coop_proceed(cx)) {
+            b->yields++;
+            return FUT_PENDING;
+        }
+        b->iterations++;
+    }
+    return FUT_READY;
+}
+
+static void
+busy_drop(struct fut_future *f)
+{
+    FUT__UNUSED(f);
+}
+
+static const struct fut_future_vtable busy_vtable = {
+    .poll = busy_poll, .drop = busy_drop, .result = NULL,
+};
+
+struct sleeper {
+    struct fut_future base;
+    int state;
+    struct fut_sleep sleep;
+    int *stop;
+};
+
+static enum fut_poll
+sleeper_poll(struct fut_future *f, struct fut_context *cx)
+{
+    struct sleeper *s = (struct sleeper *)f;
+
+    FUT_ASYNC_BEGIN(&s->state);
+    fut_sleep_init(&s->sleep, 2 * FUT_NSEC_PER_MSEC);
+    FUT_AWAIT_FUTURE(&s->state, &s->sleep.base, cx);
+    *s->stop = 1;
+    FUT_ASYNC_END(&s->state);
+}
+
+static void
+sleeper_drop(struct fut_future *f)
+{
+    fut_future_drop(&((struct sleeper *)f)->sleep.base);
+}
+
+static const struct fut_future_vtable sleeper_vtable = {
+    .poll = sleeper_poll, .drop = sleeper_drop, .result = NULL,
+};
+
+START_TEST(test_executor_coop_budget_no_starvation)
+{
+    static int stop;
+    struct busy b = { { &busy_vtable }, 0, 0, &stop };
+    struct sleeper s;
+    struct fut_task *tb;
+
+    stop = 0;
+    memset(&s, 0, sizeof s);
+    s.base.vtable = &sleeper_vtable;
+    s.stop = &stop;
+    ck_assert_int_eq(FUT_SPAWN(&conf_rt, &b, &tb), 0);
+    ck_assert_int_eq(FUT_SPAWN(&conf_rt, &s, NULL), 0);
+    ck_assert_int_eq(fut_runtime_run(&conf_rt), 0);
+    /* The timer fired while the busy task was still busy. */
+    ck_assert_int_eq(stop, 1);
+    ck_assert_int_lt(((struct busy *)fut_task_output(tb))->iterations,
+                     50000000);
+    ck_assert_int_gt(((struct busy *)fut_task_output(tb))->yields, 0);
+    fut_task_detach(tb);
+}
+END_TEST
+
+/* ---- join-future drop at each state ------------------------------------------------------ */
+
+START_TEST(test_executor_join_drop_after_n_polls)
+{
+    struct yielder y;
+    struct fut_task *t;
+    struct fut_task_join j;
+    struct test_drop_after d;
+    int drops = 0;
+
+    yielder_init(&y, 4, 3, &drops);
+    ck_assert_int_eq(FUT_SPAWN(&conf_rt, &y, &t), 0);
+    fut_task_join_init(&j, t);
+    test_drop_after_init(&d, &j.base, _i, 1);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &d.base), 0);
+    /* Dropping the join future left the task alone: it still finishes. */
+    ck_assert_int_eq(fut_runtime_run(&conf_rt), 0);
+    ck_assert(fut_task_is_finished(t));
+    ck_assert_int_eq(fut_task_result(t), 0);
+    ck_assert_int_eq(drops, 1);
+    fut_task_detach(t);
+}
+END_TEST
+
+Suite *
+fut_conf_executor_suite(void)
+{
+    Suite *s = suite_create("executor");
+    TCase *tc;
+
+#define EXEC_CASE(name, fn)                                                 \
+    tc = tcase_create(name);                                                \
+    tcase_add_checked_fixture(tc, conf_setup, conf_teardown);               \
+    tcase_set_timeout(tc, 30);                                              \
+    tcase_add_test(tc, fn);                                                 \
+    suite_add_tcase(s, tc)
+
+    EXEC_CASE("block_on", test_executor_block_on_ready);
+    EXEC_CASE("spawn_join", test_executor_spawn_join_output);
+    EXEC_CASE("task_error", test_executor_task_error_result);
+    EXEC_CASE("abort", test_executor_abort);
+    EXEC_CASE("detach", test_executor_detach_runs_to_completion);
+    EXEC_CASE("enomem", test_executor_spawn_enomem);
+    EXEC_CASE("caller_storage", test_executor_spawn_in_caller_storage);
+    EXEC_CASE("many_tasks", test_executor_many_tasks);
+    EXEC_CASE("close", test_executor_close_drops_pending_tasks);
+    EXEC_CASE("reentry", test_executor_reentry_is_busy);
+    EXEC_CASE("bad_input", test_executor_bad_input);
+    EXEC_CASE("wake_thread_block_on", test_executor_wake_from_thread_block_on);
+    EXEC_CASE("wake_thread_task", test_executor_wake_from_thread_task);
+    EXEC_CASE("wake_many_threads", test_executor_wake_from_many_threads);
+    EXEC_CASE("coop_budget", test_executor_coop_budget_no_starvation);
+#undef EXEC_CASE
+    tc = tcase_create("join_drop");
+    tcase_add_checked_fixture(tc, conf_setup, conf_teardown);
+    tcase_add_loop_test(tc, test_executor_join_drop_after_n_polls, 0, 7);
+    suite_add_tcase(s, tc);
+    return s;
+}

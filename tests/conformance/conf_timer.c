@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: MIT */
+/* Conformance: sleeps, intervals and the timer wheel (order, never early, cancel). */
+#include <stdlib.h>
+
+#include "conformance.h"
+#include "internal.h"
+
+struct timed {
+    struct fut_future base;
+    int state;
+    int64_t duration;
+    int64_t started, finished;
+    struct fut_sleep sleep;
+    int *order;
+    int *next;
+    int id;
+};
+
+static enum fut_poll
+timed_poll(struct fut_future *f, struct fut_context *cx)
+{
+    struct timed *t = (struct timed *)f;
+
+    FUT_ASYNC_BEGIN(&t->state);
+    t->started = fut_now_ns();
+    fut_sleep_init(&t->sleep, t->duration);
+    FUT_AWAIT_FUTURE(&t->state, &t->sleep.base, cx);
+    t->finished = fut_now_ns();
+    if (t->order != NULL)
+        t->order[(*t->next)++] = t->id;
+    FUT_ASYNC_END(&t->state);
+}
+
+static void
+timed_drop(struct fut_future *f)
+{
+    fut_future_drop(&((struct timed *)f)->sleep.base);
+}
+
+static const struct fut_future_vtable timed_vtable = {
+    .poll = timed_poll, .drop = timed_drop, .result = NULL,
+};
+
+static void
+timed_init(struct timed *t, int64_t duration, int *order, int *next, int id)
+{
+    memset(t, 0, sizeof *t);
+    t->base.vtable = &timed_vtable;
+    t->duration = duration;
+    t->order = order;
+    t->next = next;
+    t->id = id;
+}
+
+START_TEST(test_timer_sleep_not_early)
+{
+    static const int64_t durations[] = { 0, 1000, 50000, 1000000, 5000000 };
+    size_t i;
+
+    for (i = 0; i < sizeof durations / sizeof durations[0]; i++) {
+        struct timed t;
+
+        timed_init(&t, durations[i], NULL, NULL, 0);
+        ck_assert_int_eq(fut_block_on(&conf_rt, &t.base), 0);
+        ck_assert_int_ge(t.finished - t.started, durations[i]);
+        fut_future_drop(&t.base);
+    }
+}
+END_TEST
+
+START_TEST(test_timer_fire_in_order)
+{
+    enum { N = 300 };
+    static struct timed ts[N];
+    static int order[N];
+    int next = 0, i;
+
+    srand(12345);
+    for (i = 0; i < N; i++) {
+        /* 0..30 ms, with many ties on purpose */
+        int64_t d = (int64_t)(rand() % 60) * 500 * FUT_NSEC_PER_USEC;
+
+        timed_init(&ts[i], d, order, &next, i);
+        ck_assert_int_eq(FUT_SPAWN(&conf_rt, &ts[i], NULL), 0);
+    }
+    ck_assert_int_eq(fut_runtime_run(&conf_rt), 0);
+    ck_assert_int_eq(next, N);
+    /* They fired in the order of their deadlines; two deadlines within the
+     * same microsecond tick may fire either way round. */
+    for (i = 1; i < N; i++)
+        ck_assert_int_le(ts[order[i - 1]].sleep.deadline_ns,
+                         ts[order[i]].sleep.deadline_ns + FUT_NSEC_PER_USEC);
+}
+END_TEST
+
+START_TEST(test_timer_sleep_until_past_is_ready)
+{
+    struct fut_sleep s;
+    struct test_waker tw;
+    struct fut_context cx;
+
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    ck_assert_int_eq(fut_sleep_until_init(&s, fut_now_ns() - 1000), 0);
+    ck_assert_int_eq(fut_future_poll(&s.base, &cx), FUT_READY);
+    ck_assert_int_eq(fut_future_poll(&s.base, &cx), FUT_READY); /* fused */
+    ck_assert_int_eq(fut_future_result(&s.base), 0);
+    fut_future_drop(&s.base);
+    ck_assert_int_eq(tw.live, 0);
+}
+END_TEST
+
+START_TEST(test_timer_no_runtime_is_einval)
+{
+    struct fut_sleep s;
+    struct fut_context cx = test_noop_cx();
+
+    ck_assert_int_eq(fut_sleep_init(&s, FUT_NSEC_PER_SEC), 0);
+    ck_assert_int_eq(fut_future_poll(&s.base, &cx), FUT_READY);
+    ck_assert_int_eq(s.res, -EINVAL);
+    ck_assert_int_eq(fut_future_result(&s.base), -EINVAL);
+    fut_future_drop(&s.base);
+}
+END_TEST
+
+START_TEST(test_timer_bad_input)
+{
+    struct fut_sleep s;
+    struct fut_interval iv;
+    int64_t tick = 0;
+    struct fut_context cx = test_noop_cx();
+
+    ck_assert_int_eq(fut_sleep_init(NULL, 1), -EINVAL);
+    ck_assert_int_eq(fut_sleep_init(&s, -1), -EINVAL);
+    ck_assert_int_eq(fut_sleep_until_init(NULL, 1), -EINVAL);
+    ck_assert_int_eq(fut_sleep_reset(NULL, 1), -EINVAL);
+    ck_assert_int_eq(fut_interval_init(NULL, 1, 0), -EINVAL);
+    ck_assert_int_eq(fut_interval_init(&iv, 0, 0), -EINVAL);
+    ck_assert_int_eq(fut_interval_init(&iv, -5, 0), -EINVAL);
+    ck_assert_int_eq(fut_interval_init(&iv, 5, 7), -EINVAL);
+    ck_assert_int_eq(fut_interval_poll_tick(NULL, &cx, &tick), FUT_READY);
+    ck_assert_int_eq(tick, -EINVAL);
+    ck_assert_int_eq(fut_interval_poll_tick(&iv, &cx, NULL), FUT_READY);
+    fut_interval_drop(NULL);
+    /* A huge duration saturates instead of overflowing. */
+    ck_assert_int_eq(fut_sleep_init(&s, INT64_MAX), 0);
+    ck_assert_int_eq(s.deadline_ns, INT64_MAX);
+    fut_future_drop(&s.base);
+}
+END_TEST
+
+/* Thousands of far timers armed and dropped leave nothing behind. */
+START_TEST(test_timer_cancel_many)
+{
+    enum { N = 5000 };
+    static struct fut_sleep ss[N];
+    struct test_waker tw;
+    struct fut_context cx;
+    int i;
+
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    for (i = 0; i < N; i++) {
+        fut_sleep_init(&ss[i], (int64_t)(i + 1) * 997 * FUT_NSEC_PER_MSEC);
+        ck_assert_int_eq(fut_future_poll(&ss[i].base, &cx), FUT_PENDING);
+    }
+    ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), N);
+    for (i = 0; i < N; i += 2)
+        fut_future_drop(&ss[i].base);
+    ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), N / 2);
+    for (i = 1; i < N; i += 2)
+        fut_future_drop(&ss[i].base);
+    ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
+    ck_assert_int_eq(tw.live, 0);
+    ck_assert_int_eq(tw.wakes, 0);
+}
+END_TEST
+
+/* The wheel, driven with synthetic time: every timer fires at the first
+ * advance past its deadline and never before, across all levels. */
+START_TEST(test_timer_wheel_exact_across_levels)
+{
+    enum { N = 4000 };
+    static struct fut_sleep ss[N];
+    static struct test_waker tws[N];
+    struct fut__wheel *w = fut__runtime_wheel(&conf_rt);
+    int64_t base = fut_now_ns() + 2 * FUT_NSEC_PER_SEC, t;
+    int i, fired = 0;
+
+    srand(777);
+    for (i = 0; i < N; i++) {
+        /* Spread over 1 µs .. ~70 min, log-uniformly. */
+        int64_t d = (int64_t)1000 << (rand() % 32);
+        struct fut_context cx;
+
+        d += rand() % 1000000;
+        test_waker_init(&tws[i]);
+        cx = test_cx(&tws[i], &conf_rt);
+        fut_sleep_until_init(&ss[i], base + d);
+        ck_assert_msg(fut_future_poll(&ss[i].base, &cx) == FUT_PENDING,
+                      "timer %d (+%lld ns) not armed: res %d", i,
+                      (long long)d, ss[i].res);
+    }
+    /* Arming took far less than the 2 s head start, so real time cannot
+     * have reached any deadline. Now step through synthetic time,
+     * geometrically, checking every timer after each step. */
+    for (t = base; fired < N; t += (t - base) / 8 + 700) {
+        fut__wheel_advance(w, t);
+        fired = 0;
+        for (i = 0; i < N; i++) {
+            int due = t >= ss[i].deadline_ns +
+                               FUT_NSEC_PER_USEC; /* whole tick elapsed */
+
+            if (tws[i].wakes > 0) {
+                fired++;
+                /* never early */
+                ck_assert_int_ge(t, ss[i].deadline_ns);
+            } else {
+                ck_assert_msg(!due, "timer %d late: deadline %lld now %lld",
+                              i, (long long)(ss[i].deadline_ns - base),
+                              (long long)(t - base));
+            }
+        }
+    }
+    ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
+    for (i = 0; i < N; i++) {
+        fut_future_drop(&ss[i].base);
+        ck_assert_int_eq(tws[i].live, 0);
+    }
+}
+END_TEST
+
+START_TEST(test_timer_reset)
+{
+    struct timed t;
+    int64_t start = fut_now_ns();
+
+    timed_init(&t, 10 * FUT_NSEC_PER_SEC, NULL, NULL, 0);
+    /* Poll once so the 10 s timer is armed, then pull it in to 2 ms. */
+    ck_assert_int_ge(fut_runtime_run_until_stalled(&conf_rt), 0);
+    {
+        struct test_waker tw;
+        struct fut_context cx;
+
+        test_waker_init(&tw);
+        cx = test_cx(&tw, &conf_rt);
+        ck_assert_int_eq(fut_future_poll(&t.base, &cx), FUT_PENDING);
+        ck_assert_int_eq(fut_sleep_reset(&t.sleep, fut_now_ns() +
+                                                       2 * FUT_NSEC_PER_MSEC),
+                         0);
+        ck_assert_int_eq(fut_block_on(&conf_rt, &t.base), 0);
+        fut_future_drop(&t.base);
+        ck_assert_int_eq(tw.live, 0);
+    }
+    ck_assert_int_lt(fut_now_ns() - start, 5 * FUT_NSEC_PER_SEC);
+}
+END_TEST
+
+struct ticker {
+    struct fut_future base;
+    int state;
+    struct fut_interval iv;
+    struct fut_stream_next next;
+    int64_t ticks[4];
+    int64_t item;
+    int n;
+};
+
+static enum fut_poll
+ticker_poll(struct fut_future *f, struct fut_context *cx)
+{
+    struct ticker *k = (struct ticker *)f;
+
+    FUT_ASYNC_BEGIN(&k->state);
+    for (k->n = 0; k->n < 2; k->n++)
+        FUT_AWAIT(&k->state, fut_interval_poll_tick(&k->iv, cx,
+                                                    &k->ticks[k->n]));
+    /* ... and the same through the Stream interface. */
+    for (; k->n < 4; k->n++) {
+        fut_stream_next_init(&k->next, &k->iv.stream, &k->item);
+        FUT_AWAIT_FUTURE(&k->state, &k->next.base, cx);
+        ck_assert_int_eq(k->next.res, 1);
+        k->ticks[k->n] = k->item;
+    }
+    FUT_ASYNC_END(&k->state);
+}
+
+static void
+ticker_drop(struct fut_future *f)
+{
+    struct ticker *k = (struct ticker *)f;
+
+    fut_future_drop(&k->next.base);
+    fut_interval_drop(&k->iv);
+}
+
+static const struct fut_future_vtable ticker_vtable = {
+    .poll = ticker_poll, .drop = ticker_drop, .result = NULL,
+};
+
+START_TEST(test_timer_interval_ticks)
+{
+    struct ticker k;
+    int64_t period = 3 * FUT_NSEC_PER_MSEC;
+    int i;
+
+    memset(&k, 0, sizeof k);
+    k.base.vtable = &ticker_vtable;
+    ck_assert_int_eq(fut_interval_init(&k.iv, period, FUT_MISSED_BURST), 0);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &k.base), 0);
+    for (i = 1; i < 4; i++)
+        ck_assert_int_eq(k.ticks[i] - k.ticks[i - 1], period);
+    ck_assert_int_le(k.ticks[3], fut_now_ns());
+    fut_future_drop(&k.base);
+}
+END_TEST
+
+START_TEST(test_timer_sleep_drop_after_n_polls)
+{
+    struct fut_sleep s;
+    struct test_drop_after d;
+
+    fut_sleep_init(&s, 20 * FUT_NSEC_PER_MSEC);
+    test_drop_after_init(&d, &s.base, _i, 1);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &d.base), 0);
+    ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
+}
+END_TEST
+
+Suite *
+fut_conf_timer_suite(void)
+{
+    Suite *s = suite_create("timer");
+    TCase *tc;
+
+#define TIMER_CASE(name, fn)                                                \
+    tc = tcase_create(name);                                                \
+    tcase_add_checked_fixture(tc, conf_setup, conf_teardown);               \
+    tcase_set_timeout(tc, 30);                                              \
+    tcase_add_test(tc, fn);                                                 \
+    suite_add_tcase(s, tc)
+
+    TIMER_CASE("not_early", test_timer_sleep_not_early);
+    TIMER_CASE("order", test_timer_fire_in_order);
+    TIMER_CASE("past", test_timer_sleep_until_past_is_ready);
+    TIMER_CASE("no_runtime", test_timer_no_runtime_is_einval);
+    TIMER_CASE("bad_input", test_timer_bad_input);
+    TIMER_CASE("cancel_many", test_timer_cancel_many);
+    TIMER_CASE("wheel_exact", test_timer_wheel_exact_across_levels);
+    TIMER_CASE("reset", test_timer_reset);
+    TIMER_CASE("interval", test_timer_interval_ticks);
+#undef TIMER_CASE
+    tc = tcase_create("sleep_drop");
+    tcase_add_checked_fixture(tc, conf_setup, conf_teardown);
+    tcase_add_loop_test(tc, test_timer_sleep_drop_after_n_polls, 0, 4);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests: waker helpers, the noop waker and the atomic waker. */
+#include <pthread.h>
+
+#include "suites.h"
+#include "support.h"
+
+START_TEST(test_waker_noop)
+{
+    const struct fut_waker *n = fut_waker_noop();
+    struct fut_waker c;
+
+    ck_assert_ptr_nonnull(n);
+    ck_assert_ptr_eq(n, fut_waker_noop());
+    c = fut_waker_clone(n);
+    ck_assert(fut_waker_will_wake(&c, n));
+    fut_waker_wake_by_ref(&c);
+    fut_waker_wake(c);
+    c = fut_waker_clone(n);
+    fut_waker_drop(&c);
+    ck_assert(!fut_waker_is_set(&c));
+    fut_waker_drop(&c); /* empty: no-op */
+}
+END_TEST
+
+START_TEST(test_waker_set_clones_once)
+{
+    struct test_waker a, b;
+    struct fut_waker slot = { NULL, NULL };
+
+    test_waker_init(&a);
+    test_waker_init(&b);
+    fut_waker_set(&slot, &a.waker);
+    fut_waker_set(&slot, &a.waker); /* same target: no new clone */
+    ck_assert_int_eq(a.clones, 1);
+    ck_assert_int_eq(a.live, 1);
+    fut_waker_set(&slot, &b.waker); /* another target: swap */
+    ck_assert_int_eq(a.live, 0);
+    ck_assert_int_eq(b.live, 1);
+    fut_waker_take_wake(&slot);
+    ck_assert_int_eq(b.wakes, 1);
+    ck_assert_int_eq(b.live, 0);
+    ck_assert(!fut_waker_is_set(&slot));
+    fut_waker_take_wake(&slot); /* empty: no-op */
+    ck_assert_int_eq(b.wakes, 1);
+}
+END_TEST
+
+START_TEST(test_waker_atomic_register_wake)
+{
+    struct fut_atomic_waker aw;
+    struct test_waker a, b;
+
+    test_waker_init(&a);
+    test_waker_init(&b);
+    fut_atomic_waker_init(&aw);
+    fut_atomic_waker_wake(&aw); /* nothing registered */
+    fut_atomic_waker_register(&aw, &a.waker);
+    fut_atomic_waker_register(&aw, &a.waker);
+    ck_assert_int_eq(a.live, 1);
+    fut_atomic_waker_register(&aw, &b.waker);
+    ck_assert_int_eq(a.live, 0);
+    fut_atomic_waker_wake(&aw);
+    ck_assert_int_eq(b.wakes, 1);
+    ck_assert_int_eq(b.live, 0);
+    fut_atomic_waker_wake(&aw); /* taken already */
+    ck_assert_int_eq(b.wakes, 1);
+    fut_atomic_waker_register(&aw, &a.waker);
+    fut_atomic_waker_drop(&aw);
+    ck_assert_int_eq(a.live, 0);
+    ck_assert_int_eq(a.wakes, 0);
+}
+END_TEST
+
+/* A flag set by another thread before its wake is never missed: every
+ * round, after register + check, either the flag was seen or the wake
+ * comes. */
+struct race {
+    struct fut_atomic_waker aw;
+    int flag;
+    int rounds;
+};
+
+static void *
+race_thread(void *arg)
+{
+    struct race *r = arg;
+    int i;
+
+    for (i = 0; i < r->rounds; i++) {
+        while (__atomic_load_n(&r->flag, __ATOMIC_ACQUIRE) != 0)
+            ;
+        __atomic_store_n(&r->flag, 1, __ATOMIC_RELEASE);
+        fut_atomic_waker_wake(&r->aw);
+    }
+    return NULL;
+}
+
+START_TEST(test_waker_atomic_no_lost_wake)
+{
+    struct race r;
+    struct test_waker tw;
+    pthread_t th;
+    int i, seen_by_wake = 0;
+
+    test_waker_init(&tw);
+    fut_atomic_waker_init(&r.aw);
+    r.flag = 0;
+    r.rounds = 20000;
+    ck_assert_int_eq(pthread_create(&th, NULL, race_thread, &r), 0);
+    for (i = 0; i < r.rounds; i++) {
+        int before = __atomic_load_n(&tw.wakes, __ATOMIC_ACQUIRE);
+
+        for (;;) {
+            int64_t give_up;
+
+            fut_atomic_waker_register(&r.aw, &tw.waker);
+            if (__atomic_load_n(&r.flag, __ATOMIC_ACQUIRE))
+                break;
+            /* The flag was clear after we registered, so the thread's
+             * set-then-wake comes later and must reach our waker. */
+            give_up = fut_now_ns() + 10 * FUT_NSEC_PER_SEC;
+            while (__atomic_load_n(&tw.wakes, __ATOMIC_ACQUIRE) == before)
+                ck_assert_msg(fut_now_ns() < give_up, "lost wake, round %d",
+                              i);
+            seen_by_wake++;
+            before = __atomic_load_n(&tw.wakes, __ATOMIC_ACQUIRE);
+        }
+        __atomic_store_n(&r.flag, 0, __ATOMIC_RELEASE);
+    }
+    pthread_join(th, NULL);
+    fut_atomic_waker_drop(&r.aw);
+    ck_assert_int_eq(tw.live, 0);
+    ck_assert_int_ge(tw.wakes, seen_by_wake);
+}
+END_TEST
+
+Suite *
+fut_test_waker_suite(void)
+{
+    Suite *s = suite_create("waker");
+    TCase *tc = tcase_create("basic");
+
+    tcase_add_test(tc, test_waker_noop);
+    tcase_add_test(tc, test_waker_set_clones_once);
+    tcase_add_test(tc, test_waker_atomic_register_wake);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("threads");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_waker_atomic_no_lost_wake);
+    suite_add_tcase(s, tc);
+    return s;
+}
