@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A scripted AsyncRead/AsyncWrite for tests (futures-test's interleave and limited I/O). */
+/* A scripted AsyncRead/AsyncWrite double for the tests. */
 #include <string.h>
 
 #include "support.h"

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: MIT */
+/* The native Linux backend: one epoll instance and one eventfd per runtime. */
+
+/*
+ * Quirks of epoll this file works around or relies on:
+ *
+ * - Registrations belong to the open file description, not to the
+ *   descriptor number. Closing a descriptor removes it from the interest
+ *   list only when no duplicate (dup(2), fork(2)) keeps the description
+ *   open; until then events keep arriving for it. So the core deregisters
+ *   (io_stop, EPOLL_CTL_DEL) before it closes, and EPOLL_CTL_DEL on a
+ *   descriptor that is already closed (EBADF) or unknown (ENOENT) is fine.
+ * - Edge-triggered mode (EPOLLET) reports a direction when it becomes
+ *   ready, not while it stays ready. We register every descriptor once for
+ *   both directions and never modify it, and the core keeps readiness in
+ *   io->ready until a read or write says EAGAIN; that saves one
+ *   epoll_ctl(2) per wait, which level-triggered backends pay.
+ * - EPOLLERR and EPOLLHUP are always reported, asked for or not. EPOLLRDHUP
+ *   (Linux >= 2.6.17) tells a half-close by the peer apart from data; we
+ *   report it as readable, since read(2) returns 0 there.
+ * - epoll_wait(2) takes its timeout in milliseconds, too coarse for the
+ *   core's microsecond timer wheel; epoll_pwait2(2) (Linux >= 5.11, glibc
+ *   >= 2.35) takes a timespec. Older kernels answer ENOSYS, and seccomp
+ *   filters that predate the call (Docker's default profile before 20.10)
+ *   answer EPERM, which epoll_pwait2 never returns for itself: after either
+ *   we fall back to epoll_wait with the timeout rounded up to the next
+ *   millisecond, so a turn never returns before its deadline.
+ * - Regular files and directories cannot be registered (EPERM); such
+ *   descriptors are always ready and should not be given to the reactor.
+ * - The doorbell is an eventfd (Linux >= 2.6.27 for the flags), registered
+ *   level-triggered so that a ring that races with a drain is never lost:
+ *   the next turn sees the counter still non-zero.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+#if !defined(HAVE_EPOLL_PWAIT2) && defined(HAVE_DECL_SYS_EPOLL_PWAIT2) &&    \
+    HAVE_DECL_SYS_EPOLL_PWAIT2
+#include <sys/syscall.h>
+#define EPOLL_RAW_PWAIT2 1
+#endif
+
+#include "internal.h"
+#include "futures/backend-epoll.h"
+
+/* Events fetched per turn; more ready descriptors wait for the next turn. */
+#define EPOLL_MAX_EVENTS 256
+
+struct epoll_backend {
+    struct fut_backend base;
+    int epfd;
+    int efd;            /* the doorbell; its address tags its events */
+    int no_pwait2;      /* epoll_pwait2 is unavailable on this kernel */
+    struct epoll_event events[EPOLL_MAX_EVENTS];
+};
+
+static struct epoll_backend *
+to_epoll(struct fut_backend *be)
+{
+    return (struct epoll_backend *)be;
+}
+
+static int
+epoll_init(struct fut_backend *be, const struct fut_backend_config *c)
+{
+    struct epoll_backend *st = to_epoll(be);
+    struct epoll_event ev;
+    int err;
+
+    if (c != NULL && c->loop != NULL)
+        return -ENOTSUP;
+    st->epfd = -1;
+    st->efd = -1;
+    st->no_pwait2 = 0;
+    st->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (st->epfd < 0)
+        return -errno;
+    st->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (st->efd < 0) {
+        err = -errno;
+        goto fail;
+    }
+    ev.events = EPOLLIN;
+    ev.data.ptr = &st->efd;
+    if (fut__sys.epoll_ctl(st->epfd, EPOLL_CTL_ADD, st->efd, &ev) < 0) {
+        err = -errno;
+        goto fail;
+    }
+    return 0;
+
+fail:
+    if (st->efd >= 0)
+        (void)fut__sys.close(st->efd);
+    (void)fut__sys.close(st->epfd);
+    st->efd = -1;
+    st->epfd = -1;
+    return err;
+}
+
+static void
+epoll_fini(struct fut_backend *be)
+{
+    struct epoll_backend *st = to_epoll(be);
+
+    if (st->efd >= 0)
+        (void)fut__sys.close(st->efd);
+    if (st->epfd >= 0)
+        (void)fut__sys.close(st->epfd);
+    st->efd = -1;
+    st->epfd = -1;
+}
+
+static int
+epoll_io_start(struct fut_backend *be, struct fut_io *io,
+               unsigned int interest)
+{
+    struct epoll_backend *st = to_epoll(be);
+    struct epoll_event ev;
+
+    /* Both directions at once, whatever @interest says: with EPOLLET an
+     * unwanted direction costs one spurious fut_io_ready() per edge, far
+     * less than an epoll_ctl(2) whenever the interest changes. */
+    (void)interest;
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.ptr = io;
+    if (fut__sys.epoll_ctl(st->epfd, EPOLL_CTL_ADD, io->fd, &ev) < 0)
+        return -errno;
+    return 0;
+}
+
+static void
+epoll_io_stop(struct fut_backend *be, struct fut_io *io)
+{
+    struct epoll_backend *st = to_epoll(be);
+    struct epoll_event ev = { 0 };
+
+    /* A non-NULL event pointer keeps Linux < 2.6.9 happy. Failure means the
+     * registration is already gone (see the quirks above). */
+    (void)fut__sys.epoll_ctl(st->epfd, EPOLL_CTL_DEL, io->fd, &ev);
+}
+
+static int
+epoll_notify(struct fut_backend *be)
+{
+    struct epoll_backend *st = to_epoll(be);
+    uint64_t one = 1;
+    ssize_t n;
+
+    /* write(2) directly, not through fut__sys: notify runs on foreign
+     * threads and in signal handlers, while tests swap the table's entries
+     * on the runtime's thread. */
+    do {
+        n = write(st->efd, &one, sizeof one);
+    } while (n < 0 && errno == EINTR);
+    /* EAGAIN: the counter is saturated, so a wake-up is pending anyway. */
+    if (n < 0 && errno != EAGAIN)
+        return -errno;
+    return 0;
+}
+
+/* Wait up to @timeout_ns (> 0) nanoseconds. Returns epoll_wait's result. */
+static int
+epoll_wait_ns(struct epoll_backend *st, int64_t timeout_ns)
+{
+    int64_t ms;
+
+#if defined(HAVE_EPOLL_PWAIT2) || defined(EPOLL_RAW_PWAIT2)
+    if (!st->no_pwait2) {
+        int n;
+#ifdef HAVE_EPOLL_PWAIT2
+        struct timespec ts;
+
+        ts.tv_sec = (time_t)(timeout_ns / FUT_NSEC_PER_SEC);
+        ts.tv_nsec = (long)(timeout_ns % FUT_NSEC_PER_SEC);
+        n = epoll_pwait2(st->epfd, st->events, EPOLL_MAX_EVENTS, &ts, NULL);
+#else
+        /* glibc < 2.35 has the syscall number but no wrapper; the kernel
+         * takes a struct __kernel_timespec (64-bit seconds everywhere). */
+        struct {
+            int64_t tv_sec;
+            long long tv_nsec;
+        } kts;
+
+        kts.tv_sec = timeout_ns / FUT_NSEC_PER_SEC;
+        kts.tv_nsec = timeout_ns % FUT_NSEC_PER_SEC;
+        n = (int)syscall(SYS_epoll_pwait2, st->epfd, st->events,
+                         EPOLL_MAX_EVENTS, &kts, NULL, (size_t)0);
+#endif
+        if (n >= 0 || (errno != ENOSYS && errno != EPERM))
+            return n;
+        st->no_pwait2 = 1;
+    }
+#else
+    (void)st->no_pwait2;
+#endif
+    /* Round up: waking a millisecond late is allowed, early is not. */
+    ms = (timeout_ns + FUT_NSEC_PER_MSEC - 1) / FUT_NSEC_PER_MSEC;
+    if (ms > INT_MAX)
+        ms = INT_MAX;
+    return fut__sys.epoll_wait(st->epfd, st->events, EPOLL_MAX_EVENTS,
+                               (int)ms);
+}
+
+static void
+drain_doorbell(struct epoll_backend *st)
+{
+    uint64_t count;
+
+    /* One read resets the counter. A failure (EAGAIN after a spurious
+     * wake-up, or an injected fault) leaves nothing to do: the doorbell is
+     * level-triggered and simply fires again if it is still rung. */
+    (void)fut__sys.read(st->efd, &count, sizeof count);
+}
+
+static int
+epoll_turn(struct fut_backend *be, int64_t deadline_ns)
+{
+    struct epoll_backend *st = to_epoll(be);
+    int64_t now;
+    int n, i;
+
+    if (deadline_ns < 0) {
+        n = fut__sys.epoll_wait(st->epfd, st->events, EPOLL_MAX_EVENTS, -1);
+    } else {
+        now = fut_now_ns();
+        if (deadline_ns <= now)
+            n = fut__sys.epoll_wait(st->epfd, st->events, EPOLL_MAX_EVENTS,
+                                    0);
+        else
+            n = epoll_wait_ns(st, deadline_ns - now);
+    }
+    if (n < 0)
+        return errno == EINTR ? 0 : -errno;
+
+    /* fut_io_ready() only records readiness and wakes wakers; it never runs
+     * a task, so no registration can go away while we walk the array. */
+    for (i = 0; i < n; i++) {
+        uint32_t e = st->events[i].events;
+        unsigned int bits = 0;
+
+        if (st->events[i].data.ptr == &st->efd) {
+            drain_doorbell(st);
+            continue;
+        }
+        if (e & (EPOLLIN | EPOLLRDHUP))
+            bits |= FUT_IO_READABLE;
+        if (e & EPOLLOUT)
+            bits |= FUT_IO_WRITABLE;
+        if (e & EPOLLERR)
+            bits |= FUT_IO_ERROR;
+        if (e & EPOLLHUP)
+            bits |= FUT_IO_HUP;
+        if (bits != 0)
+            fut_io_ready((struct fut_io *)st->events[i].data.ptr, bits);
+    }
+    return 0;
+}
+
+static const struct fut_backend_vtable epoll_vtable = {
+    .version = 1,
+    .name = "epoll",
+    .size = sizeof(struct epoll_backend),
+    .init = epoll_init,
+    .fini = epoll_fini,
+    .io_start = epoll_io_start,
+    .io_update = NULL,
+    .io_stop = epoll_io_stop,
+    .notify = epoll_notify,
+    .turn = epoll_turn,
+    .attach = NULL,
+};
+
+const struct fut_backend_vtable *
+fut_backend_epoll(void)
+{
+    return &epoll_vtable;
+}
+
+/* The link-time swap: a program linked with libfutures-epoll runs on it. */
+const struct fut_backend_vtable *
+fut_backend_default(void)
+{
+    return &epoll_vtable;
+}

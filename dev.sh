@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# One entry point for a fresh Debian machine: install what is missing,
+# bootstrap, configure, build, then run the demo or the whole test suite.
+#
+#   ./dev.sh demo    the echo server under load, and the timers example
+#   ./dev.sh test    make check (gcc, -Werror), then the same suite under
+#                    ASan+UBSan, under valgrind, and make distcheck
+#   ./dev.sh quick   make check only
+set -eu
+
+cd "$(dirname "$0")"
+top=$(pwd)
+mode=${1:-test}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+# ---- dependencies -----------------------------------------------------------
+# Debian package -> something that shows it is installed.
+need_pkgs=""
+need() { # need PACKAGE TEST-COMMAND...
+    pkg=$1; shift
+    if ! "$@" > /dev/null 2>&1; then need_pkgs="$need_pkgs $pkg"; fi
+}
+need build-essential sh -c 'command -v gcc && command -v g++ && command -v make'
+need autoconf command -v autoreconf
+need automake command -v automake
+need libtool sh -c 'command -v libtoolize || test -x /usr/bin/libtoolize'
+need pkg-config command -v pkg-config
+need check sh -c 'pkg-config --exists check'
+need valgrind command -v valgrind
+
+if [ -n "$need_pkgs" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null 2>&1; then
+        echo "== installing:$need_pkgs"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        # shellcheck disable=SC2086
+        apt-get install -y -qq --no-install-recommends $need_pkgs > /dev/null
+    else
+        echo "Missing Debian packages:$need_pkgs" >&2
+        echo "Install them with:  sudo apt-get install$need_pkgs" >&2
+        exit 1
+    fi
+fi
+
+# ---- bootstrap and build ------------------------------------------------------
+bootstrap() {
+    if [ ! -x configure ] || [ configure.ac -nt configure ] ||
+       [ Makefile.am -nt configure ]; then
+        echo "== autoreconf"
+        autoreconf -fi > /dev/null 2>&1 || autoreconf -fi
+    fi
+}
+
+# build DIR CONFIGURE-ARGS...: configure (once) and build out of tree.
+build() {
+    dir=$1; shift
+    mkdir -p "$dir"
+    if [ ! -f "$dir/config.status" ]; then
+        echo "== configure $* (in $dir)"
+        (cd "$dir" && "$top/configure" -q "$@")
+    fi
+    echo "== make (in $dir)"
+    make -C "$dir" -s -j"$jobs" > /dev/null
+}
+
+total_pass=0
+total_fail=0
+# check DIR TARGET [MAKE-VARS...]: run a check target and add up its counts.
+check() {
+    dir=$1; target=$2; shift 2
+    log="$dir/check-output.txt"
+    echo "== make $target (in $dir)"
+    status=0
+    make -C "$dir" -j"$jobs" AM_COLOR_TESTS=no "$@" "$target" > "$log" 2>&1 ||
+        status=$?
+    grep -E '^(PASS|FAIL|XPASS|ERROR|SKIP|XFAIL)' "$log" | sed 's/^/   /' |
+        grep -v -E '^   (PASS|SKIP|XFAIL): .* [0-9]+ - ' || true
+    p=$(grep -E '^# (PASS|XFAIL|SKIP):' "$log" | awk '{ s += $3 } END { print s + 0 }')
+    f=$(grep -E '^# (FAIL|XPASS|ERROR):' "$log" | awk '{ s += $3 } END { print s + 0 }')
+    echo "   $target: $p passed, $f failed"
+    total_pass=$((total_pass + p))
+    total_fail=$((total_fail + f))
+    if [ "$status" -ne 0 ]; then
+        echo "== $target failed; the end of its output:" >&2
+        tail -n 60 "$log" >&2
+        find "$dir/tests" -name "*.log" 2>/dev/null | while read -r l; do
+            if grep -q -E '^(not ok|FAIL|ERROR)' "$l"; then
+                echo "== $l" >&2; grep -E -B2 -A10 '^(not ok|FAIL|ERROR)' "$l" | head -n 80 >&2
+            fi
+        done
+        return 1
+    fi
+}
+
+bootstrap
+case "$mode" in
+demo)
+    build _build
+    exec "$top/examples/demo.sh" "$top/_build"
+    ;;
+quick)
+    build _build --enable-werror
+    check _build check
+    ;;
+test)
+    build _build --enable-werror
+    check _build check
+    build _build-asan --enable-asan --disable-shared CC="${ASAN_CC:-gcc}"
+    check _build-asan check
+    build _build-valgrind --enable-valgrind --disable-shared
+    check _build-valgrind check-valgrind
+    check _build distcheck
+    ;;
+*)
+    echo "usage: $0 demo|test|quick" >&2
+    exit 2
+    ;;
+esac
+echo
+echo "tests: $total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* An echo client: N concurrent connections doing verified ping-pong, as tasks in one runtime. */
+
+/*
+ * Usage: echo-client PORT [CONNECTIONS=1] [MESSAGES=1000] [SIZE=64]
+ *
+ * Each connection sends MESSAGES messages of SIZE bytes to 127.0.0.1:PORT,
+ * one at a time, and checks that every byte comes back. Prints a summary
+ * and exits 0 only if every connection finished and every byte matched.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include <futures.h>
+
+struct stats {
+    unsigned long long round_trips;
+    unsigned long finished;     /* connections that did all their messages */
+    unsigned long failed;
+};
+
+struct client {
+    struct fut_future base;
+    int state;
+    unsigned long id;
+    struct stats *stats;
+    const struct sockaddr_storage *addr;
+    socklen_t addrlen;
+    struct fut_tcp_connect connect;
+    struct fut_tcp_stream stream;
+    int open;
+    unsigned char *tx, *rx;     /* one allocation of 2 * size */
+    size_t size;
+    unsigned long messages, i;
+    size_t off;
+    ssize_t res;
+};
+
+static void
+client_fail(struct client *c, const char *what, int err)
+{
+    /* Only the first few failures are printed; the summary counts all. */
+    if (c->stats->failed < 5)
+        fprintf(stderr, "echo-client: connection %lu: %s: %s\n", c->id, what,
+                err != 0 ? fut_strerror(err) : "bytes differ");
+    c->stats->failed++;
+}
+
+static void
+fill(struct client *c)
+{
+    size_t k;
+
+    for (k = 0; k < c->size; k++)
+        c->tx[k] = (unsigned char)(c->id * 131u + c->i * 7u + k);
+}
+
+static enum fut_poll
+client_poll(struct fut_future *f, struct fut_context *cx)
+{
+    struct client *c = (struct client *)f;
+
+    FUT_ASYNC_BEGIN(&c->state);
+    (void)fut_tcp_connect_init(&c->connect, &c->stream,
+                               (const struct sockaddr *)c->addr, c->addrlen,
+                               10 * FUT_NSEC_PER_SEC);
+    FUT_AWAIT_FUTURE(&c->state, &c->connect.base, cx);
+    if (c->connect.res != 0) {
+        client_fail(c, "connect", c->connect.res);
+        goto done;
+    }
+    c->open = 1;
+    fut_future_drop(&c->connect.base);
+    (void)fut_tcp_stream_set_nodelay(&c->stream, 1);
+
+    for (c->i = 0; c->i < c->messages; c->i++) {
+        fill(c);
+        for (c->off = 0; c->off < c->size; c->off += (size_t)c->res) {
+            FUT_AWAIT(&c->state,
+                      fut_async_write_poll_write(&c->stream.writer, cx,
+                                                 c->tx + c->off,
+                                                 c->size - c->off, &c->res));
+            if (c->res < 0) {
+                client_fail(c, "write", (int)c->res);
+                goto done;
+            }
+        }
+        for (c->off = 0; c->off < c->size; c->off += (size_t)c->res) {
+            FUT_AWAIT(&c->state,
+                      fut_async_read_poll_read(&c->stream.reader, cx,
+                                               c->rx + c->off,
+                                               c->size - c->off, &c->res));
+            if (c->res <= 0) {
+                client_fail(c, "read",
+                            c->res == 0 ? -ENODATA : (int)c->res);
+                goto done;
+            }
+        }
+        if (memcmp(c->tx, c->rx, c->size) != 0) {
+            client_fail(c, "verify", 0);
+            goto done;
+        }
+        c->stats->round_trips++;
+    }
+    c->stats->finished++;
+
+done:
+    if (c->open)
+        (void)fut_tcp_stream_close(&c->stream);
+    c->open = 0;
+    FUT_ASYNC_END(&c->state);
+}
+
+static void
+client_drop(struct fut_future *f)
+{
+    struct client *c = (struct client *)f;
+
+    fut_future_drop(&c->connect.base);
+    if (c->open)
+        (void)fut_tcp_stream_close(&c->stream);
+    c->open = 0;
+    free(c->tx);
+    c->tx = NULL;
+}
+
+static const struct fut_future_vtable client_vtable = {
+    .poll = client_poll,
+    .drop = client_drop,
+    .result = NULL,
+};
+
+static int
+parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+
+    errno = 0;
+    *out = strtoul(s, &end, 10);
+    return errno == 0 && end != s && *end == '\0' && *out <= max;
+}
+
+int
+main(int argc, char **argv)
+{
+    unsigned long port, conns = 1, messages = 1000, size = 64, i;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    struct fut_runtime rt;
+    struct stats stats = { 0, 0, 0 };
+    struct client c;
+    struct rlimit rl;
+    int64_t t0, t1;
+    double secs;
+    int err;
+
+    if (argc < 2 || argc > 5 || !parse_ulong(argv[1], 65535, &port) ||
+        (argc > 2 && (!parse_ulong(argv[2], 1000000, &conns) || conns == 0)) ||
+        (argc > 3 && !parse_ulong(argv[3], 1000000000, &messages)) ||
+        (argc > 4 && (!parse_ulong(argv[4], 1 << 24, &size) || size == 0))) {
+        fprintf(stderr,
+                "usage: %s PORT [CONNECTIONS=1] [MESSAGES=1000] [SIZE=64]\n",
+                argv[0]);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    /* Many connections need many descriptors: take what the hard limit
+     * allows. */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+
+    err = fut_sockaddr_parse("127.0.0.1", (unsigned int)port, &ss, &len);
+    if (err == 0)
+        err = fut_runtime_init_default(&rt);
+    if (err != 0) {
+        fprintf(stderr, "echo-client: %s\n", fut_strerror(err));
+        return 1;
+    }
+
+    for (i = 0; i < conns; i++) {
+        memset(&c, 0, sizeof c);
+        c.base.vtable = &client_vtable;
+        c.id = i;
+        c.stats = &stats;
+        c.addr = &ss;
+        c.addrlen = len;
+        c.size = size;
+        c.messages = messages;
+        c.tx = malloc(2 * size);
+        if (c.tx == NULL) {
+            err = -ENOMEM;
+            break;
+        }
+        c.rx = c.tx + size;
+        err = FUT_SPAWN(&rt, &c, NULL);
+        if (err != 0) {
+            free(c.tx);
+            break;
+        }
+    }
+    if (err != 0) {
+        fprintf(stderr, "echo-client: spawn: %s\n", fut_strerror(err));
+        (void)fut_runtime_close(&rt);
+        return 1;
+    }
+
+    t0 = fut_now_ns();
+    err = fut_runtime_run(&rt);
+    t1 = fut_now_ns();
+    (void)fut_runtime_close(&rt);
+    if (err != 0) {
+        fprintf(stderr, "echo-client: runtime: %s\n", fut_strerror(err));
+        return 1;
+    }
+
+    secs = (double)(t1 - t0) / 1e9;
+    if (stats.failed != 0 || stats.finished != conns ||
+        stats.round_trips != (unsigned long long)conns * messages) {
+        printf("echo-client: %lu connections x %lu messages FAILED "
+               "(%lu failed, %llu round trips)\n",
+               conns, messages, stats.failed, stats.round_trips);
+        return 1;
+    }
+    printf("echo-client: %lu connections x %lu messages OK "
+           "(%llu round trips, %.0f rt/s)\n",
+           conns, messages, stats.round_trips,
+           secs > 0 ? (double)stats.round_trips / secs : 0.0);
+    return 0;
+}

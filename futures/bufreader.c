@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/* A buffered reader over any AsyncRead, and read_until / read_line. */
+#include "internal.h"
+
+#include <limits.h>
+#include <string.h>
+
+/* fut_read_until.res until the future is READY (see io.c). */
+#define NOT_DONE_SSIZE (-SSIZE_MAX - 1)
+
+/* ---- the buffer ---------------------------------------------------------- */
+
+/*
+ * Refill an empty buffer from the inner reader. READY with *res = 0 (the
+ * buffer may still be empty: end of file) or -errno; PENDING as the inner
+ * reader. A buffer that still holds bytes is left alone.
+ */
+static enum fut_poll
+fill(struct fut_bufreader *br, struct fut_context *cx, ssize_t *res)
+{
+    ssize_t n;
+
+    if (br->pos < br->filled) {
+        *res = 0;
+        return FUT_READY;
+    }
+    br->pos = br->filled = 0;
+    if (fut_async_read_poll_read(br->inner, cx, br->buf, br->cap, &n) ==
+        FUT_PENDING)
+        return FUT_PENDING;
+    if (n < 0) {
+        *res = n;
+        return FUT_READY;
+    }
+    br->filled = (size_t)n;
+    *res = 0;
+    return FUT_READY;
+}
+
+enum fut_poll
+fut_bufreader_poll_fill_buf(struct fut_bufreader *br, struct fut_context *cx,
+                            const void **data, size_t *len, ssize_t *res)
+{
+    enum fut_poll p;
+
+    if (res == NULL)
+        return FUT_READY;
+    if (br == NULL || br->reader.vtable == NULL || data == NULL ||
+        len == NULL || cx == NULL || cx->waker == NULL) {
+        *res = -EINVAL;
+        return FUT_READY;
+    }
+    p = fill(br, cx, res);
+    if (p == FUT_PENDING)
+        return FUT_PENDING;
+    if (*res < 0) {
+        *data = NULL;
+        *len = 0;
+        return FUT_READY;
+    }
+    *data = br->buf + br->pos;
+    *len = br->filled - br->pos;
+    return FUT_READY;
+}
+
+void
+fut_bufreader_consume(struct fut_bufreader *br, size_t n)
+{
+    if (br == NULL)
+        return;
+    if (n > br->filled - br->pos)
+        n = br->filled - br->pos;
+    br->pos += n;
+}
+
+size_t
+fut_bufreader_buffered(const struct fut_bufreader *br)
+{
+    return br == NULL ? 0 : br->filled - br->pos;
+}
+
+/* ---- the bufreader as an AsyncRead --------------------------------------- */
+
+/*
+ * Like Rust's BufReader, a read that finds the buffer empty and is at least
+ * as large as it goes straight to the inner reader: copying through the
+ * buffer would only add a memcpy.
+ */
+static enum fut_poll
+br_poll_read(struct fut_async_read *self, struct fut_context *cx, void *buf,
+             size_t len, ssize_t *res)
+{
+    struct fut_bufreader *br =
+        FUT_CONTAINER_OF(self, struct fut_bufreader, reader);
+    size_t n;
+
+    if (br->pos == br->filled && len >= br->cap) {
+        br->pos = br->filled = 0;
+        return fut_async_read_poll_read(br->inner, cx, buf, len, res);
+    }
+    if (fill(br, cx, res) == FUT_PENDING)
+        return FUT_PENDING;
+    if (*res < 0)
+        return FUT_READY;
+    n = br->filled - br->pos;
+    if (n > len)
+        n = len;
+    memcpy(buf, br->buf + br->pos, n);
+    br->pos += n;
+    *res = (ssize_t)n;
+    return FUT_READY;
+}
+
+static enum fut_poll
+br_poll_readv(struct fut_async_read *self, struct fut_context *cx,
+              const struct iovec *iov, int iovcnt, ssize_t *res)
+{
+    struct fut_bufreader *br =
+        FUT_CONTAINER_OF(self, struct fut_bufreader, reader);
+    size_t total = 0, n, done = 0;
+    int i;
+
+    /* The wrapper has checked that the lengths add up without overflow. */
+    for (i = 0; i < iovcnt; i++)
+        total += iov[i].iov_len;
+    if (br->pos == br->filled && total >= br->cap) {
+        br->pos = br->filled = 0;
+        return fut_async_read_poll_readv(br->inner, cx, iov, iovcnt, res);
+    }
+    if (fill(br, cx, res) == FUT_PENDING)
+        return FUT_PENDING;
+    if (*res < 0)
+        return FUT_READY;
+    for (i = 0; i < iovcnt && br->pos < br->filled; i++) {
+        n = br->filled - br->pos;
+        if (n > iov[i].iov_len)
+            n = iov[i].iov_len;
+        if (n > 0)
+            memcpy(iov[i].iov_base, br->buf + br->pos, n);
+        br->pos += n;
+        done += n;
+    }
+    *res = (ssize_t)done;
+    return FUT_READY;
+}
+
+static const struct fut_async_read_vtable br_vtable = {
+    .version = 1,
+    .poll_read = br_poll_read,
+    .poll_readv = br_poll_readv,
+};
+
+int
+fut_bufreader_init(struct fut_bufreader *br, struct fut_async_read *inner,
+                   void *buf, size_t cap)
+{
+    if (br == NULL)
+        return -EINVAL;
+    /* Left unreadable on failure: every read through it is -EINVAL. */
+    br->reader.vtable = NULL;
+    if (inner == NULL || buf == NULL || cap == 0 || cap > FUT__MAX_SIZE ||
+        inner == &br->reader)
+        return -EINVAL;
+    br->reader.vtable = &br_vtable;
+    br->inner = inner;
+    br->buf = buf;
+    br->cap = cap;
+    br->pos = 0;
+    br->filled = 0;
+    return 0;
+}
+
+/* ---- read_until ---------------------------------------------------------- */
+
+static enum fut_poll
+read_until_poll(struct fut_future *base, struct fut_context *cx)
+{
+    struct fut_read_until *f = (struct fut_read_until *)base;
+    const unsigned char *data, *hit;
+    const void *p;
+    size_t avail, n;
+    ssize_t r;
+
+    if (f->res != NOT_DONE_SSIZE)
+        return FUT_READY;
+    for (;;) {
+        if (fut_bufreader_poll_fill_buf(f->br, cx, &p, &avail, &r) ==
+            FUT_PENDING)
+            return FUT_PENDING;
+        if (r < 0) {
+            f->res = r;
+            return FUT_READY;
+        }
+        /* End of file: whatever was gathered is the (last) line. */
+        if (avail == 0) {
+            f->res = (ssize_t)f->len;
+            return FUT_READY;
+        }
+        data = p;
+        /* Look only at what still fits in @out, so a delimiter beyond
+         * @max stays in the buffer for the caller's next read. */
+        n = f->max - f->len;
+        if (n > avail)
+            n = avail;
+        hit = memchr(data, f->delim, n);
+        if (hit != NULL)
+            n = (size_t)(hit - data) + 1;
+        memcpy(f->out + f->len, data, n);
+        fut_bufreader_consume(f->br, n);
+        f->len += n;
+        if (hit != NULL) {
+            f->res = (ssize_t)f->len;
+            return FUT_READY;
+        }
+        if (f->len == f->max) {
+            f->res = -EMSGSIZE;
+            return FUT_READY;
+        }
+    }
+}
+
+/* Nothing to release: the bufreader keeps the inner reader's waker. */
+static void
+read_until_drop(struct fut_future *base)
+{
+    FUT__UNUSED(base);
+}
+
+static int
+read_until_result(const struct fut_future *base)
+{
+    const struct fut_read_until *f = (const struct fut_read_until *)base;
+
+    return f->res < 0 && f->res != NOT_DONE_SSIZE ? (int)f->res : 0;
+}
+
+static const struct fut_future_vtable read_until_vtable = {
+    .poll = read_until_poll,
+    .drop = read_until_drop,
+    .result = read_until_result,
+};
+
+int
+fut_read_until_init(struct fut_read_until *f, struct fut_bufreader *br,
+                    int delim, void *out, size_t max)
+{
+    if (f == NULL)
+        return -EINVAL;
+    /* A failed init leaves a dropped future (see io.c). */
+    f->base.vtable = NULL;
+    if (br == NULL || out == NULL || max == 0 || max > (size_t)SSIZE_MAX ||
+        delim < 0 || delim > 255)
+        return -EINVAL;
+    f->base.vtable = &read_until_vtable;
+    f->br = br;
+    f->delim = delim;
+    f->out = out;
+    f->max = max;
+    f->len = 0;
+    f->res = NOT_DONE_SSIZE;
+    return 0;
+}
+
+int
+fut_read_line_init(struct fut_read_until *f, struct fut_bufreader *br,
+                   void *out, size_t max)
+{
+    return fut_read_until_init(f, br, '\n', out, max);
+}

@@ -1,0 +1,728 @@
+/* SPDX-License-Identifier: MIT */
+/* TCP listeners, streams and connects over the reactor (tcp.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/*
+ * Writes go through send(2) and sendmsg(2) with MSG_NOSIGNAL rather than
+ * write(2), so a peer that has gone away gives -EPIPE instead of killing the
+ * process with SIGPIPE; programs need not ignore the signal. (Those two
+ * calls are therefore not in the fut__sys table; reads, accept4, socket,
+ * connect and close are.)
+ *
+ * A closed listener or stream has fd == -1; every operation on it answers
+ * -EBADF.
+ */
+
+static int
+addr_ok(const struct sockaddr *addr, socklen_t len)
+{
+    if (addr == NULL)
+        return 0;
+    if (addr->sa_family == AF_INET)
+        return len >= (socklen_t)sizeof(struct sockaddr_in);
+    if (addr->sa_family == AF_INET6)
+        return len >= (socklen_t)sizeof(struct sockaddr_in6);
+    return 0;
+}
+
+static void
+close_fd(int fd)
+{
+    /* Linux releases the descriptor even when close(2) says EINTR, so it is
+     * never retried (a retry could close a descriptor reused meanwhile). */
+    (void)fut__sys.close(fd);
+}
+
+int
+fut_sockaddr_parse(const char *host, unsigned int port,
+                   struct sockaddr_storage *ss, socklen_t *len)
+{
+    struct sockaddr_in *sin;
+    struct sockaddr_in6 *sin6;
+
+    if (host == NULL || ss == NULL || len == NULL || port > 65535)
+        return -EINVAL;
+    memset(ss, 0, sizeof *ss);
+    sin = (struct sockaddr_in *)ss;
+    if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)port);
+        *len = (socklen_t)sizeof *sin;
+        return 0;
+    }
+    sin6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        *len = (socklen_t)sizeof *sin6;
+        return 0;
+    }
+    memset(ss, 0, sizeof *ss);
+    return -EINVAL;
+}
+
+/* ---- listener -------------------------------------------------------------- */
+
+int
+fut_tcp_listener_bind(struct fut_tcp_listener *l, const struct sockaddr *addr,
+                      socklen_t len, int backlog)
+{
+    int fd, err;
+    int one = 1;
+
+    if (l == NULL)
+        return -EINVAL;
+    memset(l, 0, sizeof *l);
+    l->fd = -1;
+    l->io.fd = -1;
+    if (!addr_ok(addr, len))
+        return -EINVAL;
+    fd = fut__sys.socket(addr->sa_family,
+                         SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(fd, addr, len) < 0 ||
+        listen(fd, backlog <= 0 ? SOMAXCONN : backlog) < 0) {
+        err = -errno;
+        close_fd(fd);
+        return err;
+    }
+    err = fut_io_init(&l->io, fd);
+    if (err != 0) {
+        close_fd(fd);
+        return err;
+    }
+    l->fd = fd;
+    return 0;
+}
+
+int
+fut_tcp_listener_local_addr(const struct fut_tcp_listener *l,
+                            struct sockaddr_storage *ss, socklen_t *len)
+{
+    if (l == NULL || ss == NULL || len == NULL)
+        return -EINVAL;
+    if (l->fd < 0)
+        return -EBADF;
+    *len = (socklen_t)sizeof *ss;
+    if (getsockname(l->fd, (struct sockaddr *)ss, len) < 0)
+        return -errno;
+    return 0;
+}
+
+int
+fut_tcp_listener_close(struct fut_tcp_listener *l)
+{
+    if (l == NULL)
+        return -EINVAL;
+    if (l->fd < 0)
+        return -EBADF;
+    (void)fut_io_close(&l->io);
+    close_fd(l->fd);
+    l->fd = -1;
+    return 0;
+}
+
+/* ---- stream: AsyncRead / AsyncWrite ---------------------------------------- */
+
+static struct fut_tcp_stream *
+reader_stream(struct fut_async_read *r)
+{
+    return FUT_CONTAINER_OF(r, struct fut_tcp_stream, reader);
+}
+
+static struct fut_tcp_stream *
+writer_stream(struct fut_async_write *w)
+{
+    return FUT_CONTAINER_OF(w, struct fut_tcp_stream, writer);
+}
+
+/*
+ * The readiness half of every read and write: wait until @dir is ready and
+ * spend one unit of coop budget. Returns FUT_READY with *err == 0 when the
+ * caller should make its syscall, FUT_READY with *err < 0 on failure, or
+ * FUT_PENDING.
+ */
+static enum fut_poll
+stream_ready(struct fut_tcp_stream *s, struct fut_context *cx,
+             unsigned int dir, int *err)
+{
+    if (s->fd < 0) {
+        *err = -EBADF;
+        return FUT_READY;
+    }
+    if (fut_io_poll_ready(&s->io, cx, dir, err) == FUT_PENDING)
+        return FUT_PENDING;
+    if (*err != 0)
+        return FUT_READY;
+    /* Spent before the syscall: bytes already moved must not be lost to a
+     * budget that ran out after it. */
+    if (!fut_coop_proceed(cx))
+        return FUT_PENDING;
+    return FUT_READY;
+}
+
+/*
+ * What a read or write syscall's result means. Returns FUT_READY with *res
+ * set, or FUT_PENDING-as-"try again": the caller loops (EAGAIN after
+ * clearing the readiness, so the next round waits for the backend).
+ */
+static enum fut_poll
+stream_result(struct fut_tcp_stream *s, unsigned int dir, ssize_t n,
+              ssize_t *res)
+{
+    if (n >= 0) {
+        *res = n;
+        return FUT_READY;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        fut_io_clear_ready(&s->io, dir);
+        return FUT_PENDING;
+    }
+    if (errno == EINTR)
+        return FUT_PENDING;
+    *res = -errno;
+    return FUT_READY;
+}
+
+static enum fut_poll
+stream_poll_read(struct fut_async_read *self, struct fut_context *cx,
+                 void *buf, size_t len, ssize_t *res)
+{
+    struct fut_tcp_stream *s = reader_stream(self);
+    int err;
+
+    for (;;) {
+        if (stream_ready(s, cx, FUT_IO_READABLE, &err) == FUT_PENDING)
+            return FUT_PENDING;
+        if (err != 0) {
+            *res = err;
+            return FUT_READY;
+        }
+        if (stream_result(s, FUT_IO_READABLE, fut__sys.read(s->fd, buf, len),
+                          res) == FUT_READY)
+            return FUT_READY;
+    }
+}
+
+static enum fut_poll
+stream_poll_readv(struct fut_async_read *self, struct fut_context *cx,
+                  const struct iovec *iov, int iovcnt, ssize_t *res)
+{
+    struct fut_tcp_stream *s = reader_stream(self);
+    int err;
+
+    for (;;) {
+        if (stream_ready(s, cx, FUT_IO_READABLE, &err) == FUT_PENDING)
+            return FUT_PENDING;
+        if (err != 0) {
+            *res = err;
+            return FUT_READY;
+        }
+        if (stream_result(s, FUT_IO_READABLE,
+                          fut__sys.readv(s->fd, iov, iovcnt),
+                          res) == FUT_READY)
+            return FUT_READY;
+    }
+}
+
+static enum fut_poll
+stream_poll_write(struct fut_async_write *self, struct fut_context *cx,
+                  const void *buf, size_t len, ssize_t *res)
+{
+    struct fut_tcp_stream *s = writer_stream(self);
+    int err;
+
+    for (;;) {
+        if (stream_ready(s, cx, FUT_IO_WRITABLE, &err) == FUT_PENDING)
+            return FUT_PENDING;
+        if (err != 0) {
+            *res = err;
+            return FUT_READY;
+        }
+        if (stream_result(s, FUT_IO_WRITABLE,
+                          send(s->fd, buf, len, MSG_NOSIGNAL),
+                          res) == FUT_READY)
+            return FUT_READY;
+    }
+}
+
+static enum fut_poll
+stream_poll_writev(struct fut_async_write *self, struct fut_context *cx,
+                   const struct iovec *iov, int iovcnt, ssize_t *res)
+{
+    struct fut_tcp_stream *s = writer_stream(self);
+    struct msghdr msg;
+    int err;
+
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = (struct iovec *)iov;
+    msg.msg_iovlen = (size_t)iovcnt;
+    for (;;) {
+        if (stream_ready(s, cx, FUT_IO_WRITABLE, &err) == FUT_PENDING)
+            return FUT_PENDING;
+        if (err != 0) {
+            *res = err;
+            return FUT_READY;
+        }
+        if (stream_result(s, FUT_IO_WRITABLE,
+                          sendmsg(s->fd, &msg, MSG_NOSIGNAL),
+                          res) == FUT_READY)
+            return FUT_READY;
+    }
+}
+
+static enum fut_poll
+stream_poll_flush(struct fut_async_write *self, struct fut_context *cx,
+                  ssize_t *res)
+{
+    /* Nothing is buffered in user space; the kernel sends on its own. */
+    *res = writer_stream(self)->fd < 0 ? -EBADF : 0;
+    return FUT_READY;
+}
+
+static enum fut_poll
+stream_poll_close(struct fut_async_write *self, struct fut_context *cx,
+                  ssize_t *res)
+{
+    struct fut_tcp_stream *s = writer_stream(self);
+
+    if (s->fd < 0)
+        *res = -EBADF;
+    else if (shutdown(s->fd, SHUT_WR) < 0)
+        *res = -errno;
+    else
+        *res = 0;
+    return FUT_READY;
+}
+
+static const struct fut_async_read_vtable stream_read_vtable = {
+    .version = 1,
+    .poll_read = stream_poll_read,
+    .poll_readv = stream_poll_readv,
+};
+
+static const struct fut_async_write_vtable stream_write_vtable = {
+    .version = 1,
+    .poll_write = stream_poll_write,
+    .poll_writev = stream_poll_writev,
+    .poll_flush = stream_poll_flush,
+    .poll_close = stream_poll_close,
+};
+
+/* A stream that is not open: its traits work and answer -EBADF. */
+static void
+stream_reset(struct fut_tcp_stream *s)
+{
+    memset(s, 0, sizeof *s);
+    s->reader.vtable = &stream_read_vtable;
+    s->writer.vtable = &stream_write_vtable;
+    s->io.fd = -1;
+    s->fd = -1;
+}
+
+/* Adopt @fd (nonblocking already) into @s. Returns 0 or -errno. */
+static int
+stream_open(struct fut_tcp_stream *s, int fd)
+{
+    int err;
+
+    stream_reset(s);
+    err = fut_io_init(&s->io, fd);
+    if (err != 0)
+        return err;
+    s->fd = fd;
+    return 0;
+}
+
+int
+fut_tcp_stream_from_fd(struct fut_tcp_stream *s, int fd)
+{
+    int flags;
+
+    if (s == NULL || fd < 0)
+        return -EINVAL;
+    flags = fcntl(fd, F_GETFL);
+    if (flags < 0)
+        return -errno;
+    if ((flags & O_NONBLOCK) == 0 &&
+        fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        return -errno;
+    return stream_open(s, fd);
+}
+
+int
+fut_tcp_stream_set_nodelay(struct fut_tcp_stream *s, int on)
+{
+    int v = on != 0;
+
+    if (s == NULL)
+        return -EINVAL;
+    if (s->fd < 0)
+        return -EBADF;
+    if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) < 0)
+        return -errno;
+    return 0;
+}
+
+int
+fut_tcp_stream_shutdown(struct fut_tcp_stream *s, int how)
+{
+    if (s == NULL || (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR))
+        return -EINVAL;
+    if (s->fd < 0)
+        return -EBADF;
+    if (shutdown(s->fd, how) < 0)
+        return -errno;
+    return 0;
+}
+
+int
+fut_tcp_stream_peer_addr(const struct fut_tcp_stream *s,
+                         struct sockaddr_storage *ss, socklen_t *len)
+{
+    if (s == NULL || ss == NULL || len == NULL)
+        return -EINVAL;
+    if (s->fd < 0)
+        return -EBADF;
+    *len = (socklen_t)sizeof *ss;
+    if (getpeername(s->fd, (struct sockaddr *)ss, len) < 0)
+        return -errno;
+    return 0;
+}
+
+int
+fut_tcp_stream_local_addr(const struct fut_tcp_stream *s,
+                          struct sockaddr_storage *ss, socklen_t *len)
+{
+    if (s == NULL || ss == NULL || len == NULL)
+        return -EINVAL;
+    if (s->fd < 0)
+        return -EBADF;
+    *len = (socklen_t)sizeof *ss;
+    if (getsockname(s->fd, (struct sockaddr *)ss, len) < 0)
+        return -errno;
+    return 0;
+}
+
+int
+fut_tcp_stream_close(struct fut_tcp_stream *s)
+{
+    if (s == NULL)
+        return -EINVAL;
+    if (s->fd < 0)
+        return -EBADF;
+    (void)fut_io_close(&s->io);
+    close_fd(s->fd);
+    s->fd = -1;
+    return 0;
+}
+
+/* ---- accept ---------------------------------------------------------------- */
+
+enum fut_poll
+fut_tcp_listener_poll_accept(struct fut_tcp_listener *l,
+                             struct fut_context *cx,
+                             struct fut_tcp_stream *out, int *res)
+{
+    int fd, err;
+
+    if (res == NULL)
+        return FUT_READY;
+    if (l == NULL || cx == NULL || out == NULL) {
+        *res = -EINVAL;
+        return FUT_READY;
+    }
+    if (l->fd < 0) {
+        *res = -EBADF;
+        return FUT_READY;
+    }
+    for (;;) {
+        if (fut_io_poll_ready(&l->io, cx, FUT_IO_READABLE, &err) ==
+            FUT_PENDING)
+            return FUT_PENDING;
+        if (err != 0) {
+            *res = err;
+            return FUT_READY;
+        }
+        /* A listener under a connection storm is ready again and again;
+         * the budget lets the accepted connections' tasks run too. */
+        if (!fut_coop_proceed(cx))
+            return FUT_PENDING;
+        fd = fut__sys.accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0)
+            break;
+        switch (errno) {
+        case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+        case EWOULDBLOCK:
+#endif
+            fut_io_clear_ready(&l->io, FUT_IO_READABLE);
+            continue;
+        case EINTR:
+        /* The connection was reset while it waited in the backlog; Linux
+         * also reports some network errors of the new connection here
+         * (accept(2), "Error handling"). Skip it, as libuv does. */
+        case ECONNABORTED:
+        case EPROTO:
+            continue;
+        default:
+            /* EMFILE and friends leave the connection queued and the
+             * readiness set: the next poll tries again. */
+            *res = -errno;
+            return FUT_READY;
+        }
+    }
+    err = stream_open(out, fd);
+    if (err != 0) {
+        close_fd(fd);
+        *res = err;
+        return FUT_READY;
+    }
+    *res = 0;
+    return FUT_READY;
+}
+
+/* The accept future keeps res at ACCEPT_PENDING until it is READY, so that
+ * polling again after READY returns the same output (futures are fused). */
+#define ACCEPT_PENDING 1
+
+static enum fut_poll
+accept_poll(struct fut_future *f, struct fut_context *cx)
+{
+    struct fut_tcp_accept *a = (struct fut_tcp_accept *)f;
+    int res;
+
+    if (a->res != ACCEPT_PENDING)
+        return FUT_READY;
+    if (fut_tcp_listener_poll_accept(a->listener, cx, a->out, &res) ==
+        FUT_PENDING)
+        return FUT_PENDING;
+    a->res = res;
+    return FUT_READY;
+}
+
+static void
+accept_drop(struct fut_future *f)
+{
+    /* Nothing to release: the waker stored in the listener's registration
+     * belongs to the listener and goes with its next wake-up or close, and
+     * a READY future's stream is the caller's. */
+    (void)f;
+}
+
+static int
+accept_result(const struct fut_future *f)
+{
+    const struct fut_tcp_accept *a = (const struct fut_tcp_accept *)f;
+
+    return a->res == ACCEPT_PENDING ? 0 : a->res;
+}
+
+static const struct fut_future_vtable accept_vtable = {
+    .poll = accept_poll,
+    .drop = accept_drop,
+    .result = accept_result,
+};
+
+int
+fut_tcp_accept_init(struct fut_tcp_accept *f, struct fut_tcp_listener *l,
+                    struct fut_tcp_stream *out)
+{
+    if (f == NULL || l == NULL || out == NULL)
+        return -EINVAL;
+    f->base.vtable = &accept_vtable;
+    f->listener = l;
+    f->out = out;
+    f->res = ACCEPT_PENDING;
+    return 0;
+}
+
+/* ---- connect --------------------------------------------------------------- */
+
+enum connect_state {
+    CONNECT_START = 0,
+    CONNECT_WAIT,       /* socket made, connect(2) in progress */
+    CONNECT_DONE
+};
+
+/* Give up the half-made socket of @f. */
+static void
+connect_abandon(struct fut_tcp_connect *f)
+{
+    fut_future_drop(&f->sleep.base);
+    (void)fut_tcp_stream_close(f->stream);
+}
+
+static enum fut_poll
+connect_finish(struct fut_tcp_connect *f, int res)
+{
+    if (res != 0)
+        connect_abandon(f);
+    else
+        fut_future_drop(&f->sleep.base);
+    f->res = res;
+    f->state = CONNECT_DONE;
+    return FUT_READY;
+}
+
+/* First poll: make the socket and start connect(2). */
+static enum fut_poll
+connect_start(struct fut_tcp_connect *f, struct fut_context *cx)
+{
+    int fd, err;
+
+    if (cx->rt == NULL) {
+        f->res = -EINVAL;
+        f->state = CONNECT_DONE;
+        return FUT_READY;
+    }
+    fd = fut__sys.socket(f->addr.ss_family,
+                         SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        f->res = -errno;
+        f->state = CONNECT_DONE;
+        return FUT_READY;
+    }
+    err = stream_open(f->stream, fd);
+    if (err != 0) {
+        close_fd(fd);
+        f->res = err;
+        f->state = CONNECT_DONE;
+        return FUT_READY;
+    }
+    f->state = CONNECT_WAIT;
+    if (f->deadline_ns >= 0)
+        (void)fut_sleep_until_init(&f->sleep, f->deadline_ns);
+    if (fut__sys.connect(fd, (const struct sockaddr *)&f->addr,
+                         f->addrlen) == 0)
+        return connect_finish(f, 0);
+    /* EINTR: a nonblocking connect goes on in the background, as after
+     * EINPROGRESS; the outcome is read with SO_ERROR all the same. */
+    if (errno != EINPROGRESS && errno != EINTR)
+        return connect_finish(f, -errno);
+    return FUT_PENDING;
+}
+
+/* Is the connect of @fd finished? 0: connected; -errno: failed;
+ * -EINPROGRESS: not yet (the readiness was stale or spurious). */
+static int
+connect_outcome(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int soerr = 0;
+    socklen_t elen = sizeof soerr;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) < 0)
+        return -errno;
+    if (soerr != 0)
+        return -soerr;
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+        return errno == ENOTCONN ? -EINPROGRESS : -errno;
+    return 0;
+}
+
+static enum fut_poll
+connect_poll(struct fut_future *base, struct fut_context *cx)
+{
+    struct fut_tcp_connect *f = (struct fut_tcp_connect *)base;
+    int err;
+
+    if (f->state == CONNECT_DONE)
+        return FUT_READY;
+    if (f->state == CONNECT_START) {
+        if (connect_start(f, cx) == FUT_READY)
+            return FUT_READY;
+    }
+    for (;;) {
+        if (fut_io_poll_ready(&f->stream->io, cx, FUT_IO_WRITABLE, &err) ==
+            FUT_PENDING)
+            break;
+        if (err != 0)
+            return connect_finish(f, err);
+        err = connect_outcome(f->stream->fd);
+        if (err != -EINPROGRESS)
+            return connect_finish(f, err);
+        /* Readiness without a result (a stale or spurious edge): wait for
+         * the next one. Error and hang-up stay ready until the descriptor
+         * is closed, so with those set waiting would spin; the kernel has
+         * no error to give, so the socket is simply not connected. */
+        if (f->stream->io.ready & (FUT_IO_ERROR | FUT_IO_HUP))
+            return connect_finish(f, -ENOTCONN);
+        fut_io_clear_ready(&f->stream->io, FUT_IO_WRITABLE);
+    }
+    /* Pending on the socket: now the deadline. The socket was checked
+     * first, so a connect that made it in time wins a tie. */
+    if (f->deadline_ns >= 0 &&
+        fut_future_poll(&f->sleep.base, cx) == FUT_READY)
+        return connect_finish(f, f->sleep.res != 0 ? f->sleep.res
+                                                   : -ETIMEDOUT);
+    return FUT_PENDING;
+}
+
+static void
+connect_drop(struct fut_future *base)
+{
+    struct fut_tcp_connect *f = (struct fut_tcp_connect *)base;
+
+    if (f->state == CONNECT_WAIT)
+        connect_abandon(f);
+    fut_future_drop(&f->sleep.base);
+}
+
+static int
+connect_result(const struct fut_future *base)
+{
+    const struct fut_tcp_connect *f = (const struct fut_tcp_connect *)base;
+
+    return f->state == CONNECT_DONE ? f->res : 0;
+}
+
+static const struct fut_future_vtable connect_vtable = {
+    .poll = connect_poll,
+    .drop = connect_drop,
+    .result = connect_result,
+};
+
+int
+fut_tcp_connect_init(struct fut_tcp_connect *f, struct fut_tcp_stream *stream,
+                     const struct sockaddr *addr, socklen_t len,
+                     int64_t timeout_ns)
+{
+    int64_t now;
+
+    if (f == NULL || stream == NULL || !addr_ok(addr, len) ||
+        len > (socklen_t)sizeof f->addr)
+        return -EINVAL;
+    memset(f, 0, sizeof *f);
+    f->base.vtable = &connect_vtable;
+    f->stream = stream;
+    memcpy(&f->addr, addr, len);
+    f->addrlen = len;
+    /* The deadline counts from now, as a timeout wrapped around the future
+     * at construction would. It saturates instead of overflowing. */
+    if (timeout_ns < 0) {
+        f->deadline_ns = -1;
+    } else {
+        now = fut_now_ns();
+        f->deadline_ns = timeout_ns > INT64_MAX - now ? INT64_MAX
+                                                      : now + timeout_ns;
+    }
+    f->state = CONNECT_START;
+    f->res = 0;
+    /* Until the connect succeeds the stream is not open: its operations
+     * answer -EBADF and closing it is harmless. */
+    stream_reset(stream);
+    return 0;
+}

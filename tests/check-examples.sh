@@ -1,0 +1,71 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Smoke-tests the examples: an echo server and client over loopback, and the timers demo.
+#
+# Run by 'make check' with top_builddir and top_srcdir in the environment.
+# Exits 0 when every example that was built works, 1 otherwise.
+
+top_builddir=${top_builddir:-.}
+ex="$top_builddir/examples"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fut-examples.XXXXXX") || exit 1
+server_pid=
+
+cleanup() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+        server_pid=
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+fail() {
+    echo "check-examples: FAIL: $*" >&2
+    exit 1
+}
+
+# ---- echo server and client -------------------------------------------------
+"$ex/echo-server-epoll" 0 >"$tmp/server.out" 2>"$tmp/server.err" &
+server_pid=$!
+
+# Wait (up to 20 s) for the "listening on 127.0.0.1:PORT" line.
+port=
+i=0
+while [ $i -lt 200 ]; do
+    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
+           "$tmp/server.out")
+    [ -n "$port" ] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1 2>/dev/null || sleep 1
+    i=$((i + 1))
+done
+if [ -z "$port" ]; then
+    cat "$tmp/server.err" >&2
+    fail "echo-server-epoll did not start"
+fi
+echo "echo-server-epoll listening on port $port"
+
+"$ex/echo-client" "$port" 50 200 64 || fail "echo-client (50 x 200 x 64)"
+"$ex/echo-client" "$port" 4 20 40000 || fail "echo-client (4 x 20 x 40000)"
+
+kill -0 "$server_pid" 2>/dev/null || fail "echo-server-epoll died"
+kill "$server_pid"
+wait "$server_pid" 2>/dev/null
+server_pid=
+if [ -s "$tmp/server.err" ]; then
+    cat "$tmp/server.err" >&2
+    fail "echo-server-epoll reported errors"
+fi
+
+# ---- timers -------------------------------------------------------------------
+if [ -x "$ex/timers" ]; then
+    "$ex/timers" >"$tmp/timers.out" 2>&1 || {
+        cat "$tmp/timers.out" >&2
+        fail "timers"
+    }
+    echo "timers OK"
+fi
+
+exit 0

@@ -1,0 +1,33 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Every public header compiles alone, as C11 -pedantic and as C++.
+set -u
+srcdir=${top_srcdir:-.}
+cc=${CC:-cc}
+cxx=${CXX:-c++}
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+inc="-I$srcdir/futures/include -I$srcdir/backends/epoll/include"
+for h in "$srcdir"/futures/include/futures.h \
+         "$srcdir"/futures/include/futures/*.h \
+         "$srcdir"/backends/*/include/futures/*.h; do
+    [ -f "$h" ] || continue
+    name=${h#"$srcdir"/}
+    rel=${h##*/include/}
+    printf '#include <%s>\n#include <%s>\nint fut_header_check_dummy;\n' \
+        "$rel" "$rel" > "$tmp/t.c"
+    if ! $cc -std=c11 -pedantic -Wall -Wextra -Werror $inc -c "$tmp/t.c" \
+            -o "$tmp/t.o" 2> "$tmp/err"; then
+        echo "FAIL (C11): $name"; cat "$tmp/err"; fail=1
+    fi
+    cp "$tmp/t.c" "$tmp/t.cc"
+    if command -v "$cxx" > /dev/null 2>&1; then
+        if ! $cxx -std=c++11 -pedantic -Wall -Wextra -Werror $inc \
+                -c "$tmp/t.cc" -o "$tmp/t.o" 2> "$tmp/err"; then
+            echo "FAIL (C++): $name"; cat "$tmp/err"; fail=1
+        fi
+    fi
+    [ $fail -eq 0 ] && echo "ok: $name"
+done
+exit $fail
