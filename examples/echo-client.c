@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* An echo client: N concurrent connections doing verified ping-pong, as tasks in one runtime. */
+/* An echo client: N concurrent verified ping-pong connections as tasks. */
 
 /*
  * Usage: echo-client PORT [CONNECTIONS=1] [MESSAGES=1000] [SIZE=64]

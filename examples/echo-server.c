@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A TCP echo server: one task per connection, on whichever backend it is linked with. */
+/* A TCP echo server: one task per connection, on the backend it links. */
 
 /*
  * Usage: echo-server PORT

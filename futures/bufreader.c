@@ -117,7 +117,9 @@ br_poll_readv(struct fut_async_read *self, struct fut_context *cx,
 {
     struct fut_bufreader *br =
         FUT_CONTAINER_OF(self, struct fut_bufreader, reader);
-    size_t total = 0, n, done = 0;
+    size_t total = 0;
+    size_t n;
+    size_t done = 0;
     int i;
 
     /* The wrapper has checked that the lengths add up without overflow. */
@@ -176,9 +178,11 @@ static enum fut_poll
 read_until_poll(struct fut_future *base, struct fut_context *cx)
 {
     struct fut_read_until *f = (struct fut_read_until *)base;
-    const unsigned char *data, *hit;
+    const unsigned char *data;
+    const unsigned char *hit;
     const void *p;
-    size_t avail, n;
+    size_t avail;
+    size_t n;
     ssize_t r;
 
     if (f->res != NOT_DONE_SSIZE)

@@ -739,8 +739,13 @@ join_poll(struct fut_future *f, struct fut_context *cx)
 {
     struct fut_task_join *j = (struct fut_task_join *)f;
 
+    if (j->task == NULL)
+        return FUT_READY; /* finished earlier */
     if (fut_task_is_finished(j->task)) {
         j->result = j->task->result;
+        /* Forget the task: the handle may be released before this future
+         * is dropped, and a finished join must not touch it again. */
+        j->task = NULL;
         return FUT_READY;
     }
     fut_waker_set(&j->task->join_waker, cx->waker);
@@ -752,7 +757,7 @@ join_drop(struct fut_future *f)
 {
     struct fut_task_join *j = (struct fut_task_join *)f;
 
-    if (!fut_task_is_finished(j->task))
+    if (j->task != NULL && !fut_task_is_finished(j->task))
         fut_waker_drop(&j->task->join_waker);
 }
 

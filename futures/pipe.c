@@ -75,7 +75,8 @@ pipe_readv_end(struct fut_pipe_end *e, struct fut_context *cx,
 {
     struct pipe_shared *sh = e->shared;
     struct pipe_dir *d;
-    size_t n, done = 0;
+    size_t n;
+    size_t done = 0;
     int i;
 
     if (sh == NULL) {
@@ -138,7 +139,8 @@ pipe_writev_end(struct fut_pipe_end *e, struct fut_context *cx,
 {
     struct pipe_shared *sh = e->shared;
     struct pipe_dir *d;
-    size_t n, done = 0;
+    size_t n;
+    size_t done = 0;
     int i;
 
     if (sh == NULL) {

@@ -70,7 +70,7 @@ fut_sockaddr_parse(const char *host, unsigned int port,
     return -EINVAL;
 }
 
-/* ---- listener -------------------------------------------------------------- */
+/* ---- listener ------------------------------------------------------------ */
 
 int
 fut_tcp_listener_bind(struct fut_tcp_listener *l, const struct sockaddr *addr,
@@ -133,7 +133,7 @@ fut_tcp_listener_close(struct fut_tcp_listener *l)
     return 0;
 }
 
-/* ---- stream: AsyncRead / AsyncWrite ---------------------------------------- */
+/* ---- stream: AsyncRead / AsyncWrite -------------------------------------- */
 
 static struct fut_tcp_stream *
 reader_stream(struct fut_async_read *r)
@@ -428,7 +428,7 @@ fut_tcp_stream_close(struct fut_tcp_stream *s)
     return 0;
 }
 
-/* ---- accept ---------------------------------------------------------------- */
+/* ---- accept -------------------------------------------------------------- */
 
 enum fut_poll
 fut_tcp_listener_poll_accept(struct fut_tcp_listener *l,
@@ -548,7 +548,7 @@ fut_tcp_accept_init(struct fut_tcp_accept *f, struct fut_tcp_listener *l,
     return 0;
 }
 
-/* ---- connect --------------------------------------------------------------- */
+/* ---- connect ------------------------------------------------------------- */
 
 enum connect_state {
     CONNECT_START = 0,

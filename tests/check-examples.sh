@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Smoke-tests the examples: an echo server and client over loopback, and the timers demo.
+# Smoke-tests the examples: echo server and client, and the timers demo.
 #
 # Run by 'make check' with top_builddir and top_srcdir in the environment.
 # Exits 0 when every example that was built works, 1 otherwise.
@@ -26,7 +26,7 @@ fail() {
     exit 1
 }
 
-# ---- echo server and client -------------------------------------------------
+# ---- echo server and client --------------------------------------------------
 "$ex/echo-server-epoll" 0 >"$tmp/server.out" 2>"$tmp/server.err" &
 server_pid=$!
 
@@ -59,7 +59,7 @@ if [ -s "$tmp/server.err" ]; then
     fail "echo-server-epoll reported errors"
 fi
 
-# ---- timers -------------------------------------------------------------------
+# ---- timers ------------------------------------------------------------------
 if [ -x "$ex/timers" ]; then
     "$ex/timers" >"$tmp/timers.out" 2>&1 || {
         cat "$tmp/timers.out" >&2

@@ -54,11 +54,18 @@
 /* Events fetched per turn; more ready descriptors wait for the next turn. */
 #define EPOLL_MAX_EVENTS 256
 
+#if defined(HAVE_EPOLL_PWAIT2) || defined(EPOLL_RAW_PWAIT2)
+/* Set once epoll_pwait2 turned out to be missing. The kernel does not
+ * change under a process, so one failed try serves every runtime (and
+ * valgrind 3.19, which answers ENOSYS for the call, warns only once). Any
+ * runtime's thread reads and writes it, hence the atomics. */
+static int no_pwait2;
+#endif
+
 struct epoll_backend {
     struct fut_backend base;
     int epfd;
     int efd;            /* the doorbell; its address tags its events */
-    int no_pwait2;      /* epoll_pwait2 is unavailable on this kernel */
     struct epoll_event events[EPOLL_MAX_EVENTS];
 };
 
@@ -79,7 +86,6 @@ epoll_init(struct fut_backend *be, const struct fut_backend_config *c)
         return -ENOTSUP;
     st->epfd = -1;
     st->efd = -1;
-    st->no_pwait2 = 0;
     st->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (st->epfd < 0)
         return -errno;
@@ -173,7 +179,7 @@ epoll_wait_ns(struct epoll_backend *st, int64_t timeout_ns)
     int64_t ms;
 
 #if defined(HAVE_EPOLL_PWAIT2) || defined(EPOLL_RAW_PWAIT2)
-    if (!st->no_pwait2) {
+    if (!__atomic_load_n(&no_pwait2, __ATOMIC_RELAXED)) {
         int n;
 #ifdef HAVE_EPOLL_PWAIT2
         struct timespec ts;
@@ -196,10 +202,8 @@ epoll_wait_ns(struct epoll_backend *st, int64_t timeout_ns)
 #endif
         if (n >= 0 || (errno != ENOSYS && errno != EPERM))
             return n;
-        st->no_pwait2 = 1;
+        __atomic_store_n(&no_pwait2, 1, __ATOMIC_RELAXED);
     }
-#else
-    (void)st->no_pwait2;
 #endif
     /* Round up: waking a millisecond late is allowed, early is not. */
     ms = (timeout_ns + FUT_NSEC_PER_MSEC - 1) / FUT_NSEC_PER_MSEC;

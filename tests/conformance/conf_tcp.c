@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Conformance: TCP listeners, streams and connects over the backend's reactor. */
+/* Conformance: TCP listeners, streams and connects over the reactor. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -14,7 +14,7 @@
 #include "conformance.h"
 #include "internal.h"
 
-/* ---- fixture and helpers ------------------------------------------------------ */
+/* ---- fixture and helpers ------------------------------------------------- */
 
 /* The real syscalls, saved before a test swaps entries of fut__sys. */
 static struct fut__syscalls real_sys;
@@ -153,7 +153,7 @@ raise_nofile(void)
     }
 }
 
-/* ---- echo tasks (shared by the echo tests) ------------------------------------ */
+/* ---- echo tasks (shared by the echo tests) ------------------------------- */
 
 struct echo_stats {
     int accepted;
@@ -426,7 +426,7 @@ run_echo(const char *host, int conns, int messages, size_t size)
     return 0;
 }
 
-/* ---- drop after N polls ------------------------------------------------------- */
+/* ---- drop after N polls -------------------------------------------------- */
 
 /* Polls @child up to @n times (stopping early once it is READY), napping a
  * millisecond between polls so the runtime turns its reactor, then
@@ -489,7 +489,7 @@ drive(struct fut_future *child, int n)
     return d.ready;
 }
 
-/* ---- fault injection ---------------------------------------------------------- */
+/* ---- fault injection ----------------------------------------------------- */
 
 static int fault_fd = -1;       /* the descriptor a fault applies to, -1: any */
 static int fault_errno;
@@ -569,7 +569,7 @@ fault_epoll_wait(int epfd, struct epoll_event *ev, int max, int ms)
     return fault_now(-1) ? -1 : real_sys.epoll_wait(epfd, ev, max, ms);
 }
 
-/* ---- tests: addresses, bind, accept, connect ---------------------------------- */
+/* ---- tests: addresses, bind, accept, connect ----------------------------- */
 
 START_TEST(test_tcp_sockaddr_parse)
 {
@@ -694,7 +694,7 @@ START_TEST(test_tcp_from_fd)
 }
 END_TEST
 
-/* ---- tests: data ---------------------------------------------------------------- */
+/* ---- tests: data --------------------------------------------------------- */
 
 START_TEST(test_tcp_echo_round_trip)
 {
@@ -838,7 +838,7 @@ START_TEST(test_tcp_write_after_peer_close)
 }
 END_TEST
 
-/* ---- tests: errors ------------------------------------------------------------------ */
+/* ---- tests: errors ------------------------------------------------------- */
 
 START_TEST(test_tcp_connect_refused)
 {
@@ -1071,7 +1071,7 @@ START_TEST(test_tcp_bad_input)
 }
 END_TEST
 
-/* ---- tests: cancellation is drop ---------------------------------------------------- */
+/* ---- tests: cancellation is drop ----------------------------------------- */
 
 START_TEST(test_tcp_accept_drop_after_n_polls)
 {
@@ -1215,7 +1215,7 @@ START_TEST(test_tcp_write_drop_after_n_polls)
 }
 END_TEST
 
-/* ---- tests: injected faults ----------------------------------------------------------- */
+/* ---- tests: injected faults ---------------------------------------------- */
 
 START_TEST(test_tcp_fault_accept_emfile)
 {
@@ -1385,7 +1385,7 @@ START_TEST(test_tcp_fault_turn_eintr)
 }
 END_TEST
 
-/* ---- suite ---------------------------------------------------------------------------- */
+/* ---- suite --------------------------------------------------------------- */
 
 static TCase *
 tcp_case(const char *name, int timeout)

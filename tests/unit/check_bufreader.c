@@ -220,7 +220,9 @@ START_TEST(test_bufreader_readv)
     struct test_mock_io m;
     struct fut_bufreader br;
     unsigned char buf[6];
-    char x[2], y[3], z[8];
+    char x[2];
+    char y[3];
+    char z[8];
     struct iovec small[2] = { { x, 2 }, { y, 3 } };
     struct iovec big[2] = { { x, 2 }, { z, 8 } };
     ssize_t n;
@@ -492,14 +494,19 @@ END_TEST
 START_TEST(test_bufreader_read_until_drop_after_n_polls)
 {
     static const char msg[] = "hello world\nnext";
-    struct fut_pipe_end a, b;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     struct fut_bufreader br;
     struct fut_read_until f;
     unsigned char buf[4];
-    char out[32], rest[32];
-    size_t fed = 0, n, got;
+    char out[32];
+    char rest[32];
+    size_t fed = 0;
+    size_t n;
+    size_t got;
     ssize_t r;
-    int k, ready = 0;
+    int k;
+    int ready = 0;
 
     ck_assert_int_eq(fut_pipe_new(&a, &b, 3), 0);
     ck_assert_int_eq(fut_bufreader_init(&br, &b.reader, buf, sizeof(buf)), 0);

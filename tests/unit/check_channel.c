@@ -1202,7 +1202,7 @@ END_TEST
 /* ---- mpsc: threads ------------------------------------------------------------- */
 
 #define NPROD 4
-#define NVALS 20000
+#define NVALS 5000
 
 struct producer {
     struct fut_mpsc_sender tx;

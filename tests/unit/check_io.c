@@ -39,7 +39,10 @@ teardown(void)
 struct counter {
     struct fut_async_read r;
     struct fut_async_write w;
-    int reads, writes, flushes, closes;
+    int reads;
+    int writes;
+    int flushes;
+    int closes;
 };
 
 static enum fut_poll
@@ -260,7 +263,8 @@ START_TEST(test_io_wrapper_readv_fallback)
     static const struct test_io_step rs[] = { STEP_DATA("abcdefgh"),
                                               STEP_END };
     struct test_mock_io m;
-    char b[4], c[4] = "zzzz";
+    char b[4];
+    char c[4] = "zzzz";
     struct iovec iov[3] = { { NULL, 0 }, { b, 4 }, { c, 4 } };
     ssize_t res = -1;
 
@@ -685,7 +689,8 @@ START_TEST(test_io_copy_basic)
         STEP_DATA("jumps over the lazy dog"), STEP_END
     };
     static const char all[] = "The quick brown fox jumps over the lazy dog";
-    struct test_mock_io src, dst;
+    struct test_mock_io src;
+    struct test_mock_io dst;
     struct fut_copy f;
     unsigned char buf[7];
     int polls;
@@ -717,7 +722,8 @@ START_TEST(test_io_copy_flushes_while_waiting)
         STEP_DATA("ab"), STEP_PENDING, STEP_PENDING, STEP_DATA("cd"), STEP_END
     };
     static const struct test_io_step ws[] = { STEP_DATA("abcd"), STEP_END };
-    struct test_mock_io src, dst;
+    struct test_mock_io src;
+    struct test_mock_io dst;
     struct fut_copy f;
     unsigned char buf[16];
 
@@ -754,7 +760,8 @@ START_TEST(test_io_copy_errors)
     static const struct test_io_step ws_flush[] = {
         STEP_DATA("abcdef"), STEP_ERROR(-EIO)
     };
-    struct test_mock_io src, dst;
+    struct test_mock_io src;
+    struct test_mock_io dst;
     struct counter k;
     struct fut_copy f;
     unsigned char buf[4];
@@ -812,12 +819,19 @@ START_TEST(test_io_copy_pipes)
 {
     /* src_w -> src_r --copy--> dst_w -> dst_r, each pipe 5 bytes deep,
      * driven by hand: the copy and the two ends take turns. */
-    struct fut_pipe_end src_w, src_r, dst_w, dst_r;
+    struct fut_pipe_end src_w;
+    struct fut_pipe_end src_r;
+    struct fut_pipe_end dst_w;
+    struct fut_pipe_end dst_r;
     struct fut_copy f;
-    unsigned char in[3000], out[3000], buf[8];
-    size_t sent = 0, got = 0;
+    unsigned char in[3000];
+    unsigned char out[3000];
+    unsigned char buf[8];
+    size_t sent = 0;
+    size_t got = 0;
     ssize_t n;
-    int i, ready = 0;
+    int i;
+    int ready = 0;
 
     for (i = 0; i < (int)sizeof(in); i++)
         in[i] = (unsigned char)(i * 7 + i / 256);
@@ -873,11 +887,14 @@ END_TEST
 
 START_TEST(test_io_read_drop_after_n_polls)
 {
-    struct fut_pipe_end a, b;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     struct fut_read f;
-    char buf[8], rest[8];
+    char buf[8];
+    char rest[8];
     ssize_t n;
-    int k, ready = 0;
+    int k;
+    int ready = 0;
 
     ck_assert_int_eq(fut_pipe_new(&a, &b, 4), 0);
     ck_assert_int_eq(fut_read_init(&f, &b.reader, buf, sizeof(buf)), 0);
@@ -914,10 +931,12 @@ END_TEST
 
 START_TEST(test_io_read_exact_drop_after_n_polls)
 {
-    struct fut_pipe_end a, b;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     struct fut_read_exact f;
     char buf[10];
-    int k, ready = 0;
+    int k;
+    int ready = 0;
 
     ck_assert_int_eq(fut_pipe_new(&a, &b, 3), 0);
     ck_assert_int_eq(fut_read_exact_init(&f, &b.reader, buf, sizeof(buf)),
@@ -962,9 +981,11 @@ pipe_drain(struct fut_pipe_end *e)
 
 START_TEST(test_io_write_drop_after_n_polls)
 {
-    struct fut_pipe_end a, b;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     struct fut_write f;
-    int k, ready = 0;
+    int k;
+    int ready = 0;
 
     ck_assert_int_eq(fut_pipe_new(&a, &b, 4), 0);
     pipe_feed(&a, "full", 4);
@@ -995,10 +1016,12 @@ END_TEST
 START_TEST(test_io_write_all_drop_after_n_polls)
 {
     static const char msg[] = "0123456789abcdef";
-    struct fut_pipe_end a, b;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     struct fut_write_all f;
     size_t drained = 0;
-    int k, ready = 0;
+    int k;
+    int ready = 0;
 
     ck_assert_int_eq(fut_pipe_new(&a, &b, 5), 0);
     ck_assert_int_eq(fut_write_all_init(&f, &a.writer, msg, 16), 0);
@@ -1045,7 +1068,8 @@ END_TEST
 
 START_TEST(test_io_shutdown_drop_after_n_polls)
 {
-    struct fut_pipe_end a, b;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     struct fut_flush f;
     struct fut_read rd;
     char c;
@@ -1080,12 +1104,16 @@ END_TEST
 START_TEST(test_io_copy_drop_after_n_polls)
 {
     static const char msg[] = "copy me through two small pipes";
-    struct fut_pipe_end src_w, src_r, dst_w, dst_r;
+    struct fut_pipe_end src_w;
+    struct fut_pipe_end src_r;
+    struct fut_pipe_end dst_w;
+    struct fut_pipe_end dst_r;
     struct fut_copy f;
     unsigned char buf[4];
     size_t sent = 0;
     ssize_t n;
-    int k, src_open = 1;
+    int k;
+    int src_open = 1;
 
     ck_assert_int_eq(fut_pipe_new(&src_w, &src_r, 6), 0);
     ck_assert_int_eq(fut_pipe_new(&dst_w, &dst_r, 3), 0);

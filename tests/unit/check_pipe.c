@@ -50,7 +50,8 @@ wr(struct fut_pipe_end *e, const void *buf, size_t len)
 
 START_TEST(test_pipe_new_bad_args)
 {
-    struct fut_pipe_end a, b;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     char c;
 
     ck_assert_int_eq(fut_pipe_new(NULL, &b, 8), -EINVAL);
@@ -71,7 +72,8 @@ END_TEST
 
 START_TEST(test_pipe_new_enomem)
 {
-    struct fut_pipe_end a, b;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     char c;
 
     test_failalloc_fail_after(0);
@@ -91,7 +93,8 @@ END_TEST
 
 START_TEST(test_pipe_roundtrip)
 {
-    struct fut_pipe_end a, b;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     char buf[16];
 
     ck_assert_int_eq(fut_pipe_new(&a, &b, 16), 0);
@@ -115,7 +118,8 @@ END_TEST
 
 START_TEST(test_pipe_capacity_and_wakes)
 {
-    struct fut_pipe_end a, b;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     char buf[8];
 
     ck_assert_int_eq(fut_pipe_new(&a, &b, 5), 0);
@@ -148,7 +152,8 @@ END_TEST
 
 START_TEST(test_pipe_waker_replaced)
 {
-    struct fut_pipe_end a, b;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     struct test_waker other;
     struct fut_context ocx;
     char buf[4];
@@ -182,9 +187,14 @@ pattern(size_t i)
 START_TEST(test_pipe_integrity)
 {
     enum { TOTAL = 96 * 1024 };
-    static unsigned char out[TOTAL], in[TOTAL];
-    struct fut_pipe_end a, b;
-    size_t sent = 0, got = 0, i, want;
+    static unsigned char out[TOTAL];
+    static unsigned char in[TOTAL];
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
+    size_t sent = 0;
+    size_t got = 0;
+    size_t i;
+    size_t want;
     ssize_t n;
     unsigned turn = 0;
 
@@ -223,8 +233,11 @@ END_TEST
 
 START_TEST(test_pipe_vectored)
 {
-    struct fut_pipe_end a, b;
-    char x[3], y[4], z[5];
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
+    char x[3];
+    char y[4];
+    char z[5];
     struct iovec wv[3] = { { (void *)"012", 3 },
                            { (void *)"", 0 },
                            { (void *)"3456789", 7 } };
@@ -263,7 +276,8 @@ END_TEST
 
 START_TEST(test_pipe_eof_after_close)
 {
-    struct fut_pipe_end a, b;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     char buf[8];
 
     ck_assert_int_eq(fut_pipe_new(&a, &b, 8), 0);
@@ -287,7 +301,8 @@ END_TEST
 
 START_TEST(test_pipe_epipe_discards)
 {
-    struct fut_pipe_end a, b;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     char buf[4];
 
     ck_assert_int_eq(fut_pipe_new(&a, &b, 4), 0);
@@ -309,7 +324,8 @@ END_TEST
 
 START_TEST(test_pipe_poll_close)
 {
-    struct fut_pipe_end a, b;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     char buf[8];
     ssize_t n;
 
@@ -343,7 +359,8 @@ END_TEST
 
 START_TEST(test_pipe_poll_close_wakes_reader)
 {
-    struct fut_pipe_end a, b;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     char buf[4];
     ssize_t n;
 
@@ -362,7 +379,8 @@ END_TEST
 
 START_TEST(test_pipe_close_wakes)
 {
-    struct fut_pipe_end a, b;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     char buf[4];
 
     /* The peer's pending read is woken and sees EOF. */
@@ -400,7 +418,8 @@ END_TEST
 
 START_TEST(test_pipe_closed_end_ebadf)
 {
-    struct fut_pipe_end a, b;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     struct iovec iov = { NULL, 0 };
     char buf[4];
     ssize_t n;
@@ -437,7 +456,9 @@ END_TEST
 
 START_TEST(test_pipe_ends_movable)
 {
-    struct fut_pipe_end a, b, moved;
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
+    struct fut_pipe_end moved;
     char buf[4];
 
     ck_assert_int_eq(fut_pipe_new(&a, &b, 4), 0);
@@ -456,11 +477,15 @@ START_TEST(test_pipe_futures)
     /* read_exact and write_all over one pipe, polled alternately: each
      * side waits for the other many times. */
     enum { LEN = 5000 };
-    static unsigned char out[LEN], in[LEN];
-    struct fut_pipe_end a, b;
+    static unsigned char out[LEN];
+    static unsigned char in[LEN];
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
     struct fut_write_all w;
     struct fut_read_exact r;
-    int i, wdone = 0, rdone = 0;
+    int i;
+    int wdone = 0;
+    int rdone = 0;
 
     for (i = 0; i < LEN; i++)
         out[i] = pattern((size_t)i);

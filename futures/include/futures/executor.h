@@ -210,6 +210,8 @@ FUT_API void *fut_task_output(struct fut_task *t);
 /**
  * struct fut_task_join - a future that waits for a task to finish.
  * @result: after READY, fut_task_result() of the task.
+ * @task: the task waited for; NULL once READY (the join no longer refers
+ * to it, so the handle may be released before the join is dropped).
  *
  * Borrows the handle (it does not release it). Only one join future should
  * wait on a task at a time; a newer one replaces the older one's waker.
