@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* TCP listeners, streams and connects over the reactor (tcp.h). */
+#include "internal.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,8 +10,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include "internal.h"
 
 /*
  * Writes go through send(2) and sendmsg(2) with MSG_NOSIGNAL rather than
@@ -470,11 +470,13 @@ fut_tcp_listener_poll_accept(struct fut_tcp_listener *l,
             fut_io_clear_ready(&l->io, FUT_IO_READABLE);
             continue;
         case EINTR:
-        /* The connection was reset while it waited in the backlog; Linux
-         * also reports some network errors of the new connection here
-         * (accept(2), "Error handling"). Skip it, as libuv does. */
+            continue;
         case ECONNABORTED:
         case EPROTO:
+            /* The connection was reset while it waited in the backlog;
+             * Linux also reports some network errors of the new
+             * connection here (accept(2), "Error handling"). Skip it, as
+             * libuv does. */
             continue;
         default:
             /* EMFILE and friends leave the connection queued and the

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Conformance: oneshot and mpsc channels between tasks, threads and runtimes. */
+/* Conformance: oneshot and mpsc channels across tasks, threads, runtimes. */
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 /* Values carry their sender and sequence number: id * SEQ_SPAN + seq. */
 #define SEQ_SPAN 1000000
 
-/* ---- ping-pong ---------------------------------------------------------------- */
+/* ---- ping-pong ----------------------------------------------------------- */
 
 /*
  * One side of a ping-pong over two bounded(1) channels: the server sends
@@ -126,7 +126,7 @@ START_TEST(test_channel_ping_pong)
 }
 END_TEST
 
-/* ---- generic senders and receivers ---------------------------------------------- */
+/* ---- generic senders and receivers --------------------------------------- */
 
 /* Sends id * SEQ_SPAN + i for i in [0, n), then closes its sender. */
 struct sender_task {
@@ -284,7 +284,7 @@ receiver_task_init(struct receiver_task *r, struct fut_mpsc_receiver *rx,
     r->flag_seen_at = -1;
 }
 
-/* ---- many senders -------------------------------------------------------------- */
+/* ---- many senders -------------------------------------------------------- */
 
 START_TEST(test_channel_many_senders)
 {
@@ -321,7 +321,7 @@ START_TEST(test_channel_many_senders)
 }
 END_TEST
 
-/* ---- another thread, another runtime ------------------------------------------- */
+/* ---- another thread, another runtime ------------------------------------- */
 
 struct producer_thread {
     struct sender_task task;
@@ -487,7 +487,7 @@ START_TEST(test_channel_oneshot_cross_thread)
 }
 END_TEST
 
-/* ---- closing wakes the other side ------------------------------------------------ */
+/* ---- closing wakes the other side ---------------------------------------- */
 
 enum close_what { CLOSE_MPSC_TX, CLOSE_MPSC_RX, CLOSE_ONESHOT_TX };
 
@@ -657,7 +657,7 @@ START_TEST(test_channel_oneshot_close_wakes_receiver)
 }
 END_TEST
 
-/* ---- cooperative budget ---------------------------------------------------------- */
+/* ---- cooperative budget -------------------------------------------------- */
 
 struct flag_setter {
     struct fut_future base;
@@ -719,7 +719,7 @@ START_TEST(test_channel_coop_budget)
 }
 END_TEST
 
-/* ---- suite --------------------------------------------------------------------- */
+/* ---- suite --------------------------------------------------------------- */
 
 Suite *
 fut_conf_channel_suite(void)

@@ -13,7 +13,7 @@
 /* One byte over the 1 GiB limit the channel headers document. */
 #define TOO_BIG (((size_t)1 << 30) + 1)
 
-/* ---- helpers ---------------------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------------- */
 
 /* A value with several fields and padding, to check bytewise copies. */
 struct item {
@@ -134,7 +134,7 @@ block_on_parked(struct fut_future *f)
     pthread_mutex_destroy(&p.mu);
 }
 
-/* ---- oneshot ---------------------------------------------------------------- */
+/* ---- oneshot ------------------------------------------------------------- */
 
 START_TEST(test_channel_oneshot_send_recv)
 {
@@ -451,7 +451,7 @@ START_TEST(test_channel_oneshot_cross_thread)
 }
 END_TEST
 
-/* ---- mpsc: values ------------------------------------------------------------ */
+/* ---- mpsc: values -------------------------------------------------------- */
 
 START_TEST(test_channel_mpsc_values_in_order)
 {
@@ -610,7 +610,7 @@ START_TEST(test_channel_mpsc_stream)
 }
 END_TEST
 
-/* ---- mpsc: waiting senders ------------------------------------------------- */
+/* ---- mpsc: waiting senders ----------------------------------------------- */
 
 START_TEST(test_channel_mpsc_send_waits_for_room)
 {
@@ -933,7 +933,7 @@ START_TEST(test_channel_mpsc_stream_next_drop_after_n_polls)
 }
 END_TEST
 
-/* ---- mpsc: closing ------------------------------------------------------------- */
+/* ---- mpsc: closing ------------------------------------------------------- */
 
 START_TEST(test_channel_mpsc_sender_close_wakes_receiver)
 {
@@ -1089,7 +1089,7 @@ START_TEST(test_channel_mpsc_sender_close_with_waiting_send)
 }
 END_TEST
 
-/* ---- mpsc: bad input and allocation failure ------------------------------------ */
+/* ---- mpsc: bad input and allocation failure ------------------------------ */
 
 START_TEST(test_channel_mpsc_bad_input)
 {
@@ -1199,7 +1199,7 @@ START_TEST(test_channel_mpsc_nomem)
 }
 END_TEST
 
-/* ---- mpsc: threads ------------------------------------------------------------- */
+/* ---- mpsc: threads ------------------------------------------------------- */
 
 #define NPROD 4
 #define NVALS 5000
@@ -1324,7 +1324,7 @@ START_TEST(test_channel_mpsc_cross_thread_receiver_close)
 }
 END_TEST
 
-/* ---- suite --------------------------------------------------------------------- */
+/* ---- suite --------------------------------------------------------------- */
 
 Suite *
 fut_test_channel_suite(void)
