@@ -60,6 +60,7 @@ struct rt {
     struct fut_task *live;
     size_t ntasks;
     size_t io_count;
+    struct fut_io *ios;             /* live registrations */
     /* Cross-thread wakes: a locked list, and a flag that makes the first
      * wake of a batch ring the backend's doorbell. */
     pthread_mutex_t remote_lock;
@@ -495,6 +496,20 @@ fut_runtime_close(struct fut_runtime *r)
     }
     tls_rt = prev_tls;
     fut__wheel_fini(&rt->wheel);
+    /* I/O objects that outlive the runtime are deregistered here, so that
+     * closing them later does not reach the freed backend; they may bind
+     * to another runtime afterwards. */
+    while (rt->ios != NULL) {
+        struct fut_io *io = rt->ios;
+
+        rt->bevt->io_stop(rt->be, io);
+        fut__runtime_io_unlink(r, io);
+        io->rt = NULL;
+        io->interest = 0;
+        io->ready = 0;
+        fut_waker_drop(&io->read_waker);
+        fut_waker_drop(&io->write_waker);
+    }
     rt->bevt->fini(rt->be);
     fut__free(rt->be);
     pthread_mutex_destroy(&rt->remote_lock);
@@ -589,9 +604,31 @@ fut__runtime_io_count(const struct fut_runtime *r)
 }
 
 void
-fut__runtime_io_add(struct fut_runtime *r, int delta)
+fut__runtime_io_link(struct fut_runtime *r, struct fut_io *io)
 {
-    ((struct rt *)(void *)r->opaque.bytes_)->io_count += (size_t)delta;
+    struct rt *rt = (struct rt *)(void *)r->opaque.bytes_;
+
+    io->rt_prev = NULL;
+    io->rt_next = rt->ios;
+    if (rt->ios != NULL)
+        rt->ios->rt_prev = io;
+    rt->ios = io;
+    rt->io_count++;
+}
+
+void
+fut__runtime_io_unlink(struct fut_runtime *r, struct fut_io *io)
+{
+    struct rt *rt = (struct rt *)(void *)r->opaque.bytes_;
+
+    if (io->rt_prev != NULL)
+        io->rt_prev->rt_next = io->rt_next;
+    else
+        rt->ios = io->rt_next;
+    if (io->rt_next != NULL)
+        io->rt_next->rt_prev = io->rt_prev;
+    io->rt_prev = io->rt_next = NULL;
+    rt->io_count--;
 }
 
 size_t

@@ -56,8 +56,11 @@ FUT__HIDDEN struct fut_backend *fut__runtime_backend(struct fut_runtime *rt);
 FUT__HIDDEN int fut__runtime_is_current(const struct fut_runtime *rt);
 /* Live I/O registrations (for leak checks in tests). */
 FUT__HIDDEN size_t fut__runtime_io_count(const struct fut_runtime *rt);
-/* Count a registration in or out (reactor.c). */
-FUT__HIDDEN void fut__runtime_io_add(struct fut_runtime *rt, int delta);
+/* Add a registration to, or remove it from, the runtime's list, so that
+ * closing the runtime can deregister what is left (reactor.c). */
+FUT__HIDDEN void fut__runtime_io_link(struct fut_runtime *rt, struct fut_io *io);
+FUT__HIDDEN void fut__runtime_io_unlink(struct fut_runtime *rt,
+                                        struct fut_io *io);
 /* Armed timers of @rt (tests). */
 FUT__HIDDEN size_t fut__runtime_timer_count(const struct fut_runtime *rt);
 

@@ -41,7 +41,7 @@ io_register(struct fut_io *io, struct fut_runtime *rt, unsigned int dir)
         io->interest = 0;
         return err;
     }
-    fut__runtime_io_add(rt, 1);
+    fut__runtime_io_link(rt, io);
     return 0;
 }
 
@@ -138,7 +138,7 @@ fut_io_close(struct fut_io *io)
         struct fut_backend *be = fut__runtime_backend(io->rt);
 
         be->vtable->io_stop(be, io);
-        fut__runtime_io_add(io->rt, -1);
+        fut__runtime_io_unlink(io->rt, io);
         io->rt = NULL;
     }
     io->interest = 0;

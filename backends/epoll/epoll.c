@@ -287,10 +287,3 @@ fut_backend_epoll(void)
 {
     return &epoll_vtable;
 }
-
-/* The link-time swap: a program linked with libfutures-epoll runs on it. */
-const struct fut_backend_vtable *
-fut_backend_default(void)
-{
-    return &epoll_vtable;
-}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Conformance: runtimes, block_on, spawn, join handles, abort, cross-thread wakes, coop budget. */
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -562,6 +563,74 @@ START_TEST(test_executor_join_drop_after_n_polls)
 }
 END_TEST
 
+/* ---- I/O objects that outlive their runtime ---------------------------------- */
+
+START_TEST(test_executor_close_deregisters_io)
+{
+    struct fut_runtime rt2;
+    struct fut_io io;
+    struct test_waker tw;
+    struct fut_context cx;
+    int sv[2], res = 1;
+
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv),
+                     0);
+    ck_assert_int_eq(fut_io_init(&io, sv[0]), 0);
+    test_waker_init(&tw);
+    ck_assert_int_eq(fut_runtime_init_default(&rt2), 0);
+    cx = test_cx(&tw, &rt2);
+    ck_assert_int_eq(fut_io_poll_ready(&io, &cx, FUT_IO_READABLE, &res),
+                     FUT_PENDING);
+    ck_assert_ptr_eq(io.rt, &rt2);
+    ck_assert_int_eq(tw.live, 1);
+    /* Closing the runtime first deregisters the object... */
+    ck_assert_int_eq(fut_runtime_close(&rt2), 0);
+    ck_assert_ptr_null(io.rt);
+    ck_assert_int_eq(tw.live, 0);
+    /* ...which then binds to another runtime and works there. */
+    cx = test_cx(&tw, &conf_rt);
+    ck_assert_int_eq(fut_io_poll_ready(&io, &cx, FUT_IO_READABLE, &res),
+                     FUT_PENDING);
+    ck_assert_int_eq(write(sv[1], "x", 1), 1);
+    ck_assert_int_ge(fut_runtime_run_until_stalled(&conf_rt), 0);
+    ck_assert_int_eq(tw.wakes, 1);
+    ck_assert_int_eq(fut_io_poll_ready(&io, &cx, FUT_IO_READABLE, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, 0);
+    ck_assert_int_eq(fut_io_close(&io), 0);
+    ck_assert_int_eq(fut_io_close(&io), 0); /* twice: no-op */
+    ck_assert_int_eq(tw.live, 0);
+    close(sv[0]);
+    close(sv[1]);
+}
+END_TEST
+
+START_TEST(test_executor_io_bad_input)
+{
+    struct fut_io io;
+    struct fut_context cx = test_noop_cx();
+    int res = 0;
+
+    ck_assert_int_eq(fut_io_init(NULL, 0), -EINVAL);
+    ck_assert_int_eq(fut_io_init(&io, -1), -EINVAL);
+    ck_assert_int_eq(fut_io_poll_ready(NULL, &cx, FUT_IO_READABLE, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EINVAL);
+    ck_assert_int_eq(fut_io_init(&io, 0), 0);
+    ck_assert_int_eq(fut_io_poll_ready(&io, &cx, 0x40, &res), FUT_READY);
+    ck_assert_int_eq(res, -EINVAL);
+    /* No runtime in the context: nothing to register with. */
+    ck_assert_int_eq(fut_io_poll_ready(&io, &cx, FUT_IO_READABLE, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EINVAL);
+    ck_assert_int_eq(fut_io_poll_ready(&io, &cx, FUT_IO_READABLE, NULL),
+                     FUT_READY);
+    ck_assert_int_eq(fut_io_close(NULL), -EINVAL);
+    ck_assert_int_eq(fut_io_close(&io), 0);
+    fut_io_clear_ready(NULL, FUT_IO_READABLE);
+}
+END_TEST
+
 Suite *
 fut_conf_executor_suite(void)
 {
@@ -590,6 +659,8 @@ fut_conf_executor_suite(void)
     EXEC_CASE("wake_thread_task", test_executor_wake_from_thread_task);
     EXEC_CASE("wake_many_threads", test_executor_wake_from_many_threads);
     EXEC_CASE("coop_budget", test_executor_coop_budget_no_starvation);
+    EXEC_CASE("close_deregisters_io", test_executor_close_deregisters_io);
+    EXEC_CASE("io_bad_input", test_executor_io_bad_input);
 #undef EXEC_CASE
     tc = tcase_create("join_drop");
     tcase_add_checked_fixture(tc, conf_setup, conf_teardown);

@@ -45,10 +45,13 @@ struct fut_backend_config {
  *   FUT_IO_WRITABLE). The backend reports readiness with fut_io_ready()
  *   from inside @turn. Edge-triggered reporting is allowed: the core keeps
  *   readiness in io->ready until a syscall says EAGAIN. Returns 0 or -errno.
- * - @io_update (may be NULL): the set of directions with a waiting waker
- *   changed to @interest. A level-triggered backend uses it to stop
- *   reporting directions nobody waits for; an edge-triggered one leaves it
- *   NULL. Returns 0 or -errno.
+ * - @io_update (may be NULL): a direction was added to the set of
+ *   directions with a waiting waker, now @interest. Directions leave the
+ *   set when fut_io_ready() wakes them (it clears them from io->interest
+ *   without calling @io_update), so a level-triggered backend re-reads
+ *   io->interest after each fut_io_ready() and stops watching what is no
+ *   longer there; an edge-triggered one leaves @io_update NULL.
+ *   Returns 0 or -errno.
  * - @io_stop: stop watching @io. Cannot fail. After it returns the backend
  *   never touches @io again.
  * - @notify: make a @turn that is blocked (or the next one) return soon.

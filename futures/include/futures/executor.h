@@ -64,7 +64,11 @@ fut_runtime_init_default(struct fut_runtime *rt)
  *
  * Tasks that have not finished are dropped (cancelled) without being polled
  * again; join handles still held report -ECANCELED and must still be
- * released with fut_task_detach(). Returns 0, -EINVAL for NULL, or -EBUSY
+ * released with fut_task_detach(). Armed timers are disarmed and I/O
+ * objects still registered are deregistered (they stay open, and may be
+ * polled again on another runtime). Futures polled by fut_block_on() are
+ * the caller's: drop them before closing. Returns 0, -EINVAL for NULL or a
+ * runtime already closed, or -EBUSY
  * when called from inside the runtime (from a task) — the runtime is then
  * left as it was.
  */
@@ -149,9 +153,11 @@ struct fut_task;
  * @handle: receives the join handle, or NULL to detach at once.
  *
  * One allocation (header + future). The task is polled once the runtime
- * runs. Returns 0, -EINVAL (NULL @rt or @f, @size too small, @f already
- * dropped), -ENOMEM, or -EXDEV (called from a thread other than the one
- * running @rt). Call from the runtime's thread (or before it runs).
+ * runs. Returns 0, -EINVAL (NULL, closed or uninitialised @rt, NULL @f,
+ * @size too small or over 1 GiB, @f already dropped), -ENOMEM, -EXDEV
+ * (called from a thread other than the one running @rt) or -ESHUTDOWN
+ * (the runtime is being closed, e.g. a spawn from a future's drop). Call
+ * from the runtime's thread (or before it runs).
  */
 FUT_API int fut_spawn(struct fut_runtime *rt, struct fut_future *f,
                       size_t size, struct fut_task **handle);
@@ -232,8 +238,9 @@ FUT_API int fut_task_join_init(struct fut_task_join *j, struct fut_task *t);
 
 /** Scope flags. */
 enum fut_scope_flags {
-    /* The first task that finishes with an error (fut_task_result() < 0,
-     * -ECANCELED aside) aborts every other task of the scope. */
+    /* The first task that finishes with an error (fut_task_result() < 0;
+     * tasks that were aborted do not count) aborts every other task of the
+     * scope. */
     FUT_SCOPE_CANCEL_ON_ERROR = 1u << 0
 };
 

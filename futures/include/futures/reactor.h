@@ -24,7 +24,9 @@ struct fut_backend;
  * embed one. It binds to the runtime of the first context that polls it and
  * stays bound; it is pinned from then on. The backend stores the bits it
  * saw in @ready through fut_io_ready(); the core wakes the stored wakers.
- * Only the runtime's thread uses it. All fields are private except @fd,
+ * If the runtime is closed first, it deregisters the object (which may then
+ * be polled again, binding to another runtime). Only the runtime's thread
+ * uses it. All fields are private except @fd,
  * which may be read.
  */
 struct fut_io {
@@ -35,6 +37,7 @@ struct fut_io {
     struct fut_waker read_waker;
     struct fut_waker write_waker;
     struct fut_runtime *rt; /* bound runtime, NULL before the first poll */
+    struct fut_io *rt_prev, *rt_next; /* the runtime's list of registrations */
     void *backend_data;     /* the backend's, for its own bookkeeping */
     uintptr_t backend_priv[2];
 };
