@@ -71,11 +71,23 @@ check() {
     dir=$1; target=$2; shift 2
     log="$dir/check-output.txt"
     echo "== make $target (in $dir)"
+    touch "$log.start"
     status=0
     make -C "$dir" -j"$jobs" AM_COLOR_TESTS=no "$@" "$target" > "$log" 2>&1 ||
         status=$?
-    grep -E '^(PASS|FAIL|XPASS|ERROR|SKIP|XFAIL)' "$log" | sed 's/^/   /' |
-        grep -v -E '^   (PASS|SKIP|XFAIL): .* [0-9]+ - ' || true
+    # One line per test program, from Automake's .trs result files.
+    find "$dir" -name '*.trs' -newer "$log.start" 2>/dev/null | sort |
+        while read -r trs; do
+            name=${trs#"$dir"/}
+            name=${name%.trs}
+            name=${name##*/_build/sub/}
+            awk -v n="$name" '
+                /^:test-result: (PASS|XFAIL)/ { p++ }
+                /^:test-result: SKIP/ { s++ }
+                /^:test-result: (FAIL|XPASS|ERROR)/ { f++ }
+                END { printf "   %-34s %4d passed, %d failed, %d skipped\n", n, p, f, s }
+            ' "$trs"
+        done
     p=$(grep -E '^# (PASS|XFAIL|SKIP):' "$log" | awk '{ s += $3 } END { print s + 0 }')
     f=$(grep -E '^# (FAIL|XPASS|ERROR):' "$log" | awk '{ s += $3 } END { print s + 0 }')
     echo "   $target: $p passed, $f failed"
