@@ -5,7 +5,7 @@
 #
 #   ./dev.sh demo    the echo server under load, and the timers example
 #   ./dev.sh test    make check (gcc, -Werror), then the same suite under
-#                    ASan+UBSan, under valgrind, and make distcheck
+#                    ASan+UBSan, TSan and valgrind, and make distcheck
 #   ./dev.sh quick   make check only
 set -eu
 
@@ -120,6 +120,8 @@ test)
     check _build check
     build _build-asan --enable-asan --disable-shared CC="${ASAN_CC:-gcc}"
     check _build-asan check
+    build _build-tsan --enable-tsan --disable-shared
+    check _build-tsan check
     build _build-valgrind --enable-valgrind --disable-shared
     check _build-valgrind check-valgrind
     check _build distcheck
