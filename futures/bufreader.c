@@ -146,10 +146,21 @@ br_poll_readv(struct fut_async_read *self, struct fut_context *cx,
     return FUT_READY;
 }
 
+/* Every waker a read through the bufreader leaves is in the inner reader. */
+static void
+br_forget_read(struct fut_async_read *self, const struct fut_waker *w)
+{
+    struct fut_bufreader *br =
+        FUT_CONTAINER_OF(self, struct fut_bufreader, reader);
+
+    fut_async_read_forget(br->inner, w);
+}
+
 static const struct fut_async_read_vtable br_vtable = {
-    .version = 1,
+    .version = 2,
     .poll_read = br_poll_read,
     .poll_readv = br_poll_readv,
+    .forget_read = br_forget_read,
 };
 
 int
@@ -174,6 +185,32 @@ fut_bufreader_init(struct fut_bufreader *br, struct fut_async_read *inner,
 
 /* ---- read_until ---------------------------------------------------------- */
 
+/*
+ * A pending read_until has left a clone of the waker it was polled with in
+ * the inner reader, which keeps it until its next event or close. The
+ * future notes that waker's identity (a plain copy) when it returns
+ * PENDING and withdraws it through the bufreader's forget slot when it is
+ * dropped or finishes (as the futures of io.c do), because the waker may
+ * point into storage freed right after the drop.
+ */
+static void
+read_until_forget(struct fut_read_until *f)
+{
+    if (f->waker_id.vtable != NULL) {
+        fut_async_read_forget(&f->br->reader, &f->waker_id);
+        f->waker_id.vtable = NULL;
+        f->waker_id.data = NULL;
+    }
+}
+
+static enum fut_poll
+read_until_finish(struct fut_read_until *f, ssize_t res)
+{
+    read_until_forget(f);
+    f->res = res;
+    return FUT_READY;
+}
+
 static enum fut_poll
 read_until_poll(struct fut_future *base, struct fut_context *cx)
 {
@@ -189,17 +226,16 @@ read_until_poll(struct fut_future *base, struct fut_context *cx)
         return FUT_READY;
     for (;;) {
         if (fut_bufreader_poll_fill_buf(f->br, cx, &p, &avail, &r) ==
-            FUT_PENDING)
+            FUT_PENDING) {
+            /* Noted for the drop: see read_until_forget(). */
+            f->waker_id = *cx->waker;
             return FUT_PENDING;
-        if (r < 0) {
-            f->res = r;
-            return FUT_READY;
         }
+        if (r < 0)
+            return read_until_finish(f, r);
         /* End of file: whatever was gathered is the (last) line. */
-        if (avail == 0) {
-            f->res = (ssize_t)f->len;
-            return FUT_READY;
-        }
+        if (avail == 0)
+            return read_until_finish(f, (ssize_t)f->len);
         data = p;
         /* Look only at what still fits in @out, so a delimiter beyond
          * @max stays in the buffer for the caller's next read. */
@@ -212,22 +248,17 @@ read_until_poll(struct fut_future *base, struct fut_context *cx)
         memcpy(f->out + f->len, data, n);
         fut_bufreader_consume(f->br, n);
         f->len += n;
-        if (hit != NULL) {
-            f->res = (ssize_t)f->len;
-            return FUT_READY;
-        }
-        if (f->len == f->max) {
-            f->res = -EMSGSIZE;
-            return FUT_READY;
-        }
+        if (hit != NULL)
+            return read_until_finish(f, (ssize_t)f->len);
+        if (f->len == f->max)
+            return read_until_finish(f, -EMSGSIZE);
     }
 }
 
-/* Nothing to release: the bufreader keeps the inner reader's waker. */
 static void
 read_until_drop(struct fut_future *base)
 {
-    FUT__UNUSED(base);
+    read_until_forget((struct fut_read_until *)base);
 }
 
 static int
@@ -262,6 +293,8 @@ fut_read_until_init(struct fut_read_until *f, struct fut_bufreader *br,
     f->max = max;
     f->len = 0;
     f->res = NOT_DONE_SSIZE;
+    f->waker_id.vtable = NULL;
+    f->waker_id.data = NULL;
     return 0;
 }
 

@@ -208,17 +208,80 @@ fut_async_write_poll_close(struct fut_async_write *w, struct fut_context *cx,
     return checked(w->vtable->poll_close(w, cx, res), res, 0);
 }
 
+/*
+ * A table older than version 2 may end before the forget slot (it was
+ * compiled against a shorter struct), so the slot is read only once the
+ * version says it is there.
+ */
+void
+fut_async_read_forget(struct fut_async_read *r, const struct fut_waker *w)
+{
+    if (r == NULL || r->vtable == NULL || w == NULL || w->vtable == NULL)
+        return;
+    if (r->vtable->version < 2 || r->vtable->forget_read == NULL)
+        return;
+    r->vtable->forget_read(r, w);
+}
+
+void
+fut_async_write_forget(struct fut_async_write *w,
+                       const struct fut_waker *waker)
+{
+    if (w == NULL || w->vtable == NULL || waker == NULL ||
+        waker->vtable == NULL)
+        return;
+    if (w->vtable->version < 2 || w->vtable->forget_write == NULL)
+        return;
+    w->vtable->forget_write(w, waker);
+}
+
 /* ---- shared by the futures ---------------------------------------------- */
 
 /*
- * These futures hold no waker and nothing else of their own: the reader or
- * writer keeps the waker of the last poll (and drops it when it is closed),
- * so dropping one in any state has nothing to release.
+ * These futures hold no waker of their own: the reader or writer keeps a
+ * clone of the waker each PENDING poll was made with, until its next event
+ * or its close. That clone must not outlive the future, since the waker may
+ * point into storage freed right after the drop (a join's or select's
+ * child waker, block_on's waker). So a future notes the identity of
+ * cx->waker (a plain copy: no clone, no reference) when it returns
+ * PENDING, and hands it to the object's forget slot when it is dropped.
+ *
+ * It also does so when it finishes: the event that made the object ready
+ * has usually taken the waker already, but the contract does not promise
+ * it, and a copy can finish on its writer while its reader still holds
+ * one. A finished future's drop then has nothing left to do, and cannot
+ * withdraw a waker that a later poller with the same identity stored.
  */
-static void
-io_drop(struct fut_future *f)
+static enum fut_poll
+pending(struct fut_waker *id, const struct fut_context *cx)
 {
-    FUT__UNUSED(f);
+    *id = *cx->waker;
+    return FUT_PENDING;
+}
+
+static void
+waker_id_clear(struct fut_waker *id)
+{
+    id->vtable = NULL;
+    id->data = NULL;
+}
+
+static void
+forget_read(struct fut_async_read *r, struct fut_waker *id)
+{
+    if (id->vtable != NULL) {
+        fut_async_read_forget(r, id);
+        waker_id_clear(id);
+    }
+}
+
+static void
+forget_write(struct fut_async_write *w, struct fut_waker *id)
+{
+    if (id->vtable != NULL) {
+        fut_async_write_forget(w, id);
+        waker_id_clear(id);
+    }
 }
 
 /* 1 if a future over a buffer of @len bytes at @buf can be built. */
@@ -240,9 +303,18 @@ read_poll(struct fut_future *base, struct fut_context *cx)
         return FUT_READY;
     if (fut_async_read_poll_read(f->reader, cx, f->buf, f->len, &n) ==
         FUT_PENDING)
-        return FUT_PENDING;
+        return pending(&f->waker_id, cx);
+    forget_read(f->reader, &f->waker_id);
     f->res = n;
     return FUT_READY;
+}
+
+static void
+read_drop(struct fut_future *base)
+{
+    struct fut_read *f = (struct fut_read *)base;
+
+    forget_read(f->reader, &f->waker_id);
 }
 
 static int
@@ -255,7 +327,7 @@ read_result(const struct fut_future *base)
 
 static const struct fut_future_vtable read_vtable = {
     .poll = read_poll,
-    .drop = io_drop,
+    .drop = read_drop,
     .result = read_result,
 };
 
@@ -276,6 +348,7 @@ fut_read_init(struct fut_read *f, struct fut_async_read *r, void *buf,
     f->buf = buf;
     f->len = len;
     f->res = NOT_DONE_SSIZE;
+    waker_id_clear(&f->waker_id);
     return 0;
 }
 
@@ -292,15 +365,25 @@ read_exact_poll(struct fut_future *base, struct fut_context *cx)
     while (f->done < f->len) {
         if (fut_async_read_poll_read(f->reader, cx, f->buf + f->done,
                                      f->len - f->done, &n) == FUT_PENDING)
-            return FUT_PENDING;
+            return pending(&f->waker_id, cx);
         if (n <= 0) {
+            forget_read(f->reader, &f->waker_id);
             f->res = n < 0 ? (int)n : -ENODATA;
             return FUT_READY;
         }
         f->done += (size_t)n;
     }
+    forget_read(f->reader, &f->waker_id);
     f->res = 0;
     return FUT_READY;
+}
+
+static void
+read_exact_drop(struct fut_future *base)
+{
+    struct fut_read_exact *f = (struct fut_read_exact *)base;
+
+    forget_read(f->reader, &f->waker_id);
 }
 
 static int
@@ -313,7 +396,7 @@ read_exact_result(const struct fut_future *base)
 
 static const struct fut_future_vtable read_exact_vtable = {
     .poll = read_exact_poll,
-    .drop = io_drop,
+    .drop = read_exact_drop,
     .result = read_exact_result,
 };
 
@@ -332,6 +415,7 @@ fut_read_exact_init(struct fut_read_exact *f, struct fut_async_read *r,
     f->len = len;
     f->done = 0;
     f->res = NOT_DONE_INT;
+    waker_id_clear(&f->waker_id);
     return 0;
 }
 
@@ -347,9 +431,18 @@ write_poll(struct fut_future *base, struct fut_context *cx)
         return FUT_READY;
     if (fut_async_write_poll_write(f->writer, cx, f->buf, f->len, &n) ==
         FUT_PENDING)
-        return FUT_PENDING;
+        return pending(&f->waker_id, cx);
+    forget_write(f->writer, &f->waker_id);
     f->res = n;
     return FUT_READY;
+}
+
+static void
+write_drop(struct fut_future *base)
+{
+    struct fut_write *f = (struct fut_write *)base;
+
+    forget_write(f->writer, &f->waker_id);
 }
 
 static int
@@ -362,7 +455,7 @@ write_result(const struct fut_future *base)
 
 static const struct fut_future_vtable write_vtable = {
     .poll = write_poll,
-    .drop = io_drop,
+    .drop = write_drop,
     .result = write_result,
 };
 
@@ -380,6 +473,7 @@ fut_write_init(struct fut_write *f, struct fut_async_write *w,
     f->buf = buf;
     f->len = len;
     f->res = NOT_DONE_SSIZE;
+    waker_id_clear(&f->waker_id);
     return 0;
 }
 
@@ -396,17 +490,27 @@ write_all_poll(struct fut_future *base, struct fut_context *cx)
     while (f->done < f->len) {
         if (fut_async_write_poll_write(f->writer, cx, f->buf + f->done,
                                        f->len - f->done, &n) == FUT_PENDING)
-            return FUT_PENDING;
+            return pending(&f->waker_id, cx);
         /* A writer that takes nothing from a non-empty buffer will never
          * take the rest: report it as a broken pipe rather than loop. */
         if (n <= 0) {
+            forget_write(f->writer, &f->waker_id);
             f->res = n < 0 ? (int)n : -EPIPE;
             return FUT_READY;
         }
         f->done += (size_t)n;
     }
+    forget_write(f->writer, &f->waker_id);
     f->res = 0;
     return FUT_READY;
+}
+
+static void
+write_all_drop(struct fut_future *base)
+{
+    struct fut_write_all *f = (struct fut_write_all *)base;
+
+    forget_write(f->writer, &f->waker_id);
 }
 
 static int
@@ -419,7 +523,7 @@ write_all_result(const struct fut_future *base)
 
 static const struct fut_future_vtable write_all_vtable = {
     .poll = write_all_poll,
-    .drop = io_drop,
+    .drop = write_all_drop,
     .result = write_all_result,
 };
 
@@ -438,6 +542,7 @@ fut_write_all_init(struct fut_write_all *f, struct fut_async_write *w,
     f->len = len;
     f->done = 0;
     f->res = NOT_DONE_INT;
+    waker_id_clear(&f->waker_id);
     return 0;
 }
 
@@ -452,7 +557,8 @@ flush_poll(struct fut_future *base, struct fut_context *cx)
     if (f->res != NOT_DONE_INT)
         return FUT_READY;
     if (fut_async_write_poll_flush(f->writer, cx, &n) == FUT_PENDING)
-        return FUT_PENDING;
+        return pending(&f->waker_id, cx);
+    forget_write(f->writer, &f->waker_id);
     f->res = n < 0 ? (int)n : 0;
     return FUT_READY;
 }
@@ -466,9 +572,18 @@ shutdown_poll(struct fut_future *base, struct fut_context *cx)
     if (f->res != NOT_DONE_INT)
         return FUT_READY;
     if (fut_async_write_poll_close(f->writer, cx, &n) == FUT_PENDING)
-        return FUT_PENDING;
+        return pending(&f->waker_id, cx);
+    forget_write(f->writer, &f->waker_id);
     f->res = n < 0 ? (int)n : 0;
     return FUT_READY;
+}
+
+static void
+flush_drop(struct fut_future *base)
+{
+    struct fut_flush *f = (struct fut_flush *)base;
+
+    forget_write(f->writer, &f->waker_id);
 }
 
 static int
@@ -481,13 +596,13 @@ flush_result(const struct fut_future *base)
 
 static const struct fut_future_vtable flush_vtable = {
     .poll = flush_poll,
-    .drop = io_drop,
+    .drop = flush_drop,
     .result = flush_result,
 };
 
 static const struct fut_future_vtable shutdown_vtable = {
     .poll = shutdown_poll,
-    .drop = io_drop,
+    .drop = flush_drop,
     .result = flush_result,
 };
 
@@ -503,6 +618,7 @@ flush_init(struct fut_flush *f, struct fut_async_write *w,
     f->base.vtable = vt;
     f->writer = w;
     f->res = NOT_DONE_INT;
+    waker_id_clear(&f->waker_id);
     return 0;
 }
 
@@ -536,9 +652,12 @@ enum {
     COPY_DIRTY = 0x100
 };
 
+/* Finishing withdraws the waker either side may still hold (see above). */
 static enum fut_poll
 copy_finish(struct fut_copy *f, int res)
 {
+    forget_read(f->reader, &f->read_waker_id);
+    forget_write(f->writer, &f->write_waker_id);
     f->res = res;
     f->state = COPY_DONE;
     return FUT_READY;
@@ -555,9 +674,11 @@ copy_poll(struct fut_future *base, struct fut_context *cx)
         case COPY_READ:
             if (fut_async_read_poll_read(f->reader, cx, f->buf, f->cap, &n) ==
                 FUT_PENDING) {
-                if ((f->state & COPY_DIRTY) &&
-                    fut_async_write_poll_flush(f->writer, cx, &n) ==
-                        FUT_READY) {
+                (void)pending(&f->read_waker_id, cx);
+                if (f->state & COPY_DIRTY) {
+                    if (fut_async_write_poll_flush(f->writer, cx, &n) ==
+                        FUT_PENDING)
+                        return pending(&f->write_waker_id, cx);
                     if (n < 0)
                         return copy_finish(f, (int)n);
                     f->state &= ~COPY_DIRTY;
@@ -579,7 +700,7 @@ copy_poll(struct fut_future *base, struct fut_context *cx)
                 if (fut_async_write_poll_write(f->writer, cx, f->buf + f->pos,
                                                f->filled - f->pos, &n) ==
                     FUT_PENDING)
-                    return FUT_PENDING;
+                    return pending(&f->write_waker_id, cx);
                 if (n < 0)
                     return copy_finish(f, (int)n);
                 if (n == 0)
@@ -593,12 +714,21 @@ copy_poll(struct fut_future *base, struct fut_context *cx)
             break;
         case COPY_FLUSH:
             if (fut_async_write_poll_flush(f->writer, cx, &n) == FUT_PENDING)
-                return FUT_PENDING;
+                return pending(&f->write_waker_id, cx);
             return copy_finish(f, n < 0 ? (int)n : 0);
         default:
             return FUT_READY;
         }
     }
+}
+
+static void
+copy_drop(struct fut_future *base)
+{
+    struct fut_copy *f = (struct fut_copy *)base;
+
+    forget_read(f->reader, &f->read_waker_id);
+    forget_write(f->writer, &f->write_waker_id);
 }
 
 static int
@@ -611,7 +741,7 @@ copy_result(const struct fut_future *base)
 
 static const struct fut_future_vtable copy_vtable = {
     .poll = copy_poll,
-    .drop = io_drop,
+    .drop = copy_drop,
     .result = copy_result,
 };
 
@@ -634,5 +764,7 @@ fut_copy_init(struct fut_copy *f, struct fut_async_read *r,
     f->total = 0;
     f->state = COPY_READ;
     f->res = 0;
+    waker_id_clear(&f->read_waker_id);
+    waker_id_clear(&f->write_waker_id);
     return 0;
 }

@@ -155,10 +155,13 @@ take_value(struct mpsc_chan *c, void *out)
 static enum fut_poll stream_poll_next(struct fut_stream *self,
                                       struct fut_context *cx, void *item,
                                       int *res);
+static void stream_forget_next(struct fut_stream *self,
+                               const struct fut_waker *w);
 
 static const struct fut_stream_vtable mpsc_stream_vtable = {
-    .version = 1,
+    .version = 2,
     .poll_next = stream_poll_next,
+    .forget_next = stream_forget_next,
 };
 
 int
@@ -491,6 +494,27 @@ stream_poll_next(struct fut_stream *self, struct fut_context *cx, void *item,
         FUT_CONTAINER_OF(self, struct fut_mpsc_receiver, stream);
 
     return fut_mpsc_poll_recv(rx, cx, item, res);
+}
+
+/*
+ * A future that polled the stream is being dropped: withdraw its waker, as
+ * recv_drop() does for the receive future, but only if it is that one (the
+ * receiver may have been polled by someone else since). Dropped under the
+ * lock, like every waker here, since a sender may be taking it.
+ */
+static void
+stream_forget_next(struct fut_stream *self, const struct fut_waker *w)
+{
+    struct fut_mpsc_receiver *rx =
+        FUT_CONTAINER_OF(self, struct fut_mpsc_receiver, stream);
+    struct mpsc_chan *c = rx->chan;
+
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->lock);
+    if (c->rx_waker.vtable != NULL && fut_waker_will_wake(&c->rx_waker, w))
+        fut_waker_drop(&c->rx_waker);
+    pthread_mutex_unlock(&c->lock);
 }
 
 static enum fut_poll

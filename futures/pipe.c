@@ -59,6 +59,17 @@ ring_put(struct pipe_dir *d, size_t cap, const unsigned char *src, size_t n)
     d->len += n;
 }
 
+/*
+ * Drop the waker in @slot if it will_wake(@w): a future that left it there
+ * is being dropped (the forget slots). A waker of another poller stays.
+ */
+static void
+slot_forget(struct fut_waker *slot, const struct fut_waker *w)
+{
+    if (slot->vtable != NULL && fut_waker_will_wake(slot, w))
+        fut_waker_drop(slot);
+}
+
 /* Wake whatever waits in @d, emptying both slots. */
 static void
 dir_wake_all(struct pipe_dir *d)
@@ -125,10 +136,24 @@ pipe_poll_readv(struct fut_async_read *self, struct fut_context *cx,
                           cx, iov, iovcnt, res);
 }
 
+/* A read of end e waits in the direction the peer writes: dir[1 - side]. */
+static void
+pipe_forget_read(struct fut_async_read *self, const struct fut_waker *w)
+{
+    struct fut_pipe_end *e = FUT_CONTAINER_OF(self, struct fut_pipe_end,
+                                              reader);
+    struct pipe_shared *sh = e->shared;
+
+    /* A closed end has no slot left: closing woke and released them. */
+    if (sh != NULL)
+        slot_forget(&sh->dir[1 - e->side].reader, w);
+}
+
 static const struct fut_async_read_vtable pipe_read_vtable = {
-    .version = 1,
+    .version = 2,
     .poll_read = pipe_poll_read,
     .poll_readv = pipe_poll_readv,
+    .forget_read = pipe_forget_read,
 };
 
 /* ---- AsyncWrite ---------------------------------------------------------- */
@@ -225,12 +250,26 @@ pipe_poll_close(struct fut_async_write *self, struct fut_context *cx,
     return FUT_READY;
 }
 
+/* A write of end e waits for room in its own direction: dir[side]. Flush
+ * and close never wait, so only writes leave a waker. */
+static void
+pipe_forget_write(struct fut_async_write *self, const struct fut_waker *w)
+{
+    struct fut_pipe_end *e = FUT_CONTAINER_OF(self, struct fut_pipe_end,
+                                              writer);
+    struct pipe_shared *sh = e->shared;
+
+    if (sh != NULL)
+        slot_forget(&sh->dir[e->side].writer, w);
+}
+
 static const struct fut_async_write_vtable pipe_write_vtable = {
-    .version = 1,
+    .version = 2,
     .poll_write = pipe_poll_write,
     .poll_writev = pipe_poll_writev,
     .poll_flush = pipe_poll_flush,
     .poll_close = pipe_poll_close,
+    .forget_write = pipe_forget_write,
 };
 
 /* ---- ends ---------------------------------------------------------------- */

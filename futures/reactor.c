@@ -147,3 +147,25 @@ fut_io_close(struct fut_io *io)
     fut_waker_drop(&io->write_waker);
     return 0;
 }
+
+void
+fut_io_forget(struct fut_io *io, unsigned int dir, const struct fut_waker *w)
+{
+    struct fut_waker *slot;
+
+    if (io == NULL || w == NULL ||
+        (dir != FUT_IO_READABLE && dir != FUT_IO_WRITABLE))
+        return;
+    slot = dir == FUT_IO_READABLE ? &io->read_waker : &io->write_waker;
+    if (slot->vtable == NULL || !fut_waker_will_wake(slot, w))
+        return;
+    fut_waker_drop(slot);
+    /*
+     * As when fut_io_ready() empties a slot, the smaller interest set is
+     * not pushed to the backend (io_update only hears of growth): a
+     * backend that still watches @dir reports it once more, and that
+     * report finds no waker. Calling the backend here would also run it
+     * from drop functions, which may run while the runtime is closing.
+     */
+    io->interest &= ~dir;
+}

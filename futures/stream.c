@@ -7,9 +7,26 @@
 /*
  * `res` doubles as the "finished" flag: a stream reports 1, 0 or a negative
  * errno, never INT_MIN, so INT_MIN marks a future that has not been READY.
- * That keeps the public struct free of a private field.
  */
 #define NOT_YET INT_MIN
+
+/*
+ * A pending poll_next leaves a clone of the waker in the stream (the
+ * channel, the interval's timer), which keeps it until it wakes it. The
+ * waker may point into storage freed right after this future is dropped (a
+ * join's or select's child waker), so the future notes its identity (a
+ * plain copy, no reference) when PENDING and withdraws it through the
+ * stream's forget slot when it is dropped or finishes.
+ */
+static void
+next_forget(struct fut_stream_next *n)
+{
+    if (n->waker_id.vtable != NULL) {
+        fut_stream_forget(n->stream, &n->waker_id);
+        n->waker_id.vtable = NULL;
+        n->waker_id.data = NULL;
+    }
+}
 
 static enum fut_poll
 next_poll(struct fut_future *f, struct fut_context *cx)
@@ -19,8 +36,11 @@ next_poll(struct fut_future *f, struct fut_context *cx)
 
     if (n->res != NOT_YET)
         return FUT_READY;
-    if (fut_stream_poll_next(n->stream, cx, n->item, &res) == FUT_PENDING)
+    if (fut_stream_poll_next(n->stream, cx, n->item, &res) == FUT_PENDING) {
+        n->waker_id = *cx->waker;
         return FUT_PENDING;
+    }
+    next_forget(n);
     /* A broken stream could report INT_MIN; keep the future fused. */
     n->res = res == NOT_YET ? -EIO : res;
     return FUT_READY;
@@ -29,9 +49,8 @@ next_poll(struct fut_future *f, struct fut_context *cx)
 static void
 next_drop(struct fut_future *f)
 {
-    /* The stream and the item are borrowed, and a stream registers the
-     * waker in itself, not here: there is nothing to release. */
-    FUT__UNUSED(f);
+    /* The stream and the item are borrowed: only the waker goes. */
+    next_forget((struct fut_stream_next *)f);
 }
 
 static int
@@ -58,5 +77,7 @@ fut_stream_next_init(struct fut_stream_next *n, struct fut_stream *s,
     n->stream = s;
     n->item = item;
     n->res = NOT_YET;
+    n->waker_id.vtable = NULL;
+    n->waker_id.data = NULL;
     return 0;
 }

@@ -306,18 +306,34 @@ stream_poll_close(struct fut_async_write *self, struct fut_context *cx,
     return FUT_READY;
 }
 
+/* The waker of a pending read or write is in the registration's slot for
+ * that direction (a closed stream's io has none left). */
+static void
+stream_forget_read(struct fut_async_read *self, const struct fut_waker *w)
+{
+    fut_io_forget(&reader_stream(self)->io, FUT_IO_READABLE, w);
+}
+
+static void
+stream_forget_write(struct fut_async_write *self, const struct fut_waker *w)
+{
+    fut_io_forget(&writer_stream(self)->io, FUT_IO_WRITABLE, w);
+}
+
 static const struct fut_async_read_vtable stream_read_vtable = {
-    .version = 1,
+    .version = 2,
     .poll_read = stream_poll_read,
     .poll_readv = stream_poll_readv,
+    .forget_read = stream_forget_read,
 };
 
 static const struct fut_async_write_vtable stream_write_vtable = {
-    .version = 1,
+    .version = 2,
     .poll_write = stream_poll_write,
     .poll_writev = stream_poll_writev,
     .poll_flush = stream_poll_flush,
     .poll_close = stream_poll_close,
+    .forget_write = stream_forget_write,
 };
 
 /* A stream that is not open: its traits work and answer -EBADF. */
@@ -499,6 +515,23 @@ fut_tcp_listener_poll_accept(struct fut_tcp_listener *l,
  * polling again after READY returns the same output (futures are fused). */
 #define ACCEPT_PENDING 1
 
+/*
+ * A pending accept leaves a clone of its waker in the listener's
+ * registration until the next readiness or close. The waker may point into
+ * storage freed right after the future is dropped (a select's child
+ * waker), so the future notes its identity (a plain copy) when PENDING and
+ * withdraws it when it is dropped or finishes.
+ */
+static void
+accept_forget(struct fut_tcp_accept *a)
+{
+    if (a->waker_id.vtable != NULL) {
+        fut_io_forget(&a->listener->io, FUT_IO_READABLE, &a->waker_id);
+        a->waker_id.vtable = NULL;
+        a->waker_id.data = NULL;
+    }
+}
+
 static enum fut_poll
 accept_poll(struct fut_future *f, struct fut_context *cx)
 {
@@ -508,8 +541,12 @@ accept_poll(struct fut_future *f, struct fut_context *cx)
     if (a->res != ACCEPT_PENDING)
         return FUT_READY;
     if (fut_tcp_listener_poll_accept(a->listener, cx, a->out, &res) ==
-        FUT_PENDING)
+        FUT_PENDING) {
+        /* Noted for accept_forget(). */
+        a->waker_id = *cx->waker;
         return FUT_PENDING;
+    }
+    accept_forget(a);
     a->res = res;
     return FUT_READY;
 }
@@ -517,10 +554,8 @@ accept_poll(struct fut_future *f, struct fut_context *cx)
 static void
 accept_drop(struct fut_future *f)
 {
-    /* Nothing to release: the waker stored in the listener's registration
-     * belongs to the listener and goes with its next wake-up or close, and
-     * a READY future's stream is the caller's. */
-    (void)f;
+    /* A READY future's stream is the caller's: only the waker goes. */
+    accept_forget((struct fut_tcp_accept *)f);
 }
 
 static int
@@ -547,6 +582,8 @@ fut_tcp_accept_init(struct fut_tcp_accept *f, struct fut_tcp_listener *l,
     f->listener = l;
     f->out = out;
     f->res = ACCEPT_PENDING;
+    f->waker_id.vtable = NULL;
+    f->waker_id.data = NULL;
     return 0;
 }
 
@@ -678,6 +715,10 @@ connect_drop(struct fut_future *base)
 {
     struct fut_tcp_connect *f = (struct fut_tcp_connect *)base;
 
+    /* Only a pending connect has a waker in the stream's registration, and
+     * abandoning closes the stream, which drops it (fut_io_close()); a
+     * finished connect's was taken by the readiness that finished it, or
+     * the stream was closed. */
     if (f->state == CONNECT_WAIT)
         connect_abandon(f);
     fut_future_drop(&f->sleep.base);

@@ -405,9 +405,27 @@ interval_poll_next(struct fut_stream *st, struct fut_context *cx, void *item,
     return FUT_READY;
 }
 
+/*
+ * The waker of a pending poll_next is the one armed on the interval's
+ * sleep timer. Disarming the timer drops it; the next poll arms it again
+ * for the same deadline, so no tick is lost.
+ */
+static void
+interval_forget_next(struct fut_stream *st, const struct fut_waker *w)
+{
+    struct fut_interval *iv = FUT_CONTAINER_OF(st, struct fut_interval,
+                                               stream);
+    struct fut_timer *t = &iv->sleep.timer;
+
+    if (t->rt != NULL && t->waker.vtable != NULL &&
+        fut_waker_will_wake(&t->waker, w))
+        fut__timer_cancel(t);
+}
+
 static const struct fut_stream_vtable interval_stream_vtable = {
-    .version = 1,
+    .version = 2,
     .poll_next = interval_poll_next,
+    .forget_next = interval_forget_next,
 };
 
 int

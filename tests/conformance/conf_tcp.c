@@ -1098,6 +1098,8 @@ START_TEST(test_tcp_accept_drop_after_n_polls)
     }
     fut_future_drop(&a.base);
     ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
+    /* The drop took back the waker it left in the listener. */
+    ck_assert_ptr_null(l.io.read_waker.vtable);
     /* Cancel-safe: a connection not accepted before the drop is still
      * there for the next accept. */
     if (!ready)
@@ -1178,6 +1180,7 @@ START_TEST(test_tcp_read_drop_after_n_polls)
     ck_assert_int_eq(drive(&r.base, _i), 0);
     fut_future_drop(&r.base);
     ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
+    ck_assert_ptr_null(c.io.read_waker.vtable);
     /* Cancel-safe: what arrives after the drop is all there to read. */
     ck_assert_int_eq(write_all(&s, "after", 5), 0);
     ck_assert_int_eq(read_some(&c, buf, sizeof buf), 5);
@@ -1205,10 +1208,98 @@ START_TEST(test_tcp_write_drop_after_n_polls)
     fut_future_drop(&w.base);
     ck_assert_uint_lt(w.done, BIG);
     ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
+    ck_assert_ptr_null(c.io.write_waker.vtable);
     /* The stream is still usable after the drop. */
     ck_assert_int_eq(fut_tcp_stream_shutdown(&c, SHUT_RDWR), 0);
     ck_assert_int_eq(write_all(&s, "x", 1), 0);
     ck_assert_int_ge(read_some(&s, buf, sizeof buf), 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
+    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+}
+END_TEST
+
+/*
+ * A task awaits a select of a read on a stream against a short sleep; the
+ * sleep wins and the select drops the read, whose waker was the select's
+ * child waker, pointing into the task's memory. The task finishes and its
+ * memory is freed. When the stream becomes readable afterwards, the
+ * reactor must find no waker to wake: the read took it back when it was
+ * dropped (under ASan, a stale one is a heap use after free).
+ */
+struct read_race {
+    struct fut_future base;
+    int state;
+    struct fut_tcp_stream *s;
+    ssize_t *winner;
+    struct fut_read rd;
+    struct fut_sleep nap;
+    struct fut_select2 sel;
+    char buf[8];
+};
+
+static enum fut_poll
+read_race_poll(struct fut_future *f, struct fut_context *cx)
+{
+    struct read_race *r = (struct read_race *)f;
+
+    FUT_ASYNC_BEGIN(&r->state);
+    ck_assert_int_eq(fut_read_init(&r->rd, &r->s->reader, r->buf,
+                                   sizeof r->buf), 0);
+    ck_assert_int_eq(fut_sleep_init(&r->nap, 2 * FUT_NSEC_PER_MSEC), 0);
+    ck_assert_int_eq(fut_select2_init(&r->sel, &r->rd.base, &r->nap.base),
+                     0);
+    FUT_AWAIT_FUTURE(&r->state, &r->sel.all.base, cx);
+    *r->winner = r->sel.all.index;
+    FUT_ASYNC_END(&r->state);
+}
+
+static void
+read_race_drop(struct fut_future *f)
+{
+    struct read_race *r = (struct read_race *)f;
+
+    /* The select owns (and drops) the read and the sleep. */
+    fut_future_drop(&r->sel.all.base);
+}
+
+static const struct fut_future_vtable read_race_vtable = {
+    .poll = read_race_poll,
+    .drop = read_race_drop,
+    .result = NULL,
+};
+
+START_TEST(test_tcp_select_dropped_read_forgets_waker)
+{
+    struct fut_tcp_listener l;
+    struct fut_tcp_stream c, s;
+    struct read_race race;
+    struct fut_sleep nap;
+    ssize_t winner = -1;
+    char buf[8];
+
+    make_pair(&l, &c, &s);
+    memset(&race, 0, sizeof race);
+    race.base.vtable = &read_race_vtable;
+    race.s = &c;
+    race.winner = &winner;
+    /* Detached: the task's memory goes as soon as it finishes. */
+    ck_assert_int_eq(FUT_SPAWN(&conf_rt, &race, NULL), 0);
+    ck_assert_int_eq(fut_runtime_run(&conf_rt), 0);
+    ck_assert_int_eq(winner, 1);
+    ck_assert_uint_eq(fut_runtime_task_count(&conf_rt), 0);
+    /* The dropped read took its child waker out of the stream. */
+    ck_assert_ptr_null(c.io.read_waker.vtable);
+    /* Now the peer writes, and the runtime turns its reactor for a few
+     * milliseconds: the readiness finds nothing to wake. */
+    ck_assert_int_eq(write_all(&s, "late", 4), 0);
+    ck_assert_int_eq(fut_sleep_init(&nap, 5 * FUT_NSEC_PER_MSEC), 0);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &nap.base), 0);
+    fut_future_drop(&nap.base);
+    ck_assert_int_ge(fut_runtime_run_until_stalled(&conf_rt), 0);
+    /* Cancel-safe: the bytes are all there for the next read. */
+    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 4);
+    ck_assert_int_eq(memcmp(buf, "late", 4), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
     ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
@@ -1433,6 +1524,7 @@ fut_conf_tcp_suite(void)
                         4);
     tcase_add_loop_test(tc, test_tcp_read_drop_after_n_polls, 0, 4);
     tcase_add_loop_test(tc, test_tcp_write_drop_after_n_polls, 0, 5);
+    tcase_add_test(tc, test_tcp_select_dropped_read_forgets_waker);
     suite_add_tcase(s, tc);
 
     tc = tcp_case("faults", 10);

@@ -327,6 +327,43 @@ START_TEST(test_timer_sleep_drop_after_n_polls)
 }
 END_TEST
 
+/*
+ * fut_stream_next over an interval, dropped while pending: the drop takes
+ * the waker back out of the interval (its forget slot disarms the timer),
+ * so nothing is woken when the tick comes; the tick is not lost, and the
+ * next poll re-arms the timer and gets it.
+ */
+START_TEST(test_timer_interval_next_drop_forgets_waker)
+{
+    struct fut_interval iv;
+    struct fut_stream_next n;
+    struct test_waker tw;
+    struct fut_context cx;
+    int64_t period = 2 * FUT_NSEC_PER_MSEC;
+    int64_t first;
+    int64_t tick = 0;
+
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    ck_assert_int_eq(fut_interval_init(&iv, period, FUT_MISSED_BURST), 0);
+    first = iv.next_ns;
+    ck_assert_int_eq(fut_stream_next_init(&n, &iv.stream, &tick), 0);
+    ck_assert_int_eq(fut_future_poll(&n.base, &cx), FUT_PENDING);
+    ck_assert_int_eq(tw.live, 1);
+    ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 1);
+    fut_future_drop(&n.base);
+    ck_assert_int_eq(tw.live, 0);
+    ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
+    ck_assert_int_eq(fut_stream_next_init(&n, &iv.stream, &tick), 0);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &n.base), 0);
+    ck_assert_int_eq(n.res, 1);
+    ck_assert_int_eq(tick, first);
+    ck_assert_int_eq(tw.wakes, 0);
+    fut_future_drop(&n.base);
+    fut_interval_drop(&iv);
+}
+END_TEST
+
 Suite *
 fut_conf_timer_suite(void)
 {
@@ -349,6 +386,8 @@ fut_conf_timer_suite(void)
     TIMER_CASE("wheel_exact", test_timer_wheel_exact_across_levels);
     TIMER_CASE("reset", test_timer_reset);
     TIMER_CASE("interval", test_timer_interval_ticks);
+    TIMER_CASE("interval_next_drop",
+               test_timer_interval_next_drop_forgets_waker);
 #undef TIMER_CASE
     tc = tcase_create("sleep_drop");
     tcase_add_checked_fixture(tc, conf_setup, conf_teardown);

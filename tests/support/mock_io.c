@@ -71,10 +71,13 @@ mock_poll_read(struct fut_async_read *self, struct fut_context *cx,
     }
 }
 
+/* The mock stores no waker (a PENDING step wakes at once), so it needs no
+ * forget slot; leaving it NULL exercises the wrappers' NULL path. */
 static const struct fut_async_read_vtable mock_read_vtable = {
-    .version = 1,
+    .version = 2,
     .poll_read = mock_poll_read,
     .poll_readv = NULL,
+    .forget_read = NULL,
 };
 
 static void
@@ -195,11 +198,12 @@ mock_poll_close(struct fut_async_write *self, struct fut_context *cx,
 }
 
 static const struct fut_async_write_vtable mock_write_vtable = {
-    .version = 1,
+    .version = 2,
     .poll_write = mock_poll_write,
     .poll_writev = NULL,
     .poll_flush = mock_poll_flush,
     .poll_close = mock_poll_close,
+    .forget_write = NULL,
 };
 
 void

@@ -548,6 +548,51 @@ START_TEST(test_bufreader_read_until_drop_after_n_polls)
 }
 END_TEST
 
+/*
+ * read_until dropped while pending: the waker it left in the pipe, through
+ * the bufreader, is taken back (the bufreader's forget slot delegates to the
+ * inner reader), and the bytes gathered so far are not lost to the reader.
+ */
+START_TEST(test_bufreader_read_until_drop_forgets_waker)
+{
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
+    struct fut_bufreader br;
+    struct fut_read_until f;
+    unsigned char buf[4];
+    char out[16];
+    ssize_t r;
+    int wakes;
+
+    ck_assert_int_eq(fut_pipe_new(&a, &b, 8), 0);
+    ck_assert_int_eq(fut_bufreader_init(&br, &b.reader, buf, sizeof(buf)), 0);
+    ck_assert_int_eq(fut_read_line_init(&f, &br, out, sizeof(out)), 0);
+    ck_assert_int_eq(fut_future_poll(&f.base, &cx), FUT_PENDING);
+    ck_assert_int_eq(tw.live, 1);
+    /* Half a line: read_until takes it and waits again. */
+    ck_assert_int_eq(fut_async_write_poll_write(&a.writer, &cx, "ab", 2, &r),
+                     FUT_READY);
+    ck_assert_int_eq(fut_future_poll(&f.base, &cx), FUT_PENDING);
+    ck_assert_uint_eq(f.len, 2);
+    ck_assert_int_eq(tw.live, 1);
+    fut_future_drop(&f.base);
+    ck_assert_int_eq(tw.live, 0);
+    wakes = tw.wakes;
+    ck_assert_int_eq(fut_async_write_poll_write(&a.writer, &cx, "c\n", 2,
+                                                &r),
+                     FUT_READY);
+    ck_assert_int_eq(tw.wakes, wakes);
+    /* The rest of the line is there for the next reader. */
+    ck_assert_int_eq(fut_read_line_init(&f, &br, out, sizeof(out)), 0);
+    ck_assert_int_eq(fut_future_poll(&f.base, &cx), FUT_READY);
+    ck_assert_int_eq(f.res, 2);
+    ck_assert_mem_eq(out, "c\n", 2);
+    fut_future_drop(&f.base);
+    ck_assert_int_eq(fut_pipe_end_close(&a), 0);
+    ck_assert_int_eq(fut_pipe_end_close(&b), 0);
+}
+END_TEST
+
 static TCase *
 tcase(Suite *s, const char *name)
 {
@@ -583,5 +628,7 @@ fut_test_bufreader_suite(void)
                    test_bufreader_read_until_error);
     tcase_add_loop_test(tcase(s, "read_until_drop"),
                         test_bufreader_read_until_drop_after_n_polls, 0, 10);
+    tcase_add_test(tcase(s, "read_until_drop_forgets_waker"),
+                   test_bufreader_read_until_drop_forgets_waker);
     return s;
 }

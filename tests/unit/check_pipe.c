@@ -508,6 +508,98 @@ START_TEST(test_pipe_futures)
 }
 END_TEST
 
+/*
+ * A future dropped while pending takes back the waker it left in the pipe
+ * (through the ends' forget slots): none stays alive, a later transfer wakes
+ * nothing, and a waker that another poller stored since is left alone. A
+ * child waker of a join or select would otherwise point into freed memory.
+ */
+START_TEST(test_pipe_future_drop_forgets_waker)
+{
+    struct fut_pipe_end a;
+    struct fut_pipe_end b;
+    struct fut_pipe_end c;
+    struct fut_pipe_end d;
+    struct fut_read r;
+    struct fut_write_all w;
+    struct fut_copy cp;
+    struct test_waker other;
+    struct fut_context ocx;
+    unsigned char cbuf[4];
+    char buf[8];
+    int wakes;
+
+    test_waker_init(&other);
+    ocx = test_cx(&other, NULL);
+    ck_assert_int_eq(fut_pipe_new(&a, &b, 4), 0);
+
+    /* A read on an empty pipe, dropped: the reader slot is empty again. */
+    ck_assert_int_eq(fut_read_init(&r, &b.reader, buf, sizeof buf), 0);
+    ck_assert_int_eq(fut_future_poll(&r.base, &cx), FUT_PENDING);
+    ck_assert_int_eq(tw.live, 1);
+    fut_future_drop(&r.base);
+    ck_assert_int_eq(tw.live, 0);
+    wakes = tw.wakes;
+    ck_assert_int_eq(wr(&a, "hi", 2), 2);
+    ck_assert_int_eq(tw.wakes, wakes);
+
+    /* A write on a full pipe, dropped: the writer slot likewise. */
+    ck_assert_int_eq(wr(&a, "yo", 2), 2);
+    ck_assert_int_eq(fut_write_all_init(&w, &a.writer, "z", 1), 0);
+    ck_assert_int_eq(fut_future_poll(&w.base, &cx), FUT_PENDING);
+    ck_assert_int_eq(tw.live, 1);
+    fut_future_drop(&w.base);
+    ck_assert_int_eq(tw.live, 0);
+    ck_assert_int_eq(rd(&b, buf, sizeof buf), 4);
+    ck_assert_mem_eq(buf, "hiyo", 4);
+    ck_assert_int_eq(tw.wakes, wakes);
+
+    /* Only a waker that will_wake the dropped future's goes: here another
+     * poller stored its own after the future's poll, and keeps it. */
+    ck_assert_int_eq(fut_read_init(&r, &b.reader, buf, sizeof buf), 0);
+    ck_assert_int_eq(fut_future_poll(&r.base, &cx), FUT_PENDING);
+    ck_assert_int_eq(fut_async_read_poll_read(&b.reader, &ocx, buf,
+                                              sizeof buf, &(ssize_t){ 0 }),
+                     FUT_PENDING);
+    ck_assert_int_eq(tw.live, 0); /* replaced by the other waker */
+    ck_assert_int_eq(other.live, 1);
+    fut_future_drop(&r.base);
+    ck_assert_int_eq(other.live, 1);
+    ck_assert_int_eq(wr(&a, "!", 1), 1);
+    ck_assert_int_eq(other.wakes, 1);
+    ck_assert_int_eq(other.live, 0);
+    ck_assert_int_eq(rd(&b, buf, sizeof buf), 1);
+
+    /* A copy forgets on both sides: pending on its reader (b, with
+     * nothing from a), and pending on its writer (c, whose buffer towards
+     * d is full). */
+    ck_assert_int_eq(fut_pipe_new(&c, &d, 2), 0);
+    ck_assert_int_eq(fut_copy_init(&cp, &b.reader, &c.writer, cbuf,
+                                   sizeof cbuf), 0);
+    ck_assert_int_eq(fut_future_poll(&cp.base, &cx), FUT_PENDING);
+    ck_assert_int_eq(tw.live, 1);
+    fut_future_drop(&cp.base);
+    ck_assert_int_eq(tw.live, 0);
+    ck_assert_int_eq(wr(&a, "abc", 3), 3);
+    ck_assert_int_eq(tw.wakes, wakes);
+    ck_assert_int_eq(fut_copy_init(&cp, &b.reader, &c.writer, cbuf,
+                                   sizeof cbuf), 0);
+    ck_assert_int_eq(fut_future_poll(&cp.base, &cx), FUT_PENDING);
+    ck_assert_uint_eq(cp.total, 2);
+    ck_assert_int_gt(tw.live, 0);
+    fut_future_drop(&cp.base);
+    ck_assert_int_eq(tw.live, 0);
+    ck_assert_int_eq(rd(&d, buf, sizeof buf), 2);
+    ck_assert_int_eq(tw.wakes, wakes);
+
+    ck_assert_int_eq(fut_pipe_end_close(&a), 0);
+    ck_assert_int_eq(fut_pipe_end_close(&b), 0);
+    ck_assert_int_eq(fut_pipe_end_close(&c), 0);
+    ck_assert_int_eq(fut_pipe_end_close(&d), 0);
+    ck_assert_int_eq(other.live, 0);
+}
+END_TEST
+
 static TCase *
 tcase(Suite *s, const char *name)
 {
@@ -541,5 +633,7 @@ fut_test_pipe_suite(void)
     tcase_add_test(tcase(s, "closed_end_ebadf"), test_pipe_closed_end_ebadf);
     tcase_add_test(tcase(s, "ends_movable"), test_pipe_ends_movable);
     tcase_add_test(tcase(s, "futures"), test_pipe_futures);
+    tcase_add_test(tcase(s, "future_drop_forgets_waker"),
+                   test_pipe_future_drop_forgets_waker);
     return s;
 }

@@ -26,13 +26,23 @@ struct fut_async_write;
 /**
  * struct fut_async_read_vtable - what a readable object implements.
  *
- * Implementation (version 1; fields only appended):
+ * Implementation (version 2; fields only appended, and the wrappers read
+ * a field only when @version says the table has it, so tables written for
+ * version 1 keep working):
  * - @poll_read: read up to @len bytes into @buf. READY with *@res > 0 bytes
  *   read, 0 at end of file, or -errno. PENDING when no byte is available;
  *   cx->waker is registered and woken when some may be. Never called with
  *   @len == 0 or NULL arguments (the wrapper answers those).
  * - @poll_readv (may be NULL: the wrapper reads into the first non-empty
  *   iovec through @poll_read): the same, scattering into @iov.
+ * - @forget_read (version 2; may be NULL): remove a waker that an earlier
+ *   PENDING poll stored, if it will_wake(@w); leave any other waker alone.
+ *   Futures call it from their drop function (through
+ *   fut_async_read_forget()), because the waker may point into storage
+ *   that is freed right after the drop (the child wakers of a join or
+ *   select do). NULL is right only for objects that store no waker, or
+ *   only wakers they own a reference to; an object that keeps a borrowed
+ *   waker it was polled with must implement it. Cannot fail.
  * A read that returned PENDING consumed nothing (reads are cancel-safe).
  */
 struct fut_async_read_vtable {
@@ -44,6 +54,8 @@ struct fut_async_read_vtable {
                                 struct fut_context *cx,
                                 const struct iovec *iov, int iovcnt,
                                 ssize_t *res);
+    void (*forget_read)(struct fut_async_read *self,
+                        const struct fut_waker *w);
 };
 
 /** struct fut_async_read - embed it in any readable object. */
@@ -54,7 +66,8 @@ struct fut_async_read {
 /**
  * struct fut_async_write_vtable - what a writable object implements.
  *
- * Implementation (version 1; fields only appended):
+ * Implementation (version 2; fields only appended, read only when
+ * @version has them, as for struct fut_async_read_vtable):
  * - @poll_write: write up to @len bytes from @buf. READY with *@res > 0
  *   bytes accepted or -errno (-EPIPE once closed or the reader is gone).
  *   PENDING when nothing can be accepted now; cx->waker is registered.
@@ -65,6 +78,10 @@ struct fut_async_read {
  *   buffered. READY with *@res = 0 or -errno.
  * - @poll_close (may be NULL: flush only): flush, then shut down the
  *   write side; the reader sees end of file. READY with *@res = 0 or -errno.
+ * - @forget_write (version 2; may be NULL): remove a waker that an earlier
+ *   PENDING poll_write, poll_writev, poll_flush or poll_close stored, if it
+ *   will_wake(@w). Called by futures from drop; the rules of
+ *   struct fut_async_read_vtable's @forget_read apply.
  */
 struct fut_async_write_vtable {
     unsigned int version;
@@ -79,6 +96,8 @@ struct fut_async_write_vtable {
                                 struct fut_context *cx, ssize_t *res);
     enum fut_poll (*poll_close)(struct fut_async_write *self,
                                 struct fut_context *cx, ssize_t *res);
+    void (*forget_write)(struct fut_async_write *self,
+                         const struct fut_waker *w);
 };
 
 /** struct fut_async_write - embed it in any writable object. */
@@ -128,9 +147,35 @@ FUT_API enum fut_poll fut_async_write_poll_close(struct fut_async_write *w,
                                                  struct fut_context *cx,
                                                  ssize_t *res);
 
+/**
+ * fut_async_read_forget - withdraw from @r the waker @w (borrowed, only
+ * compared) that a PENDING read left there; see @forget_read.
+ *
+ * A future, or any code, that polls a reader directly and may be dropped
+ * while pending calls this from its drop function with a copy of the
+ * cx->waker of its last PENDING poll. Does nothing for NULL arguments, an
+ * empty @w, or a reader whose vtable is older than version 2 or has no
+ * slot. Called by the thread that polls @r.
+ */
+FUT_API void fut_async_read_forget(struct fut_async_read *r,
+                                   const struct fut_waker *w);
+
+/** fut_async_write_forget - the same for a writer (@forget_write). */
+FUT_API void fut_async_write_forget(struct fut_async_write *w,
+                                    const struct fut_waker *waker);
+
 /* ------------------------------------------------------------------------ */
 /* I/O futures                                                              */
 /* ------------------------------------------------------------------------ */
+
+/*
+ * Each I/O future below ends with private waker_id fields: a plain copy
+ * (not a clone, and not owned) of the cx->waker of the last poll that left
+ * the future pending inside the reader or writer. Drop (and finishing)
+ * hands it to the object's forget slot, so that no waker of a dropped
+ * future stays in the object (see struct fut_async_read_vtable). Not part
+ * of the API.
+ */
 
 /**
  * struct fut_read - one read as a future.
@@ -143,6 +188,7 @@ struct fut_read {
     void *buf;
     size_t len;
     ssize_t res;
+    struct fut_waker waker_id; /* private */
 };
 
 /** fut_read_init - returns 0, or -EINVAL for NULL @f, @r, or @buf with @len > 0. */
@@ -163,6 +209,7 @@ struct fut_read_exact {
     size_t len;
     size_t done;
     int res;
+    struct fut_waker waker_id; /* private */
 };
 
 /** fut_read_exact_init - returns 0 or -EINVAL. */
@@ -180,6 +227,7 @@ struct fut_write {
     const void *buf;
     size_t len;
     ssize_t res;
+    struct fut_waker waker_id; /* private */
 };
 
 /** fut_write_init - returns 0 or -EINVAL. */
@@ -199,6 +247,7 @@ struct fut_write_all {
     size_t len;
     size_t done;
     int res;
+    struct fut_waker waker_id; /* private */
 };
 
 /** fut_write_all_init - returns 0 or -EINVAL. */
@@ -214,6 +263,7 @@ struct fut_flush {
     struct fut_future base;
     struct fut_async_write *writer;
     int res;
+    struct fut_waker waker_id; /* private */
 };
 
 /** fut_flush_init - returns 0 or -EINVAL. */
@@ -238,6 +288,8 @@ struct fut_copy {
     uint64_t total;
     int state;
     int res;
+    struct fut_waker read_waker_id;  /* private */
+    struct fut_waker write_waker_id; /* private */
 };
 
 /** fut_copy_init - returns 0, or -EINVAL for NULL arguments or @cap == 0. */
@@ -301,6 +353,7 @@ struct fut_read_until {
     size_t max;
     size_t len;
     ssize_t res;
+    struct fut_waker waker_id; /* private, as in struct fut_read */
 };
 
 /**

@@ -73,6 +73,21 @@ FUT_API enum fut_poll fut_io_poll_ready(struct fut_io *io,
 FUT_API void fut_io_clear_ready(struct fut_io *io, unsigned int dir);
 
 /**
+ * fut_io_forget - withdraw a waker that a PENDING fut_io_poll_ready() stored.
+ * @dir: FUT_IO_READABLE or FUT_IO_WRITABLE.
+ * @w: the waker the poll was made with (borrowed; compared, not dropped).
+ *
+ * If the waker stored for @dir will_wake(@w), it is dropped and @dir leaves
+ * the interest set; a waker of another poller is left alone. Readiness is
+ * kept. Call it when the future that polled is dropped while pending: the
+ * waker may point into storage its owner frees next (a join's or select's
+ * child waker). NULL @io or @w, a bad @dir, an empty slot or a closed @io:
+ * nothing happens. Cannot fail. Runtime thread only.
+ */
+FUT_API void fut_io_forget(struct fut_io *io, unsigned int dir,
+                           const struct fut_waker *w);
+
+/**
  * fut_io_close - deregister @io from its reactor and drop its wakers.
  *
  * The descriptor is not closed. Call it before closing the descriptor.

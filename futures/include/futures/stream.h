@@ -14,17 +14,26 @@ struct fut_stream;
 /**
  * struct fut_stream_vtable - what a stream implements.
  *
- * Implementation (version 1; fields only appended):
+ * Implementation (version 2; fields only appended, and read only when
+ * @version has them, so tables written for version 1 keep working):
  * - @poll_next: READY with *@res = 1 when an item was written to @item
  *   (whose size the stream documents), *@res = 0 at the end of the stream
  *   (and at every later poll), or *@res < 0 (a negative errno) on error.
  *   PENDING: no item yet; cx->waker is registered. A stream is cancel-safe
  *   per poll: returning PENDING loses nothing.
+ * - @forget_next (version 2; may be NULL): remove a waker that an earlier
+ *   PENDING poll_next stored, if it will_wake(@w); leave any other waker
+ *   alone. Called by futures from their drop function (through
+ *   fut_stream_forget()), because the waker may point into storage that
+ *   is freed right after the drop (a join's or select's child waker). NULL
+ *   is right only for streams that store no waker, or only wakers they own
+ *   a reference to. Cannot fail.
  */
 struct fut_stream_vtable {
     unsigned int version;
     enum fut_poll (*poll_next)(struct fut_stream *self,
                                struct fut_context *cx, void *item, int *res);
+    void (*forget_next)(struct fut_stream *self, const struct fut_waker *w);
 };
 
 /** struct fut_stream - embed it in any object that produces items. */
@@ -51,16 +60,38 @@ fut_stream_poll_next(struct fut_stream *s, struct fut_context *cx,
 }
 
 /**
+ * fut_stream_forget - withdraw from @s the waker @w (borrowed, only
+ * compared) that a PENDING poll_next left there; see @forget_next.
+ *
+ * Code that polls a stream directly and may be dropped while pending calls
+ * this from its drop function with a copy of the cx->waker of its last
+ * PENDING poll. Does nothing for NULL arguments, an empty @w, or a stream
+ * whose vtable is older than version 2 or has no slot.
+ */
+static inline void
+fut_stream_forget(struct fut_stream *s, const struct fut_waker *w)
+{
+    if (s == NULL || s->vtable == NULL || w == NULL || w->vtable == NULL)
+        return;
+    if (s->vtable->version < 2 || s->vtable->forget_next == NULL)
+        return;
+    s->vtable->forget_next(s, w);
+}
+
+/**
  * struct fut_stream_next - a future for the next item of a stream.
  * @res: after READY: 1 (item written), 0 (end) or -errno.
  * Borrows the stream and @item. Cancel-safe. Result: @res if negative,
- * else 0.
+ * else 0. Dropped while pending, it withdraws its waker from the stream.
+ * @waker_id is private: a plain copy (not a clone, not owned) of the
+ * cx->waker of the last poll that left it pending, for fut_stream_forget().
  */
 struct fut_stream_next {
     struct fut_future base;
     struct fut_stream *stream;
     void *item;
     int res;
+    struct fut_waker waker_id; /* private */
 };
 
 /** fut_stream_next_init - returns 0, or -EINVAL for a NULL argument. */

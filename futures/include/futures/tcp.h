@@ -59,8 +59,10 @@ struct fut_tcp_stream;
  * fut_tcp_listener_poll_accept - accept one connection into @out.
  * READY with *@res = 0 (@out is an open stream the caller must close) or
  * -errno (-EMFILE, -EBADF for a closed listener, ...). Connections reset
- * before they were accepted are skipped. PENDING: no connection waiting.
- * Cancel-safe.
+ * before they were accepted are skipped. PENDING: no connection waiting;
+ * a clone of cx->waker stays in the listener until it is ready or closed.
+ * Cancel-safe. Code that may be dropped while pending should await a
+ * struct fut_tcp_accept instead, which withdraws that waker when dropped.
  */
 FUT_API enum fut_poll fut_tcp_listener_poll_accept(struct fut_tcp_listener *l,
                                                    struct fut_context *cx,
@@ -69,13 +71,16 @@ FUT_API enum fut_poll fut_tcp_listener_poll_accept(struct fut_tcp_listener *l,
 
 /**
  * struct fut_tcp_accept - accept as a future. @res: 0 or -errno; on 0,
- * @out holds the new stream. Cancel-safe.
+ * @out holds the new stream. Cancel-safe: dropped while pending, it
+ * withdraws its waker from the listener (fut_io_forget()). @waker_id is
+ * private: a copy (not a clone) of the waker of its last PENDING poll.
  */
 struct fut_tcp_accept {
     struct fut_future base;
     struct fut_tcp_listener *listener;
     struct fut_tcp_stream *out;
     int res;
+    struct fut_waker waker_id; /* private */
 };
 
 /** fut_tcp_accept_init - returns 0 or -EINVAL. */
