@@ -53,6 +53,8 @@ struct rt {
     unsigned int magic;
     int running;
     int closing;
+    int attached;          /* inside a loop the program runs */
+    int schedule_pending;  /* attached: backend asked to call us soon */
     unsigned int budget, budget_init, interval;
     struct fut_backend *be;
     const struct fut_backend_vtable *bevt;
@@ -123,6 +125,14 @@ push_local(struct rt *rt, struct fut_task *t)
     else
         rt->run_head = t;
     rt->run_tail = t;
+    /* Attached and outside our hook (an I/O callback of the loop woke the
+     * task, or the program spawned it): ask the loop to come back to us
+     * before it blocks. */
+    if (FUT__UNLIKELY(rt->attached) && !rt->running &&
+        !rt->schedule_pending && rt->bevt->schedule != NULL) {
+        rt->schedule_pending = 1;
+        rt->bevt->schedule(rt->be);
+    }
 }
 
 static struct fut_task *
@@ -439,6 +449,7 @@ fut_runtime_init(struct fut_runtime *r, const struct fut_backend_vtable *bevt,
 {
     struct rt *rt;
     struct fut_backend *be;
+    void *loop;
     int err;
 
     if (r == NULL || bevt == NULL || bevt->version != 1 ||
@@ -448,6 +459,9 @@ fut_runtime_init(struct fut_runtime *r, const struct fut_backend_vtable *bevt,
         return -EINVAL;
     if (cfg != NULL && cfg->version > 1)
         return -EINVAL;
+    loop = cfg != NULL && cfg->backend != NULL ? cfg->backend->loop : NULL;
+    if (loop != NULL && bevt->attach == NULL)
+        return -ENOTSUP;
     rt = (struct rt *)(void *)r->opaque.bytes_;
     memset(rt, 0, sizeof *rt);
     be = fut__calloc(1, bevt->size);
@@ -469,7 +483,74 @@ fut_runtime_init(struct fut_runtime *r, const struct fut_backend_vtable *bevt,
     pthread_mutex_init(&rt->remote_lock, NULL);
     fut__wheel_init(&rt->wheel, fut_now_ns());
     rt->magic = RT_MAGIC;
+    if (loop != NULL) {
+        rt->attached = 1;
+        err = bevt->attach(be, loop);
+        if (err != 0) {
+            rt->magic = 0;
+            bevt->fini(be);
+            fut__free(be);
+            pthread_mutex_destroy(&rt->remote_lock);
+            return err < 0 ? err : -EIO;
+        }
+    }
     return 0;
+}
+
+int
+fut_runtime_init_attached(struct fut_runtime *r,
+                          const struct fut_backend_vtable *bevt, void *loop)
+{
+    struct fut_backend_config bc;
+    struct fut_runtime_config cfg;
+
+    if (r == NULL || bevt == NULL || loop == NULL)
+        return -EINVAL;
+    memset(&bc, 0, sizeof bc);
+    memset(&cfg, 0, sizeof cfg);
+    bc.version = 1;
+    bc.loop = loop;
+    cfg.version = 1;
+    cfg.backend = &bc;
+    return fut_runtime_init(r, bevt, &cfg);
+}
+
+int
+fut_runtime_attached_run(struct fut_runtime *r, int64_t *next_deadline_ns)
+{
+    struct rt *rt = r != NULL ? rt_of(r) : NULL;
+    struct rt *prev_tls;
+    struct fut_task *t;
+    unsigned int n = 0;
+    int more;
+
+    if (next_deadline_ns != NULL)
+        *next_deadline_ns = -1;
+    if (rt == NULL || !rt->attached)
+        return -EINVAL;
+    if (rt->running || rt->closing)
+        return -EBUSY;
+    rt->running = 1;
+    prev_tls = tls_rt;
+    tls_rt = rt;
+    rt->schedule_pending = 0;
+    /* As before a blocking turn: clear the doorbell flag first, so a wake
+     * racing with this run rings again and brings the loop back. */
+    __atomic_store_n(&rt->notified, 0, __ATOMIC_SEQ_CST);
+    drain_remote(rt);
+    if (rt->wheel.count > 0)
+        fut__wheel_advance(&rt->wheel, fut_now_ns());
+    while (n < rt->interval && (t = pop_local(rt)) != NULL) {
+        task_run(rt, t);
+        n++;
+    }
+    drain_remote(rt);
+    more = rt->run_head != NULL;
+    if (next_deadline_ns != NULL)
+        *next_deadline_ns = fut__wheel_next_deadline(&rt->wheel);
+    tls_rt = prev_tls;
+    rt->running = 0;
+    return more;
 }
 
 int
@@ -589,6 +670,21 @@ struct fut_backend *
 fut__runtime_backend(struct fut_runtime *r)
 {
     return ((struct rt *)(void *)r->opaque.bytes_)->be;
+}
+
+void *
+fut__runtime_enter(struct fut_runtime *r)
+{
+    struct rt *prev = tls_rt;
+
+    tls_rt = (struct rt *)(void *)r->opaque.bytes_;
+    return prev;
+}
+
+void
+fut__runtime_leave(void *prev)
+{
+    tls_rt = prev;
 }
 
 int

@@ -52,6 +52,10 @@ FUT__HIDDEN void fut__sys_reset(void);
 
 /* The backend of a runtime. */
 FUT__HIDDEN struct fut_backend *fut__runtime_backend(struct fut_runtime *rt);
+/* Make wakes on this thread local to @rt for a while (a backend's event
+ * callback, run by a foreign loop): returns what to pass to leave. */
+FUT__HIDDEN void *fut__runtime_enter(struct fut_runtime *rt);
+FUT__HIDDEN void fut__runtime_leave(void *prev);
 /* 1 if the calling thread is running @rt now. */
 FUT__HIDDEN int fut__runtime_is_current(const struct fut_runtime *rt);
 /* Live I/O registrations (for leak checks in tests). */

@@ -117,8 +117,14 @@ void
 fut_io_ready(struct fut_io *io, unsigned int events)
 {
     unsigned int both = events & (FUT_IO_ERROR | FUT_IO_HUP);
+    void *prev;
 
     io->ready |= events;
+    /* Wakes from here are local to the runtime even when a foreign loop
+     * calls us from its own callback (attached mode): they queue the task
+     * without a lock, and the backend's schedule hook brings the loop back
+     * to the runtime. */
+    prev = fut__runtime_enter(io->rt);
     if (events & (FUT_IO_READABLE | both)) {
         io->interest &= ~(unsigned int)FUT_IO_READABLE;
         fut_waker_take_wake(&io->read_waker);
@@ -127,6 +133,7 @@ fut_io_ready(struct fut_io *io, unsigned int events)
         io->interest &= ~(unsigned int)FUT_IO_WRITABLE;
         fut_waker_take_wake(&io->write_waker);
     }
+    fut__runtime_leave(prev);
 }
 
 int

@@ -62,7 +62,23 @@ struct fut_backend_config {
  *   readiness, and return 0 or -errno. EINTR is not an error (return 0).
  *   Returning early is allowed; returning late is not, within the loop's
  *   precision (document it).
- * - @attach (may be NULL): attached mode, see the backend's header.
+ * - @attach (may be NULL: the backend has no attached mode, and a runtime
+ *   configured with a foreign loop is refused with -ENOTSUP): attached
+ *   mode. @init received the program's loop in c->loop and must use it
+ *   rather than make one; once the runtime is complete, @attach installs
+ *   the loop hooks (a prepare/check/idle handle, a low-priority event...)
+ *   from which the backend calls fut_runtime_attached_run(). It is never
+ *   called in owned mode. Returns 0 or -errno.
+ * - @schedule (may be NULL in owned mode): attached mode only. A task
+ *   became ready while the loop is outside the backend's hook (an I/O
+ *   callback woke it, or the program spawned it): make the loop call
+ *   fut_runtime_attached_run() soon without blocking first (start an idle
+ *   handle, activate an event). Called on the loop's thread; cheap, and
+ *   called at most once until the next fut_runtime_attached_run().
+ *
+ * Wakes from other threads arrive through @notify in both modes; in
+ * attached mode the backend's notify callback must lead to a
+ * fut_runtime_attached_run() as well.
  */
 struct fut_backend_vtable {
     unsigned int version;
@@ -78,7 +94,24 @@ struct fut_backend_vtable {
     int (*notify)(struct fut_backend *be);
     int (*turn)(struct fut_backend *be, int64_t deadline_ns);
     int (*attach)(struct fut_backend *be, void *loop);
+    void (*schedule)(struct fut_backend *be);
 };
+
+/**
+ * fut_runtime_attached_run - for attached backends: run what is ready.
+ * @next_deadline_ns: receives the next timer deadline (fut_now_ns()
+ *                    clock), or -1 when no timer is armed: the backend
+ *                    arms a loop timer for it (rounded up, never early).
+ *
+ * Called from the foreign loop's hook, on the loop's thread, never from
+ * inside a task. It takes cross-thread wakes, fires due timers and polls
+ * ready tasks (up to the runtime's event_interval of them, so the
+ * program's own callbacks keep their turn). Returns 1 when tasks are still
+ * ready (keep the loop from blocking, e.g. with an idle handle), 0 when
+ * none is, -EINVAL (not an attached runtime) or -EBUSY (re-entered).
+ */
+FUT_API int fut_runtime_attached_run(struct fut_runtime *rt,
+                                     int64_t *next_deadline_ns);
 
 /**
  * fut_backend_default - the backend a program linked with.

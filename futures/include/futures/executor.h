@@ -60,6 +60,26 @@ fut_runtime_init_default(struct fut_runtime *rt)
 }
 
 /**
+ * fut_runtime_init_attached - a runtime that lives inside a loop the
+ * program owns and keeps running itself (uv_run, event_base_dispatch,
+ * ev_run): spawned tasks make progress from a hook of that loop, next to
+ * the program's own callbacks, never inline inside them.
+ * @backend: the loop's backend (fut_backend_uv(), ...).
+ * @loop: the program's loop (uv_loop_t *, struct event_base *,
+ *        struct ev_loop *), borrowed until fut_runtime_close().
+ *
+ * Spawn tasks with fut_spawn() from the loop's thread; wake them from any
+ * thread. fut_runtime_close() detaches: it drops the tasks left and closes
+ * every handle or event the runtime added to the loop (a libuv loop needs
+ * one more uv_run() to finish those closes, as after any uv_close()).
+ * Returns 0, -EINVAL (NULL argument), -ENOTSUP (the backend has no attached
+ * mode), -ENOMEM, or the backend's error.
+ */
+FUT_API int fut_runtime_init_attached(struct fut_runtime *rt,
+                                      const struct fut_backend_vtable *backend,
+                                      void *loop);
+
+/**
  * fut_runtime_close - drop every task left, then release the runtime.
  *
  * Tasks that have not finished are dropped (cancelled) without being polled
