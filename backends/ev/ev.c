@@ -58,8 +58,8 @@
 
 #include <ev.h>
 
-#include "internal.h"
-#include "futures/backend-ev.h"
+#include <futures.h>
+#include <futures/backend-ev.h>
 
 #if !EV_MULTIPLICITY
 #error "libfutures-ev needs libev built with EV_MULTIPLICITY (the default)"

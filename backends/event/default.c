@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The link-time swap: a program linked with libfutures-event runs on libevent. */
+/* Link-time swap: a program linked with libfutures-event runs on libevent. */
 #include <futures/backend-event.h>
 
 const struct fut_backend_vtable *

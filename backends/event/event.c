@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The libevent backend: a runtime in its own event_base, or in the program's. */
+/* The libevent backend: a runtime in its own event_base or the program's. */
 
 /*
  * Quirks of libevent (2.1) this file works around or relies on:
@@ -104,7 +104,7 @@ levent_error(void)
     return errno > 0 ? -errno : -EIO;
 }
 
-/* ---- the deadline timer ----------------------------------------------------- */
+/* ---- the deadline timer -------------------------------------------------- */
 
 /*
  * Arm the timerfd for @deadline_ns (>= 0, CLOCK_MONOTONIC). A deadline that
@@ -180,7 +180,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
         (void)event_add(st->tick, &zero);
 }
 
-/* ---- the doorbell --------------------------------------------------------- */
+/* ---- the doorbell -------------------------------------------------------- */
 
 static void
 doorbell_cb(evutil_socket_t fd, short what, void *arg)
@@ -200,7 +200,7 @@ doorbell_cb(evutil_socket_t fd, short what, void *arg)
         event_active(st->tick, EV_TIMEOUT, 0);
 }
 
-/* ---- init / fini ------------------------------------------------------------- */
+/* ---- init / fini --------------------------------------------------------- */
 
 static void
 levent_release(struct levent_backend *st)
@@ -321,11 +321,13 @@ levent_fini(struct fut_backend *be)
 
 /* ---- I/O registrations ------------------------------------------------------
  *
- * One event_new() per registration, stored in io->backend_data, with the
- * fut_io as its callback argument. (The backend libraries cannot reach the
- * core's allocator, a hidden symbol of libfutures, so the event comes from
- * libevent's, which event_set_mem_functions() replaces.) Level-triggered
- * bases keep in backend_priv[0] the directions the event is added for. */
+ * One struct event per registration, in memory from fut_mem_alloc() (so it
+ * follows fut_replace_allocator()), set up with event_assign() and stored
+ * in io->backend_data, with the fut_io as its callback argument. Its size
+ * comes from event_get_struct_event_size() at run time rather than from
+ * <event2/event_struct.h>, so a libevent whose struct event grew still
+ * works. Level-triggered bases keep in backend_priv[0] the directions the
+ * event is added for. */
 
 static void
 io_report(struct fut_io *io, short what)
@@ -398,32 +400,30 @@ levent_io_start(struct fut_backend *be, struct fut_io *io,
                 unsigned int interest)
 {
     struct levent_backend *st = to_levent(be);
-    struct event *ev;
+    struct event *ev = fut_mem_alloc(event_get_struct_event_size());
     int err;
 
+    if (ev == NULL)
+        return -ENOMEM;
+    io->backend_data = ev;
     io->backend_priv[0] = 0;
     if (st->et) {
         /* Both directions at once, whatever @interest says, as the epoll
          * backend does: an unwanted direction costs a spurious
          * fut_io_ready() per edge, not a syscall per interest change. */
-        ev = event_new(st->evb, io->fd,
-                       EV_READ | EV_WRITE | EV_ET | EV_PERSIST, io_et_cb,
-                       io);
-        if (ev == NULL)
-            return -ENOMEM;
-        io->backend_data = ev;
+        (void)event_assign(ev, st->evb, io->fd,
+                           EV_READ | EV_WRITE | EV_ET | EV_PERSIST, io_et_cb,
+                           io);
         errno = 0;
         err = event_add(ev, NULL) != 0 ? levent_error() : 0;
     } else {
-        /* Assigned for real by lt_sync(). */
-        ev = event_new(st->evb, io->fd, EV_PERSIST, io_lt_cb, io);
-        if (ev == NULL)
-            return -ENOMEM;
-        io->backend_data = ev;
+        /* Assigned for real (with its directions) by lt_sync(). */
+        (void)event_assign(ev, st->evb, io->fd, EV_PERSIST, io_lt_cb, io);
         err = lt_sync(io, interest);
     }
     if (err != 0) {
-        event_free(ev);
+        event_debug_unassign(ev);
+        fut_mem_free(ev);
         io->backend_data = NULL;
     }
     return err;
@@ -441,18 +441,23 @@ levent_io_update(struct fut_backend *be, struct fut_io *io,
 static void
 levent_io_stop(struct fut_backend *be, struct fut_io *io)
 {
+    struct event *ev = io->backend_data;
+
     (void)be;
-    /* event_free() deletes the event first, which also takes it off the
-     * active queue should its callback be due later in this iteration (a
-     * task, run from the tick, closed the descriptor). Without libevent's
-     * locking it cannot be running in another thread. */
-    if (io->backend_data != NULL)
-        event_free(io->backend_data);
+    if (ev == NULL)
+        return;
+    /* event_del() also takes the event off the active queue, should its
+     * callback be due later in this iteration (a task, run from the tick,
+     * closed the descriptor). Without libevent's locking it cannot be
+     * running in another thread. */
+    (void)event_del(ev);
+    event_debug_unassign(ev);
+    fut_mem_free(ev);
     io->backend_data = NULL;
     io->backend_priv[0] = 0;
 }
 
-/* ---- notify and turn --------------------------------------------------------- */
+/* ---- notify and turn ----------------------------------------------------- */
 
 static int
 levent_notify(struct fut_backend *be)

@@ -51,6 +51,14 @@
  *   always blocks. In attached mode it is unreferenced, not to keep the
  *   program's uv_run(UV_RUN_DEFAULT) alive forever, and is referenced only
  *   for the length of a turn (fut_block_on() on an attached runtime).
+ * - UV_RUN_ONCE polls with the timeout of the next timer as computed
+ *   after the iteration's timers phase. A turn's own timer that expires
+ *   in that phase leaves no timer behind, and the poll would block with no
+ *   timeout; its callback therefore calls uv_stop(), which makes the poll
+ *   return at once (libuv's forward-progress guarantee for UV_RUN_ONCE
+ *   does not cover this). In attached mode it starts the idle handle
+ *   instead, which has the same effect without stopping the program's
+ *   uv_run().
  * - uv_async_send() is thread-safe and async-signal-safe, and coalesces:
  *   several sends before the callback run it once.
  */
@@ -109,7 +117,7 @@ to_uv(struct fut_backend *be)
     return (struct uv_backend *)be;
 }
 
-/* ---- time ------------------------------------------------------------- */
+/* ---- time ---------------------------------------------------------------- */
 
 /*
  * The timeout, in libuv's milliseconds, that wakes the loop no earlier than
@@ -130,7 +138,7 @@ timeout_ms(uv_loop_t *loop, int64_t deadline_ns)
     return ((uint64_t)left + FUT_NSEC_PER_MSEC - 1) / FUT_NSEC_PER_MSEC;
 }
 
-/* ---- readiness --------------------------------------------------------- */
+/* ---- readiness ----------------------------------------------------------- */
 
 /* The libuv events that watch the directions in @interest. */
 static int
@@ -252,7 +260,7 @@ uv_io_stop(struct fut_backend *be, struct fut_io *io)
     io->backend_priv[0] = 0;
 }
 
-/* ---- the runtime's own handles -------------------------------------------- */
+/* ---- the runtime's own handles ------------------------------------------- */
 
 static void
 hook_closed(uv_handle_t *handle)
@@ -315,12 +323,21 @@ on_timer(uv_timer_t *timer)
 {
     struct hooks *h = timer->data;
 
-    /* Owned mode: the turn's deadline, nothing more to do. Attached: a
-     * futures timer is due. Timers run before the poll phase, which would
-     * block without the idle handle. */
     h->armed_ns = -1;
-    if (h->attached)
+    if (h->attached) {
+        /* A futures timer is due (or a turn's deadline passed). Timers run
+         * before the poll phase: the idle handle keeps that poll from
+         * blocking, and the check after it runs the tasks. */
         hooks_schedule(h);
+    } else {
+        /* The turn's deadline. The callback may run in the timers phase
+         * at the start of the turn's iteration (the turn was slow to reach
+         * uv_run, e.g. under valgrind): with no timer left, libuv would
+         * then poll without a timeout and the turn would sleep through its
+         * deadline. uv_stop() makes this iteration poll without blocking;
+         * uv_run() clears the flag when it returns. */
+        uv_stop(timer->loop);
+    }
 }
 
 /* Attached: keep the loop timer armed for @deadline_ns (-1: none). */

@@ -14,6 +14,8 @@
 #include <futures/async.h>
 #include <futures/backend-event.h>
 
+#include "support.h"
+
 #define MS (1000 * 1000)
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -179,7 +181,47 @@ START_TEST(test_owned_block_on)
 }
 END_TEST
 
-/* ---- sleeps next to native timers ------------------------------------------ */
+/* A registration is one allocation from libfutures' allocator, made when
+ * a descriptor is first waited for; its failure is reported, not fatal. */
+START_TEST(test_owned_registration_enomem)
+{
+    struct fut_runtime rt;
+    struct test_waker tw;
+    struct fut_context cx;
+    struct fut_io io;
+    int sv[2], res = 1;
+
+    test_failalloc_install();
+    ck_assert_int_eq(fut_runtime_init(&rt, fut_backend_event(), NULL), 0);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv),
+                     0);
+    ck_assert_int_eq(fut_io_init(&io, sv[0]), 0);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &rt);
+    test_failalloc_fail_after(0);
+    ck_assert_int_eq(fut_io_poll_ready(&io, &cx, FUT_IO_READABLE, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -ENOMEM);
+    test_failalloc_fail_after(-1);
+    ck_assert_int_eq(fut_io_poll_ready(&io, &cx, FUT_IO_READABLE, &res),
+                     FUT_PENDING);
+    /* Readable now: one turn reports it and wakes the waker. */
+    ck_assert_int_eq(write(sv[1], "x", 1), 1);
+    ck_assert_int_ge(fut_runtime_run_until_stalled(&rt), 0);
+    ck_assert_int_eq(tw.wakes, 1);
+    ck_assert_int_eq(fut_io_poll_ready(&io, &cx, FUT_IO_READABLE, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, 0);
+    ck_assert_int_eq(fut_io_close(&io), 0);
+    ck_assert_int_eq(fut_runtime_close(&rt), 0);
+    ck_assert_int_eq(tw.live, 0);
+    ck_assert_int_eq(test_failalloc_live(), 0);
+    close(sv[0]);
+    close(sv[1]);
+}
+END_TEST
+
+/* ---- sleeps next to native timers ---------------------------------------- */
 
 struct both {
     struct event_base *base;
@@ -266,7 +308,7 @@ START_TEST(test_attached_timer_and_sleep_one_dispatch)
 }
 END_TEST
 
-/* ---- TCP echo next to a native persistent event and timer -------------------- */
+/* ---- TCP echo next to a native persistent event and timer ---------------- */
 
 struct echo {
     struct event_base *base;
@@ -503,7 +545,7 @@ START_TEST(test_attached_tcp_echo_poll_method)
 }
 END_TEST
 
-/* ---- an mpsc fed by a native timer and by another thread --------------------- */
+/* ---- an mpsc fed by a native timer and by another thread ----------------- */
 
 #define FEED_NATIVE 10
 #define FEED_THREAD 200
@@ -640,7 +682,7 @@ START_TEST(test_attached_mpsc_native_and_thread)
 }
 END_TEST
 
-/* ---- tasks never run inside the program's callbacks ------------------------------ */
+/* ---- tasks never run inside the program's callbacks ---------------------- */
 
 struct inline_check {
     struct event_base *base;
@@ -846,7 +888,7 @@ START_TEST(test_attached_priorities_tick_last)
 }
 END_TEST
 
-/* ---- a busy task does not starve the program's events ------------------------------ */
+/* ---- a busy task does not starve the program's events -------------------- */
 
 struct yielder {
     struct fut_future base;
@@ -923,7 +965,7 @@ START_TEST(test_attached_busy_task_no_starvation)
 }
 END_TEST
 
-/* ---- detach leaves nothing behind ----------------------------------------------------- */
+/* ---- detach leaves nothing behind ---------------------------------------- */
 
 struct waiter {
     struct fut_future base;
@@ -1021,6 +1063,57 @@ START_TEST(test_attached_detach_leaves_nothing)
 }
 END_TEST
 
+/* Detach from inside the program's own callback, in an iteration where the
+ * tick is already active. */
+struct closer {
+    struct fut_runtime *rt;
+    struct event_base *base;
+    int steps;
+    int err;
+};
+
+static void
+closer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct closer *c = arg;
+
+    (void)fd;
+    (void)what;
+    /* Queues a task: the tick is now active. */
+    spawn_sleeper(c->rt, 1, 1 * MS, &c->steps, NULL);
+    c->err = fut_runtime_close(c->rt);
+    event_base_loopbreak(c->base);
+}
+
+START_TEST(test_attached_detach_from_callback)
+{
+    struct event_base *base = event_base_new();
+    struct fut_runtime rt;
+    struct closer c;
+    struct event *native, *wd;
+    struct timeval tv = ms_tv(2);
+
+    ck_assert_ptr_nonnull(base);
+    wd = watchdog(base);
+    ck_assert_int_eq(fut_event_attach(&rt, base), 0);
+    c.rt = &rt;
+    c.base = base;
+    c.steps = 0;
+    c.err = 1;
+    spawn_sleeper(&rt, 1, 60000 * (int64_t)MS, &c.steps, NULL);
+    native = evtimer_new(base, closer_cb, &c);
+    ck_assert_int_eq(evtimer_add(native, &tv), 0);
+    ck_assert_int_eq(event_base_dispatch(base), 0);
+    ck_assert_int_eq(c.err, 0);
+    ck_assert_int_eq(c.steps, 0);
+    ck_assert_uint_eq(added_events(base), 1); /* the watchdog */
+    ck_assert_uint_eq(active_events(base), 0);
+    event_free(native);
+    event_free(wd);
+    event_base_free(base);
+}
+END_TEST
+
 /* Attach, detach, attach again on the same base. */
 START_TEST(test_attached_reattach)
 {
@@ -1040,7 +1133,7 @@ START_TEST(test_attached_reattach)
 }
 END_TEST
 
-/* ---- fut_block_on on an attached runtime ----------------------------------------------- */
+/* ---- fut_block_on on an attached runtime --------------------------------- */
 
 static int log_warnings;
 
@@ -1117,7 +1210,7 @@ START_TEST(test_attached_block_on)
 }
 END_TEST
 
-/* ---- main ------------------------------------------------------------------------------- */
+/* ---- main ---------------------------------------------------------------- */
 
 static Suite *
 attached_event_suite(void)
@@ -1128,6 +1221,7 @@ attached_event_suite(void)
     tc = tcase_create("input");
     tcase_add_test(tc, test_attached_bad_input);
     tcase_add_test(tc, test_owned_block_on);
+    tcase_add_test(tc, test_owned_registration_enomem);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("loop");
@@ -1144,6 +1238,7 @@ attached_event_suite(void)
 
     tc = tcase_create("detach");
     tcase_add_test(tc, test_attached_detach_leaves_nothing);
+    tcase_add_test(tc, test_attached_detach_from_callback);
     tcase_add_test(tc, test_attached_reattach);
     suite_add_tcase(s, tc);
     return s;

@@ -14,9 +14,11 @@
 #include <futures.h>
 #include <futures/backend-uv.h>
 
+#include "internal.h"
+
 #define MS(n) ((int64_t)(n) * FUT_NSEC_PER_MSEC)
 
-/* ---- helpers ---------------------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------------- */
 
 static void
 count_handle(uv_handle_t *h, void *arg)
@@ -60,7 +62,7 @@ handle_closed(uv_handle_t *h)
     (void)h;
 }
 
-/* ---- a straight-line task: two sleeps ------------------------------------- */
+/* ---- a straight-line task: two sleeps ------------------------------------ */
 
 struct napper {
     struct fut_future base;
@@ -113,7 +115,7 @@ napper_make(int64_t first_ms, int64_t second_ms)
     return n;
 }
 
-/* ---- input ------------------------------------------------------------------ */
+/* ---- input --------------------------------------------------------------- */
 
 START_TEST(test_uv_attach_bad_input)
 {
@@ -137,7 +139,7 @@ START_TEST(test_uv_attach_bad_input)
 }
 END_TEST
 
-/* ---- owned mode ------------------------------------------------------------- */
+/* ---- owned mode ---------------------------------------------------------- */
 
 START_TEST(test_uv_owned_block_on)
 {
@@ -178,7 +180,7 @@ START_TEST(test_uv_owned_default_backend)
 }
 END_TEST
 
-/* ---- sleeps and native timers in one uv_run -------------------------------- */
+/* ---- sleeps and native timers in one uv_run ------------------------------ */
 
 struct native {
     uv_timer_t timer;
@@ -275,7 +277,7 @@ START_TEST(test_uv_attached_many_sleeps_never_early)
 }
 END_TEST
 
-/* ---- TCP echo pair ------------------------------------------------------------ */
+/* ---- TCP echo pair ------------------------------------------------------- */
 
 struct echo_server {
     struct fut_future base;
@@ -446,7 +448,7 @@ START_TEST(test_uv_attached_tcp_echo)
 }
 END_TEST
 
-/* ---- mpsc fed by a native timer and by another thread ------------------------ */
+/* ---- mpsc fed by a native timer and by another thread -------------------- */
 
 #define FROM_TIMER 5
 #define FROM_THREAD 50
@@ -591,7 +593,7 @@ START_TEST(test_uv_attached_mpsc_native_and_thread)
 }
 END_TEST
 
-/* ---- a task woken or spawned from a native callback does not run in it -------- */
+/* ---- a task woken or spawned from a native callback does not run in it --- */
 
 struct flagged {
     struct fut_future base;
@@ -682,6 +684,10 @@ START_TEST(test_uv_attached_wake_from_native_not_inline)
     g.in_native = &w.in_native;
     g.rx = &rx;
     ck_assert_int_eq(FUT_SPAWN(&rt, &g, &w.waiting), 0);
+    /* Let the task reach its await first (one iteration, not blocking),
+     * so that the callback wakes a pending task. */
+    (void)uv_run(&loop, UV_RUN_NOWAIT);
+    ck_assert(!fut_task_is_finished(w.waiting));
     ck_assert_int_eq(uv_timer_init(&loop, &w.timer), 0);
     w.timer.data = &w;
     ck_assert_int_eq(uv_timer_start(&w.timer, waker_cb_fire, 2, 0), 0);
@@ -703,7 +709,7 @@ START_TEST(test_uv_attached_wake_from_native_not_inline)
 }
 END_TEST
 
-/* ---- a busy task does not starve the program's callbacks -------------------- */
+/* ---- a busy task does not starve the program's callbacks ----------------- */
 
 struct spinner {
     struct fut_future base;
@@ -769,14 +775,14 @@ START_TEST(test_uv_attached_busy_task_no_starvation)
 }
 END_TEST
 
-/* ---- fut_block_on on an attached runtime ------------------------------------ */
+/* ---- fut_block_on on an attached runtime --------------------------------- */
 
 START_TEST(test_uv_attached_block_on)
 {
     struct fut_runtime rt;
     uv_loop_t loop;
     struct napper main_f = napper_make(2, 2);
-    struct napper side = napper_make(1, 8);
+    struct napper side = napper_make(1, 50);
     struct fut_task *t;
     struct native nat;
 
@@ -803,7 +809,7 @@ START_TEST(test_uv_attached_block_on)
 }
 END_TEST
 
-/* ---- detach --------------------------------------------------------------- */
+/* ---- a reader task: registration errors and detach ----------------------- */
 
 struct reader {
     struct fut_future base;
@@ -835,6 +841,49 @@ static const struct fut_future_vtable reader_vtable = {
     .drop = reader_drop,
     .result = NULL,
 };
+
+static void
+native_poll_cb(uv_poll_t *p, int status, int events)
+{
+    (void)p;
+    (void)status;
+    (void)events;
+}
+
+/* libuv allows one watcher per descriptor and loop: registering one the
+ * program is watching fails with -EEXIST, and nothing is left behind. */
+START_TEST(test_uv_attached_fd_watched_by_program)
+{
+    struct fut_runtime rt;
+    uv_loop_t loop;
+    struct fut_tcp_stream a, b;
+    struct reader r;
+    struct fut_task *t;
+    uv_poll_t native;
+    int sv[2];
+
+    attach(&rt, &loop);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ck_assert_int_eq(fut_tcp_stream_from_fd(&a, sv[0]), 0);
+    ck_assert_int_eq(fut_tcp_stream_from_fd(&b, sv[1]), 0);
+    ck_assert_int_eq(uv_poll_init(&loop, &native, sv[0]), 0);
+    ck_assert_int_eq(uv_poll_start(&native, UV_READABLE, native_poll_cb), 0);
+    memset(&r, 0, sizeof r);
+    r.base.vtable = &reader_vtable;
+    r.s = &a;
+    ck_assert_int_eq(FUT_SPAWN(&rt, &r, &t), 0);
+    (void)uv_run(&loop, UV_RUN_NOWAIT);
+    ck_assert(fut_task_is_finished(t));
+    ck_assert_int_eq(((struct reader *)fut_task_output(t))->read.res,
+                     -EEXIST);
+    ck_assert_uint_eq(fut__runtime_io_count(&rt), 0);
+    fut_task_detach(t);
+    uv_close((uv_handle_t *)&native, handle_closed);
+    ck_assert_int_eq(fut_tcp_stream_close(&a), 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&b), 0);
+    detach_and_close(&rt, &loop);
+}
+END_TEST
 
 /* Tasks pending on a long sleep and on a read are dropped by the detach,
  * and the loop then has nothing left of the runtime. */
@@ -956,7 +1005,7 @@ START_TEST(test_uv_attached_idle_runtime_lets_loop_end)
 }
 END_TEST
 
-/* ---- suite and main -------------------------------------------------------- */
+/* ---- suite and main ------------------------------------------------------ */
 
 static Suite *
 attached_uv_suite(void)
@@ -979,6 +1028,7 @@ attached_uv_suite(void)
     tcase_add_test(tc, test_uv_attached_wake_from_native_not_inline);
     tcase_add_test(tc, test_uv_attached_busy_task_no_starvation);
     tcase_add_test(tc, test_uv_attached_block_on);
+    tcase_add_test(tc, test_uv_attached_fd_watched_by_program);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("detach");
