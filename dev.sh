@@ -3,7 +3,8 @@
 # One entry point for a fresh Debian machine: install what is missing,
 # bootstrap, configure, build, then run the demo or the whole test suite.
 #
-#   ./dev.sh demo    the echo server under load, and the timers example
+#   ./dev.sh demo    the echo server, linked with each backend, under load;
+#                    then the timers example
 #   ./dev.sh test    make check (gcc, -Werror), then the same suite under
 #                    ASan+UBSan, TSan and valgrind, and make distcheck
 #   ./dev.sh quick   make check only
@@ -28,6 +29,11 @@ need libtool sh -c 'command -v libtoolize || test -x /usr/bin/libtoolize'
 need pkg-config command -v pkg-config
 need check sh -c 'pkg-config --exists check'
 need valgrind command -v valgrind
+# The event loops libfutures has backends for (configure skips a missing
+# one; here we install all three so every backend is built and tested).
+need libuv1-dev sh -c 'pkg-config --exists libuv'
+need libevent-dev sh -c 'pkg-config --exists libevent_core'
+need libev-dev test -f /usr/include/ev.h
 
 if [ -n "$need_pkgs" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null 2>&1; then

@@ -17,11 +17,32 @@
 
 #include <futures.h>
 
+/* Round-trip latency histogram: 1 µs buckets up to 100 ms (the last bucket
+ * collects everything slower). */
+#define LAT_BUCKETS 100000
+
 struct stats {
     unsigned long long round_trips;
     unsigned long finished;     /* connections that did all their messages */
     unsigned long failed;
+    unsigned long *latency_us;  /* LAT_BUCKETS counters */
 };
+
+/* The latency (µs) below which a fraction @q of the round trips fell. */
+static unsigned long
+percentile(const struct stats *st, double q)
+{
+    unsigned long long want = (unsigned long long)(q * (double)st->round_trips);
+    unsigned long long seen = 0;
+    unsigned long us;
+
+    for (us = 0; us < LAT_BUCKETS; us++) {
+        seen += st->latency_us[us];
+        if (seen > want)
+            return us;
+    }
+    return LAT_BUCKETS;
+}
 
 struct client {
     struct fut_future base;
@@ -38,6 +59,7 @@ struct client {
     unsigned long messages, i;
     size_t off;
     ssize_t res;
+    int64_t sent_ns;
 };
 
 static void
@@ -79,6 +101,7 @@ client_poll(struct fut_future *f, struct fut_context *cx)
 
     for (c->i = 0; c->i < c->messages; c->i++) {
         fill(c);
+        c->sent_ns = fut_now_ns();
         for (c->off = 0; c->off < c->size; c->off += (size_t)c->res) {
             FUT_AWAIT(&c->state,
                       fut_async_write_poll_write(&c->stream.writer, cx,
@@ -105,6 +128,12 @@ client_poll(struct fut_future *f, struct fut_context *cx)
             goto done;
         }
         c->stats->round_trips++;
+        {
+            int64_t us = (fut_now_ns() - c->sent_ns) / 1000;
+
+            c->stats->latency_us[us < LAT_BUCKETS - 1 ? us
+                                                      : LAT_BUCKETS - 1]++;
+        }
     }
     c->stats->finished++;
 
@@ -151,7 +180,7 @@ main(int argc, char **argv)
     struct sockaddr_storage ss;
     socklen_t len;
     struct fut_runtime rt;
-    struct stats stats = { 0, 0, 0 };
+    struct stats stats = { 0, 0, 0, NULL };
     struct client c;
     struct rlimit rl;
     int64_t t0, t1;
@@ -175,6 +204,11 @@ main(int argc, char **argv)
         (void)setrlimit(RLIMIT_NOFILE, &rl);
     }
 
+    stats.latency_us = calloc(LAT_BUCKETS, sizeof *stats.latency_us);
+    if (stats.latency_us == NULL) {
+        fprintf(stderr, "echo-client: %s\n", fut_strerror(-ENOMEM));
+        return 1;
+    }
     err = fut_sockaddr_parse("127.0.0.1", (unsigned int)port, &ss, &len);
     if (err == 0)
         err = fut_runtime_init_default(&rt);
@@ -228,8 +262,10 @@ main(int argc, char **argv)
         return 1;
     }
     printf("echo-client: %lu connections x %lu messages OK "
-           "(%llu round trips, %.0f rt/s)\n",
+           "(%llu round trips, %.0f rt/s, p50 %lu us, p99 %lu us)\n",
            conns, messages, stats.round_trips,
-           secs > 0 ? (double)stats.round_trips / secs : 0.0);
+           secs > 0 ? (double)stats.round_trips / secs : 0.0,
+           percentile(&stats, 0.50), percentile(&stats, 0.99));
+    free(stats.latency_us);
     return 0;
 }

@@ -43,3 +43,16 @@ fut__free(void *ptr)
     if (ptr != NULL)
         alloc_free(ptr);
 }
+
+void *
+fut_mem_alloc(size_t size)
+{
+    return alloc_malloc(size);
+}
+
+void
+fut_mem_free(void *ptr)
+{
+    if (ptr != NULL)
+        alloc_free(ptr);
+}

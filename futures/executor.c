@@ -436,6 +436,14 @@ rt_loop(struct rt *rt, struct fut_future *main, int mode)
     }
     tls_rt = prev_tls;
     rt->running = 0;
+    /* An attached runtime driven by fut_block_on() may leave tasks queued;
+     * the loop's own hook must pick them up, so ask for it as push_local()
+     * would have. */
+    if (rt->attached && rt->run_head != NULL && !rt->schedule_pending &&
+        rt->bevt->schedule != NULL) {
+        rt->schedule_pending = 1;
+        rt->bevt->schedule(rt->be);
+    }
     if (err != 0)
         return err;
     return mode == MODE_STALLED ? polls : 0;

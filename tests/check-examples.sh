@@ -26,38 +26,47 @@ fail() {
     exit 1
 }
 
-# ---- echo server and client --------------------------------------------------
-"$ex/echo-server-epoll" 0 >"$tmp/server.out" 2>"$tmp/server.err" &
-server_pid=$!
+# ---- echo server and client, once per backend -----------------------------------
+# The same echo-server object file is linked with each backend library
+# (the link-time swap); each must serve the same client.
+for backend in ${FUT_BACKENDS:-epoll}; do
+    server="$ex/echo-server-$backend"
+    [ -x "$server" ] || fail "$server was not built"
+    : > "$tmp/server.out"
+    "$server" 0 >"$tmp/server.out" 2>"$tmp/server.err" &
+    server_pid=$!
 
-# Wait (up to 20 s) for the "listening on 127.0.0.1:PORT" line.
-port=
-i=0
-while [ $i -lt 200 ]; do
-    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
-           "$tmp/server.out")
-    [ -n "$port" ] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1 2>/dev/null || sleep 1
-    i=$((i + 1))
+    # Wait (up to 20 s) for the "listening on 127.0.0.1:PORT" line.
+    port=
+    i=0
+    while [ $i -lt 200 ]; do
+        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
+               "$tmp/server.out")
+        [ -n "$port" ] && break
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1 2>/dev/null || sleep 1
+        i=$((i + 1))
+    done
+    if [ -z "$port" ]; then
+        cat "$tmp/server.err" >&2
+        fail "echo-server-$backend did not start"
+    fi
+    echo "echo-server-$backend listening on port $port"
+
+    "$ex/echo-client" "$port" 50 200 64 ||
+        fail "echo-client against $backend (50 x 200 x 64)"
+    "$ex/echo-client" "$port" 4 20 40000 ||
+        fail "echo-client against $backend (4 x 20 x 40000)"
+
+    kill -0 "$server_pid" 2>/dev/null || fail "echo-server-$backend died"
+    kill "$server_pid"
+    wait "$server_pid" 2>/dev/null
+    server_pid=
+    if [ -s "$tmp/server.err" ]; then
+        cat "$tmp/server.err" >&2
+        fail "echo-server-$backend reported errors"
+    fi
 done
-if [ -z "$port" ]; then
-    cat "$tmp/server.err" >&2
-    fail "echo-server-epoll did not start"
-fi
-echo "echo-server-epoll listening on port $port"
-
-"$ex/echo-client" "$port" 50 200 64 || fail "echo-client (50 x 200 x 64)"
-"$ex/echo-client" "$port" 4 20 40000 || fail "echo-client (4 x 20 x 40000)"
-
-kill -0 "$server_pid" 2>/dev/null || fail "echo-server-epoll died"
-kill "$server_pid"
-wait "$server_pid" 2>/dev/null
-server_pid=
-if [ -s "$tmp/server.err" ]; then
-    cat "$tmp/server.err" >&2
-    fail "echo-server-epoll reported errors"
-fi
 
 # ---- timers ------------------------------------------------------------------
 if [ -x "$ex/timers" ]; then

@@ -1534,8 +1534,13 @@ fut_conf_tcp_suite(void)
     tcase_add_test(tc, test_tcp_fault_read_error);
     tcase_add_test(tc, test_tcp_fault_socket);
     tcase_add_test(tc, test_tcp_fault_connect);
-    tcase_add_test(tc, test_tcp_fault_register);
-    tcase_add_test(tc, test_tcp_fault_turn_eintr);
+    /* These two inject faults into the epoll backend's own syscalls (the
+     * fut__sys table); the other backends make theirs inside their loop
+     * library, which has no such seam. */
+    if (strcmp(FUT_TEST_BACKEND, "epoll") == 0) {
+        tcase_add_test(tc, test_tcp_fault_register);
+        tcase_add_test(tc, test_tcp_fault_turn_eintr);
+    }
     suite_add_tcase(s, tc);
     return s;
 }

@@ -20,6 +20,17 @@ typedef void (*fut_free_fn)(void *ptr);
 FUT_API int fut_replace_allocator(fut_malloc_fn malloc_fn,
                                   fut_free_fn free_fn);
 
+/**
+ * fut_mem_alloc - allocate @size bytes with libfutures' allocator (the one
+ * fut_replace_allocator() installed, malloc by default). For backend and
+ * extension authors, so that their allocations follow the program's
+ * choice. Returns NULL on failure (report it as -ENOMEM). Any thread.
+ */
+FUT_API void *fut_mem_alloc(size_t size);
+
+/** fut_mem_free - release memory from fut_mem_alloc(). NULL is ignored. */
+FUT_API void fut_mem_free(void *ptr);
+
 FUT__END_DECLS
 
 #endif /* FUTURES_ALLOC_H */

@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: MIT */
+/* The libuv backend: a runtime on a uv_loop_t, its own or the program's. */
+
+/*
+ * Quirks of libuv this file works around or relies on (libuv >= 1.30; read
+ * against 1.44):
+ *
+ * - uv_poll_t is level-triggered, and uv_poll_start() on Unix begins with a
+ *   full stop that deregisters the descriptor (uv__platform_invalidate_fd,
+ *   an epoll_ctl(EPOLL_CTL_DEL) on Linux) before adding it again. So each
+ *   registration remembers the libuv event set it is started with, in
+ *   io->backend_priv[0], and is restarted only when that set changes; after
+ *   every fut_io_ready() the set is recomputed from io->interest, which the
+ *   core shrinks without telling us. Watching a direction nobody waits for
+ *   would make the loop spin.
+ * - A poll callback with a negative status (UV_EBADF) means POLLERR, and
+ *   libuv has already stopped the handle. We report FUT_IO_ERROR; the
+ *   caller's syscall (read, getsockopt(SO_ERROR)) says which error.
+ * - libuv never reports POLLHUP by itself: a hang-up is delivered as the
+ *   directions being watched (read then returns 0, write EPIPE). We ask
+ *   for UV_DISCONNECT (EPOLLRDHUP) only while a reader waits: it is
+ *   level-triggered too, and a writer alone would spin on a half-closed
+ *   socket.
+ * - libuv allows one watcher per descriptor and per loop: uv_poll_init()
+ *   fails with UV_EEXIST when the program (attached mode) already watches
+ *   the descriptor. It also checks the descriptor by adding it to epoll,
+ *   so a regular file fails with UV_EPERM, as on the epoll backend.
+ * - Handles are freed only in their close callback, which runs from a
+ *   later loop iteration. Registrations are therefore separate allocations
+ *   that their close callback frees, and so are the runtime's own handles
+ *   (struct hooks): in attached mode the runtime frees the backend state
+ *   right after fini, while the closes finish in the program's next
+ *   uv_run(). Nothing a closing handle's callback reads points back at a
+ *   fut_io or at the backend state.
+ * - Loop time (uv_now) is in whole milliseconds, cached once per iteration
+ *   (and read from CLOCK_MONOTONIC_COARSE when that clock ticks at 1 ms or
+ *   finer, so it may lag by up to a tick). A timer is due once loop time
+ *   reaches (loop time when started) + timeout, and the iteration's
+ *   epoll_wait(2) sleeps "due - loop time" milliseconds from the real now.
+ *   Since the cached time is rounded down, a timer may therefore fire up
+ *   to a millisecond before "now + timeout" in real time. That is harmless
+ *   here: the loop timer only wakes us up, and the core's timer wheel
+ *   decides, against fut_now_ns(), which futures timers are due; a wake-up
+ *   that comes early returns a turn early (allowed), and the next turn
+ *   waits for the rest. So the timeout is the remaining time, measured
+ *   with fut_now_ns() right after uv_update_time() and rounded up to the
+ *   millisecond: epoll then sleeps at least until the deadline, and
+ *   overshoots it by less than a millisecond plus scheduling delay.
+ * - uv_run() returns at once when no referenced handle is active. In owned
+ *   mode the async (doorbell) handle stays referenced, so a blocking turn
+ *   always blocks. In attached mode it is unreferenced, not to keep the
+ *   program's uv_run(UV_RUN_DEFAULT) alive forever, and is referenced only
+ *   for the length of a turn (fut_block_on() on an attached runtime).
+ * - UV_RUN_ONCE polls with the timeout of the next timer as computed
+ *   after the iteration's timers phase. A turn's own timer that expires
+ *   in that phase leaves no timer behind, and the poll would block with no
+ *   timeout; its callback therefore calls uv_stop(), which makes the poll
+ *   return at once (libuv's forward-progress guarantee for UV_RUN_ONCE
+ *   does not cover this). In attached mode it starts the idle handle
+ *   instead, which has the same effect without stopping the program's
+ *   uv_run().
+ * - uv_async_send() is thread-safe and async-signal-safe, and coalesces:
+ *   several sends before the callback run it once.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <string.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "internal.h"
+#include "futures/backend-uv.h"
+
+/* Bits of struct hooks::inited, one per handle, for closing what was
+ * initialised when init fails half-way. */
+enum {
+    HOOK_ASYNC = 1u << 0,
+    HOOK_TIMER = 1u << 1,
+    HOOK_CHECK = 1u << 2,
+    HOOK_IDLE = 1u << 3
+};
+
+/*
+ * The runtime's own handles, in an allocation of their own: the last close
+ * callback frees it (see the quirks above). In owned mode only the async
+ * and the timer are used.
+ */
+struct hooks {
+    uv_async_t async;       /* the doorbell */
+    uv_timer_t timer;       /* the deadline of a turn, or (attached) the
+                             * next futures timer */
+    uv_check_t check;       /* attached: runs ready tasks */
+    uv_idle_t idle;         /* attached: active while tasks are ready */
+    struct fut_runtime *rt; /* NULL once detached */
+    unsigned int inited;    /* HOOK_* bits */
+    unsigned int open;      /* handles whose close callback has not run */
+    int pending;            /* attached: the next check should run tasks */
+    int attached;
+    int64_t armed_ns;       /* attached: the deadline the timer is armed
+                             * for, -1 when it is not */
+};
+
+struct uv_backend {
+    struct fut_backend base;
+    uv_loop_t *loop;        /* &own, or the program's */
+    struct hooks *hooks;
+    int attached;
+    uv_loop_t own;          /* owned mode */
+};
+
+static struct uv_backend *
+to_uv(struct fut_backend *be)
+{
+    return (struct uv_backend *)be;
+}
+
+/* ---- time ---------------------------------------------------------------- */
+
+/*
+ * The timeout, in libuv's milliseconds, that wakes the loop no earlier than
+ * @deadline_ns (fut_now_ns() clock): the remaining time rounded up, 0 when
+ * the deadline has passed. The loop's cached time is refreshed first,
+ * because libuv counts the timeout from it: after a long callback it may
+ * be far behind the real now, and the wake-up would come that much early.
+ */
+static uint64_t
+timeout_ms(uv_loop_t *loop, int64_t deadline_ns)
+{
+    int64_t left;
+
+    uv_update_time(loop);
+    left = deadline_ns - fut_now_ns();
+    if (left <= 0)
+        return 0;
+    return ((uint64_t)left + FUT_NSEC_PER_MSEC - 1) / FUT_NSEC_PER_MSEC;
+}
+
+/* ---- readiness ----------------------------------------------------------- */
+
+/* The libuv events that watch the directions in @interest. */
+static int
+uv_events_of(unsigned int interest)
+{
+    int ev = 0;
+
+    if (interest & FUT_IO_READABLE)
+        ev |= UV_READABLE | UV_DISCONNECT;
+    if (interest & FUT_IO_WRITABLE)
+        ev |= UV_WRITABLE;
+    return ev;
+}
+
+static void on_poll(uv_poll_t *p, int status, int events);
+
+/* Watch @ev on @io's handle, touching libuv only if that changes the set. */
+static int
+poll_set(uv_poll_t *p, struct fut_io *io, int ev)
+{
+    int err;
+
+    if ((uintptr_t)ev == io->backend_priv[0])
+        return 0;
+    if (ev == 0) {
+        (void)uv_poll_stop(p);
+    } else {
+        err = uv_poll_start(p, ev, on_poll);
+        if (err != 0)
+            return err;
+    }
+    io->backend_priv[0] = (uintptr_t)ev;
+    return 0;
+}
+
+static void
+on_poll(uv_poll_t *p, int status, int events)
+{
+    struct fut_io *io = p->data;
+    unsigned int bits = 0;
+
+    if (io == NULL)
+        return;
+    if (status < 0) {
+        /* POLLERR: libuv stopped the handle itself. */
+        io->backend_priv[0] = 0;
+        bits = FUT_IO_ERROR;
+    } else {
+        if (events & (UV_READABLE | UV_DISCONNECT))
+            bits |= FUT_IO_READABLE;
+        if (events & UV_WRITABLE)
+            bits |= FUT_IO_WRITABLE;
+    }
+    /* fut_io_ready() records and wakes; it never runs a task, so @io is
+     * still registered afterwards. It clears the directions it woke from
+     * io->interest: stop watching them before the loop polls again. */
+    if (bits != 0)
+        fut_io_ready(io, bits);
+    (void)poll_set(p, io, uv_events_of(io->interest));
+}
+
+static void
+poll_closed(uv_handle_t *h)
+{
+    fut_mem_free(h);
+}
+
+static int
+uv_io_start(struct fut_backend *be, struct fut_io *io, unsigned int interest)
+{
+    struct uv_backend *st = to_uv(be);
+    uv_poll_t *p;
+    int err;
+
+    p = fut_mem_alloc(sizeof *p);
+    if (p == NULL)
+        return -ENOMEM;
+    /* On failure uv_poll_init() has not linked the handle into the loop,
+     * so it is freed at once rather than closed. */
+    err = uv_poll_init(st->loop, p, io->fd);
+    if (err != 0) {
+        fut_mem_free(p);
+        return err;
+    }
+    p->data = io;
+    io->backend_data = p;
+    io->backend_priv[0] = 0;
+    err = poll_set(p, io, uv_events_of(interest));
+    if (err != 0) {
+        p->data = NULL;
+        io->backend_data = NULL;
+        uv_close((uv_handle_t *)p, poll_closed);
+        return err;
+    }
+    return 0;
+}
+
+static int
+uv_io_update(struct fut_backend *be, struct fut_io *io, unsigned int interest)
+{
+    (void)be;
+    return poll_set(io->backend_data, io, uv_events_of(interest));
+}
+
+static void
+uv_io_stop(struct fut_backend *be, struct fut_io *io)
+{
+    uv_poll_t *p = io->backend_data;
+
+    (void)be;
+    if (p == NULL)
+        return;
+    /* uv_close() stops the poll at once (the descriptor leaves epoll, and
+     * events already fetched for it in this iteration are dropped); the
+     * memory goes in the close callback, which must not reach @io. */
+    p->data = NULL;
+    uv_close((uv_handle_t *)p, poll_closed);
+    io->backend_data = NULL;
+    io->backend_priv[0] = 0;
+}
+
+/* ---- the runtime's own handles ------------------------------------------- */
+
+static void
+hook_closed(uv_handle_t *handle)
+{
+    struct hooks *h = handle->data;
+
+    if (--h->open == 0)
+        fut_mem_free(h);
+}
+
+/* Close every handle of @h that was initialised; the last close callback
+ * frees @h. @h must not be used afterwards. */
+static void
+hooks_close(struct hooks *h)
+{
+    h->rt = NULL;
+    if (h->inited & HOOK_ASYNC)
+        uv_close((uv_handle_t *)&h->async, hook_closed);
+    if (h->inited & HOOK_TIMER)
+        uv_close((uv_handle_t *)&h->timer, hook_closed);
+    if (h->inited & HOOK_CHECK)
+        uv_close((uv_handle_t *)&h->check, hook_closed);
+    if (h->inited & HOOK_IDLE)
+        uv_close((uv_handle_t *)&h->idle, hook_closed);
+    if (h->open == 0)
+        fut_mem_free(h);
+}
+
+static void
+on_idle(uv_idle_t *idle)
+{
+    /* Nothing to do: an active idle handle only makes the loop poll without
+     * blocking, so that the check handle runs the ready tasks right after
+     * this iteration's I/O callbacks. */
+    (void)idle;
+}
+
+/* Attached: make this iteration (or the next) run the tasks. */
+static void
+hooks_schedule(struct hooks *h)
+{
+    h->pending = 1;
+    (void)uv_idle_start(&h->idle, on_idle);
+}
+
+static void
+on_async(uv_async_t *async)
+{
+    struct hooks *h = async->data;
+
+    /* Owned mode: waking up the turn was the point. Attached: the async
+     * runs in the poll phase, and the check that follows in the same
+     * iteration drains the remote queue. */
+    if (h->attached)
+        h->pending = 1;
+}
+
+static void
+on_timer(uv_timer_t *timer)
+{
+    struct hooks *h = timer->data;
+
+    h->armed_ns = -1;
+    if (h->attached) {
+        /* A futures timer is due (or a turn's deadline passed). Timers run
+         * before the poll phase: the idle handle keeps that poll from
+         * blocking, and the check after it runs the tasks. */
+        hooks_schedule(h);
+    } else {
+        /* The turn's deadline. The callback may run in the timers phase
+         * at the start of the turn's iteration (the turn was slow to reach
+         * uv_run, e.g. under valgrind): with no timer left, libuv would
+         * then poll without a timeout and the turn would sleep through its
+         * deadline. uv_stop() makes this iteration poll without blocking;
+         * uv_run() clears the flag when it returns. */
+        uv_stop(timer->loop);
+    }
+}
+
+/* Attached: keep the loop timer armed for @deadline_ns (-1: none). */
+static void
+arm_deadline(struct hooks *h, int64_t deadline_ns)
+{
+    if (deadline_ns < 0) {
+        if (h->armed_ns >= 0)
+            (void)uv_timer_stop(&h->timer);
+        h->armed_ns = -1;
+        return;
+    }
+    if (deadline_ns == h->armed_ns)
+        return; /* already armed for it: spare libuv's timer heap */
+    h->armed_ns = deadline_ns;
+    (void)uv_timer_start(&h->timer, on_timer,
+                         timeout_ms(h->timer.loop, deadline_ns), 0);
+}
+
+static void
+on_check(uv_check_t *check)
+{
+    struct hooks *h = check->data;
+    int64_t deadline;
+    int more;
+
+    if (!h->pending || h->rt == NULL)
+        return;
+    h->pending = 0;
+    more = fut_runtime_attached_run(h->rt, &deadline);
+    if (more < 0) {
+        /* -EBUSY: inside the runtime's own turn (fut_block_on() on an
+         * attached runtime), which runs the tasks itself. */
+        h->pending = 1;
+        return;
+    }
+    if (more > 0)
+        hooks_schedule(h);
+    else
+        (void)uv_idle_stop(&h->idle);
+    arm_deadline(h, deadline);
+}
+
+static int
+hooks_new(struct uv_backend *st, struct hooks **out)
+{
+    struct hooks *h;
+    int err;
+
+    h = fut_mem_alloc(sizeof *h);
+    if (h == NULL)
+        return -ENOMEM;
+    memset(h, 0, sizeof *h);
+    h->rt = st->base.rt;
+    h->attached = st->attached;
+    h->armed_ns = -1;
+    err = uv_async_init(st->loop, &h->async, on_async);
+    if (err != 0) {
+        fut_mem_free(h);
+        return err;
+    }
+    h->async.data = h;
+    h->inited |= HOOK_ASYNC;
+    h->open++;
+    if (st->attached)
+        uv_unref((uv_handle_t *)&h->async);
+    /* uv_timer_init, uv_check_init and uv_idle_init cannot fail (they only
+     * link the handle into the loop); checked all the same. */
+    err = uv_timer_init(st->loop, &h->timer);
+    if (err != 0)
+        goto fail;
+    h->timer.data = h;
+    h->inited |= HOOK_TIMER;
+    h->open++;
+    if (st->attached) {
+        err = uv_check_init(st->loop, &h->check);
+        if (err != 0)
+            goto fail;
+        h->check.data = h;
+        h->inited |= HOOK_CHECK;
+        h->open++;
+        err = uv_idle_init(st->loop, &h->idle);
+        if (err != 0)
+            goto fail;
+        h->idle.data = h;
+        h->inited |= HOOK_IDLE;
+        h->open++;
+    }
+    *out = h;
+    return 0;
+
+fail:
+    hooks_close(h);
+    return err;
+}
+
+/* ---- the vtable ---------------------------------------------------------- */
+
+/* Owned mode: run the loop until every closed handle is gone, then close it.
+ * By now every registration was stopped and our own handles closed, so
+ * nothing keeps UV_RUN_DEFAULT from returning. */
+static void
+own_loop_close(uv_loop_t *loop)
+{
+    int err;
+
+    (void)uv_run(loop, UV_RUN_DEFAULT);
+    err = uv_loop_close(loop);
+    assert(err == 0);
+    (void)err;
+}
+
+static int
+uv_init(struct fut_backend *be, const struct fut_backend_config *c)
+{
+    struct uv_backend *st = to_uv(be);
+    int err;
+
+    if (c != NULL && c->loop != NULL) {
+        st->loop = c->loop;
+        st->attached = 1;
+    } else {
+        err = uv_loop_init(&st->own);
+        if (err != 0)
+            return err;
+        st->loop = &st->own;
+    }
+    err = hooks_new(st, &st->hooks);
+    if (err != 0) {
+        if (!st->attached)
+            own_loop_close(&st->own);
+        /* Attached: handles closed half-way finish in the program's next
+         * uv_run(), like after a detach. */
+        st->hooks = NULL;
+        return err;
+    }
+    return 0;
+}
+
+static void
+uv_fini(struct fut_backend *be)
+{
+    struct uv_backend *st = to_uv(be);
+
+    if (st->hooks != NULL)
+        hooks_close(st->hooks);
+    st->hooks = NULL;
+    if (!st->attached)
+        own_loop_close(&st->own);
+    st->loop = NULL;
+}
+
+static int
+uv_attach(struct fut_backend *be, void *loop)
+{
+    struct uv_backend *st = to_uv(be);
+    struct hooks *h = st->hooks;
+    int err;
+
+    if (loop != st->loop)
+        return -EINVAL;
+    /* The check handle does not keep the loop alive: the idle handle (ready
+     * tasks), the deadline timer and the registrations do, for as long as
+     * they are active. */
+    err = uv_check_start(&h->check, on_check);
+    if (err != 0)
+        return err;
+    uv_unref((uv_handle_t *)&h->check);
+    return 0;
+}
+
+static void
+uv_schedule(struct fut_backend *be)
+{
+    struct uv_backend *st = to_uv(be);
+
+    if (st->attached && st->hooks != NULL)
+        hooks_schedule(st->hooks);
+}
+
+static int
+uv_notify(struct fut_backend *be)
+{
+    struct uv_backend *st = to_uv(be);
+
+    /* Any thread, and signal handlers: uv_async_send() is one atomic
+     * exchange and, for the first send of a batch, one write(2). */
+    return uv_async_send(&st->hooks->async);
+}
+
+static int
+uv_turn(struct fut_backend *be, int64_t deadline_ns)
+{
+    struct uv_backend *st = to_uv(be);
+    struct hooks *h = st->hooks;
+    uv_run_mode mode = UV_RUN_ONCE;
+    int timed = 0;
+
+    if (deadline_ns >= 0) {
+        uint64_t ms = deadline_ns == 0 ? 0 : timeout_ms(st->loop, deadline_ns);
+
+        if (ms == 0) {
+            mode = UV_RUN_NOWAIT;
+        } else {
+            (void)uv_timer_start(&h->timer, on_timer, ms, 0);
+            timed = 1;
+        }
+    }
+    if (st->attached) {
+        /* fut_block_on() on an attached runtime runs the program's loop
+         * here. Our idle handle must not keep that from blocking, and the
+         * doorbell must keep it alive. */
+        (void)uv_idle_stop(&h->idle);
+        uv_ref((uv_handle_t *)&h->async);
+    }
+    /* uv_run() reports whether the loop is still alive, never an error;
+     * EINTR is handled inside libuv. */
+    (void)uv_run(st->loop, mode);
+    if (timed)
+        (void)uv_timer_stop(&h->timer);
+    if (st->attached) {
+        uv_unref((uv_handle_t *)&h->async);
+        /* The turn may have taken over the deadline timer, and tasks woken
+         * inside it were queued without a schedule call: have the loop's
+         * next iteration run the hook, which re-arms everything. */
+        h->armed_ns = -1;
+        hooks_schedule(h);
+    }
+    return 0;
+}
+
+static const struct fut_backend_vtable uv_vtable = {
+    .version = 1,
+    .name = "uv",
+    .size = sizeof(struct uv_backend),
+    .init = uv_init,
+    .fini = uv_fini,
+    .io_start = uv_io_start,
+    .io_update = uv_io_update,
+    .io_stop = uv_io_stop,
+    .notify = uv_notify,
+    .turn = uv_turn,
+    .attach = uv_attach,
+    .schedule = uv_schedule,
+};
+
+const struct fut_backend_vtable *
+fut_backend_uv(void)
+{
+    return &uv_vtable;
+}
+
+int
+fut_uv_attach(struct fut_runtime *rt, struct uv_loop_s *loop)
+{
+    return fut_runtime_init_attached(rt, fut_backend_uv(), loop);
+}
