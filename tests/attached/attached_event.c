@@ -253,7 +253,7 @@ both_task_poll(struct fut_future *f, struct fut_context *cx)
     struct both_task *t = (struct both_task *)f;
 
     FUT_ASYNC_BEGIN(&t->state);
-    fut_sleep_init(&t->sleep, 10 * MS);
+    fut_sleep_init(&t->sleep, 50 * MS);
     FUT_AWAIT_FUTURE(&t->state, &t->sleep.base, cx);
     t->b->futures++;
     if (t->b->native > 0)
@@ -278,7 +278,7 @@ START_TEST(test_attached_timer_and_sleep_one_dispatch)
     struct both_task t;
     struct fut_runtime rt;
     struct event *native, *wd;
-    struct timeval tv = ms_tv(10);
+    struct timeval tv = ms_tv(50);
     int steps = 0;
 
     b.base = event_base_new();
@@ -292,8 +292,10 @@ START_TEST(test_attached_timer_and_sleep_one_dispatch)
     t.base.vtable = &both_task_vtable;
     t.b = &b;
     ck_assert_int_eq(FUT_SPAWN(&rt, &t, NULL), 0);
-    /* A straight-line task of three sleeps, too. */
-    spawn_sleeper(&rt, 3, 2 * MS, &steps, NULL);
+    /* A straight-line task of three short sleeps, too; the 50 ms margin
+     * keeps it done before the two timers end the dispatch, even on a
+     * loaded machine. */
+    spawn_sleeper(&rt, 3, 1 * MS, &steps, NULL);
 
     ck_assert_int_eq(event_base_dispatch(b.base), 0);
     ck_assert_int_eq(b.native, 1);
