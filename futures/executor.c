@@ -596,6 +596,7 @@ fut_runtime_close(struct fut_runtime *r)
         io->rt = NULL;
         io->interest = 0;
         io->ready = 0;
+        io->flags = 0;
         fut_waker_drop(&io->read_waker);
         fut_waker_drop(&io->write_waker);
     }

@@ -39,10 +39,19 @@ io_register(struct fut_io *io, struct fut_runtime *rt, unsigned int dir)
     if (err != 0) {
         io->rt = NULL;
         io->interest = 0;
+        io->flags = 0;
         return err;
     }
     fut__runtime_io_link(rt, io);
     return 0;
+}
+
+/* The readiness bits that answer a wait for @dir. */
+static unsigned int
+ready_mask(unsigned int dir)
+{
+    return dir | FUT_IO_ERROR | FUT_IO_HUP |
+           (dir == FUT_IO_READABLE ? (unsigned int)FUT_IO_RDHUP : 0u);
 }
 
 enum fut_poll
@@ -62,7 +71,7 @@ fut_io_poll_ready(struct fut_io *io, struct fut_context *cx, unsigned int dir,
         *res = -EBADF;
         return FUT_READY;
     }
-    if (io->ready & (dir | FUT_IO_ERROR | FUT_IO_HUP)) {
+    if (io->ready & ready_mask(dir)) {
         *res = 0;
         return FUT_READY;
     }
@@ -81,7 +90,7 @@ fut_io_poll_ready(struct fut_io *io, struct fut_context *cx, unsigned int dir,
         }
         /* An edge-triggered backend may have seen the descriptor ready at
          * registration; it then reported it already. */
-        if (io->ready & (dir | FUT_IO_ERROR | FUT_IO_HUP)) {
+        if (io->ready & ready_mask(dir)) {
             *res = 0;
             return FUT_READY;
         }
@@ -114,6 +123,16 @@ fut_io_clear_ready(struct fut_io *io, unsigned int dir)
 }
 
 void
+fut_io_drained(struct fut_io *io, unsigned int dir)
+{
+    if (io == NULL || !(dir & FUT_IO_READABLE) ||
+        !(io->flags & FUT_IO_SHORT_READ_DRAINS) ||
+        (io->ready & (FUT_IO_RDHUP | FUT_IO_HUP | FUT_IO_ERROR)))
+        return;
+    io->ready &= ~(unsigned int)FUT_IO_READABLE;
+}
+
+void
 fut_io_ready(struct fut_io *io, unsigned int events)
 {
     unsigned int both = events & (FUT_IO_ERROR | FUT_IO_HUP);
@@ -125,7 +144,7 @@ fut_io_ready(struct fut_io *io, unsigned int events)
      * without a lock, and the backend's schedule hook brings the loop back
      * to the runtime. */
     prev = fut__runtime_enter(io->rt);
-    if (events & (FUT_IO_READABLE | both)) {
+    if (events & (FUT_IO_READABLE | FUT_IO_RDHUP | both)) {
         io->interest &= ~(unsigned int)FUT_IO_READABLE;
         fut_waker_take_wake(&io->read_waker);
     }
@@ -150,6 +169,7 @@ fut_io_close(struct fut_io *io)
     }
     io->interest = 0;
     io->ready = 0;
+    io->flags = 0;
     fut_waker_drop(&io->read_waker);
     fut_waker_drop(&io->write_waker);
     return 0;

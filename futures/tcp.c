@@ -210,9 +210,29 @@ stream_poll_read(struct fut_async_read *self, struct fut_context *cx,
             return FUT_READY;
         }
         if (stream_result(s, FUT_IO_READABLE, fut__sys.read(s->fd, buf, len),
-                          res) == FUT_READY)
+                          res) == FUT_READY) {
+            /* A short read emptied the socket: skip the read that would
+             * only say EAGAIN (where the backend makes that safe). */
+            if (*res > 0 && (size_t)*res < len)
+                fut_io_drained(&s->io, FUT_IO_READABLE);
             return FUT_READY;
+        }
     }
+}
+
+/* Bytes a readv of @iov could take; saturates rather than wraps. */
+static size_t
+iov_total(const struct iovec *iov, int iovcnt)
+{
+    size_t total = 0;
+    int i;
+
+    for (i = 0; i < iovcnt; i++) {
+        if (iov[i].iov_len > SIZE_MAX - total)
+            return SIZE_MAX;
+        total += iov[i].iov_len;
+    }
+    return total;
 }
 
 static enum fut_poll
@@ -231,8 +251,11 @@ stream_poll_readv(struct fut_async_read *self, struct fut_context *cx,
         }
         if (stream_result(s, FUT_IO_READABLE,
                           fut__sys.readv(s->fd, iov, iovcnt),
-                          res) == FUT_READY)
+                          res) == FUT_READY) {
+            if (*res > 0 && (size_t)*res < iov_total(iov, iovcnt))
+                fut_io_drained(&s->io, FUT_IO_READABLE);
             return FUT_READY;
+        }
     }
 }
 

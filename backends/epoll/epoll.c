@@ -139,6 +139,9 @@ epoll_io_start(struct fut_backend *be, struct fut_io *io,
     ev.data.ptr = io;
     if (fut__sys.epoll_ctl(st->epfd, EPOLL_CTL_ADD, io->fd, &ev) < 0)
         return -errno;
+    /* EPOLLRDHUP is reported as FUT_IO_RDHUP, so end of file stays known
+     * after a short read forgets READABLE. */
+    io->flags |= FUT_IO_SHORT_READ_DRAINS;
     return 0;
 }
 
@@ -254,8 +257,10 @@ epoll_turn(struct fut_backend *be, int64_t deadline_ns)
             drain_doorbell(st);
             continue;
         }
-        if (e & (EPOLLIN | EPOLLRDHUP))
+        if (e & EPOLLIN)
             bits |= FUT_IO_READABLE;
+        if (e & EPOLLRDHUP)
+            bits |= FUT_IO_READABLE | FUT_IO_RDHUP;
         if (e & EPOLLOUT)
             bits |= FUT_IO_WRITABLE;
         if (e & EPOLLERR)

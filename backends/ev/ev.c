@@ -7,11 +7,17 @@
  * - ev_io is level-triggered: a watcher whose descriptor stays readable
  *   fires on every iteration. The core only keeps the directions somebody
  *   waits for in io->interest, and fut_io_ready() removes the ones it
- *   wakes without telling us, so after each fut_io_ready() we re-read
- *   io->interest and narrow (or stop) the watcher; otherwise the loop
- *   spins. Changing the events of an ev_io needs it stopped; stopping is
- *   cheap, because libev's epoll backend ignores the EPOLL_CTL_DEL and
- *   drops an unwanted registration lazily, on its next spurious event.
+ *   wakes without telling us; a loop that blocks while watching them
+ *   spins. Changing the events of an ev_io needs it stopped and started
+ *   again, and once libev has told the kernel (fd_reify, before each
+ *   poll), a stopped-then-restarted watcher costs epoll_ctl(2) calls
+ *   (libev ignores the EPOLL_CTL_DEL, then meets an EEXIST or a spurious
+ *   event). The woken task mostly waits again for the same direction, so
+ *   the watcher is not narrowed in the callback: the registration goes on
+ *   a "dirty" list, and what is still too wide is narrowed only right
+ *   before the loop may block (a turn that may block, or the prepare hook
+ *   in attached mode when no task is ready). Polls that do not block may
+ *   report such a direction again: a callback, not a syscall.
  * - libev remembers per descriptor *number* what it told the kernel. A
  *   descriptor closed while watched and reused by a new open file can
  *   confuse it, so the core stops a registration (io_stop) before it
@@ -65,9 +71,19 @@
 #error "libfutures-ev needs libev built with EV_MULTIPLICITY (the default)"
 #endif
 
+/* One registration: the watcher first (io_cb's watcher pointer is the
+ * registration), then its place on the backend's dirty list. */
+struct ev_reg {
+    struct ev_io w;
+    struct libev_backend *st;
+    struct ev_reg *dnext;
+    struct ev_reg **dpprev; /* NULL: not on the list */
+};
+
 struct libev_backend {
     struct fut_backend base;
     struct ev_loop *loop;
+    struct ev_reg *dirty;       /* watching more than io->interest */
     int owned;                  /* we made the loop, and destroy it */
     int hooked;                 /* attached: prepare/check/async started */
     struct ev_async doorbell;   /* notify */
@@ -108,6 +124,37 @@ tstamp_up(int64_t ns)
 
 /* ---- readiness ----------------------------------------------------------- */
 
+static void
+dirty_add(struct libev_backend *st, struct ev_reg *r)
+{
+    if (r->dpprev != NULL)
+        return;
+    r->dnext = st->dirty;
+    if (st->dirty != NULL)
+        st->dirty->dpprev = &r->dnext;
+    st->dirty = r;
+    r->dpprev = &st->dirty;
+}
+
+static void
+dirty_del(struct ev_reg *r)
+{
+    if (r->dpprev == NULL)
+        return;
+    *r->dpprev = r->dnext;
+    if (r->dnext != NULL)
+        r->dnext->dpprev = r->dpprev;
+    r->dnext = NULL;
+    r->dpprev = NULL;
+}
+
+/* The directions @w watches now. */
+static int
+watched(const struct ev_io *w)
+{
+    return ev_is_active(w) ? (w->events & (EV_READ | EV_WRITE)) : 0;
+}
+
 /* Make @w watch exactly io->interest, whatever it watched before; a zero
  * interest leaves it stopped. */
 static void
@@ -142,25 +189,47 @@ io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
      * still registered when it returns. */
     if (bits != 0)
         fut_io_ready(io, bits);
-    /* Level-triggered: stop watching the directions just woken (or that a
-     * dropped future forgot), or the loop would report them again and
-     * again until somebody reads. */
-    io_watch(loop, w, io);
+    /* Level-triggered: the directions just woken (or that a dropped future
+     * forgot) must not be watched when the loop blocks next; the woken task
+     * mostly waits for them again before that (see the quirks above). */
+    if (watched(w) != events_of(io->interest))
+        dirty_add(((struct ev_reg *)w)->st, (struct ev_reg *)w);
+    (void)loop;
+}
+
+/* Make every dirty registration watch exactly io->interest: right before
+ * the loop may block. */
+static void
+narrow_dirty(struct libev_backend *st)
+{
+    struct ev_reg *r;
+
+    while ((r = st->dirty) != NULL) {
+        dirty_del(r);
+        io_watch(st->loop, &r->w, (const struct fut_io *)r->w.data);
+    }
 }
 
 static int
 be_io_start(struct fut_backend *be, struct fut_io *io, unsigned int interest)
 {
     struct libev_backend *st = to_ev(be);
+    struct ev_reg *r;
     struct ev_io *w;
 
     /* One allocation per registration, reused by every wait on it. */
-    w = fut_mem_alloc(sizeof *w);
-    if (w == NULL)
+    r = fut_mem_alloc(sizeof *r);
+    if (r == NULL)
         return -ENOMEM;
+    r->st = st;
+    r->dnext = NULL;
+    r->dpprev = NULL;
+    w = &r->w;
     ev_io_init(w, io_cb, io->fd, events_of(interest));
     w->data = io;
     io->backend_data = w;
+    /* Level-triggered: what is left to read is reported again. */
+    io->flags |= FUT_IO_SHORT_READ_DRAINS;
     if (interest != 0)
         ev_io_start(st->loop, w);
     return 0;
@@ -171,8 +240,17 @@ be_io_update(struct fut_backend *be, struct fut_io *io, unsigned int interest)
 {
     struct libev_backend *st = to_ev(be);
 
-    (void)interest; /* == io->interest, which io_watch() reads */
-    io_watch(st->loop, (struct ev_io *)io->backend_data, io);
+    struct ev_reg *r = io->backend_data;
+    int want = events_of(interest); /* interest == io->interest */
+
+    /* Already watched (the usual case: the same direction again, before
+     * it was narrowed): nothing to change. */
+    if ((want & ~watched(&r->w)) == 0) {
+        if (want != watched(&r->w))
+            dirty_add(st, r);
+        return 0;
+    }
+    io_watch(st->loop, &r->w, io);
     return 0;
 }
 
@@ -180,12 +258,14 @@ static void
 be_io_stop(struct fut_backend *be, struct fut_io *io)
 {
     struct libev_backend *st = to_ev(be);
-    struct ev_io *w = (struct ev_io *)io->backend_data;
+    struct ev_reg *r = io->backend_data;
+    struct ev_io *w = &r->w;
 
+    dirty_del(r);
     /* ev_io_stop() also withdraws an event already queued for this
      * iteration, so the callback can never see the freed watcher. */
     ev_io_stop(st->loop, w);
-    fut_mem_free(w);
+    fut_mem_free(r);
     io->backend_data = NULL;
 }
 
@@ -245,9 +325,16 @@ run_hook(struct libev_backend *st)
 static void
 prepare_cb(struct ev_loop *loop, struct ev_prepare *w, int revents)
 {
+    struct libev_backend *st = (struct libev_backend *)w->data;
+
     (void)loop;
     (void)revents;
-    run_hook((struct libev_backend *)w->data);
+    run_hook(st);
+    /* The loop polls next: if it may block (no task ready), stop watching
+     * what nobody waits for. libev tells the kernel after the prepare
+     * watchers, so this costs no syscall of its own. */
+    if (!ev_is_active(&st->idle))
+        narrow_dirty(st);
 }
 
 static void
@@ -398,6 +485,11 @@ be_turn(struct fut_backend *be, int64_t deadline_ns)
      * prepare hook sets it again, if needed, once the runtime is idle. */
     if (!st->owned)
         ev_idle_stop(st->loop, &st->idle);
+    /* A turn that may block must not watch what nobody waits for. The
+     * core turns without blocking while tasks are still ready; those
+     * mostly wait again for what woke them, so narrowing waits. */
+    if (deadline_ns < 0 || deadline_ns > now)
+        narrow_dirty(st);
     if (deadline_ns < 0) {
         ev_run(st->loop, EVRUN_ONCE);
     } else if (deadline_ns <= now) {

@@ -82,6 +82,7 @@ struct levent_backend {
     struct event_base *evb;
     int owned;            /* evb is ours: free it in fini */
     int et;               /* evb supports EV_ET */
+    short closed;         /* EV_CLOSED where evb reports it, else 0 */
     int in_turn;          /* inside levent_turn's event_base_loop */
     int efd;              /* the doorbell */
     int tfd;              /* the deadline timer */
@@ -258,6 +259,10 @@ levent_init(struct fut_backend *be, const struct fut_backend_config *c)
         st->owned = 1;
     }
     st->et = (event_base_get_features(st->evb) & EV_FEATURE_ET) != 0;
+#ifdef EV_CLOSED
+    if (event_base_get_features(st->evb) & EV_FEATURE_EARLY_CLOSE)
+        st->closed = EV_CLOSED;
+#endif
     st->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (st->efd < 0) {
         err = -errno;
@@ -336,6 +341,10 @@ io_report(struct fut_io *io, short what)
 
     if (what & EV_READ)
         bits |= FUT_IO_READABLE;
+#ifdef EV_CLOSED
+    if (what & EV_CLOSED)
+        bits |= FUT_IO_READABLE | FUT_IO_RDHUP;
+#endif
     if (what & EV_WRITE)
         bits |= FUT_IO_WRITABLE;
     /* fut_io_ready() records readiness and wakes wakers; it never runs a
@@ -412,14 +421,21 @@ levent_io_start(struct fut_backend *be, struct fut_io *io,
          * backend does: an unwanted direction costs a spurious
          * fut_io_ready() per edge, not a syscall per interest change. */
         (void)event_assign(ev, st->evb, io->fd,
-                           EV_READ | EV_WRITE | EV_ET | EV_PERSIST, io_et_cb,
-                           io);
+                           EV_READ | EV_WRITE | EV_ET | EV_PERSIST | st->closed,
+                           io_et_cb, io);
         errno = 0;
         err = event_add(ev, NULL) != 0 ? levent_error() : 0;
+        /* Edge-triggered: a short read may forget READABLE only where the
+         * end of the stream arrives as EV_CLOSED (epoll), not as part of
+         * an edge already consumed (kqueue). */
+        if (st->closed != 0)
+            io->flags |= FUT_IO_SHORT_READ_DRAINS;
     } else {
         /* Assigned for real (with its directions) by lt_sync(). */
         (void)event_assign(ev, st->evb, io->fd, EV_PERSIST, io_lt_cb, io);
         err = lt_sync(io, interest);
+        /* Level-triggered: what is left to read is reported again. */
+        io->flags |= FUT_IO_SHORT_READ_DRAINS;
     }
     if (err != 0) {
         event_debug_unassign(ev);

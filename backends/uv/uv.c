@@ -7,12 +7,22 @@
  *
  * - uv_poll_t is level-triggered, and uv_poll_start() on Unix begins with a
  *   full stop that deregisters the descriptor (uv__platform_invalidate_fd,
- *   an epoll_ctl(EPOLL_CTL_DEL) on Linux) before adding it again. So each
- *   registration remembers the libuv event set it is started with, in
- *   io->backend_priv[0], and is restarted only when that set changes; after
- *   every fut_io_ready() the set is recomputed from io->interest, which the
- *   core shrinks without telling us. Watching a direction nobody waits for
- *   would make the loop spin.
+ *   an epoll_ctl(EPOLL_CTL_DEL) on Linux) before adding it again: two
+ *   epoll_ctl(2) per change. So each registration remembers the libuv
+ *   event set it is started with, in io->backend_priv[0], and is restarted
+ *   only when that set changes. fut_io_ready() shrinks io->interest
+ *   without telling us, and watching a direction nobody waits for would
+ *   make the loop spin; but narrowing the set in the poll callback would
+ *   cost the two syscalls on every wait, since the woken task usually
+ *   waits again for the same direction before the loop polls next (an
+ *   echo server: read, write, wait to read). So a callback that leaves the
+ *   set wider than io->interest only puts the registration on a "dirty"
+ *   list, and what is still too wide is narrowed right before the loop
+ *   may block: in a turn that may block (owned mode), or from a prepare
+ *   handle when no task is ready (attached mode). The loop never blocks
+ *   watching a direction nobody waits for; polls that do not block (tasks
+ *   still ready) may report such a direction again, which costs a
+ *   callback, not a syscall.
  * - A poll callback with a negative status (UV_EBADF) means POLLERR, and
  *   libuv has already stopped the handle. We report FUT_IO_ERROR; the
  *   caller's syscall (read, getsockopt(SO_ERROR)) says which error.
@@ -80,7 +90,21 @@ enum {
     HOOK_ASYNC = 1u << 0,
     HOOK_TIMER = 1u << 1,
     HOOK_CHECK = 1u << 2,
-    HOOK_IDLE = 1u << 3
+    HOOK_IDLE = 1u << 3,
+    HOOK_PREPARE = 1u << 4
+};
+
+/*
+ * One registration: the poll handle (first, so a handle pointer is a
+ * registration pointer) and its place on the dirty list of the hooks that
+ * were current when it started. io->backend_data points here; the handle's
+ * data points at the fut_io until io_stop, then NULL.
+ */
+struct uv_reg {
+    uv_poll_t poll;
+    struct uv_reg *dnext;   /* dirty list */
+    struct uv_reg **dpprev; /* NULL: not on it */
+    struct hooks *h;
 };
 
 /*
@@ -94,6 +118,8 @@ struct hooks {
                              * next futures timer */
     uv_check_t check;       /* attached: runs ready tasks */
     uv_idle_t idle;         /* attached: active while tasks are ready */
+    uv_prepare_t prepare;   /* narrows the dirty registrations */
+    struct uv_reg *dirty;   /* registrations watching more than io->interest */
     struct fut_runtime *rt; /* NULL once detached */
     unsigned int inited;    /* HOOK_* bits */
     unsigned int open;      /* handles whose close callback has not run */
@@ -155,6 +181,32 @@ uv_events_of(unsigned int interest)
 
 static void on_poll(uv_poll_t *p, int status, int events);
 
+static void
+dirty_add(struct uv_reg *r)
+{
+    struct hooks *h = r->h;
+
+    if (r->dpprev != NULL)
+        return;
+    r->dnext = h->dirty;
+    if (h->dirty != NULL)
+        h->dirty->dpprev = &r->dnext;
+    h->dirty = r;
+    r->dpprev = &h->dirty;
+}
+
+static void
+dirty_del(struct uv_reg *r)
+{
+    if (r->dpprev == NULL)
+        return;
+    *r->dpprev = r->dnext;
+    if (r->dnext != NULL)
+        r->dnext->dpprev = r->dpprev;
+    r->dnext = NULL;
+    r->dpprev = NULL;
+}
+
 /* Watch @ev on @io's handle, touching libuv only if that changes the set. */
 static int
 poll_set(uv_poll_t *p, struct fut_io *io, int ev)
@@ -187,17 +239,50 @@ on_poll(uv_poll_t *p, int status, int events)
         io->backend_priv[0] = 0;
         bits = FUT_IO_ERROR;
     } else {
-        if (events & (UV_READABLE | UV_DISCONNECT))
+        if (events & UV_READABLE)
             bits |= FUT_IO_READABLE;
+        if (events & UV_DISCONNECT)
+            bits |= FUT_IO_READABLE | FUT_IO_RDHUP;
         if (events & UV_WRITABLE)
             bits |= FUT_IO_WRITABLE;
     }
     /* fut_io_ready() records and wakes; it never runs a task, so @io is
      * still registered afterwards. It clears the directions it woke from
-     * io->interest: stop watching them before the loop polls again. */
+     * io->interest; the task usually waits for them again before the loop
+     * polls next, so the prepare handle narrows what is left over then. */
     if (bits != 0)
         fut_io_ready(io, bits);
-    (void)poll_set(p, io, uv_events_of(io->interest));
+    if ((uintptr_t)uv_events_of(io->interest) != io->backend_priv[0])
+        dirty_add((struct uv_reg *)p);
+}
+
+/* Make every dirty registration watch exactly io->interest. */
+static void
+narrow_dirty(struct hooks *h)
+{
+    struct uv_reg *r;
+
+    while ((r = h->dirty) != NULL) {
+        struct fut_io *io = r->poll.data;
+
+        dirty_del(r);
+        if (io != NULL)
+            (void)poll_set(&r->poll, io, uv_events_of(io->interest));
+    }
+}
+
+/* Attached mode, right before the loop polls: narrow the registrations if
+ * the poll may block. While tasks are still ready (the idle handle is on)
+ * the poll does not block, and those tasks mostly wait again for what
+ * they were woken for: a spurious report costs less than the two
+ * epoll_ctl(2) that narrowing and widening again would. */
+static void
+on_prepare(uv_prepare_t *prepare)
+{
+    struct hooks *h = prepare->data;
+
+    if (h->attached && !uv_is_active((uv_handle_t *)&h->idle))
+        narrow_dirty(h);
 }
 
 static void
@@ -210,22 +295,29 @@ static int
 uv_io_start(struct fut_backend *be, struct fut_io *io, unsigned int interest)
 {
     struct uv_backend *st = to_uv(be);
+    struct uv_reg *r;
     uv_poll_t *p;
     int err;
 
-    p = fut_mem_alloc(sizeof *p);
-    if (p == NULL)
+    r = fut_mem_alloc(sizeof *r);
+    if (r == NULL)
         return -ENOMEM;
+    r->dnext = NULL;
+    r->dpprev = NULL;
+    r->h = st->hooks;
+    p = &r->poll;
     /* On failure uv_poll_init() has not linked the handle into the loop,
      * so it is freed at once rather than closed. */
     err = uv_poll_init(st->loop, p, io->fd);
     if (err != 0) {
-        fut_mem_free(p);
+        fut_mem_free(r);
         return err;
     }
     p->data = io;
     io->backend_data = p;
     io->backend_priv[0] = 0;
+    /* Level-triggered: what is left to read is reported again. */
+    io->flags |= FUT_IO_SHORT_READ_DRAINS;
     err = poll_set(p, io, uv_events_of(interest));
     if (err != 0) {
         p->data = NULL;
@@ -239,18 +331,31 @@ uv_io_start(struct fut_backend *be, struct fut_io *io, unsigned int interest)
 static int
 uv_io_update(struct fut_backend *be, struct fut_io *io, unsigned int interest)
 {
+    struct uv_reg *r = io->backend_data;
+    int want = uv_events_of(interest);
+
     (void)be;
-    return poll_set(io->backend_data, io, uv_events_of(interest));
+    /* Already watched (the usual case: the same direction again, before
+     * the prepare handle narrowed it): nothing to tell libuv. */
+    if (((uintptr_t)want & ~io->backend_priv[0]) == 0) {
+        if ((uintptr_t)want != io->backend_priv[0])
+            dirty_add(r);
+        return 0;
+    }
+    return poll_set(&r->poll, io, want);
 }
 
 static void
 uv_io_stop(struct fut_backend *be, struct fut_io *io)
 {
-    uv_poll_t *p = io->backend_data;
+    struct uv_reg *r = io->backend_data;
+    uv_poll_t *p;
 
     (void)be;
-    if (p == NULL)
+    if (r == NULL)
         return;
+    dirty_del(r);
+    p = &r->poll;
     /* uv_close() stops the poll at once (the descriptor leaves epoll, and
      * events already fetched for it in this iteration are dropped); the
      * memory goes in the close callback, which must not reach @io. */
@@ -285,6 +390,8 @@ hooks_close(struct hooks *h)
         uv_close((uv_handle_t *)&h->check, hook_closed);
     if (h->inited & HOOK_IDLE)
         uv_close((uv_handle_t *)&h->idle, hook_closed);
+    if (h->inited & HOOK_PREPARE)
+        uv_close((uv_handle_t *)&h->prepare, hook_closed);
     if (h->open == 0)
         fut_mem_free(h);
 }
@@ -412,6 +519,18 @@ hooks_new(struct uv_backend *st, struct hooks **out)
     h->timer.data = h;
     h->inited |= HOOK_TIMER;
     h->open++;
+    err = uv_prepare_init(st->loop, &h->prepare);
+    if (err != 0)
+        goto fail;
+    h->prepare.data = h;
+    h->inited |= HOOK_PREPARE;
+    h->open++;
+    /* Always on, never keeping the loop alive: in attached mode it
+     * narrows what registrations watch before the loop blocks. */
+    err = uv_prepare_start(&h->prepare, on_prepare);
+    if (err != 0)
+        goto fail;
+    uv_unref((uv_handle_t *)&h->prepare);
     if (st->attached) {
         err = uv_check_init(st->loop, &h->check);
         if (err != 0)
@@ -553,6 +672,12 @@ uv_turn(struct fut_backend *be, int64_t deadline_ns)
         (void)uv_idle_stop(&h->idle);
         uv_ref((uv_handle_t *)&h->async);
     }
+    /* A turn that may block must not watch what nobody waits for (level-
+     * triggered: the poll would return at once, again and again). The
+     * core turns without blocking while tasks are still ready, and those
+     * mostly wait again for what woke them: narrowing then is left out. */
+    if (mode != UV_RUN_NOWAIT)
+        narrow_dirty(h);
     /* uv_run() reports whether the loop is still alive, never an error;
      * EINTR is handled inside libuv. */
     (void)uv_run(st->loop, mode);

@@ -815,6 +815,79 @@ START_TEST(test_tcp_eof_after_shutdown)
 }
 END_TEST
 
+/* Counts read(2) calls made through the core's syscall table. */
+static int reads_made;
+
+static ssize_t
+counting_read(int fd, void *buf, size_t len)
+{
+    reads_made++;
+    return real_sys.read(fd, buf, len);
+}
+
+/*
+ * A read that returns less than it asked for has emptied the socket: the
+ * next read waits for the backend instead of paying a read(2) that would
+ * only say EAGAIN. End of file must survive that: data and FIN that arrive
+ * together are reported once by an edge-triggered backend, and the read
+ * after the short one must still see end of file, not wait forever.
+ */
+START_TEST(test_tcp_short_read_drains)
+{
+    struct fut_tcp_listener l;
+    struct fut_tcp_stream c, s;
+    char buf[64];
+    int before;
+
+    make_pair(&l, &c, &s);
+    fut__sys.read = counting_read;
+    ck_assert_int_eq(write_all(&s, "abc", 3), 0);
+    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 3);
+    ck_assert_int_eq(memcmp(buf, "abc", 3), 0);
+
+    /* The next read: one read(2), the one that returns the new bytes. */
+    ck_assert_int_eq(write_all(&s, "defg", 4), 0);
+    before = reads_made;
+    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 4);
+    ck_assert_int_eq(memcmp(buf, "defg", 4), 0);
+    ck_assert_int_eq(reads_made - before, 1);
+
+    /* A full read keeps readiness: what is left comes without a wait. */
+    ck_assert_int_eq(write_all(&s, "0123456789", 10), 0);
+    ck_assert_int_eq(read_some(&c, buf, 4), 4);
+    ck_assert_int_eq(read_some(&c, buf + 4, sizeof buf - 4), 6);
+    ck_assert_int_eq(memcmp(buf, "0123456789", 10), 0);
+
+    /* Data and end of file together, before the reader looks. */
+    ck_assert_int_eq(write_all(&s, "hi", 2), 0);
+    ck_assert_int_eq(fut_tcp_stream_shutdown(&s, SHUT_WR), 0);
+    usleep(2000);
+    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 2);
+    ck_assert_int_eq(memcmp(buf, "hi", 2), 0);
+    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 0);
+    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 0);
+
+    /* The other way: the reader waits first, then data and FIN arrive. */
+    {
+        struct fut_read r;
+
+        ck_assert_int_eq(fut_read_init(&r, &s.reader, buf, sizeof buf), 0);
+        ck_assert_int_eq(drive(&r.base, 3), 0);
+        ck_assert_int_eq(write_all(&c, "yo", 2), 0);
+        ck_assert_int_eq(fut_tcp_stream_shutdown(&c, SHUT_WR), 0);
+        usleep(2000);
+        ck_assert_int_eq(fut_block_on(&conf_rt, &r.base), 0);
+        ck_assert_int_eq(r.res, 2);
+        fut_future_drop(&r.base);
+        ck_assert_int_eq(read_some(&s, buf, sizeof buf), 0);
+    }
+    fut__sys.read = real_sys.read;
+    ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
+    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+}
+END_TEST
+
 START_TEST(test_tcp_write_after_peer_close)
 {
     static unsigned char big[1 << 16];
@@ -1508,6 +1581,7 @@ fut_conf_tcp_suite(void)
     tcase_add_test(tc, test_tcp_echo_1000_connections);
     tcase_add_test(tc, test_tcp_readv_writev);
     tcase_add_test(tc, test_tcp_eof_after_shutdown);
+    tcase_add_test(tc, test_tcp_short_read_drains);
     tcase_add_test(tc, test_tcp_write_after_peer_close);
     suite_add_tcase(s, tc);
 

@@ -12,7 +12,25 @@ enum fut_io_events {
     FUT_IO_READABLE = 1u << 0, /* data, EOF or a pending connection */
     FUT_IO_WRITABLE = 1u << 1, /* room to write, or a connect finished */
     FUT_IO_ERROR = 1u << 2,    /* an error is pending on the descriptor */
-    FUT_IO_HUP = 1u << 3       /* the peer hung up (both directions) */
+    FUT_IO_HUP = 1u << 3,      /* the peer hung up (both directions) */
+    FUT_IO_RDHUP = 1u << 4     /* the peer shut down its sending side: what
+                                * is buffered, then end of file, is all that
+                                * reads will return */
+};
+
+/**
+ * enum fut_io_flags - what a backend promises about one registration.
+ *
+ * Set by the backend in io->flags from @io_start (the core zeroes the
+ * field in fut_io_init() and never changes it).
+ * @FUT_IO_SHORT_READ_DRAINS: after a read that returned fewer bytes than it
+ *   asked for, the backend will report READABLE again when more data or
+ *   the end of the stream arrives: it is level-triggered, or it is
+ *   edge-triggered and reports FUT_IO_RDHUP. fut_io_drained() only forgets
+ *   readiness on registrations that carry this flag.
+ */
+enum fut_io_flags {
+    FUT_IO_SHORT_READ_DRAINS = 1u << 0
 };
 
 struct fut_backend;
@@ -33,7 +51,7 @@ struct fut_io {
     int fd;
     unsigned int interest;  /* directions with a waiting waker */
     unsigned int ready;     /* readiness seen and not yet consumed */
-    unsigned int flags;
+    unsigned int flags;     /* enum fut_io_flags, set by the backend */
     struct fut_waker read_waker;
     struct fut_waker write_waker;
     struct fut_runtime *rt; /* bound runtime, NULL before the first poll */
@@ -69,8 +87,28 @@ FUT_API enum fut_poll fut_io_poll_ready(struct fut_io *io,
                                         struct fut_context *cx,
                                         unsigned int dir, int *res);
 
-/** fut_io_clear_ready - forget readiness in @dir after a syscall hit EAGAIN. */
+/**
+ * fut_io_clear_ready - forget readiness in @dir after a syscall hit EAGAIN.
+ *
+ * FUT_IO_RDHUP, FUT_IO_HUP and FUT_IO_ERROR are kept: they stay true for
+ * the rest of the descriptor's life. NULL @io: nothing happens. Runtime
+ * thread only.
+ */
 FUT_API void fut_io_clear_ready(struct fut_io *io, unsigned int dir);
+
+/**
+ * fut_io_drained - a read on a stream socket moved fewer bytes than asked.
+ * @dir: FUT_IO_READABLE (other directions are ignored).
+ *
+ * The kernel's buffer is then empty, so the next read would only say
+ * EAGAIN: this forgets READABLE to save that syscall (tokio does the
+ * same), but only where it is safe: the backend set
+ * FUT_IO_SHORT_READ_DRAINS on @io, and neither end of file (FUT_IO_RDHUP,
+ * FUT_IO_HUP) nor an error has been reported, which a read must still see.
+ * Call it only for stream sockets and only after a short read that returned
+ * more than zero bytes. NULL @io: nothing happens. Runtime thread only.
+ */
+FUT_API void fut_io_drained(struct fut_io *io, unsigned int dir);
 
 /**
  * fut_io_forget - withdraw a waker that a PENDING fut_io_poll_ready() stored.
