@@ -104,8 +104,8 @@ for c in $CONNS; do
     echo
     echo "### Echo, $c connections, $SIZE B messages, ${DURATION} s x $REPS runs (server CPU$SERVER_CPU, loadgen CPU$LOADGEN_CPU)"
     echo
-    echo "| backend | server | rps (median) | p99 µs | CPU ns/rt (median) | ratio to raw |"
-    echo "|---|---|---:|---:|---:|---:|"
+    echo "| backend | server | rps (median) | p99 µs | CPU ns/rt (median) | ratio to raw | paired ratios: median (min-max) |"
+    echo "|---|---|---:|---:|---:|---:|---:|"
     awk -v conns="conns=$c" '
     function median(s,   a, n, i, j, t) {
         n = split(s, a, " ")
@@ -117,12 +117,30 @@ for c in $CONNS; do
         k = $1 SUBSEP $2
         if (!(k in seen)) { seen[k] = 1; if (!($1 in bseen)) { bseen[$1] = 1; order[++nb] = $1 } }
         if ($5 != "OK") { fails[k]++; next }
+        split($4, rk, "=")
         for (i = 6; i <= NF; i++) {
             split($i, kv, "=")
             if (kv[1] == "rps") rps[k] = rps[k] " " kv[2]
             else if (kv[1] == "p99_us") p99[k] = p99[k] " " kv[2]
-            else if (kv[1] == "srv_ns_per_rt") ns[k] = ns[k] " " kv[2]
+            else if (kv[1] == "srv_ns_per_rt") { ns[k] = ns[k] " " kv[2]; rep[k SUBSEP rk[2]] = kv[2] }
         }
+        if (rk[2] + 0 > nrep) nrep = rk[2] + 0
+    }
+    # The ratio of each run of ours to the raw run right after it: the two
+    # ran seconds apart, so a machine that slows down for a while moves
+    # both; the spread of these ratios shows how far to trust the table.
+    function paired(be,   r, o, w, lst, n, a, i, j, t, lo, hi) {
+        lst = ""; n = 0
+        for (r = 1; r <= nrep; r++) {
+            o = rep[be SUBSEP "ours" SUBSEP r]; w = rep[be SUBSEP "raw" SUBSEP r]
+            if (o == "" || w == "" || w + 0 <= 0) continue
+            lst = lst " " (o / w); n++
+        }
+        if (n == 0) return "n/a"
+        split(lst, a, " ")
+        lo = a[1] + 0; hi = a[1] + 0
+        for (i = 2; i <= n; i++) { if (a[i] + 0 < lo) lo = a[i] + 0; if (a[i] + 0 > hi) hi = a[i] + 0 }
+        return sprintf("%.3f (%.3f-%.3f)", median(lst), lo, hi)
     }
     END {
         for (b = 1; b <= nb; b++) {
@@ -131,11 +149,12 @@ for c in $CONNS; do
             for (s = 1; s <= 2; s++) {
                 sv = (s == 1) ? "ours" : "raw"; k = be SUBSEP sv
                 if (!(k in seen)) continue
-                if (rps[k] == "") { printf "| %s | %s | FAILED | | | |\n", be, sv; continue }
+                if (rps[k] == "") { printf "| %s | %s | FAILED | | | | |\n", be, sv; continue }
                 m = median(ns[k])
                 ratio = (rawns != "" && rawns > 0 && m != "") ? sprintf("%.3f", m / rawns) : "n/a"
                 note = (k in fails) ? sprintf(" (%d failed)", fails[k]) : ""
-                printf "| %s | %s%s | %.0f | %.0f | %.0f | %s |\n", be, sv, note, median(rps[k]), median(p99[k]), m, ratio
+                pr = (sv == "ours") ? paired(be) : ""
+                printf "| %s | %s%s | %.0f | %.0f | %.0f | %s | %s |\n", be, sv, note, median(rps[k]), median(p99[k]), m, ratio, pr
             }
         }
     }' "$RESULTS"

@@ -49,8 +49,11 @@ struct fut_backend_config {
  *   directions with a waiting waker, now @interest. Directions leave the
  *   set when fut_io_ready() wakes them (it clears them from io->interest
  *   without calling @io_update), so a level-triggered backend re-reads
- *   io->interest after each fut_io_ready() and stops watching what is no
- *   longer there; an edge-triggered one leaves @io_update NULL.
+ *   io->interest before its loop next blocks and stops watching what is
+ *   no longer there (doing it in the callback works too, but costs a
+ *   restart whenever the woken task waits again); an edge-triggered one
+ *   leaves @io_update NULL. @io_start may set FUT_IO_SHORT_READ_DRAINS in
+ *   io->flags (see reactor.h).
  *   Returns 0 or -errno.
  * - @io_stop: stop watching @io. Cannot fail. After it returns the backend
  *   never touches @io again.
