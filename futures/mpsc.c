@@ -4,14 +4,15 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 
 /*
  * The shared state is one allocation: this header followed by a ring of
  * capacity * elem_size bytes. Senders and the receiver may run on different
  * threads, so everything in it, and the prev/next/waker/queued/notified
- * fields of every queued send future, is guarded by `lock`.
+ * fields of every queued send future, is guarded by `lock` (a spin lock,
+ * see chan_lock()).
  *
  * Wakers are woken and dropped while the lock is held. The owner of a
  * waiting future may drop it (and free the storage its waker points into)
@@ -29,7 +30,7 @@
  * capacity (there is no unpromised free slot).
  */
 struct mpsc_chan {
-    pthread_mutex_t lock;
+    unsigned int lock;         /* 1 while held; chan_lock() */
     size_t elem_size;
     size_t capacity;
     size_t head;               /* slot of the oldest buffered value */
@@ -50,6 +51,63 @@ struct mpsc_chan {
  * -errno). */
 #define RECV_UNFINISHED INT_MIN
 
+/*
+ * The lock is a test-and-test-and-set spin lock: one atomic exchange takes
+ * it and a plain release store gives it back. A pthread mutex must use an
+ * atomic read-modify-write to unlock as well (to learn whether a thread
+ * sleeps on it), and with the calls its uncontended lock/unlock pair cost
+ * three times as much (6.5 ns against 2.2 ns, x86-64 VM), which told in a
+ * ping-pong that takes the lock three times per message. Spinning suits
+ * these critical sections: a few dozen instructions, no allocation, and
+ * the waker calls they make, which must not block for long (struct
+ * fut_waker_vtable). A contended taker spins on plain loads with a pause,
+ * then yields the CPU, as crossbeam-utils' Backoff does, so that a holder
+ * that was preempted gets to run. (Yielding does not help a holder of
+ * lower real-time priority than the taker: threads at different
+ * SCHED_FIFO priorities should not share a channel.)
+ */
+#define SPIN_LIMIT 64
+
+static inline void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    __asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+static void
+lock_contended(unsigned int *lock)
+{
+    unsigned int spins = 0;
+
+    do {
+        while (__atomic_load_n(lock, __ATOMIC_RELAXED) != 0) {
+            if (spins < SPIN_LIMIT) {
+                spins++;
+                cpu_relax();
+            } else {
+                sched_yield();
+            }
+        }
+    } while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE) != 0);
+}
+
+static inline void
+chan_lock(struct mpsc_chan *c)
+{
+    if (FUT__UNLIKELY(__atomic_exchange_n(&c->lock, 1, __ATOMIC_ACQUIRE) != 0))
+        lock_contended(&c->lock);
+}
+
+static inline void
+chan_unlock(struct mpsc_chan *c)
+{
+    __atomic_store_n(&c->lock, 0, __ATOMIC_RELEASE);
+}
+
 static size_t
 free_slots(const struct mpsc_chan *c)
 {
@@ -59,7 +117,6 @@ free_slots(const struct mpsc_chan *c)
 static void
 chan_free(struct mpsc_chan *c)
 {
-    pthread_mutex_destroy(&c->lock);
     fut__free(c);
 }
 
@@ -127,14 +184,40 @@ dispatch(struct mpsc_chan *c)
     }
 }
 
+/*
+ * Copy one value. The sizes of scalars and pointers get an inline copy:
+ * a call to memcpy() costs several times such a copy.
+ */
+static inline void
+copy_elem(void *dst, const void *src, size_t size)
+{
+    switch (size) {
+    case 4:
+        memcpy(dst, src, 4);
+        break;
+    case 8:
+        memcpy(dst, src, 8);
+        break;
+    case 16:
+        memcpy(dst, src, 16);
+        break;
+    default:
+        memcpy(dst, src, size);
+        break;
+    }
+}
+
 /* Copy @elem into the ring and wake the receiver. Room checked. Lock held. */
 static void
 push_value(struct mpsc_chan *c, const void *elem)
 {
-    size_t slot = (c->head + c->len) % c->capacity;
+    size_t slot = c->head + c->len; /* both < capacity: no division */
+
+    if (slot >= c->capacity)
+        slot -= c->capacity;
 
     assert(c->len < c->capacity);
-    memcpy(c->buf + slot * c->elem_size, elem, c->elem_size);
+    copy_elem(c->buf + slot * c->elem_size, elem, c->elem_size);
     c->len++;
     fut_waker_take_wake(&c->rx_waker);
 }
@@ -144,8 +227,9 @@ static void
 take_value(struct mpsc_chan *c, void *out)
 {
     assert(c->len > 0);
-    memcpy(out, c->buf + c->head * c->elem_size, c->elem_size);
-    c->head = (c->head + 1) % c->capacity;
+    copy_elem(out, c->buf + c->head * c->elem_size, c->elem_size);
+    if (++c->head == c->capacity)
+        c->head = 0;
     c->len--;
     dispatch(c);
 }
@@ -169,7 +253,6 @@ fut_mpsc_new(struct fut_mpsc_sender *tx, struct fut_mpsc_receiver *rx,
              size_t elem_size, size_t capacity)
 {
     struct mpsc_chan *c;
-    int err;
 
     if (tx != NULL)
         tx->chan = NULL;
@@ -183,11 +266,7 @@ fut_mpsc_new(struct fut_mpsc_sender *tx, struct fut_mpsc_receiver *rx,
     c = fut__malloc(sizeof *c + capacity * elem_size);
     if (c == NULL)
         return -ENOMEM;
-    err = pthread_mutex_init(&c->lock, NULL);
-    if (err != 0) {
-        fut__free(c);
-        return -err;
-    }
+    c->lock = 0;
     c->elem_size = elem_size;
     c->capacity = capacity;
     c->head = 0;
@@ -216,9 +295,9 @@ fut_mpsc_sender_clone(const struct fut_mpsc_sender *tx,
     if (tx == NULL || tx->chan == NULL || out == NULL || out == tx)
         return -EINVAL;
     c = tx->chan;
-    pthread_mutex_lock(&c->lock);
+    chan_lock(c);
     c->senders++;
-    pthread_mutex_unlock(&c->lock);
+    chan_unlock(c);
     out->chan = c;
     return 0;
 }
@@ -235,7 +314,7 @@ fut_mpsc_sender_close(struct fut_mpsc_sender *tx)
         return;
     c = tx->chan;
     tx->chan = NULL;
-    pthread_mutex_lock(&c->lock);
+    chan_lock(c);
     /*
      * A send future still waiting on this handle could no longer reach the
      * channel to unlink itself when it is dropped (it finds the channel
@@ -256,7 +335,7 @@ fut_mpsc_sender_close(struct fut_mpsc_sender *tx)
     if (c->senders == 0)
         fut_waker_take_wake(&c->rx_waker); /* end of stream once drained */
     last = c->senders == 0 && !c->rx_open;
-    pthread_mutex_unlock(&c->lock);
+    chan_unlock(c);
     if (last)
         chan_free(c);
 }
@@ -272,7 +351,7 @@ fut_mpsc_receiver_close(struct fut_mpsc_receiver *rx)
         return;
     c = rx->chan;
     rx->chan = NULL;
-    pthread_mutex_lock(&c->lock);
+    chan_lock(c);
     c->rx_open = 0;
     c->len = 0; /* buffered values are discarded */
     c->head = 0;
@@ -284,7 +363,7 @@ fut_mpsc_receiver_close(struct fut_mpsc_receiver *rx)
     assert(c->reserved == 0);
     fut_waker_drop(&c->rx_waker);
     last = c->senders == 0;
-    pthread_mutex_unlock(&c->lock);
+    chan_unlock(c);
     if (last)
         chan_free(c);
 }
@@ -300,7 +379,7 @@ fut_mpsc_try_send(struct fut_mpsc_sender *tx, const void *elem)
     if (tx == NULL || tx->chan == NULL || elem == NULL)
         return -EINVAL;
     c = tx->chan;
-    pthread_mutex_lock(&c->lock);
+    chan_lock(c);
     if (!c->rx_open) {
         err = -EPIPE;
     } else if (free_slots(c) == 0) {
@@ -310,7 +389,7 @@ fut_mpsc_try_send(struct fut_mpsc_sender *tx, const void *elem)
         push_value(c, elem);
         err = 0;
     }
-    pthread_mutex_unlock(&c->lock);
+    chan_unlock(c);
     return err;
 }
 
@@ -330,12 +409,12 @@ send_poll(struct fut_future *self, struct fut_context *cx)
         f->res = -EINVAL;
         return FUT_READY;
     }
-    pthread_mutex_lock(&c->lock);
+    chan_lock(c);
     if (!c->rx_open) {
         if (f->queued)
             waiter_unlink(c, f);
         fut_waker_drop(&f->waker);
-        pthread_mutex_unlock(&c->lock);
+        chan_unlock(c);
         f->res = -EPIPE;
         return FUT_READY;
     }
@@ -346,20 +425,20 @@ send_poll(struct fut_future *self, struct fut_context *cx)
         if (!f->queued)
             waiter_push(c, f);
         fut_waker_set(&f->waker, cx->waker);
-        pthread_mutex_unlock(&c->lock);
+        chan_unlock(c);
         return FUT_PENDING;
     }
     if (!fut_coop_proceed(cx)) {
         /* Out of budget: our waker was woken, and a promised slot stays
          * ours until the next poll. */
-        pthread_mutex_unlock(&c->lock);
+        chan_unlock(c);
         return FUT_PENDING;
     }
     if (f->queued)
         waiter_unlink(c, f); /* gives back the slot we fill right now */
     push_value(c, f->elem);
     fut_waker_drop(&f->waker);
-    pthread_mutex_unlock(&c->lock);
+    chan_unlock(c);
     f->res = 0;
     return FUT_READY;
 }
@@ -375,7 +454,7 @@ send_drop(struct fut_future *self)
         fut_waker_drop(&f->waker);
         return;
     }
-    pthread_mutex_lock(&c->lock);
+    chan_lock(c);
     if (f->queued) {
         int was_notified = f->notified;
 
@@ -385,7 +464,7 @@ send_drop(struct fut_future *self)
             dispatch(c);
     }
     fut_waker_drop(&f->waker);
-    pthread_mutex_unlock(&c->lock);
+    chan_unlock(c);
 }
 
 static int
@@ -437,14 +516,14 @@ fut_mpsc_try_recv(struct fut_mpsc_receiver *rx, void *out)
     if (rx == NULL || rx->chan == NULL || out == NULL)
         return -EINVAL;
     c = rx->chan;
-    pthread_mutex_lock(&c->lock);
+    chan_lock(c);
     if (c->len > 0) {
         take_value(c, out);
         err = 0;
     } else {
         err = c->senders == 0 ? -EPIPE : -EAGAIN;
     }
-    pthread_mutex_unlock(&c->lock);
+    chan_unlock(c);
     return err;
 }
 
@@ -461,10 +540,10 @@ fut_mpsc_poll_recv(struct fut_mpsc_receiver *rx, struct fut_context *cx,
         return FUT_READY;
     }
     c = rx->chan;
-    pthread_mutex_lock(&c->lock);
+    chan_lock(c);
     if (c->len > 0) {
         if (!fut_coop_proceed(cx)) {
-            pthread_mutex_unlock(&c->lock);
+            chan_unlock(c);
             return FUT_PENDING;
         }
         take_value(c, out);
@@ -473,7 +552,7 @@ fut_mpsc_poll_recv(struct fut_mpsc_receiver *rx, struct fut_context *cx,
         *res = 0;
     } else {
         fut_waker_set(&c->rx_waker, cx->waker);
-        pthread_mutex_unlock(&c->lock);
+        chan_unlock(c);
         return FUT_PENDING;
     }
     /*
@@ -482,7 +561,7 @@ fut_mpsc_poll_recv(struct fut_mpsc_receiver *rx, struct fut_context *cx,
      * receiving future is done.
      */
     fut_waker_drop(&c->rx_waker);
-    pthread_mutex_unlock(&c->lock);
+    chan_unlock(c);
     return FUT_READY;
 }
 
@@ -511,10 +590,10 @@ stream_forget_next(struct fut_stream *self, const struct fut_waker *w)
 
     if (c == NULL)
         return;
-    pthread_mutex_lock(&c->lock);
+    chan_lock(c);
     if (c->rx_waker.vtable != NULL && fut_waker_will_wake(&c->rx_waker, w))
         fut_waker_drop(&c->rx_waker);
-    pthread_mutex_unlock(&c->lock);
+    chan_unlock(c);
 }
 
 static enum fut_poll
@@ -540,9 +619,9 @@ recv_drop(struct fut_future *self)
     /* Only a pending receive can have left its waker in the channel. */
     if (f->res != RECV_UNFINISHED || c == NULL)
         return;
-    pthread_mutex_lock(&c->lock);
+    chan_lock(c);
     fut_waker_drop(&c->rx_waker);
-    pthread_mutex_unlock(&c->lock);
+    chan_unlock(c);
 }
 
 static int

@@ -18,7 +18,9 @@
  * calls are therefore not in the fut__sys table; reads, accept4, socket,
  * connect and close are.)
  *
- * A closed listener or stream has fd == -1; every operation on it answers
+ * A closed listener has fd == -1, a closed stream io.fd == -1 (a stream
+ * keeps its descriptor only in its registration: every connection embeds
+ * one, so it carries no second copy); every operation on either answers
  * -EBADF.
  */
 
@@ -157,7 +159,7 @@ static enum fut_poll
 stream_ready(struct fut_tcp_stream *s, struct fut_context *cx,
              unsigned int dir, int *err)
 {
-    if (s->fd < 0) {
+    if (s->io.fd < 0) {
         *err = -EBADF;
         return FUT_READY;
     }
@@ -209,7 +211,7 @@ stream_poll_read(struct fut_async_read *self, struct fut_context *cx,
             *res = err;
             return FUT_READY;
         }
-        if (stream_result(s, FUT_IO_READABLE, fut__sys.read(s->fd, buf, len),
+        if (stream_result(s, FUT_IO_READABLE, fut__sys.read(s->io.fd, buf, len),
                           res) == FUT_READY) {
             /* A short read emptied the socket: skip the read that would
              * only say EAGAIN (where the backend makes that safe). */
@@ -250,7 +252,7 @@ stream_poll_readv(struct fut_async_read *self, struct fut_context *cx,
             return FUT_READY;
         }
         if (stream_result(s, FUT_IO_READABLE,
-                          fut__sys.readv(s->fd, iov, iovcnt),
+                          fut__sys.readv(s->io.fd, iov, iovcnt),
                           res) == FUT_READY) {
             if (*res > 0 && (size_t)*res < iov_total(iov, iovcnt))
                 fut_io_drained(&s->io, FUT_IO_READABLE);
@@ -274,7 +276,7 @@ stream_poll_write(struct fut_async_write *self, struct fut_context *cx,
             return FUT_READY;
         }
         if (stream_result(s, FUT_IO_WRITABLE,
-                          send(s->fd, buf, len, MSG_NOSIGNAL),
+                          send(s->io.fd, buf, len, MSG_NOSIGNAL),
                           res) == FUT_READY)
             return FUT_READY;
     }
@@ -299,7 +301,7 @@ stream_poll_writev(struct fut_async_write *self, struct fut_context *cx,
             return FUT_READY;
         }
         if (stream_result(s, FUT_IO_WRITABLE,
-                          sendmsg(s->fd, &msg, MSG_NOSIGNAL),
+                          sendmsg(s->io.fd, &msg, MSG_NOSIGNAL),
                           res) == FUT_READY)
             return FUT_READY;
     }
@@ -310,7 +312,7 @@ stream_poll_flush(struct fut_async_write *self, struct fut_context *cx,
                   ssize_t *res)
 {
     /* Nothing is buffered in user space; the kernel sends on its own. */
-    *res = writer_stream(self)->fd < 0 ? -EBADF : 0;
+    *res = writer_stream(self)->io.fd < 0 ? -EBADF : 0;
     return FUT_READY;
 }
 
@@ -320,9 +322,9 @@ stream_poll_close(struct fut_async_write *self, struct fut_context *cx,
 {
     struct fut_tcp_stream *s = writer_stream(self);
 
-    if (s->fd < 0)
+    if (s->io.fd < 0)
         *res = -EBADF;
-    else if (shutdown(s->fd, SHUT_WR) < 0)
+    else if (shutdown(s->io.fd, SHUT_WR) < 0)
         *res = -errno;
     else
         *res = 0;
@@ -367,7 +369,6 @@ stream_reset(struct fut_tcp_stream *s)
     s->reader.vtable = &stream_read_vtable;
     s->writer.vtable = &stream_write_vtable;
     s->io.fd = -1;
-    s->fd = -1;
 }
 
 /* Adopt @fd (nonblocking already) into @s. Returns 0 or -errno. */
@@ -380,7 +381,6 @@ stream_open(struct fut_tcp_stream *s, int fd)
     err = fut_io_init(&s->io, fd);
     if (err != 0)
         return err;
-    s->fd = fd;
     return 0;
 }
 
@@ -407,9 +407,9 @@ fut_tcp_stream_set_nodelay(struct fut_tcp_stream *s, int on)
 
     if (s == NULL)
         return -EINVAL;
-    if (s->fd < 0)
+    if (s->io.fd < 0)
         return -EBADF;
-    if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) < 0)
+    if (setsockopt(s->io.fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) < 0)
         return -errno;
     return 0;
 }
@@ -419,9 +419,9 @@ fut_tcp_stream_shutdown(struct fut_tcp_stream *s, int how)
 {
     if (s == NULL || (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR))
         return -EINVAL;
-    if (s->fd < 0)
+    if (s->io.fd < 0)
         return -EBADF;
-    if (shutdown(s->fd, how) < 0)
+    if (shutdown(s->io.fd, how) < 0)
         return -errno;
     return 0;
 }
@@ -432,10 +432,10 @@ fut_tcp_stream_peer_addr(const struct fut_tcp_stream *s,
 {
     if (s == NULL || ss == NULL || len == NULL)
         return -EINVAL;
-    if (s->fd < 0)
+    if (s->io.fd < 0)
         return -EBADF;
     *len = (socklen_t)sizeof *ss;
-    if (getpeername(s->fd, (struct sockaddr *)ss, len) < 0)
+    if (getpeername(s->io.fd, (struct sockaddr *)ss, len) < 0)
         return -errno;
     return 0;
 }
@@ -446,12 +446,102 @@ fut_tcp_stream_local_addr(const struct fut_tcp_stream *s,
 {
     if (s == NULL || ss == NULL || len == NULL)
         return -EINVAL;
-    if (s->fd < 0)
+    if (s->io.fd < 0)
         return -EBADF;
     *len = (socklen_t)sizeof *ss;
-    if (getsockname(s->fd, (struct sockaddr *)ss, len) < 0)
+    if (getsockname(s->io.fd, (struct sockaddr *)ss, len) < 0)
         return -errno;
     return 0;
+}
+
+/* ---- stream: readiness, then a syscall that never waits ------------------ */
+
+/*
+ * These let a connection hold no buffer while it waits: its task awaits
+ * readiness with nothing borrowed, then reads into a buffer it borrows for
+ * that one call. They share stream_ready() with the AsyncRead/AsyncWrite
+ * paths, so the waker slot, the coop budget and the error rules are the
+ * same; the syscall half is the loop body of stream_poll_read() and
+ * stream_poll_write(), made once.
+ */
+static enum fut_poll
+stream_poll_ready(struct fut_tcp_stream *s, struct fut_context *cx,
+                  unsigned int dir, int *res)
+{
+    if (res == NULL)
+        return FUT_READY;
+    if (s == NULL || cx == NULL) {
+        *res = -EINVAL;
+        return FUT_READY;
+    }
+    return stream_ready(s, cx, dir, res);
+}
+
+enum fut_poll
+fut_tcp_stream_poll_read_ready(struct fut_tcp_stream *s,
+                               struct fut_context *cx, int *res)
+{
+    return stream_poll_ready(s, cx, FUT_IO_READABLE, res);
+}
+
+enum fut_poll
+fut_tcp_stream_poll_write_ready(struct fut_tcp_stream *s,
+                                struct fut_context *cx, int *res)
+{
+    return stream_poll_ready(s, cx, FUT_IO_WRITABLE, res);
+}
+
+/* What a try_read or try_write syscall's result @n means for @dir. */
+static ssize_t
+stream_try_result(struct fut_tcp_stream *s, unsigned int dir, ssize_t n)
+{
+    if (n >= 0)
+        return n;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        /* The kernel said so: the next poll_*_ready waits for the
+         * backend. */
+        fut_io_clear_ready(&s->io, dir);
+        return -EAGAIN;
+    }
+    return -errno;
+}
+
+ssize_t
+fut_tcp_stream_try_read(struct fut_tcp_stream *s, void *buf, size_t len)
+{
+    ssize_t n;
+
+    if (s == NULL || (buf == NULL && len > 0))
+        return -EINVAL;
+    if (s->io.fd < 0)
+        return -EBADF;
+    if (len == 0)
+        return 0;
+    do
+        n = fut__sys.read(s->io.fd, buf, len);
+    while (n < 0 && errno == EINTR);
+    /* As in stream_poll_read(): a short read emptied the socket. */
+    if (n > 0 && (size_t)n < len)
+        fut_io_drained(&s->io, FUT_IO_READABLE);
+    return stream_try_result(s, FUT_IO_READABLE, n);
+}
+
+ssize_t
+fut_tcp_stream_try_write(struct fut_tcp_stream *s, const void *buf,
+                         size_t len)
+{
+    ssize_t n;
+
+    if (s == NULL || (buf == NULL && len > 0))
+        return -EINVAL;
+    if (s->io.fd < 0)
+        return -EBADF;
+    if (len == 0)
+        return 0;
+    do
+        n = send(s->io.fd, buf, len, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return stream_try_result(s, FUT_IO_WRITABLE, n);
 }
 
 int
@@ -459,11 +549,11 @@ fut_tcp_stream_close(struct fut_tcp_stream *s)
 {
     if (s == NULL)
         return -EINVAL;
-    if (s->fd < 0)
+    if (s->io.fd < 0)
         return -EBADF;
     (void)fut_io_close(&s->io);
-    close_fd(s->fd);
-    s->fd = -1;
+    close_fd(s->io.fd);
+    s->io.fd = -1;
     return 0;
 }
 
@@ -713,7 +803,7 @@ connect_poll(struct fut_future *base, struct fut_context *cx)
             break;
         if (err != 0)
             return connect_finish(f, err);
-        err = connect_outcome(f->stream->fd);
+        err = connect_outcome(f->stream->io.fd);
         if (err != -EINPROGRESS)
             return connect_finish(f, err);
         /* Readiness without a result (a stale or spurious edge): wait for

@@ -26,14 +26,16 @@ fail() {
     exit 1
 }
 
-# ---- echo server and client, once per backend -----------------------------------
+# ---- echo server and client, once per backend and mode ---------------------
 # The same echo-server object file is linked with each backend library
-# (the link-time swap); each must serve the same client.
-for backend in ${FUT_BACKENDS:-epoll}; do
-    server="$ex/echo-server-$backend"
-    [ -x "$server" ] || fail "$server was not built"
+# (the link-time swap); each must serve the same client, in its default
+# mode (a buffer per connection) and with --lean (no buffer while idle).
+
+# check_echo SERVER NAME [OPTION]: start SERVER on a free port, run the
+# client against it, stop it; fails the script on any error.
+check_echo() {
     : > "$tmp/server.out"
-    "$server" 0 >"$tmp/server.out" 2>"$tmp/server.err" &
+    "$1" 0 ${3:+"$3"} >"$tmp/server.out" 2>"$tmp/server.err" &
     server_pid=$!
 
     # Wait (up to 20 s) for the "listening on 127.0.0.1:PORT" line.
@@ -49,23 +51,33 @@ for backend in ${FUT_BACKENDS:-epoll}; do
     done
     if [ -z "$port" ]; then
         cat "$tmp/server.err" >&2
-        fail "echo-server-$backend did not start"
+        fail "$2 did not start"
     fi
-    echo "echo-server-$backend listening on port $port"
+    echo "$2 listening on port $port"
 
     "$ex/echo-client" "$port" 50 200 64 ||
-        fail "echo-client against $backend (50 x 200 x 64)"
+        fail "echo-client against $2 (50 x 200 x 64)"
     "$ex/echo-client" "$port" 4 20 40000 ||
-        fail "echo-client against $backend (4 x 20 x 40000)"
+        fail "echo-client against $2 (4 x 20 x 40000)"
 
-    kill -0 "$server_pid" 2>/dev/null || fail "echo-server-$backend died"
+    kill -0 "$server_pid" 2>/dev/null || fail "$2 died"
     kill "$server_pid"
     wait "$server_pid" 2>/dev/null
     server_pid=
     if [ -s "$tmp/server.err" ]; then
         cat "$tmp/server.err" >&2
-        fail "echo-server-$backend reported errors"
+        fail "$2 reported errors"
     fi
+}
+
+for backend in ${FUT_BACKENDS:-epoll}; do
+    server="$ex/echo-server-$backend"
+    [ -x "$server" ] || fail "$server was not built"
+    check_echo "$server" "echo-server-$backend"
+    check_echo "$server" "echo-server-$backend --lean" --lean
+    # An unknown option is a usage error, not a server.
+    "$server" 0 --no-such-option >/dev/null 2>&1
+    [ $? -eq 2 ] || fail "echo-server-$backend accepted an unknown option"
 done
 
 # ---- timers ------------------------------------------------------------------

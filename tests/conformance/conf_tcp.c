@@ -161,6 +161,7 @@ struct echo_stats {
     int clients_ok;
     int failures;
     long round_trips;
+    int short_writes;   /* try_echo_task: writes the kernel took in part */
 };
 
 /* Server side of one connection: echo until EOF. */
@@ -224,16 +225,143 @@ static const struct fut_future_vtable echo_task_vtable = {
     .result = NULL,
 };
 
-/* Accepts @remaining connections, spawning an echo_task for each. */
+/*
+ * Server side of one connection without a buffer of its own (the pattern
+ * of examples/echo-server --lean): await readiness, try_read into one
+ * buffer shared by every task, try_write it back, and keep only what the
+ * kernel would not take yet. The shared buffer is smaller than the
+ * clients' messages, so reads fill it (readiness kept) as well as fall
+ * short (readiness forgotten where the backend allows).
+ */
+static unsigned char shared_buf[512];
+
+struct try_echo_task {
+    struct fut_future base;
+    int state;
+    int err;
+    struct echo_stats *stats;
+    struct fut_tcp_stream s;
+    unsigned char *unsent;      /* malloc'd, NULL when all was written */
+    size_t unsent_len, unsent_off;
+};
+
+/* Echo shared_buf[0..n); returns 0 or -errno. */
+static int
+try_echo_write(struct try_echo_task *e, size_t n)
+{
+    ssize_t w = fut_tcp_stream_try_write(&e->s, shared_buf, n);
+
+    if (w == -EAGAIN)
+        w = 0;
+    if (w < 0)
+        return (int)w;
+    if ((size_t)w == n)
+        return 0;
+    e->unsent = malloc(n - (size_t)w);
+    ck_assert_ptr_nonnull(e->unsent);
+    memcpy(e->unsent, shared_buf + w, n - (size_t)w);
+    e->unsent_len = n - (size_t)w;
+    e->unsent_off = 0;
+    e->stats->short_writes++;
+    return 0;
+}
+
+static enum fut_poll
+try_echo_task_poll(struct fut_future *f, struct fut_context *cx)
+{
+    struct try_echo_task *e = (struct try_echo_task *)f;
+    ssize_t n;
+
+    FUT_ASYNC_BEGIN(&e->state);
+    for (;;) {
+        FUT_AWAIT(&e->state,
+                  fut_tcp_stream_poll_read_ready(&e->s, cx, &e->err));
+        if (e->err != 0) {
+            e->stats->failures++;
+            goto out;
+        }
+        n = fut_tcp_stream_try_read(&e->s, shared_buf, sizeof shared_buf);
+        if (n == -EAGAIN)
+            continue;
+        if (n < 0)
+            e->stats->failures++;
+        if (n <= 0)
+            break;
+        if (try_echo_write(e, (size_t)n) != 0) {
+            e->stats->failures++;
+            goto out;
+        }
+        while (e->unsent != NULL) {
+            FUT_AWAIT(&e->state,
+                      fut_tcp_stream_poll_write_ready(&e->s, cx, &e->err));
+            if (e->err != 0) {
+                e->stats->failures++;
+                goto out;
+            }
+            n = fut_tcp_stream_try_write(&e->s, e->unsent + e->unsent_off,
+                                         e->unsent_len - e->unsent_off);
+            if (n == -EAGAIN)
+                continue;
+            if (n <= 0) {
+                e->stats->failures++;
+                goto out;
+            }
+            e->unsent_off += (size_t)n;
+            if (e->unsent_off == e->unsent_len) {
+                free(e->unsent);
+                e->unsent = NULL;
+            }
+        }
+    }
+    e->stats->served++;
+out:
+    free(e->unsent);
+    e->unsent = NULL;
+    (void)fut_tcp_stream_close(&e->s);
+    FUT_ASYNC_END(&e->state);
+}
+
+static void
+try_echo_task_drop(struct fut_future *f)
+{
+    struct try_echo_task *e = (struct try_echo_task *)f;
+
+    free(e->unsent);
+    e->unsent = NULL;
+    (void)fut_tcp_stream_close(&e->s);
+}
+
+static const struct fut_future_vtable try_echo_task_vtable = {
+    .poll = try_echo_task_poll,
+    .drop = try_echo_task_drop,
+    .result = NULL,
+};
+
+/* Accepts @remaining connections, spawning an echo_task for each (a
+ * try_echo_task when @try_io is set). */
 struct acceptor {
     struct fut_future base;
     int state;
     struct echo_stats *stats;
     struct fut_tcp_listener *l;
     int remaining;
+    int try_io;
     struct fut_tcp_stream s;
     int res;
 };
+
+static int
+spawn_try_echo(struct fut_runtime *rt, struct echo_stats *stats,
+               const struct fut_tcp_stream *s)
+{
+    struct try_echo_task t;
+
+    memset(&t, 0, sizeof t);
+    t.base.vtable = &try_echo_task_vtable;
+    t.stats = stats;
+    t.s = *s;           /* never polled: may still move */
+    return FUT_SPAWN(rt, &t, NULL);
+}
 
 static enum fut_poll
 acceptor_poll(struct fut_future *f, struct fut_context *cx)
@@ -251,6 +379,13 @@ acceptor_poll(struct fut_future *f, struct fut_context *cx)
         }
         a->remaining--;
         a->stats->accepted++;
+        if (a->try_io) {
+            if (spawn_try_echo(cx->rt, a->stats, &a->s) != 0) {
+                (void)fut_tcp_stream_close(&a->s);
+                a->stats->failures++;
+            }
+            continue;
+        }
         memset(&e, 0, offsetof(struct echo_task, buf));
         e.base.vtable = &echo_task_vtable;
         e.stats = a->stats;
@@ -391,10 +526,12 @@ spawn_client(struct echo_stats *stats, const struct sockaddr_storage *ss,
 }
 
 /* Echo @conns clients x @messages round trips of @size bytes through one
- * listener on @host, server and clients in the same runtime. Returns 0, or
- * -EAFNOSUPPORT / -EADDRNOTAVAIL when @host cannot be bound. */
+ * listener on @host, server and clients in the same runtime; the server's
+ * tasks are echo_tasks, or try_echo_tasks when @try_io is set. Returns 0,
+ * or -EAFNOSUPPORT / -EADDRNOTAVAIL when @host cannot be bound. */
 static int
-run_echo(const char *host, int conns, int messages, size_t size)
+run_echo_with(const char *host, int conns, int messages, size_t size,
+              int try_io, struct echo_stats *out)
 {
     struct fut_tcp_listener l;
     struct sockaddr_storage ss;
@@ -413,6 +550,7 @@ run_echo(const char *host, int conns, int messages, size_t size)
     a.stats = &stats;
     a.l = &l;
     a.remaining = conns;
+    a.try_io = try_io;
     ck_assert_int_eq(FUT_SPAWN(&conf_rt, &a, NULL), 0);
     for (i = 0; i < conns; i++)
         spawn_client(&stats, &ss, len, i, messages, size);
@@ -423,7 +561,15 @@ run_echo(const char *host, int conns, int messages, size_t size)
     ck_assert_int_eq(stats.clients_ok, conns);
     ck_assert_int_eq(stats.round_trips, (long)conns * messages);
     ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+    if (out != NULL)
+        *out = stats;
     return 0;
+}
+
+static int
+run_echo(const char *host, int conns, int messages, size_t size)
+{
+    return run_echo_with(host, conns, messages, size, 0, NULL);
 }
 
 /* ---- drop after N polls -------------------------------------------------- */
@@ -633,10 +779,12 @@ check_accept_connect(const char *host)
     ck_assert_uint_eq(port_of(&b), port_of(&ss));
 
     ck_assert_int_eq(fut_tcp_stream_set_nodelay(&c, 1), 0);
-    ck_assert_int_eq(getsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &v, &vlen), 0);
+    ck_assert_int_eq(getsockopt(c.io.fd, IPPROTO_TCP, TCP_NODELAY, &v, &vlen),
+                     0);
     ck_assert_int_ne(v, 0);
     ck_assert_int_eq(fut_tcp_stream_set_nodelay(&c, 0), 0);
-    ck_assert_int_eq(getsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &v, &vlen), 0);
+    ck_assert_int_eq(getsockopt(c.io.fd, IPPROTO_TCP, TCP_NODELAY, &v, &vlen),
+                     0);
     ck_assert_int_eq(v, 0);
 
     ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
@@ -1379,6 +1527,581 @@ START_TEST(test_tcp_select_dropped_read_forgets_waker)
 }
 END_TEST
 
+/* ---- tests: readiness, then try_read / try_write ------------------------- */
+
+/*
+ * Awaits readiness of @s in @dir, as a future that may be dropped while
+ * pending: it keeps a copy of the waker of its last PENDING poll and
+ * withdraws it from the stream when dropped (the protocol tcp.h asks of
+ * callers of fut_tcp_stream_poll_*_ready).
+ */
+struct ready_wait {
+    struct fut_future base;
+    struct fut_tcp_stream *s;
+    unsigned int dir;
+    int done;
+    int res;
+    struct fut_waker waker_id;
+};
+
+static void
+ready_wait_forget(struct ready_wait *w)
+{
+    if (w->waker_id.vtable == NULL)
+        return;
+    if (w->dir == FUT_IO_READABLE)
+        fut_async_read_forget(&w->s->reader, &w->waker_id);
+    else
+        fut_async_write_forget(&w->s->writer, &w->waker_id);
+    w->waker_id.vtable = NULL;
+    w->waker_id.data = NULL;
+}
+
+static enum fut_poll
+ready_wait_poll(struct fut_future *f, struct fut_context *cx)
+{
+    struct ready_wait *w = (struct ready_wait *)f;
+    enum fut_poll p;
+
+    if (w->done)
+        return FUT_READY;
+    if (w->dir == FUT_IO_READABLE)
+        p = fut_tcp_stream_poll_read_ready(w->s, cx, &w->res);
+    else
+        p = fut_tcp_stream_poll_write_ready(w->s, cx, &w->res);
+    if (p == FUT_PENDING) {
+        w->waker_id = *cx->waker;
+        return FUT_PENDING;
+    }
+    ready_wait_forget(w);
+    w->done = 1;
+    return FUT_READY;
+}
+
+static void
+ready_wait_drop(struct fut_future *f)
+{
+    ready_wait_forget((struct ready_wait *)f);
+}
+
+static const struct fut_future_vtable ready_wait_vtable = {
+    .poll = ready_wait_poll,
+    .drop = ready_wait_drop,
+    .result = NULL,
+};
+
+static void
+ready_wait_init(struct ready_wait *w, struct fut_tcp_stream *s,
+                unsigned int dir)
+{
+    memset(w, 0, sizeof *w);
+    w->base.vtable = &ready_wait_vtable;
+    w->s = s;
+    w->dir = dir;
+}
+
+/* Wait, driven by the runtime, until @s is ready in @dir; the res. */
+static int
+wait_ready(struct fut_tcp_stream *s, unsigned int dir)
+{
+    struct ready_wait w;
+
+    ready_wait_init(&w, s, dir);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &w.base), 0);
+    fut_future_drop(&w.base);
+    return w.res;
+}
+
+/* Turn the runtime (no task is waiting) until @tw was woken more than
+ * @wakes times in all. */
+static void
+turn_until_woken(struct test_waker *tw, int wakes)
+{
+    int i;
+
+    for (i = 0; i < 2000 && tw->wakes <= wakes; i++) {
+        ck_assert_int_ge(fut_runtime_run_until_stalled(&conf_rt), 0);
+        usleep(1000);
+    }
+    ck_assert_int_gt(tw->wakes, wakes);
+}
+
+START_TEST(test_tcp_try_bad_input)
+{
+    struct fut_tcp_listener l;
+    struct fut_tcp_stream c, s, never;
+    struct fut_tcp_connect conn;
+    struct fut_runtime rt2;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    struct fut_context cx = test_noop_cx();     /* no runtime */
+    struct fut_context rcx = test_noop_cx();
+    struct fut_context cx2 = test_noop_cx();
+    char buf[4];
+    int res, before;
+
+    rcx.rt = &conf_rt;
+    /* NULL arguments. */
+    res = 1;
+    ck_assert_int_eq(fut_tcp_stream_poll_read_ready(NULL, &rcx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EINVAL);
+    res = 1;
+    ck_assert_int_eq(fut_tcp_stream_poll_write_ready(NULL, &rcx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EINVAL);
+    ck_assert_int_eq(fut_tcp_stream_try_read(NULL, buf, sizeof buf),
+                     -EINVAL);
+    ck_assert_int_eq(fut_tcp_stream_try_write(NULL, buf, sizeof buf),
+                     -EINVAL);
+
+    make_pair(&l, &c, &s);
+    res = 1;
+    ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, NULL, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EINVAL);
+    res = 1;
+    ck_assert_int_eq(fut_tcp_stream_poll_write_ready(&c, NULL, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EINVAL);
+    ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, &rcx, NULL),
+                     FUT_READY);
+    ck_assert_int_eq(fut_tcp_stream_poll_write_ready(&c, &rcx, NULL),
+                     FUT_READY);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&c, NULL, 4), -EINVAL);
+    ck_assert_int_eq(fut_tcp_stream_try_write(&c, NULL, 4), -EINVAL);
+    /* No runtime in the context: the accepted stream, never polled, has
+     * nothing to register with. */
+    res = 1;
+    ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&s, &cx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EINVAL);
+    /* Bound to conf_rt (by its connect): another runtime gets -EXDEV. */
+    ck_assert_int_eq(fut_runtime_init_default(&rt2), 0);
+    cx2.rt = &rt2;
+    res = 1;
+    ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, &cx2, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EXDEV);
+    ck_assert_int_eq(fut_runtime_close(&rt2), 0);
+
+    /* Zero length: 0, and no syscall (0 means end of file only for a
+     * read that asked for bytes). */
+    fut__sys.read = counting_read;
+    before = reads_made;
+    ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, 0), 0);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&c, NULL, 0), 0);
+    ck_assert_int_eq(reads_made, before);
+    fut__sys.read = real_sys.read;
+    ck_assert_int_eq(fut_tcp_stream_try_write(&c, buf, 0), 0);
+    ck_assert_int_eq(fut_tcp_stream_try_write(&c, NULL, 0), 0);
+
+    /* Closed. */
+    ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
+    res = 1;
+    ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, &rcx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EBADF);
+    res = 1;
+    ck_assert_int_eq(fut_tcp_stream_poll_write_ready(&c, &rcx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EBADF);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, sizeof buf), -EBADF);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, 0), -EBADF);
+    ck_assert_int_eq(fut_tcp_stream_try_write(&c, "x", 1), -EBADF);
+    ck_assert_int_eq(fut_tcp_stream_try_write(&c, "x", 0), -EBADF);
+    ck_assert_int_eq(wait_ready(&c, FUT_IO_READABLE), -EBADF);
+    ck_assert_int_eq(wait_ready(&c, FUT_IO_WRITABLE), -EBADF);
+
+    /* Never opened: a connect that was never polled leaves it closed. */
+    ck_assert_int_eq(fut_sockaddr_parse("127.0.0.1", 9, &ss, &len), 0);
+    ck_assert_int_eq(fut_tcp_connect_init(&conn, &never,
+                                          (struct sockaddr *)&ss, len, -1),
+                     0);
+    fut_future_drop(&conn.base);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&never, buf, sizeof buf),
+                     -EBADF);
+    ck_assert_int_eq(fut_tcp_stream_try_write(&never, "x", 1), -EBADF);
+    res = 1;
+    ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&never, &rcx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EBADF);
+
+    ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
+    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+}
+END_TEST
+
+START_TEST(test_tcp_read_ready_then_try_read)
+{
+    struct fut_tcp_listener l;
+    struct fut_tcp_stream c, s;
+    struct fut_context cx;
+    struct test_waker tw;
+    char buf[16];
+    int res, wakes;
+
+    make_pair(&l, &c, &s);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    /* Nothing sent: PENDING, with a clone of the waker in the stream. */
+    ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, &cx, &res),
+                     FUT_PENDING);
+    ck_assert_int_eq(tw.live, 1);
+    ck_assert_int_eq(tw.wakes, 0);
+    /* Data arrives: the waker is woken (and so released). */
+    ck_assert_int_eq(write_all(&s, "hello", 5), 0);
+    turn_until_woken(&tw, 0);
+    ck_assert_int_eq(tw.live, 0);
+    res = 1;
+    ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, &cx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, 0);
+    /* Asking consumes nothing: still ready, and the data is all there. */
+    ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, &cx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, 0);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, sizeof buf), 5);
+    ck_assert_int_eq(memcmp(buf, "hello", 5), 0);
+    /* The short read emptied the socket. A backend that promises
+     * FUT_IO_SHORT_READ_DRAINS has the readiness forgotten at once;
+     * otherwise the next try_read says -EAGAIN and forgets it. Either way
+     * the next poll waits. */
+    if (!(c.io.flags & FUT_IO_SHORT_READ_DRAINS))
+        ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, sizeof buf),
+                         -EAGAIN);
+    ck_assert_uint_eq(c.io.ready & FUT_IO_READABLE, 0);
+    ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, &cx, &res),
+                     FUT_PENDING);
+    ck_assert_int_eq(tw.live, 1);
+
+    /* A read that fills its buffer keeps the readiness: the rest comes
+     * without a wait. */
+    wakes = tw.wakes;
+    ck_assert_int_eq(write_all(&s, "0123456789", 10), 0);
+    turn_until_woken(&tw, wakes);
+    ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, &cx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, 4), 4);
+    ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, &cx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, 0);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf + 4, sizeof buf - 4),
+                     6);
+    ck_assert_int_eq(memcmp(buf, "0123456789", 10), 0);
+
+    ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
+    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+    ck_assert_int_eq(tw.live, 0);
+}
+END_TEST
+
+START_TEST(test_tcp_try_read_eagain)
+{
+    struct fut_tcp_listener l;
+    struct fut_tcp_stream c, s;
+    struct fut_context cx;
+    struct test_waker tw;
+    char buf[16];
+    int res, before;
+
+    make_pair(&l, &c, &s);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    fut__sys.read = counting_read;
+    /* Nothing there: one read(2), -EAGAIN, readiness cleared. */
+    before = reads_made;
+    ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, sizeof buf), -EAGAIN);
+    ck_assert_int_eq(reads_made - before, 1);
+    ck_assert_uint_eq(c.io.ready & FUT_IO_READABLE, 0);
+
+    /* Stale readiness: a read that took exactly what was there keeps it,
+     * so the poll says READY; the read then says -EAGAIN and clears it,
+     * and the next poll waits. */
+    ck_assert_int_eq(write_all(&s, "abcd", 4), 0);
+    ck_assert_int_eq(wait_ready(&c, FUT_IO_READABLE), 0);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, 4), 4);
+    ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, &cx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, 0);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, sizeof buf), -EAGAIN);
+    ck_assert_uint_eq(c.io.ready & FUT_IO_READABLE, 0);
+    ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, &cx, &res),
+                     FUT_PENDING);
+    ck_assert_int_eq(tw.live, 1);
+    fut__sys.read = real_sys.read;
+    /* Closing drops the stored waker. */
+    ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
+    ck_assert_int_eq(tw.live, 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
+    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+}
+END_TEST
+
+START_TEST(test_tcp_try_read_eof)
+{
+    struct fut_tcp_listener l;
+    struct fut_tcp_stream c, s;
+    struct ready_wait w;
+    char buf[16];
+
+    make_pair(&l, &c, &s);
+    /* Data and end of file together, before the reader looks. */
+    ck_assert_int_eq(write_all(&s, "hi", 2), 0);
+    ck_assert_int_eq(fut_tcp_stream_shutdown(&s, SHUT_WR), 0);
+    usleep(2000);
+    ck_assert_int_eq(wait_ready(&c, FUT_IO_READABLE), 0);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, sizeof buf), 2);
+    ck_assert_int_eq(memcmp(buf, "hi", 2), 0);
+    /* The short read did not forget the end of file: the wait ends. */
+    ck_assert_int_eq(wait_ready(&c, FUT_IO_READABLE), 0);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, sizeof buf), 0);
+    ck_assert_int_eq(wait_ready(&c, FUT_IO_READABLE), 0);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, sizeof buf), 0);
+
+    /* The other way: the reader waits first, then data and FIN arrive. */
+    ready_wait_init(&w, &s, FUT_IO_READABLE);
+    ck_assert_int_eq(drive(&w.base, 3), 0);
+    ck_assert_int_eq(write_all(&c, "yo", 2), 0);
+    ck_assert_int_eq(fut_tcp_stream_shutdown(&c, SHUT_WR), 0);
+    usleep(2000);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &w.base), 0);
+    ck_assert_int_eq(w.res, 0);
+    fut_future_drop(&w.base);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&s, buf, sizeof buf), 2);
+    ck_assert_int_eq(wait_ready(&s, FUT_IO_READABLE), 0);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&s, buf, sizeof buf), 0);
+
+    ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
+    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+}
+END_TEST
+
+START_TEST(test_tcp_try_write)
+{
+    static unsigned char big[1 << 16];
+    static unsigned char sink[1 << 16];
+    struct fut_tcp_listener l;
+    struct fut_tcp_stream c, s;
+    struct fut_context cx;
+    struct test_waker tw;
+    char buf[8];
+    ssize_t n;
+    size_t total = 0, drained = 0;
+    int res, i;
+
+    make_pair(&l, &c, &s);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    ck_assert_int_eq(wait_ready(&c, FUT_IO_WRITABLE), 0);
+    ck_assert_int_eq(fut_tcp_stream_try_write(&c, "abc", 3), 3);
+    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 3);
+    ck_assert_int_eq(memcmp(buf, "abc", 3), 0);
+
+    /* The peer does not read: the socket fills up, and the write that
+     * finds no room says -EAGAIN and clears the readiness. */
+    for (i = 0; i < 100000; i++) {
+        n = fut_tcp_stream_try_write(&c, big, sizeof big);
+        if (n == -EAGAIN)
+            break;
+        ck_assert_int_gt(n, 0);
+        total += (size_t)n;
+    }
+    ck_assert_int_eq(n, -EAGAIN);
+    ck_assert_uint_eq(c.io.ready & FUT_IO_WRITABLE, 0);
+    ck_assert_int_eq(fut_tcp_stream_poll_write_ready(&c, &cx, &res),
+                     FUT_PENDING);
+    ck_assert_int_eq(tw.live, 1);
+    /* The peer reads it all: room again, and the waker is woken. */
+    while (drained < total) {
+        n = read_some(&s, sink, sizeof sink);
+        ck_assert_int_gt(n, 0);
+        drained += (size_t)n;
+    }
+    turn_until_woken(&tw, 0);
+    ck_assert_int_eq(tw.live, 0);
+    res = 1;
+    ck_assert_int_eq(fut_tcp_stream_poll_write_ready(&c, &cx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, 0);
+    ck_assert_int_eq(fut_tcp_stream_try_write(&c, "z", 1), 1);
+    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 1);
+
+    /* The peer gone: -EPIPE or -ECONNRESET (after a write or two the
+     * kernel may still take), and no SIGPIPE. */
+    ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
+    for (i = 0; i < 50; i++) {
+        n = fut_tcp_stream_try_write(&c, big, sizeof big);
+        if (n < 0 && n != -EAGAIN)
+            break;
+        usleep(1000);
+    }
+    ck_assert(n == -EPIPE || n == -ECONNRESET);
+    ck_assert_int_eq(wait_ready(&c, FUT_IO_WRITABLE), 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
+    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+    ck_assert_int_eq(tw.live, 0);
+}
+END_TEST
+
+START_TEST(test_tcp_echo_try_io)
+{
+    struct echo_stats st;
+
+    raise_nofile();
+    /* 3000-byte messages through a 512-byte shared buffer: reads that fill
+     * it and reads that fall short, on every backend. */
+    ck_assert_int_eq(run_echo_with("127.0.0.1", 4, 50, 3000, 1, &st), 0);
+    ck_assert_int_eq(run_echo_with("127.0.0.1", 200, 4, 128, 1, &st), 0);
+}
+END_TEST
+
+/*
+ * Backpressure through try_write: the client writes and does not read, so
+ * the echo fills its receive buffer (made small), the server's try_write
+ * falls short, and the server keeps the rest and stops reading until it
+ * is sent. Then the client reads while it writes the rest: every byte
+ * comes back, in order.
+ */
+START_TEST(test_tcp_echo_try_io_backpressure)
+{
+    enum { N = 1 << 20 };
+    static unsigned char tx[N], rx[N];
+    struct fut_tcp_listener l;
+    struct fut_tcp_stream c, s;
+    struct echo_stats st;
+    struct fut_write_all wa;
+    struct fut_read_exact re;
+    struct fut_join2 j;
+    struct fut_sleep nap;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    size_t done;
+    int small = 4096, i, fd;
+
+    memset(&st, 0, sizeof st);
+    /* The way back is small (the server's send buffer, which the accepted
+     * socket inherits from the listener, and the client's receive buffer,
+     * set before the handshake fixes its window); the way there is not. */
+    ck_assert_int_eq(listen_on(&l, "127.0.0.1", 0, &ss, &len), 0);
+    ck_assert_int_eq(setsockopt(l.fd, SOL_SOCKET, SO_SNDBUF, &small,
+                                sizeof small), 0);
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small,
+                                sizeof small), 0);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&ss, len), 0);
+    ck_assert_int_eq(fut_tcp_stream_from_fd(&c, fd), 0);
+    ck_assert_int_eq(accept_one(&l, &s), 0);
+    for (i = 0; i < N; i++)
+        tx[i] = (unsigned char)(i * 7 + i / 251);
+    /* The task owns the server's stream from here on and closes it. */
+    ck_assert_int_eq(spawn_try_echo(&conf_rt, &st, &s), 0);
+
+    /* The kernel may take all of it on the way there (loopback buffers
+     * grow to megabytes): the write need not be pending after this. */
+    ck_assert_int_eq(fut_write_all_init(&wa, &c.writer, tx, N), 0);
+    if (drive(&wa.base, 20))
+        ck_assert_int_eq(wa.res, 0);
+    fut_future_drop(&wa.base);
+    /* Let the server run with nobody reading the echo. */
+    for (i = 0; i < 200 && st.short_writes == 0; i++) {
+        ck_assert_int_eq(fut_sleep_init(&nap, FUT_NSEC_PER_MSEC), 0);
+        ck_assert_int_eq(fut_block_on(&conf_rt, &nap.base), 0);
+        fut_future_drop(&nap.base);
+    }
+    ck_assert_int_ge(st.short_writes, 1);
+    ck_assert_int_eq(st.failures, 0);
+    done = wa.done;
+
+    ck_assert_int_eq(fut_read_exact_init(&re, &c.reader, rx, N), 0);
+    if (done < N) {
+        ck_assert_int_eq(fut_write_all_init(&wa, &c.writer, tx + done,
+                                            N - done), 0);
+        ck_assert_int_eq(fut_join2_init(&j, &wa.base, &re.base), 0);
+        ck_assert_int_eq(fut_block_on(&conf_rt, &j.all.base), 0);
+        ck_assert_int_eq(wa.res, 0);
+        fut_future_drop(&j.all.base);
+    } else {
+        ck_assert_int_eq(fut_block_on(&conf_rt, &re.base), 0);
+        fut_future_drop(&re.base);
+    }
+    ck_assert_int_eq(re.res, 0);
+    ck_assert_int_eq(memcmp(tx, rx, N), 0);
+
+    /* End of file: the server's task finishes cleanly. */
+    ck_assert_int_eq(fut_tcp_stream_shutdown(&c, SHUT_WR), 0);
+    ck_assert_int_eq(fut_runtime_run(&conf_rt), 0);
+    ck_assert_int_eq(st.served, 1);
+    ck_assert_int_eq(st.failures, 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
+    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+}
+END_TEST
+
+/* A readiness wait dropped after _i polls leaves no waker behind, in
+ * either direction, and consumed nothing. */
+START_TEST(test_tcp_ready_drop_after_n_polls)
+{
+    struct fut_tcp_listener l;
+    struct fut_tcp_stream c, s;
+    struct ready_wait w;
+    char buf[8];
+
+    make_pair(&l, &c, &s);
+    ready_wait_init(&w, &c, FUT_IO_READABLE);
+    /* Nothing was sent: it stays pending until the drop. */
+    ck_assert_int_eq(drive(&w.base, _i), 0);
+    fut_future_drop(&w.base);
+    ck_assert_ptr_null(c.io.read_waker.vtable);
+    ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
+    /* Cancel-safe: what arrives after the drop is all there to read. */
+    ck_assert_int_eq(write_all(&s, "after", 5), 0);
+    ck_assert_int_eq(wait_ready(&c, FUT_IO_READABLE), 0);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, sizeof buf), 5);
+    ck_assert_int_eq(memcmp(buf, "after", 5), 0);
+
+    /* Writable: READY at the first poll that learns of it, or dropped
+     * before; nothing stays in the write slot either way. */
+    ready_wait_init(&w, &c, FUT_IO_WRITABLE);
+    if (drive(&w.base, _i))
+        ck_assert_int_eq(w.res, 0);
+    fut_future_drop(&w.base);
+    ck_assert_ptr_null(c.io.write_waker.vtable);
+
+    ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
+    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+}
+END_TEST
+
+START_TEST(test_tcp_fault_try_read)
+{
+    struct fut_tcp_listener l;
+    struct fut_tcp_stream c, s;
+    char buf[16];
+
+    make_pair(&l, &c, &s);
+    ck_assert_int_eq(write_all(&s, "hello", 5), 0);
+    ck_assert_int_eq(wait_ready(&c, FUT_IO_READABLE), 0);
+    fut__sys.read = fault_read;
+    /* An error is returned as is, and the data stays. */
+    fault_set(c.io.fd, ECONNRESET, 1);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, sizeof buf),
+                     -ECONNRESET);
+    /* EINTR is retried inside: never -EINTR. */
+    fault_set(c.io.fd, EINTR, 3);
+    ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, sizeof buf), 5);
+    ck_assert_int_eq(fault_hits, 3);
+    ck_assert_int_eq(memcmp(buf, "hello", 5), 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
+    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+}
+END_TEST
+
 /* ---- tests: injected faults ---------------------------------------------- */
 
 START_TEST(test_tcp_fault_accept_emfile)
@@ -1431,7 +2154,7 @@ START_TEST(test_tcp_fault_read_eintr)
 
     make_pair(&l, &c, &s);
     ck_assert_int_eq(write_all(&s, "hello", 5), 0);
-    fault_set(c.fd, EINTR, 3);
+    fault_set(c.io.fd, EINTR, 3);
     fut__sys.read = fault_read;
     /* EINTR is retried inside: the caller sees the data, never -EINTR. */
     ck_assert_int_eq(read_some(&c, buf, sizeof buf), 5);
@@ -1451,7 +2174,7 @@ START_TEST(test_tcp_fault_read_error)
 
     make_pair(&l, &c, &s);
     ck_assert_int_eq(write_all(&s, "hello", 5), 0);
-    fault_set(c.fd, ECONNRESET, 1);
+    fault_set(c.io.fd, ECONNRESET, 1);
     fut__sys.read = fault_read;
     ck_assert_int_eq(read_some(&c, buf, sizeof buf), -ECONNRESET);
     ck_assert_int_eq(read_some(&c, buf, sizeof buf), 5);
@@ -1515,7 +2238,7 @@ START_TEST(test_tcp_fault_register)
     ck_assert_int_eq(write_all(&c, "later", 5), 0);
     /* The accepted stream was never polled, so its first read registers
      * it; the backend cannot, and the read reports why. */
-    fault_set(s.fd, ENOMEM, 1);
+    fault_set(s.io.fd, ENOMEM, 1);
     fut__sys.epoll_ctl = fault_epoll_ctl;
     ck_assert_int_eq(read_some(&s, buf, sizeof buf), -ENOMEM);
     ck_assert_int_eq(fault_hits, 1);
@@ -1585,6 +2308,16 @@ fut_conf_tcp_suite(void)
     tcase_add_test(tc, test_tcp_write_after_peer_close);
     suite_add_tcase(s, tc);
 
+    tc = tcp_case("try_io", 30);
+    tcase_add_test(tc, test_tcp_try_bad_input);
+    tcase_add_test(tc, test_tcp_read_ready_then_try_read);
+    tcase_add_test(tc, test_tcp_try_read_eagain);
+    tcase_add_test(tc, test_tcp_try_read_eof);
+    tcase_add_test(tc, test_tcp_try_write);
+    tcase_add_test(tc, test_tcp_echo_try_io);
+    tcase_add_test(tc, test_tcp_echo_try_io_backpressure);
+    suite_add_tcase(s, tc);
+
     tc = tcp_case("errors", 10);
     tcase_add_test(tc, test_tcp_connect_refused);
     tcase_add_test(tc, test_tcp_connect_timeout);
@@ -1599,6 +2332,7 @@ fut_conf_tcp_suite(void)
     tcase_add_loop_test(tc, test_tcp_read_drop_after_n_polls, 0, 4);
     tcase_add_loop_test(tc, test_tcp_write_drop_after_n_polls, 0, 5);
     tcase_add_test(tc, test_tcp_select_dropped_read_forgets_waker);
+    tcase_add_loop_test(tc, test_tcp_ready_drop_after_n_polls, 0, 4);
     suite_add_tcase(s, tc);
 
     tc = tcp_case("faults", 10);
@@ -1606,6 +2340,7 @@ fut_conf_tcp_suite(void)
     tcase_add_test(tc, test_tcp_fault_accept_aborted_skipped);
     tcase_add_test(tc, test_tcp_fault_read_eintr);
     tcase_add_test(tc, test_tcp_fault_read_error);
+    tcase_add_test(tc, test_tcp_fault_try_read);
     tcase_add_test(tc, test_tcp_fault_socket);
     tcase_add_test(tc, test_tcp_fault_connect);
     /* These two inject faults into the epoll backend's own syscalls (the

@@ -110,6 +110,144 @@ START_TEST(test_timer_sleep_until_past_is_ready)
 }
 END_TEST
 
+/* Busy-wait (no turn of the runtime) until the clock reaches @t. */
+static void
+spin_until(int64_t t)
+{
+    while (fut_now_ns() < t)
+        ;
+}
+
+/* The time of the runtime's wheel: the clock as of its latest look. */
+static int64_t
+wheel_time(void)
+{
+    struct fut__wheel *w = fut__runtime_wheel(&conf_rt);
+
+    return w->start_ns + (int64_t)(w->elapsed * FUT_NSEC_PER_USEC);
+}
+
+/*
+ * With a timer armed the runtime's wheel keeps the time of its latest look
+ * at the clock, and a first poll does not read the clock for deadlines far
+ * after it. A deadline that passed since that look, within the 10 ms the
+ * header documents, is still READY at the first poll; one before the
+ * wheel's time is too. The first poll takes no turn of the runtime.
+ */
+START_TEST(test_timer_sleep_until_past_wheel_behind)
+{
+    struct fut_sleep far, s;
+    struct test_waker tw_far, tw;
+    struct fut_context cx_far, cx;
+    int64_t deadline;
+    int tries = 0;
+
+    test_waker_init(&tw_far);
+    test_waker_init(&tw);
+    cx_far = test_cx(&tw_far, &conf_rt);
+    cx = test_cx(&tw, &conf_rt);
+    for (;;) {
+        /* Arming on the empty wheel brings its time up to the clock. */
+        ck_assert_int_eq(fut_sleep_init(&far, 60 * FUT_NSEC_PER_SEC), 0);
+        ck_assert_int_eq(fut_future_poll(&far.base, &cx_far), FUT_PENDING);
+        spin_until(wheel_time() + 2 * FUT_NSEC_PER_MSEC);
+        deadline = fut_now_ns() - 1000;
+        /* Behind the clock, but not by more than the window (a preempted
+         * thread can overshoot the 2 ms: try again). */
+        if (deadline > wheel_time() &&
+            deadline - wheel_time() < 8 * FUT_NSEC_PER_MSEC)
+            break;
+        fut_future_drop(&far.base);
+        ck_assert_int_lt(++tries, 50);
+    }
+    ck_assert_int_eq(fut_sleep_until_init(&s, deadline), 0);
+    ck_assert_int_eq(fut_future_poll(&s.base, &cx), FUT_READY);
+    ck_assert_int_eq(fut_future_result(&s.base), 0);
+    fut_future_drop(&s.base);
+    /* Long past: before the wheel's time. */
+    ck_assert_int_eq(fut_sleep_until_init(&s, wheel_time() - FUT_NSEC_PER_SEC),
+                     0);
+    ck_assert_int_eq(fut_future_poll(&s.base, &cx), FUT_READY);
+    fut_future_drop(&s.base);
+    ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 1);
+    ck_assert_int_eq(tw.live, 0);
+    ck_assert_int_eq(tw.wakes, 0);
+    fut_future_drop(&far.base);
+    ck_assert_int_eq(tw_far.live, 0);
+    ck_assert_int_eq(tw_far.wakes, 0);
+}
+END_TEST
+
+/*
+ * The exception the header documents: with the wheel's time more than
+ * 10 ms behind the clock (here a busy wait with no turn), a deadline that
+ * passed since may be armed instead of READY. Then it must fire at the
+ * very next turn, without waiting, and never before its deadline.
+ */
+START_TEST(test_timer_sleep_until_past_wheel_far_behind)
+{
+    struct fut_sleep far, s;
+    struct test_waker tw_far, tw;
+    struct fut_context cx_far, cx;
+    int64_t deadline, t0;
+
+    test_waker_init(&tw_far);
+    test_waker_init(&tw);
+    cx_far = test_cx(&tw_far, &conf_rt);
+    cx = test_cx(&tw, &conf_rt);
+    ck_assert_int_eq(fut_sleep_init(&far, 60 * FUT_NSEC_PER_SEC), 0);
+    ck_assert_int_eq(fut_future_poll(&far.base, &cx_far), FUT_PENDING);
+    spin_until(wheel_time() + 15 * FUT_NSEC_PER_MSEC);
+    deadline = fut_now_ns() - 1000;
+    ck_assert_int_eq(fut_sleep_until_init(&s, deadline), 0);
+    if (fut_future_poll(&s.base, &cx) == FUT_PENDING) {
+        ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 2);
+        ck_assert_int_eq(tw.wakes, 0);
+        t0 = fut_now_ns();
+        /* One turn that does not block: it looks at the clock. */
+        ck_assert_int_ge(fut_runtime_run_until_stalled(&conf_rt), 0);
+        ck_assert_int_eq(tw.wakes, 1);
+        ck_assert_int_lt(fut_now_ns() - t0, FUT_NSEC_PER_SEC);
+        ck_assert_int_eq(fut_future_poll(&s.base, &cx), FUT_READY);
+    }
+    ck_assert_int_ge(fut_now_ns(), deadline);
+    ck_assert_int_eq(fut_future_result(&s.base), 0);
+    fut_future_drop(&s.base);
+    ck_assert_int_eq(tw.live, 0);
+    ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 1);
+    fut_future_drop(&far.base);
+    ck_assert_int_eq(tw_far.wakes, 0);
+    ck_assert_int_eq(tw_far.live, 0);
+}
+END_TEST
+
+/*
+ * A sleep polled again after its deadline, before any turn of the runtime
+ * has fired its timer, is READY at that poll (a deadline within 10 ms of
+ * the wheel's time is checked against the clock), and its timer is gone.
+ */
+START_TEST(test_timer_sleep_repoll_after_deadline)
+{
+    struct fut_sleep s;
+    struct test_waker tw;
+    struct fut_context cx;
+
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    ck_assert_int_eq(fut_sleep_init(&s, 5 * FUT_NSEC_PER_MSEC), 0);
+    if (fut_future_poll(&s.base, &cx) == FUT_PENDING) {
+        ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 1);
+        spin_until(s.deadline_ns);
+        ck_assert_int_eq(fut_future_poll(&s.base, &cx), FUT_READY);
+    }
+    ck_assert_int_ge(fut_now_ns(), s.deadline_ns);
+    ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
+    ck_assert_int_eq(tw.live, 0);
+    ck_assert_int_eq(tw.wakes, 0);
+    fut_future_drop(&s.base);
+}
+END_TEST
+
 START_TEST(test_timer_no_runtime_is_einval)
 {
     struct fut_sleep s;
@@ -315,6 +453,81 @@ START_TEST(test_timer_interval_ticks)
 }
 END_TEST
 
+/* Takes one tick of an interval. */
+struct tick_once {
+    struct fut_future base;
+    struct fut_interval *iv;
+    int64_t tick;
+};
+
+static enum fut_poll
+tick_once_poll(struct fut_future *f, struct fut_context *cx)
+{
+    struct tick_once *t = (struct tick_once *)f;
+
+    return fut_interval_poll_tick(t->iv, cx, &t->tick);
+}
+
+static void
+tick_once_drop(struct fut_future *f)
+{
+    (void)f;
+}
+
+static const struct fut_future_vtable tick_once_vtable = {
+    .poll = tick_once_poll, .drop = tick_once_drop, .result = NULL,
+};
+
+static int64_t
+take_tick(struct fut_interval *iv)
+{
+    struct tick_once t = { { &tick_once_vtable }, iv, 0 };
+
+    ck_assert_int_eq(fut_block_on(&conf_rt, &t.base), 0);
+    ck_assert_int_gt(t.tick, 0);
+    ck_assert_int_ge(fut_now_ns(), t.tick); /* never before the tick */
+    return t.tick;
+}
+
+/* What each policy does with ticks missed while the task was busy. */
+START_TEST(test_timer_interval_missed_ticks)
+{
+    static const int modes[] = { FUT_MISSED_BURST, FUT_MISSED_DELAY,
+                                 FUT_MISSED_SKIP };
+    const int64_t p = 2 * FUT_NSEC_PER_MSEC;
+    size_t i;
+
+    for (i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        struct fut_interval iv;
+        int64_t first, t0, t1;
+
+        ck_assert_int_eq(fut_interval_init(&iv, p, modes[i]), 0);
+        first = iv.next_ns;
+        /* Late by two and a half periods when the first tick is taken. */
+        spin_until(first + 2 * p + p / 2);
+        t0 = take_tick(&iv);
+        ck_assert_int_eq(t0, first);
+        t1 = take_tick(&iv);
+        switch (modes[i]) {
+        case FUT_MISSED_BURST:
+            ck_assert_int_eq(t1 - t0, p);
+            break;
+        case FUT_MISSED_DELAY:
+            /* A period after the tick was taken. */
+            ck_assert_int_ge(t1 - t0, 3 * p + p / 2);
+            break;
+        default:
+            /* The next multiple of the period after the tick was taken. */
+            ck_assert_int_ge(t1 - t0, 3 * p);
+            ck_assert_int_eq((t1 - t0) % p, 0);
+            break;
+        }
+        fut_interval_drop(&iv);
+        ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
+    }
+}
+END_TEST
+
 START_TEST(test_timer_sleep_drop_after_n_polls)
 {
     struct fut_sleep s;
@@ -380,12 +593,17 @@ fut_conf_timer_suite(void)
     TIMER_CASE("not_early", test_timer_sleep_not_early);
     TIMER_CASE("order", test_timer_fire_in_order);
     TIMER_CASE("past", test_timer_sleep_until_past_is_ready);
+    TIMER_CASE("past_wheel_behind", test_timer_sleep_until_past_wheel_behind);
+    TIMER_CASE("past_wheel_far_behind",
+               test_timer_sleep_until_past_wheel_far_behind);
+    TIMER_CASE("repoll_after_deadline", test_timer_sleep_repoll_after_deadline);
     TIMER_CASE("no_runtime", test_timer_no_runtime_is_einval);
     TIMER_CASE("bad_input", test_timer_bad_input);
     TIMER_CASE("cancel_many", test_timer_cancel_many);
     TIMER_CASE("wheel_exact", test_timer_wheel_exact_across_levels);
     TIMER_CASE("reset", test_timer_reset);
     TIMER_CASE("interval", test_timer_interval_ticks);
+    TIMER_CASE("interval_missed", test_timer_interval_missed_ticks);
     TIMER_CASE("interval_next_drop",
                test_timer_interval_next_drop_forgets_waker);
 #undef TIMER_CASE

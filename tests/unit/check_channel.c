@@ -532,6 +532,67 @@ START_TEST(test_channel_mpsc_capacity)
 }
 END_TEST
 
+/*
+ * Every element size is copied exactly, the scalar sizes that get an
+ * inline copy (4, 8, 16) as well as the others, and no byte around the
+ * value is touched; a capacity of 3 makes the ring wrap at every offset.
+ */
+START_TEST(test_channel_mpsc_elem_sizes)
+{
+    static const size_t sizes[] = { 1, 2, 3, 4, 5, 8, 12, 16, 17, 24, 64 };
+    size_t i;
+
+    for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t size = sizes[i];
+        struct fut_mpsc_sender tx;
+        struct fut_mpsc_receiver rx;
+        unsigned char in[64 + 2], out[64 + 2];
+        unsigned int sent = 0, got = 0, round;
+        size_t k;
+
+        ck_assert_int_eq(fut_mpsc_new(&tx, &rx, size, 3), 0);
+        for (round = 0; round < 40; round++) {
+            /* Send one or two, receive one or two: the fill level walks
+             * between 0 and 3 and the head goes round the ring. */
+            unsigned int nsend = 1 + round % 2, nrecv = 1 + (round / 2) % 2;
+
+            while (nsend-- > 0) {
+                int err;
+
+                for (k = 0; k < size; k++)
+                    in[k] = (unsigned char)(sent * 31u + k * 7u + 1u);
+                err = fut_mpsc_try_send(&tx, in);
+                if (err == -EAGAIN)
+                    break;
+                ck_assert_int_eq(err, 0);
+                sent++;
+            }
+            while (nrecv-- > 0) {
+                int err;
+
+                memset(out, 0xa5, sizeof out);
+                err = fut_mpsc_try_recv(&rx, out + 1);
+                if (err == -EAGAIN) {
+                    ck_assert_uint_eq(got, sent);
+                    break;
+                }
+                ck_assert_int_eq(err, 0);
+                ck_assert_uint_eq(out[0], 0xa5);
+                for (k = 0; k < size; k++)
+                    ck_assert_uint_eq(out[1 + k],
+                                      (unsigned char)(got * 31u + k * 7u +
+                                                      1u));
+                ck_assert_uint_eq(out[1 + size], 0xa5);
+                got++;
+            }
+        }
+        ck_assert_uint_gt(got, 20);
+        fut_mpsc_receiver_close(&rx);
+        fut_mpsc_sender_close(&tx);
+    }
+}
+END_TEST
+
 START_TEST(test_channel_mpsc_recv_future)
 {
     struct fut_mpsc_sender tx;
@@ -1328,6 +1389,122 @@ START_TEST(test_channel_mpsc_cross_thread_receiver_close)
 }
 END_TEST
 
+/*
+ * Threads that hammer the channel lock: producers retry try_send on a
+ * channel of one slot without waiting, while this thread retries try_recv
+ * and a cloner thread clones and closes senders all along. The lock is
+ * contended most of the time, so takers go through its spin-then-yield
+ * path; every value still arrives once, in each producer's order, and the
+ * channel ends when the last sender closes.
+ */
+#define NHAMMER 3
+#define NHAMMER_VALS 3000
+
+struct hammer {
+    struct fut_mpsc_sender tx;
+    uint32_t id;
+    int err;
+};
+
+static void *
+hammer_thread(void *arg)
+{
+    struct hammer *h = arg;
+    uint32_t seq;
+
+    for (seq = 0; seq < NHAMMER_VALS; seq++) {
+        struct item it = make_item(h->id, seq);
+        int err;
+
+        while ((err = fut_mpsc_try_send(&h->tx, &it)) == -EAGAIN)
+            ;
+        if (err != 0) {
+            h->err = err;
+            break;
+        }
+    }
+    fut_mpsc_sender_close(&h->tx);
+    return NULL;
+}
+
+struct cloner {
+    struct fut_mpsc_sender tx;
+    int stop;
+    long clones;
+    int err;
+};
+
+static void *
+cloner_thread(void *arg)
+{
+    struct cloner *c = arg;
+
+    while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
+        struct fut_mpsc_sender extra;
+
+        if (fut_mpsc_sender_clone(&c->tx, &extra) != 0) {
+            c->err = -EINVAL;
+            break;
+        }
+        fut_mpsc_sender_close(&extra);
+        c->clones++;
+    }
+    fut_mpsc_sender_close(&c->tx);
+    return NULL;
+}
+
+START_TEST(test_channel_mpsc_contended_lock)
+{
+    struct fut_mpsc_sender tx;
+    struct fut_mpsc_receiver rx;
+    struct hammer h[NHAMMER];
+    struct cloner cl;
+    pthread_t th[NHAMMER], cth;
+    uint32_t next[NHAMMER] = { 0 };
+    struct item it;
+    long total = 0;
+    int k, err;
+
+    ck_assert_int_eq(fut_mpsc_new(&tx, &rx, sizeof(struct item), 1), 0);
+    for (k = 0; k < NHAMMER; k++) {
+        h[k].id = (uint32_t)k;
+        h[k].err = 0;
+        ck_assert_int_eq(fut_mpsc_sender_clone(&tx, &h[k].tx), 0);
+    }
+    cl.stop = 0;
+    cl.clones = 0;
+    cl.err = 0;
+    ck_assert_int_eq(fut_mpsc_sender_clone(&tx, &cl.tx), 0);
+    fut_mpsc_sender_close(&tx);
+    ck_assert_int_eq(pthread_create(&cth, NULL, cloner_thread, &cl), 0);
+    for (k = 0; k < NHAMMER; k++)
+        ck_assert_int_eq(pthread_create(&th[k], NULL, hammer_thread, &h[k]),
+                         0);
+    while (total < (long)NHAMMER * NHAMMER_VALS) {
+        err = fut_mpsc_try_recv(&rx, &it);
+        if (err == -EAGAIN)
+            continue;
+        ck_assert_int_eq(err, 0);
+        ck_assert_uint_lt(it.id, NHAMMER);
+        check_item(&it, it.id, next[it.id]);
+        next[it.id]++;
+        total++;
+    }
+    for (k = 0; k < NHAMMER; k++) {
+        ck_assert_int_eq(pthread_join(th[k], NULL), 0);
+        ck_assert_int_eq(h[k].err, 0);
+        ck_assert_uint_eq(next[k], NHAMMER_VALS);
+    }
+    /* The cloner's sender keeps the channel open until it stops. */
+    ck_assert_int_eq(fut_mpsc_try_recv(&rx, &it), -EAGAIN);
+    __atomic_store_n(&cl.stop, 1, __ATOMIC_RELEASE);
+    ck_assert_int_eq(pthread_join(cth, NULL), 0);
+    ck_assert_int_eq(cl.err, 0);
+    ck_assert_int_eq(fut_mpsc_try_recv(&rx, &it), -EPIPE);
+    fut_mpsc_receiver_close(&rx);
+}
+END_TEST
+
 /* ---- suite --------------------------------------------------------------- */
 
 Suite *
@@ -1364,6 +1541,7 @@ fut_test_channel_suite(void)
     tc = new_tcase("mpsc_values");
     tcase_add_test(tc, test_channel_mpsc_values_in_order);
     tcase_add_test(tc, test_channel_mpsc_capacity);
+    tcase_add_test(tc, test_channel_mpsc_elem_sizes);
     suite_add_tcase(s, tc);
     tc = new_tcase("mpsc_recv");
     tcase_add_test(tc, test_channel_mpsc_recv_future);
@@ -1396,6 +1574,7 @@ fut_test_channel_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_channel_mpsc_cross_thread);
     tcase_add_test(tc, test_channel_mpsc_cross_thread_receiver_close);
+    tcase_add_test(tc, test_channel_mpsc_contended_lock);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -14,7 +14,10 @@ FUT__BEGIN_DECLS
  * shared state is one allocation made at creation and freed when the last
  * handle is closed. A handle is used by one thread at a time, but the two
  * sides may live on different threads and runtimes: the shared state is
- * locked, and wakes cross threads through the wakers. Every handle must be
+ * locked, and wakes cross threads through the wakers. (The mpsc lock is a
+ * spin lock held for a few dozen instructions plus the waker calls made
+ * under it; a thread that finds it taken spins briefly, then yields the
+ * CPU; it never sleeps in the kernel on it.) Every handle must be
  * closed exactly once (a closed handle's chan is NULL; using it gives
  * -EINVAL). Closing either side wakes the other.
  */

@@ -7,7 +7,10 @@
 
 FUT__BEGIN_DECLS
 
-/** Readiness and interest bits. */
+/**
+ * Readiness and interest bits. They are kept in 8-bit fields of struct
+ * fut_io, so every bit stays below 1u << 8.
+ */
 enum fut_io_events {
     FUT_IO_READABLE = 1u << 0, /* data, EOF or a pending connection */
     FUT_IO_WRITABLE = 1u << 1, /* room to write, or a connect finished */
@@ -28,6 +31,7 @@ enum fut_io_events {
  *   the end of the stream arrives: it is level-triggered, or it is
  *   edge-triggered and reports FUT_IO_RDHUP. fut_io_drained() only forgets
  *   readiness on registrations that carry this flag.
+ * Kept in an 8-bit field, like the readiness bits.
  */
 enum fut_io_flags {
     FUT_IO_SHORT_READ_DRAINS = 1u << 0
@@ -46,12 +50,15 @@ struct fut_backend;
  * be polled again, binding to another runtime). Only the runtime's thread
  * uses it. All fields are private except @fd,
  * which may be read.
+ *
+ * Every connection embeds one, so it is kept small (88 bytes on LP64): the
+ * three bit sets are bytes, and share a word with @fd.
  */
 struct fut_io {
     int fd;
-    unsigned int interest;  /* directions with a waiting waker */
-    unsigned int ready;     /* readiness seen and not yet consumed */
-    unsigned int flags;     /* enum fut_io_flags, set by the backend */
+    uint8_t interest;       /* directions with a waiting waker */
+    uint8_t ready;          /* readiness seen and not yet consumed */
+    uint8_t flags;          /* enum fut_io_flags, set by the backend */
     struct fut_waker read_waker;
     struct fut_waker write_waker;
     struct fut_runtime *rt; /* bound runtime, NULL before the first poll */

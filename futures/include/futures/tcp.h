@@ -92,13 +92,12 @@ FUT_API int fut_tcp_accept_init(struct fut_tcp_accept *f,
  * struct fut_tcp_stream - a connected TCP socket: an AsyncRead (@reader)
  * and an AsyncWrite (@writer; poll_close shuts down the write side).
  * Reads and writes spend coop budget. Fields other than the two traits are
- * private.
+ * private; the descriptor is io.fd (-1 once closed), which may be read.
  */
 struct fut_tcp_stream {
     struct fut_async_read reader;
     struct fut_async_write writer;
     struct fut_io io;
-    int fd;
 };
 
 /**
@@ -153,6 +152,88 @@ FUT_API int fut_tcp_stream_peer_addr(const struct fut_tcp_stream *s,
 FUT_API int fut_tcp_stream_local_addr(const struct fut_tcp_stream *s,
                                       struct sockaddr_storage *ss,
                                       socklen_t *len);
+
+/*
+ * Readiness, then a syscall that never waits (tokio's poll_read_ready and
+ * try_read). A task that awaits readiness first needs no buffer while the
+ * connection is idle: it reads into one it borrows for that read only (one
+ * buffer for every connection of a thread, say), and keeps per connection
+ * only what it could not write at once.
+ *
+ * A waker that a PENDING poll_read_ready or poll_write_ready stores sits in
+ * the same slot as one from a PENDING read or write (poll_read, poll_write,
+ * ...): one waiter per direction. Code that may be dropped while pending
+ * withdraws it with fut_async_read_forget(&s->reader, w) or
+ * fut_async_write_forget(&s->writer, w), @w being a copy of the cx->waker
+ * of its last PENDING poll; closing the stream drops it as well.
+ */
+
+/**
+ * fut_tcp_stream_poll_read_ready - wait until a read would not block.
+ * @res: receives 0 or -errno.
+ *
+ * READY with *@res = 0: the socket is readable, or end of file or an error
+ * is pending (the next fut_tcp_stream_try_read() reports which), or the
+ * readiness is stale: try_read then says -EAGAIN and clears it, and the
+ * next poll waits. READY with *@res < 0: -EINVAL (NULL @s or @cx, no
+ * runtime in @cx), -EBADF (closed), -EXDEV (bound to another runtime), or
+ * the backend's registration error. A NULL @res: READY, nothing done.
+ * PENDING: not readable yet; a clone of cx->waker is stored in the stream
+ * and woken when it may be (see above for withdrawing it), or the task's
+ * coop budget ran out and it was woken to run again later. Each READY
+ * with 0 spends one unit of coop budget. Consumes nothing: cancel-safe.
+ * The first poll binds the stream to cx->rt. Runtime thread only.
+ */
+FUT_API enum fut_poll fut_tcp_stream_poll_read_ready(struct fut_tcp_stream *s,
+                                                     struct fut_context *cx,
+                                                     int *res);
+
+/**
+ * fut_tcp_stream_try_read - one read(2) into @buf, without waiting.
+ * @buf: borrowed for this call only.
+ *
+ * Returns the bytes read (> 0), 0 at end of file, or -errno: -EAGAIN when
+ * nothing is there (the stream's read readiness is then cleared, so the
+ * next fut_tcp_stream_poll_read_ready() waits for the backend), -EINVAL
+ * (NULL @s, or NULL @buf with @len > 0), -EBADF (closed), -ECONNRESET...
+ * EINTR is retried. A @len of 0 returns 0 without a syscall. A read
+ * shorter than @len forgets the readiness too, where the backend makes
+ * that safe (fut_io_drained()), so a read that would only say EAGAIN is
+ * not made. Spends no coop budget. Works on a stream no runtime polled
+ * yet. Runtime thread only.
+ */
+FUT_API ssize_t fut_tcp_stream_try_read(struct fut_tcp_stream *s, void *buf,
+                                        size_t len);
+
+/**
+ * fut_tcp_stream_poll_write_ready - wait until a write would not block.
+ * @res: receives 0 or -errno.
+ *
+ * As fut_tcp_stream_poll_read_ready(), for writing: READY with *@res = 0
+ * when the socket has room (or an error or hang-up is pending: the next
+ * fut_tcp_stream_try_write() reports it), READY with -errno (-EINVAL,
+ * -EBADF, -EXDEV, registration errors), PENDING with a clone of cx->waker
+ * stored in the stream's write slot (or the coop budget ran out).
+ * Cancel-safe. Runtime thread only.
+ */
+FUT_API enum fut_poll fut_tcp_stream_poll_write_ready(struct fut_tcp_stream *s,
+                                                      struct fut_context *cx,
+                                                      int *res);
+
+/**
+ * fut_tcp_stream_try_write - one send(2) from @buf, without waiting.
+ * @buf: borrowed for this call only.
+ *
+ * Returns the bytes the kernel took (> 0; fewer than @len when its buffer
+ * filled up), or -errno: -EAGAIN when it took none (the write readiness is
+ * then cleared, so the next fut_tcp_stream_poll_write_ready() waits),
+ * -EINVAL (NULL @s, or NULL @buf with @len > 0), -EBADF (closed), -EPIPE
+ * or -ECONNRESET (the peer is gone; no SIGPIPE is raised). EINTR is
+ * retried. A @len of 0 returns 0 without a syscall. Spends no coop budget.
+ * Runtime thread only.
+ */
+FUT_API ssize_t fut_tcp_stream_try_write(struct fut_tcp_stream *s,
+                                         const void *buf, size_t len);
 
 /**
  * fut_tcp_stream_close - deregister and close the socket. Returns 0, or

@@ -39,12 +39,22 @@ struct fut_timer {
  * struct fut_sleep - a future that is READY once a deadline has passed.
  * @deadline_ns: the deadline (may be read; change it with fut_sleep_reset()).
  *
- * READY: fut_now_ns() >= deadline. PENDING: a timer is armed on the
- * runtime of @cx that wakes the waker at the deadline. Movable until first
- * polled, pinned afterwards. Drop cancels the timer (O(1)). @res is 0, or
- * -EINVAL when the sleep was polled with no runtime in the context while
- * its deadline was still ahead (it is then READY at once, with that error
- * as its result). Cancel-safe. Runtime thread only.
+ * READY: the deadline has passed (fut_now_ns() >= deadline; never
+ * before). PENDING: a timer is armed on the runtime of @cx that wakes the
+ * waker at the deadline. A poll finds a deadline that has already passed
+ * READY at once, with one exception, the price of not reading the clock
+ * at every arm: the poll compares the deadline with the time of the
+ * runtime's timer wheel (the clock as of the runtime's latest look at it)
+ * and reads the clock itself only when no timer is armed on the runtime
+ * or the deadline lies within 10 ms after the wheel's time. A deadline
+ * that passed while the wheel's time was more than 10 ms behind (a task
+ * hogged the thread, or the runtime sat idle with timers armed while
+ * futures were polled by hand) is armed instead, and fires at the
+ * runtime's next turn. Movable until first polled, pinned afterwards.
+ * Drop cancels the timer (O(1)). @res is 0, or -EINVAL when the sleep was
+ * polled with no runtime in the context while its deadline was still
+ * ahead by the clock (it is then READY at once, with that error as its
+ * result). Cancel-safe. Runtime thread only.
  */
 struct fut_sleep {
     struct fut_future base;
@@ -62,7 +72,8 @@ FUT_API int fut_sleep_init(struct fut_sleep *s, int64_t duration_ns);
 
 /**
  * fut_sleep_until_init - sleep until @deadline_ns (fut_now_ns() clock).
- * A deadline in the past makes the first poll READY. Returns 0 or -EINVAL.
+ * A deadline in the past makes the first poll READY (within the limits
+ * struct fut_sleep states). Returns 0 or -EINVAL.
  */
 FUT_API int fut_sleep_until_init(struct fut_sleep *s, int64_t deadline_ns);
 
