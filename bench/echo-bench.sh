@@ -12,7 +12,7 @@
 # failed.
 #
 # Environment: LOADGEN (default: loadgen next to this script), CONNS ("64 512"),
-# SIZE (64), DURATION (seconds per run, 3), REPS (3), SERVER_CPU (1), LOADGEN_CPU (0),
+# SIZE (64), DURATION (seconds per run, 2), REPS (5), SERVER_CPU (1), LOADGEN_CPU (0),
 # RESULTS (file for the raw result lines; default a temporary file).
 set -u
 
@@ -20,8 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 LOADGEN=${LOADGEN:-$here/loadgen}
 CONNS=${CONNS:-"64 512"}
 SIZE=${SIZE:-64}
-DURATION=${DURATION:-3}
-REPS=${REPS:-3}
+DURATION=${DURATION:-2}
+REPS=${REPS:-5}
 SERVER_CPU=${SERVER_CPU:-1}
 LOADGEN_CPU=${LOADGEN_CPU:-0}
 

@@ -2,8 +2,10 @@
 /* Unit tests for the oneshot and bounded mpsc channels, polled by hand. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -1398,7 +1400,10 @@ END_TEST
  * channel ends when the last sender closes.
  */
 #define NHAMMER 3
-#define NHAMMER_VALS 3000
+
+/* Values per hammer thread: fewer under valgrind, which runs one thread at
+ * a time (FUT_TEST_SLOW), where every hand-over is a thread switch. */
+static uint32_t nhammer_vals;
 
 struct hammer {
     struct fut_mpsc_sender tx;
@@ -1412,12 +1417,12 @@ hammer_thread(void *arg)
     struct hammer *h = arg;
     uint32_t seq;
 
-    for (seq = 0; seq < NHAMMER_VALS; seq++) {
+    for (seq = 0; seq < nhammer_vals; seq++) {
         struct item it = make_item(h->id, seq);
         int err;
 
         while ((err = fut_mpsc_try_send(&h->tx, &it)) == -EAGAIN)
-            ;
+            sched_yield(); /* valgrind runs one thread at a time */
         if (err != 0) {
             h->err = err;
             break;
@@ -1448,6 +1453,7 @@ cloner_thread(void *arg)
         }
         fut_mpsc_sender_close(&extra);
         c->clones++;
+        sched_yield();
     }
     fut_mpsc_sender_close(&c->tx);
     return NULL;
@@ -1465,6 +1471,7 @@ START_TEST(test_channel_mpsc_contended_lock)
     long total = 0;
     int k, err;
 
+    nhammer_vals = getenv("FUT_TEST_SLOW") != NULL ? 200 : 3000;
     ck_assert_int_eq(fut_mpsc_new(&tx, &rx, sizeof(struct item), 1), 0);
     for (k = 0; k < NHAMMER; k++) {
         h[k].id = (uint32_t)k;
@@ -1480,10 +1487,12 @@ START_TEST(test_channel_mpsc_contended_lock)
     for (k = 0; k < NHAMMER; k++)
         ck_assert_int_eq(pthread_create(&th[k], NULL, hammer_thread, &h[k]),
                          0);
-    while (total < (long)NHAMMER * NHAMMER_VALS) {
+    while (total < (long)NHAMMER * (long)nhammer_vals) {
         err = fut_mpsc_try_recv(&rx, &it);
-        if (err == -EAGAIN)
+        if (err == -EAGAIN) {
+            sched_yield();
             continue;
+        }
         ck_assert_int_eq(err, 0);
         ck_assert_uint_lt(it.id, NHAMMER);
         check_item(&it, it.id, next[it.id]);
@@ -1493,7 +1502,7 @@ START_TEST(test_channel_mpsc_contended_lock)
     for (k = 0; k < NHAMMER; k++) {
         ck_assert_int_eq(pthread_join(th[k], NULL), 0);
         ck_assert_int_eq(h[k].err, 0);
-        ck_assert_uint_eq(next[k], NHAMMER_VALS);
+        ck_assert_uint_eq(next[k], nhammer_vals);
     }
     /* The cloner's sender keeps the channel open until it stops. */
     ck_assert_int_eq(fut_mpsc_try_recv(&rx, &it), -EAGAIN);
