@@ -381,6 +381,9 @@ rt_loop(struct rt *rt, struct fut_future *main, int mode)
     struct fut_context mcx = { &mw, NULL };
     struct rt *prev_tls = tls_rt;
     unsigned int since_turn = 0;
+    /* The last task queued when the reactor was last looked at: the next
+     * look waits until it ran (see below). Never dereferenced. */
+    const struct fut_task *round_end = NULL;
     int err = 0, polls = 0;
 
     if (rt->running || rt->closing)
@@ -405,6 +408,8 @@ rt_loop(struct rt *rt, struct fut_future *main, int mode)
         if (mode == MODE_RUN && rt->ntasks == 0)
             break;
         while (n < rt->interval && (t = pop_local(rt)) != NULL) {
+            if (t == round_end)
+                round_end = NULL;
             task_run(rt, t);
             n++;
         }
@@ -415,14 +420,24 @@ rt_loop(struct rt *rt, struct fut_future *main, int mode)
             (main != NULL && __atomic_load_n(&rt->main_woken,
                                              __ATOMIC_SEQ_CST))) {
             /* Still busy: look at the reactor now and then anyway, so a
-             * stream of ready tasks cannot starve I/O and timers. */
-            if (since_turn >= rt->interval) {
+             * stream of ready tasks cannot starve I/O and timers: after
+             * `interval` polls, once every task that was queued at the
+             * last look has run. Looking again sooner would report again
+             * the descriptors of tasks that were woken and have not run
+             * yet: nothing for an edge-triggered backend, but with a
+             * level-triggered one (libuv, libev) the kernel and the loop
+             * walk them all once more, and at 512 busy connections that
+             * was a fifth of the CPU. A task that yields is queued behind
+             * the others, so each round still ends. */
+            if (since_turn >= rt->interval && round_end == NULL) {
                 since_turn = 0;
                 if ((err = rt_turn(rt, 0)) != 0)
                     break;
+                round_end = rt->run_tail;
             }
             continue;
         }
+        round_end = NULL;
         since_turn = 0;
         if (mode == MODE_STALLED) {
             if ((err = rt_turn(rt, 0)) != 0 || rt->run_head == NULL)
