@@ -67,6 +67,8 @@
 #include <futures.h>
 #include <futures/backend-ev.h>
 
+#include "../reglist.h"
+
 #if !EV_MULTIPLICITY
 #error "libfutures-ev needs libev built with EV_MULTIPLICITY (the default)"
 #endif
@@ -76,14 +78,13 @@
 struct ev_reg {
     struct ev_io w;
     struct libev_backend *st;
-    struct ev_reg *dnext;
-    struct ev_reg **dpprev; /* NULL: not on the list */
+    struct fut_reglink dirty;
 };
 
 struct libev_backend {
     struct fut_backend base;
     struct ev_loop *loop;
-    struct ev_reg *dirty;       /* watching more than io->interest */
+    struct fut_reglink *dirty;  /* watching more than io->interest */
     int owned;                  /* we made the loop, and destroy it */
     int hooked;                 /* attached: prepare/check/async started */
     struct ev_async doorbell;   /* notify */
@@ -127,25 +128,7 @@ tstamp_up(int64_t ns)
 static void
 dirty_add(struct libev_backend *st, struct ev_reg *r)
 {
-    if (r->dpprev != NULL)
-        return;
-    r->dnext = st->dirty;
-    if (st->dirty != NULL)
-        st->dirty->dpprev = &r->dnext;
-    st->dirty = r;
-    r->dpprev = &st->dirty;
-}
-
-static void
-dirty_del(struct ev_reg *r)
-{
-    if (r->dpprev == NULL)
-        return;
-    *r->dpprev = r->dnext;
-    if (r->dnext != NULL)
-        r->dnext->dpprev = r->dpprev;
-    r->dnext = NULL;
-    r->dpprev = NULL;
+    fut_reglink_push(&st->dirty, &r->dirty);
 }
 
 /* The directions @w watches now. */
@@ -202,10 +185,10 @@ io_cb(struct ev_loop *loop, struct ev_io *w, int revents)
 static void
 narrow_dirty(struct libev_backend *st)
 {
-    struct ev_reg *r;
+    while (st->dirty != NULL) {
+        struct ev_reg *r = FUT_REGLINK_OWNER(st->dirty, struct ev_reg, dirty);
 
-    while ((r = st->dirty) != NULL) {
-        dirty_del(r);
+        fut_reglink_remove(&r->dirty);
         io_watch(st->loop, &r->w, (const struct fut_io *)r->w.data);
     }
 }
@@ -222,8 +205,7 @@ be_io_start(struct fut_backend *be, struct fut_io *io, unsigned int interest)
     if (r == NULL)
         return -ENOMEM;
     r->st = st;
-    r->dnext = NULL;
-    r->dpprev = NULL;
+    fut_reglink_init(&r->dirty);
     w = &r->w;
     ev_io_init(w, io_cb, io->fd, events_of(interest));
     w->data = io;
@@ -261,7 +243,7 @@ be_io_stop(struct fut_backend *be, struct fut_io *io)
     struct ev_reg *r = io->backend_data;
     struct ev_io *w = &r->w;
 
-    dirty_del(r);
+    fut_reglink_remove(&r->dirty);
     /* ev_io_stop() also withdraws an event already queued for this
      * iteration, so the callback can never see the freed watcher. */
     ev_io_stop(st->loop, w);

@@ -83,6 +83,7 @@
 
 #include "internal.h"
 #include "futures/backend-uv.h"
+#include "../reglist.h"
 
 /* Bits of struct hooks::inited, one per handle, for closing what was
  * initialised when init fails half-way. */
@@ -102,8 +103,7 @@ enum {
  */
 struct uv_reg {
     uv_poll_t poll;
-    struct uv_reg *dnext;   /* dirty list */
-    struct uv_reg **dpprev; /* NULL: not on it */
+    struct fut_reglink dirty;
     struct hooks *h;
 };
 
@@ -119,7 +119,8 @@ struct hooks {
     uv_check_t check;       /* attached: runs ready tasks */
     uv_idle_t idle;         /* attached: active while tasks are ready */
     uv_prepare_t prepare;   /* narrows the dirty registrations */
-    struct uv_reg *dirty;   /* registrations watching more than io->interest */
+    struct fut_reglink *dirty; /* registrations watching more than
+                                * io->interest */
     struct fut_runtime *rt; /* NULL once detached */
     unsigned int inited;    /* HOOK_* bits */
     unsigned int open;      /* handles whose close callback has not run */
@@ -184,27 +185,7 @@ static void on_poll(uv_poll_t *p, int status, int events);
 static void
 dirty_add(struct uv_reg *r)
 {
-    struct hooks *h = r->h;
-
-    if (r->dpprev != NULL)
-        return;
-    r->dnext = h->dirty;
-    if (h->dirty != NULL)
-        h->dirty->dpprev = &r->dnext;
-    h->dirty = r;
-    r->dpprev = &h->dirty;
-}
-
-static void
-dirty_del(struct uv_reg *r)
-{
-    if (r->dpprev == NULL)
-        return;
-    *r->dpprev = r->dnext;
-    if (r->dnext != NULL)
-        r->dnext->dpprev = r->dpprev;
-    r->dnext = NULL;
-    r->dpprev = NULL;
+    fut_reglink_push(&r->h->dirty, &r->dirty);
 }
 
 /* Watch @ev on @io's handle, touching libuv only if that changes the set. */
@@ -260,12 +241,11 @@ on_poll(uv_poll_t *p, int status, int events)
 static void
 narrow_dirty(struct hooks *h)
 {
-    struct uv_reg *r;
-
-    while ((r = h->dirty) != NULL) {
+    while (h->dirty != NULL) {
+        struct uv_reg *r = FUT_REGLINK_OWNER(h->dirty, struct uv_reg, dirty);
         struct fut_io *io = r->poll.data;
 
-        dirty_del(r);
+        fut_reglink_remove(&r->dirty);
         if (io != NULL)
             (void)poll_set(&r->poll, io, uv_events_of(io->interest));
     }
@@ -302,8 +282,7 @@ uv_io_start(struct fut_backend *be, struct fut_io *io, unsigned int interest)
     r = fut_mem_alloc(sizeof *r);
     if (r == NULL)
         return -ENOMEM;
-    r->dnext = NULL;
-    r->dpprev = NULL;
+    fut_reglink_init(&r->dirty);
     r->h = st->hooks;
     p = &r->poll;
     /* On failure uv_poll_init() has not linked the handle into the loop,
@@ -354,7 +333,7 @@ uv_io_stop(struct fut_backend *be, struct fut_io *io)
     (void)be;
     if (r == NULL)
         return;
-    dirty_del(r);
+    fut_reglink_remove(&r->dirty);
     p = &r->poll;
     /* uv_close() stops the poll at once (the descriptor leaves epoll, and
      * events already fetched for it in this iteration are dropped); the
