@@ -2,6 +2,8 @@
 /* join_all and select_all: sets of children that poll only the woken ones. */
 #include "internal.h"
 
+#include <sched.h>
+
 /*
  * Every child is polled with a waker of its own whose data is the child's
  * struct fut_child. Waking it pushes that slot on a lock-free stack in the
@@ -10,12 +12,16 @@
  * parent takes the whole stack at once and polls only those children, so a
  * wake costs O(1) and a poll O(woken), never O(n) (futures-rs#1603).
  *
- * The child wakers carry no reference count: cloning returns the same
- * waker, and dropping does nothing. That is safe because the slots live as
- * long as the parent, and the future contract says a child deregisters
- * (drops) every waker it stored by the time it is dropped, and the parent
- * drops every child before it goes away. Child wakers may be woken from
- * any thread.
+ * Child wakers may be woken from any thread, and the set lives inside its
+ * parent future, which its owner may free as soon as the parent is READY
+ * or dropped. So every clone of a child waker is counted in the set's
+ * `wakers`, and a wake that consumes its clone gives it back as its very
+ * last access to the set. Before the parent reports READY (every child
+ * dropped) or finishes its drop, it waits until `wakers` is zero: a child
+ * drops the clones it stored when it is dropped (the future contract), so
+ * what is left is a wake in progress on another thread, which is short.
+ * The borrowed waker a child is polled with is not counted: it is only
+ * used on the polling thread, during the poll.
  */
 
 /* ---- child wakers ------------------------------------------------------- */
@@ -23,7 +29,7 @@
 static struct fut_waker child_clone(const void *data);
 
 static void
-child_wake(const void *data)
+child_wake_by_ref(const void *data)
 {
     struct fut_child *c = (struct fut_child *)data;
     struct fut_child_set *set = c->set;
@@ -45,22 +51,51 @@ child_wake(const void *data)
 static void
 child_drop(const void *data)
 {
-    FUT__UNUSED(data);
+    struct fut_child *c = (struct fut_child *)data;
+
+    __atomic_fetch_sub(&c->set->wakers, 1u, __ATOMIC_RELEASE);
+}
+
+static void
+child_wake(const void *data)
+{
+    child_wake_by_ref(data);
+    child_drop(data);
 }
 
 static const struct fut_waker_vtable child_waker_vtable = {
     .clone = child_clone,
     .wake = child_wake,
-    .wake_by_ref = child_wake,
+    .wake_by_ref = child_wake_by_ref,
     .drop = child_drop,
 };
 
 static struct fut_waker
 child_clone(const void *data)
 {
+    struct fut_child *c = (struct fut_child *)data;
     struct fut_waker w = { &child_waker_vtable, data };
 
+    __atomic_fetch_add(&c->set->wakers, 1u, __ATOMIC_RELAXED);
     return w;
+}
+
+/* Wait until no child waker refers to the set any more (see above). */
+static void
+set_quiesce(struct fut_child_set *set)
+{
+    unsigned int spins = 0;
+
+    while (__atomic_load_n(&set->wakers, __ATOMIC_ACQUIRE) != 0) {
+        if (++spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        } else {
+            sched_yield();
+        }
+    }
+    fut_atomic_waker_drop(&set->parent);
 }
 
 /* ---- the set ------------------------------------------------------------ */
@@ -89,6 +124,7 @@ set_init(struct fut_child_set *set, struct fut_future *const *children,
     set->remaining = n;
     set->woken_head = NULL;
     fut_atomic_waker_init(&set->parent);
+    set->wakers = 0;
     set->started = 0;
     return 0;
 }
@@ -243,9 +279,10 @@ join_all_poll(struct fut_future *f, struct fut_context *cx)
     (void)set_poll_round(set, cx, &j->result);
     if (set->remaining != 0)
         return FUT_PENDING;
-    /* Every child is dropped, so no child waker can fire any more: the
-     * parent waker clone can go (a READY future keeps no waker). */
-    fut_atomic_waker_drop(&set->parent);
+    /* Every child is dropped: wait for wakes still in progress on other
+     * threads, then let the parent waker clone go (a READY future keeps
+     * no waker). */
+    set_quiesce(set);
     return FUT_READY;
 }
 
@@ -255,7 +292,7 @@ join_all_drop(struct fut_future *f)
     struct fut_join_all *j = (struct fut_join_all *)f;
 
     set_drop_children(&j->set);
-    fut_atomic_waker_drop(&j->set.parent);
+    set_quiesce(&j->set);
 }
 
 static int
@@ -366,7 +403,7 @@ select_all_poll(struct fut_future *f, struct fut_context *cx)
     /* The losers are cancelled at once, so that whatever they hold (timers,
      * registrations, wakers) is released now, not when the select goes. */
     set_drop_children(&s->set);
-    fut_atomic_waker_drop(&s->set.parent);
+    set_quiesce(&s->set);
     return FUT_READY;
 }
 
@@ -376,7 +413,7 @@ select_all_drop(struct fut_future *f)
     struct fut_select_all *s = (struct fut_select_all *)f;
 
     set_drop_children(&s->set);
-    fut_atomic_waker_drop(&s->set.parent);
+    set_quiesce(&s->set);
 }
 
 static int

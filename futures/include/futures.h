@@ -12,6 +12,7 @@
 #include "futures/reactor.h"
 #include "futures/backend.h"
 #include "futures/executor.h"
+#include "futures/notify.h"
 #include "futures/timer.h"
 #include "futures/io.h"
 #include "futures/combinators.h"

@@ -131,6 +131,7 @@ struct fut_child_set {
     size_t remaining;
     struct fut_child *woken_head;  /* lock-free stack of woken children */
     struct fut_atomic_waker parent;
+    unsigned int wakers;           /* child waker clones alive */
     int started;
 };
 

@@ -127,6 +127,71 @@ FUT_API size_t fut_runtime_task_count(const struct fut_runtime *rt);
 /** fut_runtime_backend_name - "epoll", "uv", ...; NULL for a NULL @rt. */
 FUT_API const char *fut_runtime_backend_name(const struct fut_runtime *rt);
 
+/* ------------------------------------------------------------------------ */
+/* Handles: the part of a runtime other threads may use                     */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * struct fut_handle - a counted, thread-safe reference to a runtime (tokio's
+ * Handle). Opaque.
+ *
+ * A runtime is used from one thread at a time; its handle from any thread.
+ * The handle stays valid after fut_runtime_close(): operations on it then
+ * fail with -ESHUTDOWN instead of touching a runtime that is gone. The
+ * runtime's wakers hold the same kind of reference, which is what makes
+ * waking a task from another thread safe while, or after, the runtime
+ * closes.
+ */
+struct fut_handle;
+struct fut_task;
+
+/**
+ * fut_runtime_handle - a new handle to @rt.
+ * @out: receives the handle (a new reference: release it with
+ *       fut_handle_drop()), or NULL on failure.
+ *
+ * Call it on the runtime's thread, or before the runtime runs. Returns 0,
+ * or -EINVAL (NULL argument, closed or uninitialised runtime).
+ */
+FUT_API int fut_runtime_handle(struct fut_runtime *rt,
+                               struct fut_handle **out);
+
+/**
+ * fut_handle_clone - another reference to the same runtime. Any thread.
+ * Returns @h (NULL for NULL).
+ */
+FUT_API struct fut_handle *fut_handle_clone(struct fut_handle *h);
+
+/**
+ * fut_handle_drop - release a reference. Any thread, before or after the
+ * runtime closed. NULL is ignored.
+ */
+FUT_API void fut_handle_drop(struct fut_handle *h);
+
+/**
+ * fut_handle_is_closed - 1 once the runtime was closed, else 0 (also for
+ * NULL). Any thread; the answer may be stale by the time it is read, but
+ * 1 is final.
+ */
+FUT_API int fut_handle_is_closed(const struct fut_handle *h);
+
+/**
+ * fut_handle_spawn - fut_spawn() from any thread.
+ * @f, @size: as fut_spawn(): the future is moved into the task (copied;
+ *            on failure the caller's copy is untouched and still theirs).
+ * @handle: receives the join handle, or NULL to detach at once. The
+ *          handle may be queried (fut_task_is_finished(), _result()),
+ *          aborted and detached from any thread; a fut_task_join on it
+ *          must be polled on the runtime's thread.
+ *
+ * One allocation. The runtime's doorbell is rung and the task is polled
+ * on the runtime's thread at its next turn. Returns 0, -EINVAL (as
+ * fut_spawn()), -ENOMEM, or -ESHUTDOWN (the runtime is closed, or closes
+ * before the task could be queued).
+ */
+FUT_API int fut_handle_spawn(struct fut_handle *h, struct fut_future *f,
+                             size_t size, struct fut_task **handle);
+
 /**
  * fut_run - run @f to completion on a fresh runtime on the default backend,
  * then close the runtime (dropping any task @f left behind).
@@ -253,6 +318,84 @@ struct fut_task_join {
 FUT_API int fut_task_join_init(struct fut_task_join *j, struct fut_task *t);
 
 /* ------------------------------------------------------------------------ */
+/* Join sets: tasks added at any time, results taken as they finish         */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * struct fut_join_set - a dynamic group of tasks (tokio's JoinSet): spawn
+ * into it at any time, take finished tasks one by one in the order they
+ * finish with a fut_join_set_next future.
+ *
+ * Embed it and fut_join_set_init() it; release it with
+ * fut_join_set_drop(), which aborts what is still running. Like a scope,
+ * its tasks cannot outlive it: once dropped, none refers to it. Fields are
+ * private. Runtime thread only.
+ */
+struct fut_join_set {
+    struct fut_runtime *rt;
+    size_t running;          /* unfinished tasks */
+    size_t finished;         /* finished tasks not yet taken */
+    void *tasks;             /* unfinished, a list */
+    void *done_head;         /* finished, in order */
+    void *done_tail;
+    struct fut_waker waiter;
+};
+
+/**
+ * fut_join_set_init - an empty set on @rt. Returns 0, or -EINVAL (NULL
+ * argument, closed or uninitialised runtime).
+ */
+FUT_API int fut_join_set_init(struct fut_join_set *s, struct fut_runtime *rt);
+
+/**
+ * fut_join_set_spawn - fut_spawn() into the set (the future is moved in).
+ * Returns as fut_spawn() does.
+ */
+FUT_API int fut_join_set_spawn(struct fut_join_set *s, struct fut_future *f,
+                               size_t size);
+
+/** fut_join_set_len - tasks in the set: running, or finished and not taken. */
+FUT_API size_t fut_join_set_len(const struct fut_join_set *s);
+
+/**
+ * fut_join_set_abort_all - abort every task still running. They finish
+ * with -ECANCELED and are taken like any other. NULL is ignored.
+ */
+FUT_API void fut_join_set_abort_all(struct fut_join_set *s);
+
+/**
+ * fut_join_set_drop - abort every running task, release every task, and
+ * leave @s empty and unusable; its storage may go when this returns.
+ * Aborted tasks finish on their own the next time the runtime gets to
+ * them. Cannot fail; NULL is ignored. Any pending fut_join_set_next on @s
+ * must have been dropped first.
+ */
+FUT_API void fut_join_set_drop(struct fut_join_set *s);
+
+/**
+ * struct fut_join_set_next - a future for the next task of a set to finish.
+ * @task: after READY, the finished task: the caller now owns its handle
+ *        (read fut_task_result() / fut_task_output(), then release it with
+ *        fut_task_detach()); or NULL when the set was empty.
+ * @result: after READY, fut_task_result() of @task, or 0 if @task is NULL.
+ *
+ * READY at once when a finished task is waiting or the set is empty;
+ * PENDING until one of the running tasks finishes. Tasks are handed out in
+ * the order they finished. Cancel-safe: dropping a pending one takes
+ * nothing out of the set.
+ */
+struct fut_join_set_next {
+    struct fut_future base;
+    struct fut_join_set *set;
+    struct fut_task *task;
+    int result;
+};
+
+/** fut_join_set_next_init - returns 0 or -EINVAL. */
+FUT_API int fut_join_set_next_init(struct fut_join_set_next *n,
+                                   struct fut_join_set *s);
+
+/* ------------------------------------------------------------------------ */
 /* Task scopes (structured concurrency)                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -305,10 +448,11 @@ FUT_API int fut_scope_first_error(const struct fut_scope *s);
  *
  * Made by fut_scope_join_init() (wait for every task to finish) or
  * fut_scope_close_init() (close the scope to new tasks, abort every task
- * left, wait for them). Dropping a close future that has not finished (even
- * one never polled) closes the scope, aborts the remaining tasks and
- * detaches them from it, so the scope's storage may go at once; dropping a
- * pending join changes nothing.
+ * left, wait for them). Dropping either before it finished (even one never
+ * polled) means "close": the scope is closed, the remaining tasks are
+ * aborted and detached from it, so the scope's storage may go as soon as
+ * the drop returns (the aborted tasks finish on their own). A join that
+ * is dropped by a timeout therefore cancels the scope's work.
  */
 struct fut_scope_wait {
     struct fut_future base;
@@ -322,6 +466,15 @@ FUT_API int fut_scope_join_init(struct fut_scope_wait *w, struct fut_scope *s);
 
 /** fut_scope_close_init - returns 0 or -EINVAL. */
 FUT_API int fut_scope_close_init(struct fut_scope_wait *w, struct fut_scope *s);
+
+/**
+ * fut_scope_drop - close @s without waiting: abort the tasks left and
+ * detach them from the scope, so its storage may go when this returns.
+ * For the drop function of a future that embeds a scope. Runtime thread
+ * only; cannot fail; NULL is ignored. A pending wait future on @s must have
+ * been dropped first.
+ */
+FUT_API void fut_scope_drop(struct fut_scope *s);
 
 FUT__END_DECLS
 

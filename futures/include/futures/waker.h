@@ -131,13 +131,31 @@ FUT_API const struct fut_waker *fut_waker_noop(void);
 
 /**
  * struct fut_atomic_waker - a waker slot that one thread registers into
- * while any thread may wake it (futures-rs AtomicWaker).
+ * while any thread may wake it (futures-rs AtomicWaker), safe to free as
+ * soon as the owner has seen the wake.
  *
- * Initialise with fut_atomic_waker_init(). The poller calls
- * fut_atomic_waker_register() before it checks its condition and returns
- * PENDING; a waker on another thread makes the condition true, then calls
- * fut_atomic_waker_wake(). No wake-up is lost: a wake that races with a
- * register makes the register wake the new waker at once.
+ * Initialise with fut_atomic_waker_init(). The owner (the one polling)
+ * calls fut_atomic_waker_register() and then checks whether it was woken;
+ * the other thread publishes what it has to say (writes a result, sets a
+ * state), then calls fut_atomic_waker_wake(), and touches the object no
+ * more. No wake-up is lost: a wake that races with a register makes the
+ * register wake the new waker at once.
+ *
+ * The pattern that is safe across threads, even when the owner frees the
+ * object right after it sees the wake (a leaf future inside a select that
+ * another thread completes):
+ *
+ *     poll (owner):   fut_atomic_waker_register(&x->aw, cx->waker);
+ *                     if (!fut_atomic_waker_take_woken(&x->aw))
+ *                         return FUT_PENDING;
+ *                     read what the other thread published; READY
+ *     other thread:   publish; fut_atomic_waker_wake(&x->aw);  (last touch)
+ *     drop (owner):   fut_atomic_waker_drop(&x->aw);  (waits for a wake
+ *                     in progress)
+ *
+ * Learn of the wake through fut_atomic_waker_take_woken(), not through a
+ * flag of your own set before the wake: the owner could see that flag,
+ * drop and free the object before the other thread's wake starts.
  * Fields are private.
  */
 struct fut_atomic_waker {
@@ -145,24 +163,42 @@ struct fut_atomic_waker {
     unsigned int state;
 };
 
-/** fut_atomic_waker_init - an empty slot. Cannot fail. */
+/** fut_atomic_waker_init - an empty slot, not woken. Cannot fail. */
 FUT_API void fut_atomic_waker_init(struct fut_atomic_waker *aw);
 
 /**
  * fut_atomic_waker_register - store a clone of @w (borrowed).
  *
- * Only one thread at a time may register (the one polling the owner).
+ * Only one thread at a time may register (the one polling the owner). If a
+ * wake is in progress, @w is woken at once instead of stored.
  */
 FUT_API void fut_atomic_waker_register(struct fut_atomic_waker *aw,
                                        const struct fut_waker *w);
 
-/** fut_atomic_waker_wake - take the stored waker, if any, and wake it. */
+/**
+ * fut_atomic_waker_wake - mark the slot woken, take the stored waker, if
+ * any, and wake it. Any thread. Its last access to @aw happens before
+ * fut_atomic_waker_drop() on the owner's thread can return.
+ */
 FUT_API void fut_atomic_waker_wake(struct fut_atomic_waker *aw);
 
 /**
- * fut_atomic_waker_drop - release the stored waker without waking it.
+ * fut_atomic_waker_take_woken - 1 if fut_atomic_waker_wake() was called
+ * since init or the last call that returned 1 (and clear the mark), else
+ * 0. Owner's thread. What the waking thread published before its wake is
+ * visible once this returned 1.
+ */
+FUT_API int fut_atomic_waker_take_woken(struct fut_atomic_waker *aw);
+
+/**
+ * fut_atomic_waker_drop - release the stored waker without waking it, and
+ * clear the woken mark.
  *
- * Call it when the owner is dropped, once no other thread can wake @aw.
+ * Owner's thread. If a wake is in progress on another thread, waits for it
+ * to finish (it is short: taking the waker and calling it), so the storage
+ * of @aw may be freed when this returns. A wake that *starts* after that
+ * touches freed memory: the object's own protocol must rule it out (the
+ * waking thread's last access is its wake).
  */
 FUT_API void fut_atomic_waker_drop(struct fut_atomic_waker *aw);
 

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: MIT */
+/* Tasks: references, the task waker, spawn (local and from any thread), abort, join. */
+#include "rt.h"
+
+#include <string.h>
+
+/* ---- references ----------------------------------------------------------- */
+
+static void
+task_ref(struct fut_task *t)
+{
+    __atomic_fetch_add(&t->state, REF_ONE, __ATOMIC_RELAXED);
+}
+
+/* The task's reference to the shared part goes with its last reference:
+ * counted in rt->local_refs when that happens on the thread running the
+ * (open) runtime, atomically otherwise (see rt.h). */
+void
+fut__task_unref(struct fut_task *t)
+{
+    struct fut_handle *sh = t->shared;
+    int caller_storage = (t->flags & TASK_CALLER_STORAGE) != 0;
+    uintptr_t prev = __atomic_fetch_sub(&t->state, REF_ONE, __ATOMIC_ACQ_REL);
+    struct rt *cur;
+
+    if ((prev & REF_MASK) != REF_ONE)
+        return;
+    /* Last reference: for caller storage, the caller may reuse the
+     * storage from now on (fut_task_storage_busy() reads 0), so nothing
+     * above may be read again. */
+    if (!caller_storage)
+        fut__free(t);
+    cur = fut__tls_rt;
+    if (cur != NULL && cur->shared == sh)
+        cur->local_refs--;
+    else
+        fut__shared_unref(sh);
+}
+
+/* ---- scheduling ----------------------------------------------------------- */
+
+void
+fut__task_schedule(struct fut_task *t)
+{
+    uintptr_t s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+
+    do {
+        if (s & (TASK_SCHEDULED | TASK_COMPLETE))
+            return; /* already queued, or nothing left to run */
+    } while (!__atomic_compare_exchange_n(&t->state, &s,
+                                          (s | TASK_SCHEDULED) + REF_ONE, 1,
+                                          __ATOMIC_ACQ_REL,
+                                          __ATOMIC_ACQUIRE));
+    if (fut__tls_rt == t->rt && t->rt->shared == t->shared) {
+        fut__rt_push_local(t->rt, t);
+    } else if (fut__shared_push(t->shared, t) != 0) {
+        /* The runtime closed: it cancels (or has cancelled) the task
+         * itself; the queue's reference is ours to give back. */
+        fut__task_unref(t);
+    }
+}
+
+/* ---- the task waker ---------------------------------------------------------- */
+
+static struct fut_waker task_waker_clone(const void *data);
+
+static void
+task_waker_wake(const void *data)
+{
+    struct fut_task *t = (struct fut_task *)data;
+
+    fut__task_schedule(t);
+    fut__task_unref(t);
+}
+
+static void
+task_waker_wake_by_ref(const void *data)
+{
+    fut__task_schedule((struct fut_task *)data);
+}
+
+static void
+task_waker_drop(const void *data)
+{
+    fut__task_unref((struct fut_task *)data);
+}
+
+static const struct fut_waker_vtable task_waker_vtable = {
+    .clone = task_waker_clone,
+    .wake = task_waker_wake,
+    .wake_by_ref = task_waker_wake_by_ref,
+    .drop = task_waker_drop,
+};
+
+static struct fut_waker
+task_waker_clone(const void *data)
+{
+    struct fut_waker w = { &task_waker_vtable, data };
+
+    task_ref((struct fut_task *)data);
+    return w;
+}
+
+/* ---- completion ------------------------------------------------------------------ */
+
+static void
+task_complete(struct rt *rt, struct fut_task *t, int result)
+{
+    t->result = result;
+    __atomic_fetch_or(&t->state, TASK_COMPLETE, __ATOMIC_ACQ_REL);
+    if (t->live_prev != NULL)
+        t->live_prev->live_next = t->live_next;
+    else
+        rt->live = t->live_next;
+    if (t->live_next != NULL)
+        t->live_next->live_prev = t->live_prev;
+    t->live_prev = t->live_next = NULL;
+    rt->ntasks--;
+    if (t->scope != NULL)
+        fut__scope_task_done(t);
+    fut_waker_take_wake(&t->join_waker);
+    fut__task_unref(t); /* the live reference */
+}
+
+void
+fut__task_cancel(struct rt *rt, struct fut_task *t)
+{
+    fut_future_drop(task_future(t));
+    t->flags |= TASK_CANCELLED;
+    task_complete(rt, t, -ECANCELED);
+}
+
+void
+fut__task_run(struct rt *rt, struct fut_task *t)
+{
+    uintptr_t s = __atomic_fetch_and(&t->state, ~(uintptr_t)TASK_SCHEDULED,
+                                     __ATOMIC_ACQ_REL);
+
+    if (!(s & TASK_COMPLETE)) {
+        if (s & TASK_ABORT) {
+            fut__task_cancel(rt, t);
+        } else {
+            struct fut_waker w = { &task_waker_vtable, t };
+            struct fut_context cx = { &w, NULL };
+            struct fut_future *f = task_future(t);
+
+            cx.rt = (struct fut_runtime *)(void *)rt;
+            rt->budget = rt->budget_init;
+            if (fut_future_poll(f, &cx) == FUT_READY) {
+                int result = fut_future_result(f);
+
+                fut_future_drop(f);
+                task_complete(rt, t, result);
+            } else if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) &
+                       TASK_ABORT) {
+                fut__task_cancel(rt, t);
+            }
+        }
+    }
+    fut__task_unref(t); /* the run queue's reference */
+}
+
+/* ---- spawn ---------------------------------------------------------------------- */
+
+static void
+link_live(struct rt *rt, struct fut_task *t)
+{
+    t->live_prev = NULL;
+    t->live_next = rt->live;
+    if (rt->live != NULL)
+        rt->live->live_prev = t;
+    rt->live = t;
+    rt->ntasks++;
+}
+
+void
+fut__task_adopt(struct rt *rt, struct fut_task *t)
+{
+    t->flags &= ~(unsigned int)TASK_NEW;
+    t->rt = rt;
+    link_live(rt, t);
+}
+
+static int
+check_future(struct fut_future *f, size_t size)
+{
+    if (f == NULL || f->vtable == NULL || size < sizeof(struct fut_future) ||
+        size > FUT__MAX_SIZE)
+        return -EINVAL;
+    return 0;
+}
+
+/* Spawn on the runtime's thread. @scope is a struct fut_scope, or a struct
+ * fut_join_set when @in_set. */
+FUT__HIDDEN int fut__spawn(struct rt *rt, void *scope, int in_set,
+                           void *storage, size_t storage_size,
+                           struct fut_future *f, size_t size,
+                           struct fut_task **handle);
+
+int
+fut__spawn(struct rt *rt, void *scope, int in_set, void *storage,
+           size_t storage_size, struct fut_future *f, size_t size,
+           struct fut_task **handle)
+{
+    struct fut_task *t;
+    uintptr_t refs = 2; /* live + run queue */
+
+    if (handle != NULL)
+        *handle = NULL;
+    if (rt == NULL || check_future(f, size) != 0)
+        return -EINVAL;
+    if (rt->running && fut__tls_rt != rt)
+        return -EXDEV;
+    if (rt->closing)
+        return -ESHUTDOWN;
+    if (storage != NULL) {
+        if (storage_size < FUT_TASK_STORAGE_SIZE(size))
+            return -ENOSPC;
+        if ((uintptr_t)storage % _Alignof(max_align_t) != 0)
+            return -EINVAL;
+        t = storage;
+    } else {
+        t = fut__malloc(FUT_TASK_HEADER_SIZE + size);
+        if (t == NULL)
+            return -ENOMEM;
+    }
+    memset(t, 0, sizeof *t);
+    memcpy(task_future(t), f, size);
+    t->rt = rt;
+    t->shared = rt->shared;
+    rt->local_refs++;
+    t->flags = storage != NULL ? TASK_CALLER_STORAGE : 0;
+    if (handle != NULL || in_set)
+        refs++;
+    __atomic_store_n(&t->state, TASK_SCHEDULED | refs * REF_ONE,
+                     __ATOMIC_RELEASE);
+    link_live(rt, t);
+    if (scope != NULL) {
+        fut__scope_link(scope, t);
+        if (in_set)
+            t->flags |= TASK_IN_SET;
+    }
+    fut__rt_push_local(rt, t);
+    if (handle != NULL)
+        *handle = t;
+    return 0;
+}
+
+int
+fut_spawn(struct fut_runtime *r, struct fut_future *f, size_t size,
+          struct fut_task **handle)
+{
+    return fut__spawn(r != NULL ? rt_of(r) : NULL, NULL, 0, NULL, 0, f, size,
+                      handle);
+}
+
+int
+fut_spawn_in(struct fut_runtime *r, void *storage, size_t storage_size,
+             struct fut_future *f, size_t size, struct fut_task **handle)
+{
+    if (storage == NULL) {
+        if (handle != NULL)
+            *handle = NULL;
+        return -EINVAL;
+    }
+    return fut__spawn(r != NULL ? rt_of(r) : NULL, NULL, 0, storage,
+                      storage_size, f, size, handle);
+}
+
+/* From any thread: the task is queued remotely, marked NEW, and linked
+ * into the runtime by the runtime's thread when it takes the queue. Its
+ * reference to the shared part is an atomic one. */
+int
+fut_handle_spawn(struct fut_handle *h, struct fut_future *f, size_t size,
+                 struct fut_task **handle)
+{
+    struct fut_task *t;
+    uintptr_t refs = 2; /* live + queue */
+    int err;
+
+    if (handle != NULL)
+        *handle = NULL;
+    if (h == NULL || check_future(f, size) != 0)
+        return -EINVAL;
+    if (fut_handle_is_closed(h))
+        return -ESHUTDOWN;
+    t = fut__malloc(FUT_TASK_HEADER_SIZE + size);
+    if (t == NULL)
+        return -ENOMEM;
+    memset(t, 0, sizeof *t);
+    memcpy(task_future(t), f, size);
+    t->shared = h;
+    t->flags = TASK_NEW;
+    if (handle != NULL)
+        refs++;
+    __atomic_store_n(&t->state, TASK_SCHEDULED | refs * REF_ONE,
+                     __ATOMIC_RELEASE);
+    fut__shared_ref(h);
+    err = fut__shared_push(h, t);
+    if (err != 0) {
+        /* Never queued: nobody else saw it. The caller's future stays
+         * theirs, so the copy is freed without being dropped. */
+        fut__free(t);
+        fut__shared_unref(h);
+        return err;
+    }
+    if (handle != NULL)
+        *handle = t;
+    return 0;
+}
+
+/* ---- handles ---------------------------------------------------------------------- */
+
+int
+fut_task_storage_busy(const void *storage)
+{
+    const struct fut_task *t = storage;
+
+    if (t == NULL)
+        return 0;
+    return (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) & REF_MASK) != 0;
+}
+
+int
+fut_task_abort(struct fut_task *t)
+{
+    uintptr_t s;
+
+    if (t == NULL)
+        return -EINVAL;
+    s = __atomic_fetch_or(&t->state, TASK_ABORT, __ATOMIC_ACQ_REL);
+    if (!(s & TASK_COMPLETE))
+        fut__task_schedule(t);
+    return 0;
+}
+
+void
+fut_task_detach(struct fut_task *t)
+{
+    if (t != NULL)
+        fut__task_unref(t);
+}
+
+int
+fut_task_is_finished(const struct fut_task *t)
+{
+    return t != NULL &&
+           (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) & TASK_COMPLETE);
+}
+
+int
+fut_task_result(const struct fut_task *t)
+{
+    if (t == NULL)
+        return -EINVAL;
+    if (!fut_task_is_finished(t))
+        return -EAGAIN;
+    return t->result;
+}
+
+void *
+fut_task_output(struct fut_task *t)
+{
+    if (!fut_task_is_finished(t) || (t->flags & TASK_CANCELLED))
+        return NULL;
+    return task_future(t);
+}
+
+/* ---- join ------------------------------------------------------------------------- */
+
+static enum fut_poll
+join_poll(struct fut_future *f, struct fut_context *cx)
+{
+    struct fut_task_join *j = (struct fut_task_join *)f;
+
+    if (j->task == NULL)
+        return FUT_READY; /* finished earlier */
+    if (fut_task_is_finished(j->task)) {
+        j->result = j->task->result;
+        /* Forget the task: the handle may be released before this future
+         * is dropped, and a finished join must not touch it again. */
+        j->task = NULL;
+        return FUT_READY;
+    }
+    fut_waker_set(&j->task->join_waker, cx->waker);
+    return FUT_PENDING;
+}
+
+static void
+join_drop(struct fut_future *f)
+{
+    struct fut_task_join *j = (struct fut_task_join *)f;
+
+    if (j->task != NULL && !fut_task_is_finished(j->task))
+        fut_waker_drop(&j->task->join_waker);
+}
+
+static int
+join_result(const struct fut_future *f)
+{
+    return ((const struct fut_task_join *)f)->result;
+}
+
+static const struct fut_future_vtable join_vtable = {
+    .poll = join_poll,
+    .drop = join_drop,
+    .result = join_result,
+};
+
+int
+fut_task_join_init(struct fut_task_join *j, struct fut_task *t)
+{
+    if (j == NULL || t == NULL)
+        return -EINVAL;
+    j->base.vtable = &join_vtable;
+    j->task = t;
+    j->result = -EAGAIN;
+    return 0;
+}
