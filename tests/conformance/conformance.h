@@ -24,6 +24,7 @@ Suite *fut_conf_combinators_suite(void);
 Suite *fut_conf_executor_suite(void);
 Suite *fut_conf_scope_suite(void);
 Suite *fut_conf_tcp_suite(void);
+Suite *fut_conf_threads_suite(void);
 Suite *fut_conf_timer_suite(void);
 
 #endif
