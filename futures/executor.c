@@ -129,9 +129,9 @@ push_local(struct rt *rt, struct fut_task *t)
      * task, or the program spawned it): ask the loop to come back to us
      * before it blocks. */
     if (FUT__UNLIKELY(rt->attached) && !rt->running &&
-        !rt->schedule_pending && rt->bevt->schedule != NULL) {
+        !rt->schedule_pending && fut__backend_has_schedule(rt->bevt)) {
         rt->schedule_pending = 1;
-        rt->bevt->schedule(rt->be);
+        fut__backend_schedule(rt->be);
     }
 }
 
@@ -455,9 +455,9 @@ rt_loop(struct rt *rt, struct fut_future *main, int mode)
      * the loop's own hook must pick them up, so ask for it as push_local()
      * would have. */
     if (rt->attached && rt->run_head != NULL && !rt->schedule_pending &&
-        rt->bevt->schedule != NULL) {
+        fut__backend_has_schedule(rt->bevt)) {
         rt->schedule_pending = 1;
-        rt->bevt->schedule(rt->be);
+        fut__backend_schedule(rt->be);
     }
     if (err != 0)
         return err;
@@ -475,7 +475,7 @@ fut_runtime_init(struct fut_runtime *r, const struct fut_backend_vtable *bevt,
     void *loop;
     int err;
 
-    if (r == NULL || bevt == NULL || bevt->version != 1 ||
+    if (r == NULL || bevt == NULL || !fut__backend_vtable_ok(bevt) ||
         bevt->size < sizeof(struct fut_backend) || bevt->init == NULL ||
         bevt->fini == NULL || bevt->io_start == NULL ||
         bevt->io_stop == NULL || bevt->notify == NULL || bevt->turn == NULL)

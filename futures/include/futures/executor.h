@@ -3,10 +3,26 @@
 #ifndef FUTURES_EXECUTOR_H
 #define FUTURES_EXECUTOR_H
 
-#include "backend.h"
 #include "future.h"
 
 FUT__BEGIN_DECLS
+
+/*
+ * The backend contract (struct fut_backend_vtable and what a backend
+ * implements) is in futures/backend.h, which programs need not include:
+ * here the types are only named, as handles a program passes along.
+ */
+struct fut_backend_vtable;
+struct fut_backend_config;
+
+/**
+ * fut_backend_default - the backend a program linked with.
+ *
+ * Not defined by libfutures itself: every backend library
+ * (libfutures-epoll, libfutures-uv, ...) defines it, so the same object
+ * files run on whichever backend they are linked with. Any thread.
+ */
+FUT_API const struct fut_backend_vtable *fut_backend_default(void);
 
 /* ------------------------------------------------------------------------ */
 /* Runtime                                                                  */
