@@ -94,8 +94,8 @@ struct fut_backend_config {
  *   the loop hooks (a prepare/check/idle handle, a low-priority event...)
  *   from which the backend calls fut_runtime_attached_run(). It is never
  *   called in owned mode. Returns 0 or -errno.
- * - @schedule (version 2; may be NULL in owned mode): attached mode only. A task
- *   became ready while the loop is outside the backend's hook (an I/O
+ * - @schedule (version 2; may be NULL in owned mode): attached mode only.
+ *   A task became ready while the loop is outside the backend's hook (an I/O
  *   callback woke it, or the program spawned it): make the loop call
  *   fut_runtime_attached_run() soon without blocking first (start an idle
  *   handle, activate an event). Called on the loop's thread; cheap, and

@@ -48,7 +48,8 @@ struct fut_runtime_config {
     unsigned int flags;        /* reserved, 0 */
     unsigned int budget;       /* coop budget per task poll; 0: 128 */
     unsigned int event_interval; /* task polls between reactor checks; 0: 61 */
-    const struct fut_backend_config *backend;   /* may be NULL */
+    /* may be NULL; the struct is in futures/backend.h */
+    const struct fut_backend_config *backend;
 };
 
 /**
@@ -58,7 +59,8 @@ struct fut_runtime_config {
  * @cfg: options, or NULL for defaults.
  *
  * Allocates the backend's state (once). Returns 0, -EINVAL (NULL @rt or
- * @backend, a backend vtable of an unknown version), -ENOMEM, or what the
+ * @backend, a backend vtable of a version other than 1 or 2, or one that
+ * lacks a required slot; see futures/backend.h), -ENOMEM, or what the
  * backend's init returned. On failure nothing needs closing.
  */
 FUT_API int fut_runtime_init(struct fut_runtime *rt,
