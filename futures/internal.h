@@ -10,6 +10,7 @@
 #include <assert.h>
 
 #include "futures.h"
+#include "futures/backend.h"
 
 /* Internal functions with external linkage are fut__*; they are not
  * exported from the shared libraries (-export-symbols-regex '^fut_[^_]'). */
@@ -31,7 +32,10 @@ FUT__HIDDEN void fut__free(void *ptr);
 /* ---- system calls (sys.c) -----------------------------------------------
  * Every syscall the core and the backends make for I/O goes through this
  * table (SQLite's aSyscall), so tests can inject EINTR, EAGAIN, ENOMEM...
- * The functions follow the libc convention (-1 and errno). */
+ * The functions follow the libc convention (-1 and errno). There is one
+ * table, in libfutures: backends reach it through the exported fut_sys_*
+ * wrappers of futures/backend.h (backend_api.c), never through this
+ * hidden symbol, which would not cross a shared-library boundary. */
 struct fut__syscalls {
     ssize_t (*read)(int fd, void *buf, size_t len);
     ssize_t (*write)(int fd, const void *buf, size_t len);
@@ -105,5 +109,9 @@ FUT__HIDDEN int fut__timer_arm(struct fut_runtime *rt, struct fut_timer *t,
                                int64_t deadline_ns, const struct fut_waker *w);
 /* Cancel @t if armed; drops its waker. O(1). */
 FUT__HIDDEN void fut__timer_cancel(struct fut_timer *t);
+
+/* ---- calls into the backend (backend_call.h) ---------------------------
+ * The only code that dereferences a backend's vtable. */
+#include "backend_call.h"
 
 #endif /* FUTURES_INTERNAL_H */

@@ -28,7 +28,7 @@ ring(struct fut_handle *sh)
     } else {
         __atomic_store_n(&sh->signalled, 1, __ATOMIC_SEQ_CST);
         if (!__atomic_exchange_n(&sh->notified, 1, __ATOMIC_SEQ_CST))
-            (void)sh->bevt->notify(sh->be);
+            (void)fut__backend_notify(sh->be);
     }
     __atomic_fetch_sub(&sh->signal_busy, 1, __ATOMIC_SEQ_CST);
     return err;

@@ -35,7 +35,7 @@ io_register(struct fut_io *io, struct fut_runtime *rt, unsigned int dir)
 
     io->interest = dir;
     io->rt = rt;
-    err = be->vtable->io_start(be, io, dir);
+    err = fut__backend_io_start(be, io, dir);
     if (err != 0) {
         io->rt = NULL;
         io->interest = 0;
@@ -99,16 +99,14 @@ fut_io_poll_ready(struct fut_io *io, struct fut_context *cx, unsigned int dir,
         return FUT_READY;
     } else if (!(io->interest & dir)) {
         struct fut_backend *be = fut__runtime_backend(io->rt);
+        int err;
 
         io->interest |= dir;
-        if (be->vtable->io_update != NULL) {
-            int err = be->vtable->io_update(be, io, io->interest);
-
-            if (err != 0) {
-                io->interest &= ~dir;
-                *res = err;
-                return FUT_READY;
-            }
+        err = fut__backend_io_update(be, io, io->interest);
+        if (err != 0) {
+            io->interest &= ~dir;
+            *res = err;
+            return FUT_READY;
         }
     }
     fut_waker_set(slot, cx->waker);
@@ -163,7 +161,7 @@ fut_io_close(struct fut_io *io)
     if (io->rt != NULL) {
         struct fut_backend *be = fut__runtime_backend(io->rt);
 
-        be->vtable->io_stop(be, io);
+        fut__backend_io_stop(be, io);
         fut__runtime_io_unlink(io->rt, io);
         io->rt = NULL;
     }

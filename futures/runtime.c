@@ -38,7 +38,7 @@ fut__shared_notify(struct fut_handle *sh)
         return;
     pthread_mutex_lock(&sh->lock);
     if (!sh->closed)
-        (void)sh->bevt->notify(sh->be);
+        (void)fut__backend_notify(sh->be);
     pthread_mutex_unlock(&sh->lock);
 }
 
@@ -60,7 +60,7 @@ fut__shared_push(struct fut_handle *sh, struct fut_task *t)
     sh->remote_tail = t;
     ring = !__atomic_exchange_n(&sh->notified, 1, __ATOMIC_SEQ_CST);
     if (ring)
-        (void)sh->bevt->notify(sh->be);
+        (void)fut__backend_notify(sh->be);
     pthread_mutex_unlock(&sh->lock);
     return 0;
 }
@@ -95,9 +95,9 @@ fut__rt_push_local(struct rt *rt, struct fut_task *t)
      * task, or the program spawned it): ask the loop to come back to us
      * before it blocks. */
     if (FUT__UNLIKELY(rt->attached) && !rt->running &&
-        !rt->schedule_pending && rt->bevt->schedule != NULL) {
+        !rt->schedule_pending && fut__backend_has_schedule(rt->bevt)) {
         rt->schedule_pending = 1;
-        rt->bevt->schedule(rt->be);
+        fut__backend_schedule(rt->be);
     }
 }
 
@@ -200,7 +200,7 @@ rt_turn(struct rt *rt, int block)
             !__atomic_load_n(&sh->signalled, __ATOMIC_SEQ_CST))
             deadline = fut__wheel_next_deadline(&rt->wheel);
     }
-    err = rt->bevt->turn(rt->be, deadline);
+    err = fut__backend_turn(rt->be, deadline);
     if (rt->wheel.count > 0)
         fut__wheel_advance(&rt->wheel, fut_now_ns());
     drain_remote(rt);
@@ -291,9 +291,9 @@ rt_loop(struct rt *rt, struct fut_future *main, int mode)
      * the loop's own hook must pick them up, so ask for it as push_local()
      * would have. */
     if (rt->attached && rt->run_head != NULL && !rt->schedule_pending &&
-        rt->bevt->schedule != NULL) {
+        fut__backend_has_schedule(rt->bevt)) {
         rt->schedule_pending = 1;
-        rt->bevt->schedule(rt->be);
+        fut__backend_schedule(rt->be);
     }
     if (err != 0)
         return err;
@@ -312,10 +312,7 @@ fut_runtime_init(struct fut_runtime *r, const struct fut_backend_vtable *bevt,
     void *loop;
     int err;
 
-    if (r == NULL || bevt == NULL || bevt->version != 1 ||
-        bevt->size < sizeof(struct fut_backend) || bevt->init == NULL ||
-        bevt->fini == NULL || bevt->io_start == NULL ||
-        bevt->io_stop == NULL || bevt->notify == NULL || bevt->turn == NULL)
+    if (r == NULL || bevt == NULL || !fut__backend_vtable_ok(bevt))
         return -EINVAL;
     if (cfg != NULL && cfg->version > 1)
         return -EINVAL;
@@ -334,7 +331,7 @@ fut_runtime_init(struct fut_runtime *r, const struct fut_backend_vtable *bevt,
     }
     be->vtable = bevt;
     be->rt = r;
-    err = bevt->init(be, cfg != NULL ? cfg->backend : NULL);
+    err = fut__backend_init(be, cfg != NULL ? cfg->backend : NULL);
     if (err != 0) {
         fut__free(be);
         fut__free(sh);
@@ -356,10 +353,10 @@ fut_runtime_init(struct fut_runtime *r, const struct fut_backend_vtable *bevt,
     rt->magic = RT_MAGIC;
     if (loop != NULL) {
         rt->attached = 1;
-        err = bevt->attach(be, loop);
+        err = fut__backend_attach(be, loop);
         if (err != 0) {
             rt->magic = 0;
-            bevt->fini(be);
+            fut__backend_fini(be);
             fut__free(be);
             shared_free(sh);
             return err < 0 ? err : -EIO;
@@ -483,7 +480,7 @@ fut_runtime_close(struct fut_runtime *r)
     while (rt->ios != NULL) {
         struct fut_io *io = rt->ios;
 
-        rt->bevt->io_stop(rt->be, io);
+        fut__backend_io_stop(rt->be, io);
         fut__runtime_io_unlink(r, io);
         io->rt = NULL;
         io->interest = 0;
@@ -492,7 +489,7 @@ fut_runtime_close(struct fut_runtime *r)
         fut_waker_drop(&io->read_waker);
         fut_waker_drop(&io->write_waker);
     }
-    rt->bevt->fini(rt->be);
+    fut__backend_fini(rt->be);
     fut__free(rt->be);
     rt->be = NULL;
     sh->be = NULL;

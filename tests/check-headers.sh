@@ -38,4 +38,23 @@ for h in $headers; do
     fi
     [ $fail -eq 0 ] && echo "ok: $name"
 done
+# Layering: the user headers do not pull in the backend contract, and the
+# backends include public headers only, never the core's internal ones.
+for rel in futures.h futures/executor.h; do
+    printf '#include <%s>\n#ifdef FUTURES_BACKEND_H\n#error backend.h\n#endif\nint fut_header_check_dummy;\n' \
+        "$rel" > "$tmp/t.c"
+    if ! $cc -std=c11 $inc -c "$tmp/t.c" -o "$tmp/t.o" 2> "$tmp/err"; then
+        echo "FAIL (layering): $rel includes futures/backend.h"; fail=1
+    else
+        echo "ok: $rel does not include futures/backend.h"
+    fi
+done
+if grep -l -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"](futures/)?internal\.h' \
+        "$srcdir"/backends/*/*.c "$srcdir"/backends/*.h \
+        "$srcdir"/backends/*/include/futures/*.h > "$tmp/bad" 2> /dev/null; then
+    echo "FAIL (layering): backends including internal.h:"; cat "$tmp/bad"
+    fail=1
+else
+    echo "ok: no backend includes internal.h"
+fi
 exit $fail

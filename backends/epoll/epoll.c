@@ -48,8 +48,9 @@
 #define EPOLL_RAW_PWAIT2 1
 #endif
 
-#include "internal.h"
-#include "futures/backend-epoll.h"
+#include <futures.h>
+#include <futures/backend.h>
+#include <futures/backend-epoll.h>
 
 /* Events fetched per turn; more ready descriptors wait for the next turn. */
 #define EPOLL_MAX_EVENTS 256
@@ -96,16 +97,15 @@ epoll_init(struct fut_backend *be, const struct fut_backend_config *c)
     }
     ev.events = EPOLLIN;
     ev.data.ptr = &st->efd;
-    if (fut__sys.epoll_ctl(st->epfd, EPOLL_CTL_ADD, st->efd, &ev) < 0) {
-        err = -errno;
+    err = fut_sys_epoll_ctl(st->epfd, EPOLL_CTL_ADD, st->efd, &ev);
+    if (err < 0)
         goto fail;
-    }
     return 0;
 
 fail:
     if (st->efd >= 0)
-        (void)fut__sys.close(st->efd);
-    (void)fut__sys.close(st->epfd);
+        (void)fut_sys_close(st->efd);
+    (void)fut_sys_close(st->epfd);
     st->efd = -1;
     st->epfd = -1;
     return err;
@@ -117,9 +117,9 @@ epoll_fini(struct fut_backend *be)
     struct epoll_backend *st = to_epoll(be);
 
     if (st->efd >= 0)
-        (void)fut__sys.close(st->efd);
+        (void)fut_sys_close(st->efd);
     if (st->epfd >= 0)
-        (void)fut__sys.close(st->epfd);
+        (void)fut_sys_close(st->epfd);
     st->efd = -1;
     st->epfd = -1;
 }
@@ -130,6 +130,7 @@ epoll_io_start(struct fut_backend *be, struct fut_io *io,
 {
     struct epoll_backend *st = to_epoll(be);
     struct epoll_event ev;
+    int err;
 
     /* Both directions at once, whatever @interest says: with EPOLLET an
      * unwanted direction costs one spurious fut_io_ready() per edge, far
@@ -137,8 +138,9 @@ epoll_io_start(struct fut_backend *be, struct fut_io *io,
     (void)interest;
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.ptr = io;
-    if (fut__sys.epoll_ctl(st->epfd, EPOLL_CTL_ADD, io->fd, &ev) < 0)
-        return -errno;
+    err = fut_sys_epoll_ctl(st->epfd, EPOLL_CTL_ADD, io->fd, &ev);
+    if (err < 0)
+        return err;
     /* EPOLLRDHUP is reported as FUT_IO_RDHUP, so end of file stays known
      * after a short read forgets READABLE. */
     io->flags |= FUT_IO_SHORT_READ_DRAINS;
@@ -153,7 +155,7 @@ epoll_io_stop(struct fut_backend *be, struct fut_io *io)
 
     /* A non-NULL event pointer keeps Linux < 2.6.9 happy. Failure means the
      * registration is already gone (see the quirks above). */
-    (void)fut__sys.epoll_ctl(st->epfd, EPOLL_CTL_DEL, io->fd, &ev);
+    (void)fut_sys_epoll_ctl(st->epfd, EPOLL_CTL_DEL, io->fd, &ev);
 }
 
 static int
@@ -163,7 +165,7 @@ epoll_notify(struct fut_backend *be)
     uint64_t one = 1;
     ssize_t n;
 
-    /* write(2) directly, not through fut__sys: notify runs on foreign
+    /* write(2) directly, not through fut_sys_write(): notify runs on foreign
      * threads and in signal handlers, while tests swap the table's entries
      * on the runtime's thread. */
     do {
@@ -175,7 +177,8 @@ epoll_notify(struct fut_backend *be)
     return 0;
 }
 
-/* Wait up to @timeout_ns (> 0) nanoseconds. Returns epoll_wait's result. */
+/* Wait up to @timeout_ns (> 0) nanoseconds. Returns the number of events
+ * or -errno, as fut_sys_epoll_wait() does. */
 static int
 epoll_wait_ns(struct epoll_backend *st, int64_t timeout_ns)
 {
@@ -203,8 +206,10 @@ epoll_wait_ns(struct epoll_backend *st, int64_t timeout_ns)
         n = (int)syscall(SYS_epoll_pwait2, st->epfd, st->events,
                          EPOLL_MAX_EVENTS, &kts, NULL, (size_t)0);
 #endif
-        if (n >= 0 || (errno != ENOSYS && errno != EPERM))
+        if (n >= 0)
             return n;
+        if (errno != ENOSYS && errno != EPERM)
+            return -errno;
         __atomic_store_n(&no_pwait2, 1, __ATOMIC_RELAXED);
     }
 #endif
@@ -212,8 +217,8 @@ epoll_wait_ns(struct epoll_backend *st, int64_t timeout_ns)
     ms = (timeout_ns + FUT_NSEC_PER_MSEC - 1) / FUT_NSEC_PER_MSEC;
     if (ms > INT_MAX)
         ms = INT_MAX;
-    return fut__sys.epoll_wait(st->epfd, st->events, EPOLL_MAX_EVENTS,
-                               (int)ms);
+    return fut_sys_epoll_wait(st->epfd, st->events, EPOLL_MAX_EVENTS,
+                              (int)ms);
 }
 
 static void
@@ -224,7 +229,7 @@ drain_doorbell(struct epoll_backend *st)
     /* One read resets the counter. A failure (EAGAIN after a spurious
      * wake-up, or an injected fault) leaves nothing to do: the doorbell is
      * level-triggered and simply fires again if it is still rung. */
-    (void)fut__sys.read(st->efd, &count, sizeof count);
+    (void)fut_sys_read(st->efd, &count, sizeof count);
 }
 
 static int
@@ -235,17 +240,17 @@ epoll_turn(struct fut_backend *be, int64_t deadline_ns)
     int n, i;
 
     if (deadline_ns < 0) {
-        n = fut__sys.epoll_wait(st->epfd, st->events, EPOLL_MAX_EVENTS, -1);
+        n = fut_sys_epoll_wait(st->epfd, st->events, EPOLL_MAX_EVENTS, -1);
     } else {
         now = fut_now_ns();
         if (deadline_ns <= now)
-            n = fut__sys.epoll_wait(st->epfd, st->events, EPOLL_MAX_EVENTS,
-                                    0);
+            n = fut_sys_epoll_wait(st->epfd, st->events, EPOLL_MAX_EVENTS,
+                                   0);
         else
             n = epoll_wait_ns(st, deadline_ns - now);
     }
     if (n < 0)
-        return errno == EINTR ? 0 : -errno;
+        return n == -EINTR ? 0 : n;
 
     /* fut_io_ready() only records readiness and wakes wakers; it never runs
      * a task, so no registration can go away while we walk the array. */
@@ -274,7 +279,7 @@ epoll_turn(struct fut_backend *be, int64_t deadline_ns)
 }
 
 static const struct fut_backend_vtable epoll_vtable = {
-    .version = 1,
+    .version = FUT_BACKEND_VTABLE_VERSION,
     .name = "epoll",
     .size = sizeof(struct epoll_backend),
     .init = epoll_init,

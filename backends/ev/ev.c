@@ -65,6 +65,7 @@
 #include <ev.h>
 
 #include <futures.h>
+#include <futures/backend.h>
 #include <futures/backend-ev.h>
 
 #include "../reglist.h"
@@ -498,7 +499,7 @@ be_schedule(struct fut_backend *be)
 }
 
 static const struct fut_backend_vtable libev_vtable = {
-    .version = 1,
+    .version = FUT_BACKEND_VTABLE_VERSION,
     .name = "ev",
     .size = sizeof(struct libev_backend),
     .init = be_init,

@@ -75,6 +75,7 @@
 /* Public headers only: the shared libfutures-event reaches the core
  * through its exported API, as any backend written outside the tree. */
 #include <futures.h>
+#include <futures/backend.h>
 #include <futures/backend-event.h>
 
 struct levent_backend {
@@ -193,7 +194,8 @@ doorbell_cb(evutil_socket_t fd, short what, void *arg)
     /* One read resets the counter; EAGAIN after a spurious wake-up leaves
      * nothing to do. The event is level-triggered, so a ring that races
      * with the drain fires it again. read(2) directly rather than through
-     * fut__sys: tests inject faults there into the I/O objects' reads. */
+     * fut_sys_read(): tests inject faults there into the I/O objects'
+     * reads. */
     (void)read(fd, &count, sizeof count);
     /* Attached: the wake queued a task on the runtime's remote queue, which
      * only fut_runtime_attached_run() drains. */
@@ -543,7 +545,7 @@ levent_schedule(struct fut_backend *be)
 }
 
 static const struct fut_backend_vtable levent_vtable = {
-    .version = 1,
+    .version = FUT_BACKEND_VTABLE_VERSION,
     .name = "event",
     .size = sizeof(struct levent_backend),
     .init = levent_init,

@@ -76,13 +76,15 @@
 #include "config.h"
 #endif
 
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <stdint.h>
 #include <uv.h>
 
-#include "internal.h"
-#include "futures/backend-uv.h"
+#include <futures.h>
+#include <futures/backend.h>
+#include <futures/backend-uv.h>
 #include "../reglist.h"
 
 /* Bits of struct hooks::inited, one per handle, for closing what was
@@ -674,7 +676,7 @@ uv_turn(struct fut_backend *be, int64_t deadline_ns)
 }
 
 static const struct fut_backend_vtable uv_vtable = {
-    .version = 1,
+    .version = FUT_BACKEND_VTABLE_VERSION,
     .name = "uv",
     .size = sizeof(struct uv_backend),
     .init = uv_init,

@@ -10,7 +10,6 @@
 #include "futures/async.h"
 #include "futures/stream.h"
 #include "futures/reactor.h"
-#include "futures/backend.h"
 #include "futures/executor.h"
 #include "futures/notify.h"
 #include "futures/timer.h"

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <futures.h>
 #include <futures/async.h>
+#include <futures/backend.h>
 #include <futures/backend-event.h>
 
 #include "support.h"

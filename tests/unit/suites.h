@@ -6,6 +6,7 @@
 #include <check.h>
 
 Suite *fut_test_async_suite(void);
+Suite *fut_test_backend_suite(void);
 Suite *fut_test_bufreader_suite(void);
 Suite *fut_test_channel_suite(void);
 Suite *fut_test_combinators_suite(void);

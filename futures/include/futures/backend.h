@@ -3,15 +3,21 @@
 #ifndef FUTURES_BACKEND_H
 #define FUTURES_BACKEND_H
 
+#include <sys/types.h>
+
 #include "common.h"
+#include "executor.h"
 #include "reactor.h"
 
 FUT__BEGIN_DECLS
 
 /*
  * This header is for people writing backends (as libdillimpl.h is for
- * libdill); programs using libfutures do not need it beyond
- * fut_backend_default() and the constructors of the backends they link.
+ * libdill); programs using libfutures do not need it: futures.h does not
+ * include it, and fut_backend_default() is declared in executor.h. A
+ * backend includes public headers and this one only, never the core's
+ * internal headers; everything it may use from the core is declared here
+ * or in the public headers.
  *
  * A backend is a struct of function pointers in the spirit of sqlite3_vfs.
  * The runtime allocates @size bytes for the backend's state, whose first
@@ -19,7 +25,22 @@ FUT__BEGIN_DECLS
  * core; a backend only has to wake up by a deadline.
  */
 
-struct fut_backend_vtable;
+/**
+ * FUT_BACKEND_VTABLE_VERSION - the newest layout of struct
+ * fut_backend_vtable, the value a backend built against this header puts
+ * in @version.
+ *
+ * Fields are only ever appended, and each version names the last field it
+ * has:
+ * - 1: @version, @name, @size, @init, @fini, @io_start, @io_update,
+ *   @io_stop, @notify, @turn, @attach.
+ * - 2: as 1, plus @schedule.
+ *
+ * fut_runtime_init() accepts versions 1 and 2 and never reads a field
+ * past the end of the version a table declares: a version-1 table is
+ * treated as one whose @schedule is NULL.
+ */
+#define FUT_BACKEND_VTABLE_VERSION 2
 
 /** struct fut_backend - first member of every backend's state. */
 struct fut_backend {
@@ -37,7 +58,8 @@ struct fut_backend_config {
 /**
  * struct fut_backend_vtable - the operations of one event loop.
  *
- * Implementation (version 1; fields are only ever appended):
+ * Implementation (version 2, FUT_BACKEND_VTABLE_VERSION; fields are only
+ * ever appended, see there which version has which):
  * - @init: set up the state in @be (already zeroed, vtable and rt set).
  *   Returns 0 or -errno (the runtime then frees the state without @fini).
  * - @fini: release everything @init and later calls acquired.
@@ -72,8 +94,8 @@ struct fut_backend_config {
  *   the loop hooks (a prepare/check/idle handle, a low-priority event...)
  *   from which the backend calls fut_runtime_attached_run(). It is never
  *   called in owned mode. Returns 0 or -errno.
- * - @schedule (may be NULL in owned mode): attached mode only. A task
- *   became ready while the loop is outside the backend's hook (an I/O
+ * - @schedule (version 2; may be NULL in owned mode): attached mode only.
+ *   A task became ready while the loop is outside the backend's hook (an I/O
  *   callback woke it, or the program spawned it): make the loop call
  *   fut_runtime_attached_run() soon without blocking first (start an idle
  *   handle, activate an event). Called on the loop's thread; cheap, and
@@ -84,7 +106,7 @@ struct fut_backend_config {
  * fut_runtime_attached_run() as well.
  */
 struct fut_backend_vtable {
-    unsigned int version;
+    unsigned int version;   /* FUT_BACKEND_VTABLE_VERSION */
     const char *name;
     size_t size;
     int (*init)(struct fut_backend *be, const struct fut_backend_config *c);
@@ -97,6 +119,7 @@ struct fut_backend_vtable {
     int (*notify)(struct fut_backend *be);
     int (*turn)(struct fut_backend *be, int64_t deadline_ns);
     int (*attach)(struct fut_backend *be, void *loop);
+    /* version 2 */
     void (*schedule)(struct fut_backend *be);
 };
 
@@ -116,14 +139,53 @@ struct fut_backend_vtable {
 FUT_API int fut_runtime_attached_run(struct fut_runtime *rt,
                                      int64_t *next_deadline_ns);
 
-/**
- * fut_backend_default - the backend a program linked with.
+/* ------------------------------------------------------------------------ */
+/* System calls for backends                                                */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The core makes its I/O syscalls through one table that tests can
+ * override, so that they can inject EINTR, EAGAIN or ENOMEM (SQLite's
+ * aSyscall). A backend that makes the same kinds of call on its own
+ * descriptors goes through these functions, which reach that one table in
+ * libfutures: a fault a test injects reaches the backend's calls too,
+ * whether the backend is linked statically or as a shared library.
  *
- * Not defined by libfutures itself: every backend library
- * (libfutures-epoll, libfutures-uv, ...) defines it, so the same object
- * files run on whichever backend they are linked with. Any thread.
+ * Unlike the libc functions they stand for, they return a negative errno
+ * value on failure; errno is left as the call left it, and need not be
+ * read. They may be called from any thread, but tests swap the table's
+ * entries on the runtime's thread, so code that runs on other threads or
+ * in signal handlers (a backend's @notify) should call libc directly.
  */
-FUT_API const struct fut_backend_vtable *fut_backend_default(void);
+
+struct epoll_event;
+
+/** fut_sys_read - read(2) through the syscall table: bytes or -errno. */
+FUT_API ssize_t fut_sys_read(int fd, void *buf, size_t len);
+
+/** fut_sys_write - write(2) through the syscall table: bytes or -errno. */
+FUT_API ssize_t fut_sys_write(int fd, const void *buf, size_t len);
+
+/**
+ * fut_sys_close - close(2) through the syscall table: 0 or -errno. The
+ * descriptor is gone whatever it returns (Linux), so never retry.
+ */
+FUT_API int fut_sys_close(int fd);
+
+/**
+ * fut_sys_epoll_ctl - epoll_ctl(2) through the syscall table: 0 or -errno.
+ * Linux only; elsewhere it returns -ENOSYS.
+ */
+FUT_API int fut_sys_epoll_ctl(int epfd, int op, int fd,
+                              struct epoll_event *ev);
+
+/**
+ * fut_sys_epoll_wait - epoll_wait(2) through the syscall table: the number
+ * of events stored in @ev, or -errno (-EINTR when a signal interrupted
+ * the wait). Linux only; elsewhere it returns -ENOSYS.
+ */
+FUT_API int fut_sys_epoll_wait(int epfd, struct epoll_event *ev, int max,
+                               int timeout_ms);
 
 FUT__END_DECLS
 

@@ -3,10 +3,26 @@
 #ifndef FUTURES_EXECUTOR_H
 #define FUTURES_EXECUTOR_H
 
-#include "backend.h"
 #include "future.h"
 
 FUT__BEGIN_DECLS
+
+/*
+ * The backend contract (struct fut_backend_vtable and what a backend
+ * implements) is in futures/backend.h, which programs need not include:
+ * here the types are only named, as handles a program passes along.
+ */
+struct fut_backend_vtable;
+struct fut_backend_config;
+
+/**
+ * fut_backend_default - the backend a program linked with.
+ *
+ * Not defined by libfutures itself: every backend library
+ * (libfutures-epoll, libfutures-uv, ...) defines it, so the same object
+ * files run on whichever backend they are linked with. Any thread.
+ */
+FUT_API const struct fut_backend_vtable *fut_backend_default(void);
 
 /* ------------------------------------------------------------------------ */
 /* Runtime                                                                  */
@@ -32,7 +48,8 @@ struct fut_runtime_config {
     unsigned int flags;        /* reserved, 0 */
     unsigned int budget;       /* coop budget per task poll; 0: 128 */
     unsigned int event_interval; /* task polls between reactor checks; 0: 61 */
-    const struct fut_backend_config *backend;   /* may be NULL */
+    /* may be NULL; the struct is in futures/backend.h */
+    const struct fut_backend_config *backend;
 };
 
 /**
@@ -42,7 +59,8 @@ struct fut_runtime_config {
  * @cfg: options, or NULL for defaults.
  *
  * Allocates the backend's state (once). Returns 0, -EINVAL (NULL @rt or
- * @backend, a backend vtable of an unknown version), -ENOMEM, or what the
+ * @backend, a backend vtable of a version other than 1 or 2, or one that
+ * lacks a required slot; see futures/backend.h), -ENOMEM, or what the
  * backend's init returned. On failure nothing needs closing.
  */
 FUT_API int fut_runtime_init(struct fut_runtime *rt,

@@ -3,7 +3,7 @@
 #ifndef FUTURES_BACKEND_UV_H
 #define FUTURES_BACKEND_UV_H
 
-#include <futures/backend.h>
+#include <futures/executor.h>
 
 FUT__BEGIN_DECLS
 
