@@ -531,6 +531,221 @@ START_TEST(test_timer_interval_missed_ticks)
 }
 END_TEST
 
+/* Polls an interval's Stream once; its result, or 0 when PENDING. */
+static int
+interval_next_once(struct fut_interval *iv, struct fut_context *cx,
+                   int64_t *item)
+{
+    struct fut_stream_next n;
+    int res = 0;
+
+    ck_assert_int_eq(fut_stream_next_init(&n, &iv->stream, item), 0);
+    if (fut_future_poll(&n.base, cx) == FUT_READY)
+        res = n.res;
+    fut_future_drop(&n.base);
+    return res;
+}
+
+static const int all_missed_modes[] = { FUT_MISSED_BURST, FUT_MISSED_DELAY,
+                                        FUT_MISSED_SKIP };
+
+/*
+ * A period so long that now + period does not fit in an int64_t saturates
+ * like fut_sleep_init(): the first tick is in the far future, neither due
+ * at once nor a wrapped-round negative time that the Stream would hand out
+ * as an error code. (Before the fix: signed overflow, caught by UBSan, and
+ * a tick READY at once.)
+ */
+START_TEST(test_timer_interval_huge_period)
+{
+    size_t i;
+
+    for (i = 0; i < 3; i++) {
+        struct fut_interval iv;
+        struct test_waker tw;
+        struct fut_context cx;
+        int64_t tick = 0, now = fut_now_ns();
+
+        test_waker_init(&tw);
+        cx = test_cx(&tw, &conf_rt);
+        ck_assert_int_eq(
+            fut_interval_init(&iv, INT64_MAX, all_missed_modes[i]), 0);
+        ck_assert_int_eq(iv.next_ns, INT64_MAX);
+        ck_assert_int_eq(fut_interval_poll_tick(&iv, &cx, &tick),
+                         FUT_PENDING);
+        ck_assert_int_eq(interval_next_once(&iv, &cx, &tick), 0);
+        ck_assert_int_eq(fut_interval_init(&iv, INT64_MAX - now / 2,
+                                           all_missed_modes[i]),
+                         0);
+        ck_assert_int_eq(iv.next_ns, INT64_MAX);
+        ck_assert_int_eq(fut_interval_poll_tick(&iv, &cx, &tick),
+                         FUT_PENDING);
+        fut_interval_drop(&iv);
+        ck_assert_int_eq(tw.wakes, 0);
+        ck_assert_int_eq(tw.live, 0);
+    }
+}
+END_TEST
+
+/*
+ * The tick after a first tick at now + period, with a period over half the
+ * int64_t range, is past INT64_MAX: it saturates, in every missed-tick
+ * policy, and is not due. The first tick is brought about with synthetic
+ * time on the runtime's wheel.
+ */
+START_TEST(test_timer_interval_next_tick_saturates)
+{
+    const int64_t period = INT64_MAX / 2 + 1;
+    struct fut__wheel *w = fut__runtime_wheel(&conf_rt);
+    size_t i;
+
+    for (i = 0; i < 3; i++) {
+        struct fut_interval iv;
+        struct test_waker tw;
+        struct fut_context cx;
+        int64_t first, tick = 0;
+
+        test_waker_init(&tw);
+        cx = test_cx(&tw, &conf_rt);
+        ck_assert_int_eq(fut_interval_init(&iv, period, all_missed_modes[i]),
+                         0);
+        first = iv.next_ns;
+        ck_assert_int_gt(first, fut_now_ns());
+        ck_assert_int_eq(fut_interval_poll_tick(&iv, &cx, &tick),
+                         FUT_PENDING);
+        fut__wheel_advance(w, first + FUT_NSEC_PER_USEC);
+        ck_assert_int_eq(tw.wakes, 1);
+        ck_assert_int_eq(fut_interval_poll_tick(&iv, &cx, &tick), FUT_READY);
+        ck_assert_int_eq(tick, first);
+        ck_assert_int_eq(iv.next_ns, INT64_MAX);
+        ck_assert_int_eq(fut_interval_poll_tick(&iv, &cx, &tick),
+                         FUT_PENDING);
+        ck_assert_int_eq(interval_next_once(&iv, &cx, &tick), 0);
+        fut_interval_drop(&iv);
+        ck_assert_int_eq(tw.wakes, 1);
+        ck_assert_int_eq(tw.live, 0);
+    }
+}
+END_TEST
+
+/* The wheel's span in ticks (µs): 7 levels of 6 bits. */
+#define WHEEL_SPAN_US ((uint64_t)1 << (FUT__WHEEL_LEVELS * 6))
+#define TOP_SLOT_US ((uint64_t)1 << ((FUT__WHEEL_LEVELS - 1) * 6))
+
+/*
+ * Drives the wheel like a runtime that has nothing else to do: block until
+ * the next deadline, advance to it. Each turn must lie ahead of the
+ * wheel's time (a deadline at or before it is a turn for nothing, over
+ * and over) and no later than the timer's deadline; the wheel's time never
+ * goes back; the timer fires at the first turn at or after its deadline
+ * and not before. Returns the number of turns taken, at most @max_turns.
+ */
+static int
+drive_far_timer(struct fut__wheel *w, struct fut_sleep *s,
+                struct test_waker *tw, int max_turns)
+{
+    int turns = 0;
+
+    while (tw->wakes == 0 && turns < max_turns) {
+        int64_t seen = w->start_ns + (int64_t)(w->elapsed * FUT_NSEC_PER_USEC);
+        int64_t d = fut__wheel_next_deadline(w);
+        uint64_t before = w->elapsed;
+
+        ck_assert_msg(d > seen,
+                      "turn %d: next deadline %lld µs, not after the "
+                      "wheel's time %lld µs", turns,
+                      (long long)((d - w->start_ns) / 1000),
+                      (long long)((seen - w->start_ns) / 1000));
+        /* (The deadline rounded up to the tick may be later by < 1 µs.) */
+        ck_assert_int_lt(d - FUT_NSEC_PER_USEC, s->deadline_ns);
+        fut__wheel_advance(w, d);
+        turns++;
+        ck_assert_uint_ge(w->elapsed, before);
+        if (tw->wakes > 0)
+            ck_assert_int_ge(d, s->deadline_ns);
+        else
+            ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 1);
+    }
+    return turns;
+}
+
+/*
+ * Timers past the wheel's span (2^42 µs, about 51 days), armed with the
+ * wheel's time at different places in its top-level rotation, driven with
+ * synthetic time. They wait without an early or empty turn: one turn per
+ * span at most while parked, then the way down through the levels.
+ * (Before the fix: a far timer whose clamped place fell in the top-level
+ * slot the wheel was in gave a next deadline in the past, one turn for
+ * nothing, and moved the wheel's time back during the advance.)
+ */
+START_TEST(test_timer_wheel_far_timers)
+{
+    /* Where the wheel's time sits in its top-level rotation: the top
+     * digit and what lies below it. */
+    static const struct {
+        uint64_t top, low;
+    } at[] = { { 0, 1 }, { 0, 0 }, { 5, 0 }, { 5, 12345 },
+               { 63, 7 }, { 63, TOP_SLOT_US - 1 }, { 31, TOP_SLOT_US / 2 } };
+    /* How far ahead of the wheel's time (µs; 0: INT64_MAX). */
+    static const uint64_t far[] = { WHEEL_SPAN_US - TOP_SLOT_US,
+                                    WHEEL_SPAN_US - 1, WHEEL_SPAN_US,
+                                    WHEEL_SPAN_US + 1,
+                                    WHEEL_SPAN_US + TOP_SLOT_US / 3,
+                                    60ull * 86400 * 1000000,
+                                    3 * WHEEL_SPAN_US + 77, 0 };
+    struct fut__wheel *w = fut__runtime_wheel(&conf_rt);
+    size_t i, j;
+
+    for (i = 0; i < sizeof at / sizeof at[0]; i++) {
+        for (j = 0; j < sizeof far / sizeof far[0]; j++) {
+            struct fut_sleep s;
+            struct test_waker tw;
+            struct fut_context cx;
+            /* The next top-level rotation, so time only moves on. */
+            uint64_t pos = (w->elapsed | (WHEEL_SPAN_US - 1)) + 1 +
+                           at[i].top * TOP_SLOT_US + at[i].low;
+            int64_t now = w->start_ns + (int64_t)(pos * FUT_NSEC_PER_USEC);
+            int turns, spans;
+
+            fut__wheel_advance(w, now);
+            ck_assert_uint_eq(w->elapsed, pos);
+            test_waker_init(&tw);
+            cx = test_cx(&tw, &conf_rt);
+            ck_assert_int_eq(
+                fut_sleep_until_init(
+                    &s, far[j] == 0 ? INT64_MAX
+                                    : now + (int64_t)(far[j] * 1000)),
+                0);
+            ck_assert_int_eq(fut_future_poll(&s.base, &cx), FUT_PENDING);
+            if (far[j] == 0) {
+                /* Never due: a few turns, each a good part of a span
+                 * after the last. */
+                int k;
+
+                for (k = 0; k < 3; k++) {
+                    uint64_t before = w->elapsed;
+
+                    ck_assert_int_eq(drive_far_timer(w, &s, &tw, 1), 1);
+                    ck_assert_uint_ge(w->elapsed - before, WHEEL_SPAN_US / 2);
+                }
+                ck_assert_int_eq(tw.wakes, 0);
+                fut_future_drop(&s.base);
+                ck_assert_int_eq(tw.live, 0);
+                continue;
+            }
+            spans = (int)(far[j] / (WHEEL_SPAN_US / 2)) + 1;
+            turns = drive_far_timer(w, &s, &tw, spans + FUT__WHEEL_LEVELS + 1);
+            ck_assert_msg(tw.wakes == 1,
+                          "at %zu, far %zu: not fired after %d turns", i, j,
+                          turns);
+            ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
+            fut_future_drop(&s.base);
+            ck_assert_int_eq(tw.live, 0);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_timer_sleep_drop_after_n_polls)
 {
     struct fut_sleep s;
@@ -609,6 +824,10 @@ fut_conf_timer_suite(void)
     TIMER_CASE("interval_missed", test_timer_interval_missed_ticks);
     TIMER_CASE("interval_next_drop",
                test_timer_interval_next_drop_forgets_waker);
+    TIMER_CASE("interval_huge_period", test_timer_interval_huge_period);
+    TIMER_CASE("interval_next_tick_saturates",
+               test_timer_interval_next_tick_saturates);
+    TIMER_CASE("wheel_far", test_timer_wheel_far_timers);
 #undef TIMER_CASE
     tc = tcase_create("sleep_drop");
     tcase_add_checked_fixture(tc, conf_setup, conf_teardown);
