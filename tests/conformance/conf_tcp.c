@@ -1127,7 +1127,6 @@ START_TEST(test_tcp_connect_timeout)
                      -ETIMEDOUT);
     dt = fut_now_ns() - t0;
     ck_assert_int_ge(dt, 50 * FUT_NSEC_PER_MSEC);   /* never early */
-    ck_assert_int_lt(dt, 5 * FUT_NSEC_PER_SEC * conf_slow_factor());
     ck_assert_int_eq(fut_tcp_stream_close(&c), -EBADF);
     ck_assert_uint_eq(fut__runtime_io_count(&conf_rt), 0);
     ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
