@@ -117,7 +117,7 @@ check() {
     fi
 }
 
-# ---- CPU hogs (stress mode) ----------------------------------------------------
+# ---- CPU hogs (stress mode) --------------------------------------------------
 # stress-ng runs in a session of its own, so that stopping its process group
 # stops its workers too. --timeout is only a backstop for a dev.sh killed
 # too hard to run its trap; the trap is what stops the hogs.
