@@ -8,6 +8,8 @@
 #   ./dev.sh test    make check (gcc, -Werror), then the same suite under
 #                    ASan+UBSan, TSan and valgrind, and make distcheck
 #   ./dev.sh quick   make check only
+#   ./dev.sh stress  what 'test' runs, while two CPU hogs (stress-ng --cpu 2)
+#                    compete for the machine: timing in the tests must hold
 set -eu
 
 cd "$(dirname "$0")"
@@ -34,6 +36,10 @@ need valgrind command -v valgrind
 need libuv1-dev sh -c 'pkg-config --exists libuv'
 need libevent-dev sh -c 'pkg-config --exists libevent_core'
 need libev-dev test -f /usr/include/ev.h
+# Only the stress mode loads the machine.
+if [ "$mode" = stress ]; then
+    need stress-ng command -v stress-ng
+fi
 
 if [ -n "$need_pkgs" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null 2>&1; then
@@ -111,6 +117,44 @@ check() {
     fi
 }
 
+# ---- CPU hogs (stress mode) --------------------------------------------------
+# stress-ng runs in a session of its own, so that stopping its process group
+# stops its workers too. --timeout is only a backstop for a dev.sh killed
+# too hard to run its trap; the trap is what stops the hogs.
+hog_pid=""
+start_hogs() {
+    setsid stress-ng --cpu 2 --timeout 6h --quiet &
+    hog_pid=$!
+    sleep 1
+    if ! kill -0 "$hog_pid" 2>/dev/null; then
+        echo "== stress-ng did not start" >&2
+        hog_pid=""
+        return 1
+    fi
+    echo "== CPU hogs running: stress-ng --cpu 2 (process group $hog_pid)"
+}
+stop_hogs() {
+    if [ -n "$hog_pid" ]; then
+        kill -TERM -- "-$hog_pid" 2>/dev/null || true
+        wait "$hog_pid" 2>/dev/null || true
+        echo "== CPU hogs stopped"
+        hog_pid=""
+    fi
+}
+
+# The whole suite, as './dev.sh test' runs it.
+all_tests() {
+    build _build --enable-werror
+    check _build check
+    build _build-asan --enable-asan --disable-shared CC="${ASAN_CC:-gcc}"
+    check _build-asan check
+    build _build-tsan --enable-tsan --disable-shared
+    check _build-tsan check
+    build _build-valgrind --enable-valgrind --disable-shared
+    check _build-valgrind check-valgrind
+    check _build distcheck
+}
+
 bootstrap
 case "$mode" in
 demo)
@@ -122,18 +166,20 @@ quick)
     check _build check
     ;;
 test)
-    build _build --enable-werror
-    check _build check
-    build _build-asan --enable-asan --disable-shared CC="${ASAN_CC:-gcc}"
-    check _build-asan check
-    build _build-tsan --enable-tsan --disable-shared
-    check _build-tsan check
-    build _build-valgrind --enable-valgrind --disable-shared
-    check _build-valgrind check-valgrind
-    check _build distcheck
+    all_tests
+    ;;
+stress)
+    # The hogs stop however this ends: success, a failed step (set -e),
+    # or a signal (which exits through the EXIT trap).
+    trap stop_hogs EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    trap 'exit 129' HUP
+    start_hogs
+    all_tests
     ;;
 *)
-    echo "usage: $0 demo|test|quick" >&2
+    echo "usage: $0 demo|test|quick|stress" >&2
     exit 2
     ;;
 esac

@@ -7,9 +7,10 @@
 
 #define SLOT_BITS 6
 #define SLOT_MASK ((uint64_t)FUT__WHEEL_SLOTS - 1)
-/* The farthest tick the wheel can place; later deadlines wait in the last
- * slot of the top level and are placed again when it comes round. */
-#define MAX_SPAN (((uint64_t)1 << (FUT__WHEEL_LEVELS * SLOT_BITS)) - 1)
+/* The ticks one round of the top level covers (2^42 µs, about 51 days),
+ * and the ticks one of its slots covers. */
+#define SPAN ((uint64_t)1 << (FUT__WHEEL_LEVELS * SLOT_BITS))
+#define TOP_SLOT ((uint64_t)1 << ((FUT__WHEEL_LEVELS - 1) * SLOT_BITS))
 
 int64_t
 fut_now_ns(void)
@@ -50,15 +51,35 @@ level_for(uint64_t elapsed, uint64_t when)
     return level < FUT__WHEEL_LEVELS ? level : FUT__WHEEL_LEVELS - 1;
 }
 
+/*
+ * The last tick the wheel can tell apart from `elapsed`: the end of the
+ * top-level slot just before the current one, one round on. A tick in the
+ * current top-level slot one round on (or later still) would sit in the
+ * slot `elapsed` is in, where next_expiration() can only read it as that
+ * slot's start, which has passed: the runtime would turn at once for
+ * nothing and the wheel's time would move back to that start. So a
+ * deadline past this tick waits at it, and is placed again when the
+ * wheel reaches that slot, 62 to 63 top-level slots (49 to 50 days) from
+ * now: one turn of the runtime per round of the wheel, never early, never
+ * at once.
+ */
+static uint64_t
+farthest_tick(const struct fut__wheel *w)
+{
+    return (w->elapsed & ~(TOP_SLOT - 1)) + SPAN - 1;
+}
+
 static void
 wheel_insert(struct fut__wheel *w, struct fut_timer *t)
 {
     uint64_t place = t->when;
+    uint64_t farthest = farthest_tick(w);
     unsigned int level, slot;
     struct fut_timer **head;
 
-    if (place - w->elapsed > MAX_SPAN)
-        place = w->elapsed + MAX_SPAN;
+    assert(place > w->elapsed);
+    if (place > farthest)
+        place = farthest;
     level = level_for(w->elapsed, place);
     slot = (unsigned int)((place >> (level * SLOT_BITS)) & SLOT_MASK);
     head = &w->slots[level][slot];
@@ -97,8 +118,11 @@ struct expiration {
  * The earliest non-empty slot. Every timer on level k differs from
  * `elapsed` in digit k and agrees above it, so all of level k lies before
  * all of level k + 1: the first occupied level holds the answer. Its slots
- * at or after the current digit come first (the rotation), which is also
- * right for the clamped far-future timers that wrap around the top level.
+ * after the current digit come first (the rotation). On the top level, a
+ * slot before the current digit is in the next round (a timer's tick may
+ * differ from `elapsed` above the top digit); the current digit itself is
+ * never occupied there, which farthest_tick() sees to, so every answer
+ * lies after `elapsed`.
  */
 static int
 next_expiration(const struct fut__wheel *w, struct expiration *exp)
@@ -136,6 +160,9 @@ fut__wheel_next_deadline(const struct fut__wheel *w)
 
     if (w->count == 0 || !next_expiration(w, &exp))
         return -1;
+    /* A deadline at INT64_MAX, rounded up to its tick, may not fit. */
+    if (exp.tick > (uint64_t)(INT64_MAX - w->start_ns) / FUT_NSEC_PER_USEC)
+        return INT64_MAX;
     return w->start_ns + (int64_t)(exp.tick * FUT_NSEC_PER_USEC);
 }
 
@@ -163,6 +190,8 @@ fut__wheel_advance(struct fut__wheel *w, int64_t now_ns)
     while (w->count > 0 && next_expiration(w, &exp) && exp.tick <= now) {
         struct fut_timer *t = w->slots[exp.level][exp.slot];
 
+        /* The wheel's time only moves on. */
+        assert(exp.tick > w->elapsed);
         w->slots[exp.level][exp.slot] = NULL;
         w->occupied[exp.level] &= ~((uint64_t)1 << exp.slot);
         w->elapsed = exp.tick;
@@ -395,6 +424,32 @@ fut_sleep_reset(struct fut_sleep *s, int64_t deadline_ns)
 
 /* ---- interval ---------------------------------------------------------------- */
 
+/*
+ * @t + @d for a @d >= 0, saturated at INT64_MAX as fut_sleep_init() does:
+ * a tick that does not fit is in the far future, never a wrapped-round
+ * time in the past (which would fire at once, and come out of the Stream
+ * as a negative tick, that is as an error code).
+ */
+static int64_t
+add_sat(int64_t t, int64_t d)
+{
+    return t > INT64_MAX - d ? INT64_MAX : t + d;
+}
+
+/*
+ * The first tick of the SKIP policy after @now: @next plus the whole
+ * periods that fit up to @now, plus one. @next <= @now.
+ */
+static int64_t
+skip_past(int64_t next, int64_t now, int64_t period)
+{
+    int64_t steps = (now - next) / period + 1;
+
+    if (steps > (INT64_MAX - next) / period)
+        return INT64_MAX;
+    return next + steps * period;
+}
+
 enum fut_poll
 fut_interval_poll_tick(struct fut_interval *iv, struct fut_context *cx,
                        int64_t *tick_ns)
@@ -417,17 +472,16 @@ fut_interval_poll_tick(struct fut_interval *iv, struct fut_context *cx,
     switch (iv->missed) {
     case FUT_MISSED_DELAY:
         now = fut_now_ns();
-        iv->next_ns = (now > tick ? now : tick) + iv->period_ns;
+        iv->next_ns = add_sat(now > tick ? now : tick, iv->period_ns);
         break;
     case FUT_MISSED_SKIP:
         now = fut_now_ns();
-        iv->next_ns = tick + iv->period_ns;
+        iv->next_ns = add_sat(tick, iv->period_ns);
         if (iv->next_ns <= now)
-            iv->next_ns += ((now - iv->next_ns) / iv->period_ns + 1) *
-                           iv->period_ns;
+            iv->next_ns = skip_past(iv->next_ns, now, iv->period_ns);
         break;
     default:
-        iv->next_ns = tick + iv->period_ns;
+        iv->next_ns = add_sat(tick, iv->period_ns);
         break;
     }
     fut_sleep_reset(&iv->sleep, iv->next_ns);
@@ -486,7 +540,7 @@ fut_interval_init(struct fut_interval *iv, int64_t period_ns, int missed)
     iv->stream.vtable = &interval_stream_vtable;
     iv->period_ns = period_ns;
     iv->missed = missed;
-    iv->next_ns = fut_now_ns() + period_ns;
+    iv->next_ns = add_sat(fut_now_ns(), period_ns);
     return fut_sleep_until_init(&iv->sleep, iv->next_ns);
 }
 

@@ -96,7 +96,9 @@ enum fut_missed_tick {
  *
  * The first tick is at start + period. Each item is an int64_t: the
  * deadline of the tick (not the time it was observed). The stream never
- * ends. poll_next needs a runtime in the context. Pinned from the first
+ * ends. A tick that would fall after INT64_MAX nanoseconds saturates to
+ * INT64_MAX, as fut_sleep_init() does: it is never due, never a negative
+ * time. poll_next needs a runtime in the context. Pinned from the first
  * poll; drop it with fut_interval_drop(). Runtime thread only.
  */
 struct fut_interval {
@@ -108,7 +110,8 @@ struct fut_interval {
 };
 
 /**
- * fut_interval_init - ticks every @period_ns, the first at now + period.
+ * fut_interval_init - ticks every @period_ns, the first at now + period
+ * (saturated: any period > 0 is valid, a huge one means no tick).
  * @missed: enum fut_missed_tick.
  * Returns 0, or -EINVAL for NULL, a period <= 0 or an unknown @missed.
  */
