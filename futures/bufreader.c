@@ -156,11 +156,32 @@ br_forget_read(struct fut_async_read *self, const struct fut_waker *w)
     fut_async_read_forget(br->inner, w);
 }
 
+/* The registration is the inner reader's too, numbered by it. */
+static void
+br_note_read(struct fut_async_read *self, struct fut_reg *reg)
+{
+    struct fut_bufreader *br =
+        FUT_CONTAINER_OF(self, struct fut_bufreader, reader);
+
+    fut__async_read_note_id(br->inner, reg);
+}
+
+static void
+br_forget_read_reg(struct fut_async_read *self, const struct fut_reg *reg)
+{
+    struct fut_bufreader *br =
+        FUT_CONTAINER_OF(self, struct fut_bufreader, reader);
+
+    fut_async_read_forget_reg(br->inner, reg);
+}
+
 static const struct fut_async_read_vtable br_vtable = {
-    .version = 2,
+    .version = 3,
     .poll_read = br_poll_read,
     .poll_readv = br_poll_readv,
     .forget_read = br_forget_read,
+    .note_read = br_note_read,
+    .forget_read_reg = br_forget_read_reg,
 };
 
 int
@@ -188,18 +209,17 @@ fut_bufreader_init(struct fut_bufreader *br, struct fut_async_read *inner,
 /*
  * A pending read_until has left a clone of the waker it was polled with in
  * the inner reader, which keeps it until its next event or close. The
- * future notes that waker's identity (a plain copy) when it returns
- * PENDING and withdraws it through the bufreader's forget slot when it is
+ * future notes that registration (a plain copy of the waker and the inner
+ * reader's number for it) when it returns PENDING and withdraws it through the bufreader's forget slot when it is
  * dropped or finishes (as the futures of io.c do), because the waker may
  * point into storage freed right after the drop.
  */
 static void
 read_until_forget(struct fut_read_until *f)
 {
-    if (f->waker_id.vtable != NULL) {
-        fut_async_read_forget(&f->br->reader, &f->waker_id);
-        f->waker_id.vtable = NULL;
-        f->waker_id.data = NULL;
+    if (f->reg.waker.vtable != NULL) {
+        fut_async_read_forget_reg(&f->br->reader, &f->reg);
+        fut_reg_clear(&f->reg);
     }
 }
 
@@ -228,7 +248,7 @@ read_until_poll(struct fut_future *base, struct fut_context *cx)
         if (fut_bufreader_poll_fill_buf(f->br, cx, &p, &avail, &r) ==
             FUT_PENDING) {
             /* Noted for the drop: see read_until_forget(). */
-            f->waker_id = *cx->waker;
+            fut_async_read_note(&f->br->reader, cx, &f->reg);
             return FUT_PENDING;
         }
         if (r < 0)
@@ -293,8 +313,7 @@ fut_read_until_init(struct fut_read_until *f, struct fut_bufreader *br,
     f->max = max;
     f->len = 0;
     f->res = NOT_DONE_SSIZE;
-    f->waker_id.vtable = NULL;
-    f->waker_id.data = NULL;
+    fut_reg_clear(&f->reg);
     return 0;
 }
 

@@ -52,6 +52,13 @@ extern FUT__HIDDEN struct fut__syscalls fut__sys;
 /* Restore the real functions (tests call it in teardown). */
 FUT__HIDDEN void fut__sys_reset(void);
 
+/* ---- trait wrappers (io.c) ---------------------------------------------
+ * Set reg->id through @r's version 3 note_read slot (0 without one); the
+ * caller has set reg->waker. For wrappers such as the bufreader, whose
+ * registrations are their inner reader's. */
+FUT__HIDDEN void fut__async_read_note_id(struct fut_async_read *r,
+                                         struct fut_reg *reg);
+
 /* ---- runtime internals (executor.c) ------------------------------------ */
 
 /* The backend of a runtime. */

@@ -211,7 +211,7 @@ fut_async_write_poll_close(struct fut_async_write *w, struct fut_context *cx,
 /*
  * A table older than version 2 may end before the forget slot (it was
  * compiled against a shorter struct), so the slot is read only once the
- * version says it is there.
+ * version says it is there; the same goes for the version 3 slots.
  */
 void
 fut_async_read_forget(struct fut_async_read *r, const struct fut_waker *w)
@@ -235,6 +235,76 @@ fut_async_write_forget(struct fut_async_write *w,
     w->vtable->forget_write(w, waker);
 }
 
+void
+fut__async_read_note_id(struct fut_async_read *r, struct fut_reg *reg)
+{
+    reg->id = 0;
+    if (r == NULL || r->vtable == NULL || r->vtable->version < 3 ||
+        r->vtable->note_read == NULL)
+        return;
+    r->vtable->note_read(r, reg);
+}
+
+void
+fut_async_read_note(struct fut_async_read *r, const struct fut_context *cx,
+                    struct fut_reg *reg)
+{
+    if (reg == NULL)
+        return;
+    fut_reg_clear(reg);
+    if (r == NULL || cx == NULL || cx->waker == NULL)
+        return;
+    reg->waker = *cx->waker;
+    fut__async_read_note_id(r, reg);
+}
+
+void
+fut_async_read_forget_reg(struct fut_async_read *r, const struct fut_reg *reg)
+{
+    if (r == NULL || r->vtable == NULL || reg == NULL ||
+        reg->waker.vtable == NULL)
+        return;
+    /* A version 3 object numbers its registrations: only the one @reg
+     * names goes, and an id of 0 names none (that poll stored nothing).
+     * Asking the waker-only slot then would take a newer registration
+     * of the same task away. */
+    if (r->vtable->version >= 3 && r->vtable->forget_read_reg != NULL) {
+        if (reg->id != 0)
+            r->vtable->forget_read_reg(r, reg);
+        return;
+    }
+    fut_async_read_forget(r, &reg->waker);
+}
+
+void
+fut_async_write_note(struct fut_async_write *w, const struct fut_context *cx,
+                     struct fut_reg *reg)
+{
+    if (reg == NULL)
+        return;
+    fut_reg_clear(reg);
+    if (w == NULL || w->vtable == NULL || cx == NULL || cx->waker == NULL)
+        return;
+    reg->waker = *cx->waker;
+    if (w->vtable->version >= 3 && w->vtable->note_write != NULL)
+        w->vtable->note_write(w, reg);
+}
+
+void
+fut_async_write_forget_reg(struct fut_async_write *w,
+                           const struct fut_reg *reg)
+{
+    if (w == NULL || w->vtable == NULL || reg == NULL ||
+        reg->waker.vtable == NULL)
+        return;
+    if (w->vtable->version >= 3 && w->vtable->forget_write_reg != NULL) {
+        if (reg->id != 0)
+            w->vtable->forget_write_reg(w, reg);
+        return;
+    }
+    fut_async_write_forget(w, &reg->waker);
+}
+
 /* ---- shared by the futures ---------------------------------------------- */
 
 /*
@@ -242,45 +312,49 @@ fut_async_write_forget(struct fut_async_write *w,
  * clone of the waker each PENDING poll was made with, until its next event
  * or its close. That clone must not outlive the future, since the waker may
  * point into storage freed right after the drop (a join's or select's
- * child waker, block_on's waker). So a future notes the identity of
- * cx->waker (a plain copy: no clone, no reference) when it returns
- * PENDING, and hands it to the object's forget slot when it is dropped.
+ * child waker, block_on's waker). So a future notes the registration its
+ * PENDING poll made (struct fut_reg: a plain copy of cx->waker, no clone,
+ * no reference, and the object's number for it) and hands it to the
+ * object's forget slot when it is dropped. The number matters when two
+ * futures of one task poll the same object: their wakers are equal, and
+ * only the newer one's registration is live.
  *
  * It also does so when it finishes: the event that made the object ready
  * has usually taken the waker already, but the contract does not promise
  * it, and a copy can finish on its writer while its reader still holds
- * one. A finished future's drop then has nothing left to do, and cannot
- * withdraw a waker that a later poller with the same identity stored.
+ * one. A finished future's drop then has nothing left to do.
  */
 static enum fut_poll
-pending(struct fut_waker *id, const struct fut_context *cx)
+pending_read(struct fut_async_read *r, struct fut_reg *reg,
+             const struct fut_context *cx)
 {
-    *id = *cx->waker;
+    fut_async_read_note(r, cx, reg);
+    return FUT_PENDING;
+}
+
+static enum fut_poll
+pending_write(struct fut_async_write *w, struct fut_reg *reg,
+              const struct fut_context *cx)
+{
+    fut_async_write_note(w, cx, reg);
     return FUT_PENDING;
 }
 
 static void
-waker_id_clear(struct fut_waker *id)
+forget_read(struct fut_async_read *r, struct fut_reg *reg)
 {
-    id->vtable = NULL;
-    id->data = NULL;
-}
-
-static void
-forget_read(struct fut_async_read *r, struct fut_waker *id)
-{
-    if (id->vtable != NULL) {
-        fut_async_read_forget(r, id);
-        waker_id_clear(id);
+    if (reg->waker.vtable != NULL) {
+        fut_async_read_forget_reg(r, reg);
+        fut_reg_clear(reg);
     }
 }
 
 static void
-forget_write(struct fut_async_write *w, struct fut_waker *id)
+forget_write(struct fut_async_write *w, struct fut_reg *reg)
 {
-    if (id->vtable != NULL) {
-        fut_async_write_forget(w, id);
-        waker_id_clear(id);
+    if (reg->waker.vtable != NULL) {
+        fut_async_write_forget_reg(w, reg);
+        fut_reg_clear(reg);
     }
 }
 
@@ -303,8 +377,8 @@ read_poll(struct fut_future *base, struct fut_context *cx)
         return FUT_READY;
     if (fut_async_read_poll_read(f->reader, cx, f->buf, f->len, &n) ==
         FUT_PENDING)
-        return pending(&f->waker_id, cx);
-    forget_read(f->reader, &f->waker_id);
+        return pending_read(f->reader, &f->reg, cx);
+    forget_read(f->reader, &f->reg);
     f->res = n;
     return FUT_READY;
 }
@@ -314,7 +388,7 @@ read_drop(struct fut_future *base)
 {
     struct fut_read *f = (struct fut_read *)base;
 
-    forget_read(f->reader, &f->waker_id);
+    forget_read(f->reader, &f->reg);
 }
 
 static int
@@ -348,7 +422,7 @@ fut_read_init(struct fut_read *f, struct fut_async_read *r, void *buf,
     f->buf = buf;
     f->len = len;
     f->res = NOT_DONE_SSIZE;
-    waker_id_clear(&f->waker_id);
+    fut_reg_clear(&f->reg);
     return 0;
 }
 
@@ -365,15 +439,15 @@ read_exact_poll(struct fut_future *base, struct fut_context *cx)
     while (f->done < f->len) {
         if (fut_async_read_poll_read(f->reader, cx, f->buf + f->done,
                                      f->len - f->done, &n) == FUT_PENDING)
-            return pending(&f->waker_id, cx);
+            return pending_read(f->reader, &f->reg, cx);
         if (n <= 0) {
-            forget_read(f->reader, &f->waker_id);
+            forget_read(f->reader, &f->reg);
             f->res = n < 0 ? (int)n : -ENODATA;
             return FUT_READY;
         }
         f->done += (size_t)n;
     }
-    forget_read(f->reader, &f->waker_id);
+    forget_read(f->reader, &f->reg);
     f->res = 0;
     return FUT_READY;
 }
@@ -383,7 +457,7 @@ read_exact_drop(struct fut_future *base)
 {
     struct fut_read_exact *f = (struct fut_read_exact *)base;
 
-    forget_read(f->reader, &f->waker_id);
+    forget_read(f->reader, &f->reg);
 }
 
 static int
@@ -415,7 +489,7 @@ fut_read_exact_init(struct fut_read_exact *f, struct fut_async_read *r,
     f->len = len;
     f->done = 0;
     f->res = NOT_DONE_INT;
-    waker_id_clear(&f->waker_id);
+    fut_reg_clear(&f->reg);
     return 0;
 }
 
@@ -431,8 +505,8 @@ write_poll(struct fut_future *base, struct fut_context *cx)
         return FUT_READY;
     if (fut_async_write_poll_write(f->writer, cx, f->buf, f->len, &n) ==
         FUT_PENDING)
-        return pending(&f->waker_id, cx);
-    forget_write(f->writer, &f->waker_id);
+        return pending_write(f->writer, &f->reg, cx);
+    forget_write(f->writer, &f->reg);
     f->res = n;
     return FUT_READY;
 }
@@ -442,7 +516,7 @@ write_drop(struct fut_future *base)
 {
     struct fut_write *f = (struct fut_write *)base;
 
-    forget_write(f->writer, &f->waker_id);
+    forget_write(f->writer, &f->reg);
 }
 
 static int
@@ -473,7 +547,7 @@ fut_write_init(struct fut_write *f, struct fut_async_write *w,
     f->buf = buf;
     f->len = len;
     f->res = NOT_DONE_SSIZE;
-    waker_id_clear(&f->waker_id);
+    fut_reg_clear(&f->reg);
     return 0;
 }
 
@@ -490,17 +564,17 @@ write_all_poll(struct fut_future *base, struct fut_context *cx)
     while (f->done < f->len) {
         if (fut_async_write_poll_write(f->writer, cx, f->buf + f->done,
                                        f->len - f->done, &n) == FUT_PENDING)
-            return pending(&f->waker_id, cx);
+            return pending_write(f->writer, &f->reg, cx);
         /* A writer that takes nothing from a non-empty buffer will never
          * take the rest: report it as a broken pipe rather than loop. */
         if (n <= 0) {
-            forget_write(f->writer, &f->waker_id);
+            forget_write(f->writer, &f->reg);
             f->res = n < 0 ? (int)n : -EPIPE;
             return FUT_READY;
         }
         f->done += (size_t)n;
     }
-    forget_write(f->writer, &f->waker_id);
+    forget_write(f->writer, &f->reg);
     f->res = 0;
     return FUT_READY;
 }
@@ -510,7 +584,7 @@ write_all_drop(struct fut_future *base)
 {
     struct fut_write_all *f = (struct fut_write_all *)base;
 
-    forget_write(f->writer, &f->waker_id);
+    forget_write(f->writer, &f->reg);
 }
 
 static int
@@ -542,7 +616,7 @@ fut_write_all_init(struct fut_write_all *f, struct fut_async_write *w,
     f->len = len;
     f->done = 0;
     f->res = NOT_DONE_INT;
-    waker_id_clear(&f->waker_id);
+    fut_reg_clear(&f->reg);
     return 0;
 }
 
@@ -557,8 +631,8 @@ flush_poll(struct fut_future *base, struct fut_context *cx)
     if (f->res != NOT_DONE_INT)
         return FUT_READY;
     if (fut_async_write_poll_flush(f->writer, cx, &n) == FUT_PENDING)
-        return pending(&f->waker_id, cx);
-    forget_write(f->writer, &f->waker_id);
+        return pending_write(f->writer, &f->reg, cx);
+    forget_write(f->writer, &f->reg);
     f->res = n < 0 ? (int)n : 0;
     return FUT_READY;
 }
@@ -572,8 +646,8 @@ shutdown_poll(struct fut_future *base, struct fut_context *cx)
     if (f->res != NOT_DONE_INT)
         return FUT_READY;
     if (fut_async_write_poll_close(f->writer, cx, &n) == FUT_PENDING)
-        return pending(&f->waker_id, cx);
-    forget_write(f->writer, &f->waker_id);
+        return pending_write(f->writer, &f->reg, cx);
+    forget_write(f->writer, &f->reg);
     f->res = n < 0 ? (int)n : 0;
     return FUT_READY;
 }
@@ -583,7 +657,7 @@ flush_drop(struct fut_future *base)
 {
     struct fut_flush *f = (struct fut_flush *)base;
 
-    forget_write(f->writer, &f->waker_id);
+    forget_write(f->writer, &f->reg);
 }
 
 static int
@@ -618,7 +692,7 @@ flush_init(struct fut_flush *f, struct fut_async_write *w,
     f->base.vtable = vt;
     f->writer = w;
     f->res = NOT_DONE_INT;
-    waker_id_clear(&f->waker_id);
+    fut_reg_clear(&f->reg);
     return 0;
 }
 
@@ -656,8 +730,8 @@ enum {
 static enum fut_poll
 copy_finish(struct fut_copy *f, int res)
 {
-    forget_read(f->reader, &f->read_waker_id);
-    forget_write(f->writer, &f->write_waker_id);
+    forget_read(f->reader, &f->read_reg);
+    forget_write(f->writer, &f->write_reg);
     f->res = res;
     f->state = COPY_DONE;
     return FUT_READY;
@@ -674,11 +748,11 @@ copy_poll(struct fut_future *base, struct fut_context *cx)
         case COPY_READ:
             if (fut_async_read_poll_read(f->reader, cx, f->buf, f->cap, &n) ==
                 FUT_PENDING) {
-                (void)pending(&f->read_waker_id, cx);
+                (void)pending_read(f->reader, &f->read_reg, cx);
                 if (f->state & COPY_DIRTY) {
                     if (fut_async_write_poll_flush(f->writer, cx, &n) ==
                         FUT_PENDING)
-                        return pending(&f->write_waker_id, cx);
+                        return pending_write(f->writer, &f->write_reg, cx);
                     if (n < 0)
                         return copy_finish(f, (int)n);
                     f->state &= ~COPY_DIRTY;
@@ -700,7 +774,7 @@ copy_poll(struct fut_future *base, struct fut_context *cx)
                 if (fut_async_write_poll_write(f->writer, cx, f->buf + f->pos,
                                                f->filled - f->pos, &n) ==
                     FUT_PENDING)
-                    return pending(&f->write_waker_id, cx);
+                    return pending_write(f->writer, &f->write_reg, cx);
                 if (n < 0)
                     return copy_finish(f, (int)n);
                 if (n == 0)
@@ -714,7 +788,7 @@ copy_poll(struct fut_future *base, struct fut_context *cx)
             break;
         case COPY_FLUSH:
             if (fut_async_write_poll_flush(f->writer, cx, &n) == FUT_PENDING)
-                return pending(&f->write_waker_id, cx);
+                return pending_write(f->writer, &f->write_reg, cx);
             return copy_finish(f, n < 0 ? (int)n : 0);
         default:
             return FUT_READY;
@@ -727,8 +801,8 @@ copy_drop(struct fut_future *base)
 {
     struct fut_copy *f = (struct fut_copy *)base;
 
-    forget_read(f->reader, &f->read_waker_id);
-    forget_write(f->writer, &f->write_waker_id);
+    forget_read(f->reader, &f->read_reg);
+    forget_write(f->writer, &f->write_reg);
 }
 
 static int
@@ -764,7 +838,7 @@ fut_copy_init(struct fut_copy *f, struct fut_async_read *r,
     f->total = 0;
     f->state = COPY_READ;
     f->res = 0;
-    waker_id_clear(&f->read_waker_id);
-    waker_id_clear(&f->write_waker_id);
+    fut_reg_clear(&f->read_reg);
+    fut_reg_clear(&f->write_reg);
     return 0;
 }

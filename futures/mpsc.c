@@ -39,6 +39,7 @@ struct mpsc_chan {
     size_t senders;            /* open sender handles */
     int rx_open;               /* the receiver handle is open */
     struct fut_waker rx_waker; /* the receiver's poller, while it waits */
+    uint32_t rx_id;            /* number of the last rx_waker registration */
     struct fut_mpsc_send *wait_head;
     struct fut_mpsc_send *wait_tail;
     struct fut_mpsc_send *first_unnotified;
@@ -241,11 +242,16 @@ static enum fut_poll stream_poll_next(struct fut_stream *self,
                                       int *res);
 static void stream_forget_next(struct fut_stream *self,
                                const struct fut_waker *w);
+static void stream_note_next(struct fut_stream *self, struct fut_reg *reg);
+static void stream_forget_next_reg(struct fut_stream *self,
+                                   const struct fut_reg *reg);
 
 static const struct fut_stream_vtable mpsc_stream_vtable = {
-    .version = 2,
+    .version = 3,
     .poll_next = stream_poll_next,
     .forget_next = stream_forget_next,
+    .note_next = stream_note_next,
+    .forget_next_reg = stream_forget_next_reg,
 };
 
 int
@@ -552,6 +558,7 @@ fut_mpsc_poll_recv(struct fut_mpsc_receiver *rx, struct fut_context *cx,
         *res = 0;
     } else {
         fut_waker_set(&c->rx_waker, cx->waker);
+        c->rx_id = fut_reg_next(c->rx_id);
         chan_unlock(c);
         return FUT_PENDING;
     }
@@ -596,6 +603,49 @@ stream_forget_next(struct fut_stream *self, const struct fut_waker *w)
     chan_unlock(c);
 }
 
+/*
+ * The numbered forms (struct fut_reg). A sender may take the waker between
+ * the PENDING poll and the note; the note then finds the slot empty and
+ * gives 0, which withdraws nothing later: right, since that registration
+ * is gone. A coop yield happens only with values buffered, when the slot
+ * is empty (the sender that buffered one took it).
+ */
+static void
+chan_note(struct mpsc_chan *c, struct fut_reg *reg)
+{
+    if (c == NULL)
+        return;
+    chan_lock(c);
+    reg->id = c->rx_waker.vtable != NULL ? c->rx_id : 0;
+    chan_unlock(c);
+}
+
+static void
+chan_forget_reg(struct mpsc_chan *c, const struct fut_reg *reg)
+{
+    if (c == NULL || reg->id == 0)
+        return;
+    chan_lock(c);
+    if (c->rx_waker.vtable != NULL && c->rx_id == reg->id &&
+        fut_waker_will_wake(&c->rx_waker, &reg->waker))
+        fut_waker_drop(&c->rx_waker);
+    chan_unlock(c);
+}
+
+static void
+stream_note_next(struct fut_stream *self, struct fut_reg *reg)
+{
+    chan_note(FUT_CONTAINER_OF(self, struct fut_mpsc_receiver, stream)->chan,
+              reg);
+}
+
+static void
+stream_forget_next_reg(struct fut_stream *self, const struct fut_reg *reg)
+{
+    chan_forget_reg(
+        FUT_CONTAINER_OF(self, struct fut_mpsc_receiver, stream)->chan, reg);
+}
+
 static enum fut_poll
 recv_poll(struct fut_future *self, struct fut_context *cx)
 {
@@ -604,8 +654,12 @@ recv_poll(struct fut_future *self, struct fut_context *cx)
 
     if (f->res != RECV_UNFINISHED)
         return FUT_READY;
-    if (fut_mpsc_poll_recv(f->rx, cx, f->out, &res) == FUT_PENDING)
+    if (fut_mpsc_poll_recv(f->rx, cx, f->out, &res) == FUT_PENDING) {
+        fut_reg_clear(&f->reg);
+        f->reg.waker = *cx->waker;
+        chan_note(f->rx->chan, &f->reg);
         return FUT_PENDING;
+    }
     f->res = res;
     return FUT_READY;
 }
@@ -616,12 +670,12 @@ recv_drop(struct fut_future *self)
     struct fut_mpsc_recv *f = (struct fut_mpsc_recv *)self;
     struct mpsc_chan *c = f->rx->chan;
 
-    /* Only a pending receive can have left its waker in the channel. */
+    /* Only a pending receive can have left its waker in the channel, and
+     * only its own registration goes: another receive future of the same
+     * task (or another poller) may have stored a newer one since. */
     if (f->res != RECV_UNFINISHED || c == NULL)
         return;
-    chan_lock(c);
-    fut_waker_drop(&c->rx_waker);
-    chan_unlock(c);
+    chan_forget_reg(c, &f->reg);
 }
 
 static int
@@ -656,6 +710,7 @@ fut_mpsc_recv_init(struct fut_mpsc_recv *f, struct fut_mpsc_receiver *rx,
     f->rx = rx;
     f->out = out;
     f->res = RECV_UNFINISHED;
+    fut_reg_clear(&f->reg);
     f->base.vtable = &recv_vtable;
     return 0;
 }

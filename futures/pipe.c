@@ -15,6 +15,8 @@ struct pipe_dir {
     size_t len;               /* bytes buffered */
     struct fut_waker reader;  /* a read waiting for bytes or end of file */
     struct fut_waker writer;  /* a write waiting for room */
+    uint32_t reader_id;       /* number of the last registration in reader */
+    uint32_t writer_id;       /* and in writer (struct fut_reg) */
     int shut;                 /* no more writes: reads drain, then EOF */
 };
 
@@ -70,6 +72,36 @@ slot_forget(struct fut_waker *slot, const struct fut_waker *w)
         fut_waker_drop(slot);
 }
 
+/* Store @w in @slot as a new registration, numbered in *@id. */
+static void
+slot_register(struct fut_waker *slot, uint32_t *id, const struct fut_waker *w)
+{
+    fut_waker_set(slot, w);
+    *id = fut_reg_next(*id);
+}
+
+/*
+ * The number of the registration in @slot, 0 when it is empty. A read or
+ * write stores its waker only when it must wait; its coop yield happens
+ * when bytes (or room) are there, and whoever made them so emptied the
+ * slot: right after a PENDING poll, the slot holds that poll's own
+ * registration or nothing.
+ */
+static uint32_t
+slot_id(const struct fut_waker *slot, uint32_t id)
+{
+    return slot->vtable != NULL ? id : 0;
+}
+
+/* The numbered forget: only the registration @reg names goes. */
+static void
+slot_forget_reg(struct fut_waker *slot, uint32_t id, const struct fut_reg *reg)
+{
+    if (slot->vtable != NULL && id == reg->id &&
+        fut_waker_will_wake(slot, &reg->waker))
+        fut_waker_drop(slot);
+}
+
 /* Wake whatever waits in @d, emptying both slots. */
 static void
 dir_wake_all(struct pipe_dir *d)
@@ -100,7 +132,7 @@ pipe_readv_end(struct fut_pipe_end *e, struct fut_context *cx,
             *res = 0;
             return FUT_READY;
         }
-        fut_waker_set(&d->reader, cx->waker);
+        slot_register(&d->reader, &d->reader_id, cx->waker);
         return FUT_PENDING;
     }
     /* A pipe whose peer keeps writing is always ready; the budget makes
@@ -149,11 +181,41 @@ pipe_forget_read(struct fut_async_read *self, const struct fut_waker *w)
         slot_forget(&sh->dir[1 - e->side].reader, w);
 }
 
+static void
+pipe_note_read(struct fut_async_read *self, struct fut_reg *reg)
+{
+    struct fut_pipe_end *e = FUT_CONTAINER_OF(self, struct fut_pipe_end,
+                                              reader);
+    struct pipe_shared *sh = e->shared;
+    struct pipe_dir *d;
+
+    if (sh == NULL)
+        return;
+    d = &sh->dir[1 - e->side];
+    reg->id = slot_id(&d->reader, d->reader_id);
+}
+
+static void
+pipe_forget_read_reg(struct fut_async_read *self, const struct fut_reg *reg)
+{
+    struct fut_pipe_end *e = FUT_CONTAINER_OF(self, struct fut_pipe_end,
+                                              reader);
+    struct pipe_shared *sh = e->shared;
+    struct pipe_dir *d;
+
+    if (sh == NULL)
+        return;
+    d = &sh->dir[1 - e->side];
+    slot_forget_reg(&d->reader, d->reader_id, reg);
+}
+
 static const struct fut_async_read_vtable pipe_read_vtable = {
-    .version = 2,
+    .version = 3,
     .poll_read = pipe_poll_read,
     .poll_readv = pipe_poll_readv,
     .forget_read = pipe_forget_read,
+    .note_read = pipe_note_read,
+    .forget_read_reg = pipe_forget_read_reg,
 };
 
 /* ---- AsyncWrite ---------------------------------------------------------- */
@@ -178,7 +240,7 @@ pipe_writev_end(struct fut_pipe_end *e, struct fut_context *cx,
         return FUT_READY;
     }
     if (d->len == sh->cap) {
-        fut_waker_set(&d->writer, cx->waker);
+        slot_register(&d->writer, &d->writer_id, cx->waker);
         return FUT_PENDING;
     }
     if (!fut_coop_proceed(cx))
@@ -263,13 +325,44 @@ pipe_forget_write(struct fut_async_write *self, const struct fut_waker *w)
         slot_forget(&sh->dir[e->side].writer, w);
 }
 
+static void
+pipe_note_write(struct fut_async_write *self, struct fut_reg *reg)
+{
+    struct fut_pipe_end *e = FUT_CONTAINER_OF(self, struct fut_pipe_end,
+                                              writer);
+    struct pipe_shared *sh = e->shared;
+    struct pipe_dir *d;
+
+    if (sh == NULL)
+        return;
+    d = &sh->dir[e->side];
+    reg->id = slot_id(&d->writer, d->writer_id);
+}
+
+static void
+pipe_forget_write_reg(struct fut_async_write *self,
+                      const struct fut_reg *reg)
+{
+    struct fut_pipe_end *e = FUT_CONTAINER_OF(self, struct fut_pipe_end,
+                                              writer);
+    struct pipe_shared *sh = e->shared;
+    struct pipe_dir *d;
+
+    if (sh == NULL)
+        return;
+    d = &sh->dir[e->side];
+    slot_forget_reg(&d->writer, d->writer_id, reg);
+}
+
 static const struct fut_async_write_vtable pipe_write_vtable = {
-    .version = 2,
+    .version = 3,
     .poll_write = pipe_poll_write,
     .poll_writev = pipe_poll_writev,
     .poll_flush = pipe_poll_flush,
     .poll_close = pipe_poll_close,
     .forget_write = pipe_forget_write,
+    .note_write = pipe_note_write,
+    .forget_write_reg = pipe_forget_write_reg,
 };
 
 /* ---- ends ---------------------------------------------------------------- */

@@ -110,6 +110,13 @@ fut_io_poll_ready(struct fut_io *io, struct fut_context *cx, unsigned int dir,
         }
     }
     fut_waker_set(slot, cx->waker);
+    /* Every store is a registration of its own, even when the slot held an
+     * equal waker: the future that made it must be told apart from an
+     * older one of the same task (fut_io_forget_reg()). */
+    if (dir == FUT_IO_READABLE)
+        io->read_id = fut_reg_next(io->read_id);
+    else
+        io->write_id = fut_reg_next(io->write_id);
     return FUT_PENDING;
 }
 
@@ -174,6 +181,60 @@ fut_io_close(struct fut_io *io)
 }
 
 void
+fut_io_note(const struct fut_io *io, unsigned int dir,
+            const struct fut_context *cx, struct fut_reg *reg)
+{
+    const struct fut_waker *slot;
+
+    if (reg == NULL)
+        return;
+    fut_reg_clear(reg);
+    if (io == NULL || cx == NULL || cx->waker == NULL ||
+        (dir != FUT_IO_READABLE && dir != FUT_IO_WRITABLE))
+        return;
+    reg->waker = *cx->waker;
+    slot = dir == FUT_IO_READABLE ? &io->read_waker : &io->write_waker;
+    /* An empty slot: that poll stored nothing (a coop yield finds the
+     * direction ready, and readiness has taken any waker), so there is
+     * nothing of its own to withdraw later. */
+    if (slot->vtable != NULL)
+        reg->id = dir == FUT_IO_READABLE ? io->read_id : io->write_id;
+}
+
+/* Drop the waker in @dir's slot and take @dir out of the interest set. */
+static void
+io_withdraw(struct fut_io *io, unsigned int dir, struct fut_waker *slot)
+{
+    fut_waker_drop(slot);
+    /*
+     * As when fut_io_ready() empties a slot, the smaller interest set is
+     * not pushed to the backend (io_update only hears of growth): a
+     * backend that still watches @dir reports it once more, and that
+     * report finds no waker. Calling the backend here would also run it
+     * from drop functions, which may run while the runtime is closing.
+     */
+    io->interest &= ~dir;
+}
+
+void
+fut_io_forget_reg(struct fut_io *io, unsigned int dir,
+                  const struct fut_reg *reg)
+{
+    struct fut_waker *slot;
+    uint32_t id;
+
+    if (io == NULL || reg == NULL || reg->id == 0 ||
+        (dir != FUT_IO_READABLE && dir != FUT_IO_WRITABLE))
+        return;
+    slot = dir == FUT_IO_READABLE ? &io->read_waker : &io->write_waker;
+    id = dir == FUT_IO_READABLE ? io->read_id : io->write_id;
+    if (slot->vtable == NULL || id != reg->id ||
+        !fut_waker_will_wake(slot, &reg->waker))
+        return;
+    io_withdraw(io, dir, slot);
+}
+
+void
 fut_io_forget(struct fut_io *io, unsigned int dir, const struct fut_waker *w)
 {
     struct fut_waker *slot;
@@ -184,13 +245,5 @@ fut_io_forget(struct fut_io *io, unsigned int dir, const struct fut_waker *w)
     slot = dir == FUT_IO_READABLE ? &io->read_waker : &io->write_waker;
     if (slot->vtable == NULL || !fut_waker_will_wake(slot, w))
         return;
-    fut_waker_drop(slot);
-    /*
-     * As when fut_io_ready() empties a slot, the smaller interest set is
-     * not pushed to the backend (io_update only hears of growth): a
-     * backend that still watches @dir reports it once more, and that
-     * report finds no waker. Calling the backend here would also run it
-     * from drop functions, which may run while the runtime is closing.
-     */
-    io->interest &= ~dir;
+    io_withdraw(io, dir, slot);
 }

@@ -14,17 +14,18 @@
  * A pending poll_next leaves a clone of the waker in the stream (the
  * channel, the interval's timer), which keeps it until it wakes it. The
  * waker may point into storage freed right after this future is dropped (a
- * join's or select's child waker), so the future notes its identity (a
- * plain copy, no reference) when PENDING and withdraws it through the
- * stream's forget slot when it is dropped or finishes.
+ * join's or select's child waker), so the future notes the registration
+ * (a plain copy of the waker, no reference, and the stream's number for
+ * it) when PENDING and withdraws it through the stream's forget slot when
+ * it is dropped or finishes; the number keeps it from withdrawing a newer
+ * registration of the same task.
  */
 static void
 next_forget(struct fut_stream_next *n)
 {
-    if (n->waker_id.vtable != NULL) {
-        fut_stream_forget(n->stream, &n->waker_id);
-        n->waker_id.vtable = NULL;
-        n->waker_id.data = NULL;
+    if (n->reg.waker.vtable != NULL) {
+        fut_stream_forget_reg(n->stream, &n->reg);
+        fut_reg_clear(&n->reg);
     }
 }
 
@@ -37,7 +38,7 @@ next_poll(struct fut_future *f, struct fut_context *cx)
     if (n->res != NOT_YET)
         return FUT_READY;
     if (fut_stream_poll_next(n->stream, cx, n->item, &res) == FUT_PENDING) {
-        n->waker_id = *cx->waker;
+        fut_stream_note(n->stream, cx, &n->reg);
         return FUT_PENDING;
     }
     next_forget(n);
@@ -77,7 +78,6 @@ fut_stream_next_init(struct fut_stream_next *n, struct fut_stream *s,
     n->stream = s;
     n->item = item;
     n->res = NOT_YET;
-    n->waker_id.vtable = NULL;
-    n->waker_id.data = NULL;
+    fut_reg_clear(&n->reg);
     return 0;
 }

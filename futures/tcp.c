@@ -74,6 +74,27 @@ fut_sockaddr_parse(const char *host, unsigned int port,
 
 /* ---- listener ------------------------------------------------------------ */
 
+/*
+ * Out of descriptors (EMFILE, ENFILE), accept(2) fails and leaves the
+ * connection queued, so the listener stays readable: a caller that simply
+ * polls again spins, and one that backs off holds the peer in the backlog
+ * for nothing. Each listener therefore keeps one spare descriptor (libuv's
+ * trick, with its own code): on EMFILE or ENFILE it closes the spare,
+ * accepts the queued connection into the freed slot, closes it at once
+ * (the peer sees the connection reset or closed) and opens the spare
+ * again. The queue drains, the readiness is cleared by the EAGAIN that
+ * follows, and the listener waits for the next connection: no spin, no
+ * timer, and the caller never sees EMFILE. We chose this over a built-in
+ * back-off because a back-off needs a timer and a choice of delay, keeps
+ * refused peers waiting, and still polls at that rate while the limit
+ * lasts; the price is one descriptor per listener.
+ */
+static int
+spare_open(void)
+{
+    return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 int
 fut_tcp_listener_bind(struct fut_tcp_listener *l, const struct sockaddr *addr,
                       socklen_t len, int backlog)
@@ -85,6 +106,7 @@ fut_tcp_listener_bind(struct fut_tcp_listener *l, const struct sockaddr *addr,
         return -EINVAL;
     memset(l, 0, sizeof *l);
     l->fd = -1;
+    l->spare = -1;
     l->io.fd = -1;
     if (!addr_ok(addr, len))
         return -EINVAL;
@@ -105,6 +127,9 @@ fut_tcp_listener_bind(struct fut_tcp_listener *l, const struct sockaddr *addr,
         return err;
     }
     l->fd = fd;
+    /* Without a spare (the process is at its limit already) the listener
+     * still works; it reports EMFILE as accept(2) does. */
+    l->spare = spare_open();
     return 0;
 }
 
@@ -132,6 +157,34 @@ fut_tcp_listener_close(struct fut_tcp_listener *l)
     (void)fut_io_close(&l->io);
     close_fd(l->fd);
     l->fd = -1;
+    if (l->spare >= 0) {
+        close_fd(l->spare);
+        l->spare = -1;
+    }
+    return 0;
+}
+
+/*
+ * Out of descriptors: refuse one queued connection through the spare (see
+ * spare_open()). Returns 0 when the spare was there (the caller accepts
+ * again: the next connection, or EAGAIN), or -@err when there is none.
+ */
+static int
+listener_refuse(struct fut_tcp_listener *l, int err)
+{
+    int fd;
+
+    if (l->spare < 0) {
+        /* Try to get it back: descriptors may have been freed since. */
+        l->spare = spare_open();
+        return l->spare < 0 ? -err : 0;
+    }
+    close_fd(l->spare);
+    l->spare = -1;
+    fd = fut__sys.accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0)
+        close_fd(fd);
+    l->spare = spare_open();
     return 0;
 }
 
@@ -345,20 +398,59 @@ stream_forget_write(struct fut_async_write *self, const struct fut_waker *w)
     fut_io_forget(&writer_stream(self)->io, FUT_IO_WRITABLE, w);
 }
 
+/*
+ * The numbered forms: reads and writes store their waker only through
+ * fut_io_poll_ready(), and a coop yield returns PENDING only once the
+ * direction is ready, when its slot is empty; so the registration in the
+ * slot right after a PENDING poll is the one that poll made, or none.
+ */
+static void
+stream_note_read(struct fut_async_read *self, struct fut_reg *reg)
+{
+    struct fut_io *io = &reader_stream(self)->io;
+
+    reg->id = io->read_waker.vtable != NULL ? io->read_id : 0;
+}
+
+static void
+stream_forget_read_reg(struct fut_async_read *self, const struct fut_reg *reg)
+{
+    fut_io_forget_reg(&reader_stream(self)->io, FUT_IO_READABLE, reg);
+}
+
+static void
+stream_note_write(struct fut_async_write *self, struct fut_reg *reg)
+{
+    struct fut_io *io = &writer_stream(self)->io;
+
+    reg->id = io->write_waker.vtable != NULL ? io->write_id : 0;
+}
+
+static void
+stream_forget_write_reg(struct fut_async_write *self,
+                        const struct fut_reg *reg)
+{
+    fut_io_forget_reg(&writer_stream(self)->io, FUT_IO_WRITABLE, reg);
+}
+
 static const struct fut_async_read_vtable stream_read_vtable = {
-    .version = 2,
+    .version = 3,
     .poll_read = stream_poll_read,
     .poll_readv = stream_poll_readv,
     .forget_read = stream_forget_read,
+    .note_read = stream_note_read,
+    .forget_read_reg = stream_forget_read_reg,
 };
 
 static const struct fut_async_write_vtable stream_write_vtable = {
-    .version = 2,
+    .version = 3,
     .poll_write = stream_poll_write,
     .poll_writev = stream_poll_writev,
     .poll_flush = stream_poll_flush,
     .poll_close = stream_poll_close,
     .forget_write = stream_forget_write,
+    .note_write = stream_note_write,
+    .forget_write_reg = stream_forget_write_reg,
 };
 
 /* A stream that is not open: its traits work and answer -EBADF. */
@@ -602,14 +694,32 @@ fut_tcp_listener_poll_accept(struct fut_tcp_listener *l,
             continue;
         case ECONNABORTED:
         case EPROTO:
-            /* The connection was reset while it waited in the backlog;
-             * Linux also reports some network errors of the new
-             * connection here (accept(2), "Error handling"). Skip it, as
-             * libuv does. */
+        case ENETDOWN:
+        case ENOPROTOOPT:
+        case EHOSTDOWN:
+#ifdef ENONET
+        case ENONET:
+#endif
+        case EHOSTUNREACH:
+        case EOPNOTSUPP:
+        case ENETUNREACH:
+            /* The connection was reset while it waited in the backlog,
+             * or Linux passed on a network error of the new connection;
+             * accept(2) ("Error handling") says to treat these like
+             * EAGAIN by retrying. They concern that one connection, not
+             * the listener: skip it. The coop budget above bounds the
+             * loop should they keep coming. */
             continue;
+        case EMFILE:
+        case ENFILE:
+            err = listener_refuse(l, errno);
+            if (err == 0)
+                continue;
+            *res = err;
+            return FUT_READY;
         default:
-            /* EMFILE and friends leave the connection queued and the
-             * readiness set: the next poll tries again. */
+            /* ENOBUFS, ENOMEM, EPERM (a firewall): the connection stays
+             * queued; the caller decides. */
             *res = -errno;
             return FUT_READY;
         }
@@ -632,16 +742,16 @@ fut_tcp_listener_poll_accept(struct fut_tcp_listener *l,
  * A pending accept leaves a clone of its waker in the listener's
  * registration until the next readiness or close. The waker may point into
  * storage freed right after the future is dropped (a select's child
- * waker), so the future notes its identity (a plain copy) when PENDING and
- * withdraws it when it is dropped or finishes.
+ * waker), so the future notes its registration (a plain copy of the waker
+ * and the listener's number for it) when PENDING and withdraws it when it
+ * is dropped or finishes, leaving a newer one of the same task alone.
  */
 static void
 accept_forget(struct fut_tcp_accept *a)
 {
-    if (a->waker_id.vtable != NULL) {
-        fut_io_forget(&a->listener->io, FUT_IO_READABLE, &a->waker_id);
-        a->waker_id.vtable = NULL;
-        a->waker_id.data = NULL;
+    if (a->reg.waker.vtable != NULL) {
+        fut_io_forget_reg(&a->listener->io, FUT_IO_READABLE, &a->reg);
+        fut_reg_clear(&a->reg);
     }
 }
 
@@ -656,7 +766,7 @@ accept_poll(struct fut_future *f, struct fut_context *cx)
     if (fut_tcp_listener_poll_accept(a->listener, cx, a->out, &res) ==
         FUT_PENDING) {
         /* Noted for accept_forget(). */
-        a->waker_id = *cx->waker;
+        fut_io_note(&a->listener->io, FUT_IO_READABLE, cx, &a->reg);
         return FUT_PENDING;
     }
     accept_forget(a);
@@ -695,8 +805,7 @@ fut_tcp_accept_init(struct fut_tcp_accept *f, struct fut_tcp_listener *l,
     f->listener = l;
     f->out = out;
     f->res = ACCEPT_PENDING;
-    f->waker_id.vtable = NULL;
-    f->waker_id.data = NULL;
+    fut_reg_clear(&f->reg);
     return 0;
 }
 
@@ -861,6 +970,13 @@ fut_tcp_connect_init(struct fut_tcp_connect *f, struct fut_tcp_stream *stream,
     if (f == NULL || stream == NULL || !addr_ok(addr, len) ||
         len > (socklen_t)sizeof f->addr)
         return -EINVAL;
+    /* Resetting an open stream would lose its descriptor. Only a stream
+     * set up by this file holds this table pointer, so fresh storage
+     * passes. */
+    if (stream->reader.vtable == &stream_read_vtable && stream->io.fd >= 0) {
+        f->base.vtable = NULL; /* dropped state: dropping it is harmless */
+        return -EISCONN;
+    }
     memset(f, 0, sizeof *f);
     f->base.vtable = &connect_vtable;
     f->stream = stream;

@@ -462,8 +462,12 @@ fut_interval_poll_tick(struct fut_interval *iv, struct fut_context *cx,
         *tick_ns = -EINVAL;
         return FUT_READY;
     }
-    if (fut_future_poll(&iv->sleep.base, cx) == FUT_PENDING)
+    if (fut_future_poll(&iv->sleep.base, cx) == FUT_PENDING) {
+        /* The sleep (re)armed its timer with cx->waker: a registration of
+         * its own, told apart by this number (struct fut_reg). */
+        iv->reg_id = fut_reg_next(iv->reg_id);
         return FUT_PENDING;
+    }
     if (iv->sleep.res != 0) {
         *tick_ns = iv->sleep.res;
         return FUT_READY;
@@ -525,10 +529,36 @@ interval_forget_next(struct fut_stream *st, const struct fut_waker *w)
         fut__timer_cancel(t);
 }
 
+static void
+interval_note_next(struct fut_stream *st, struct fut_reg *reg)
+{
+    struct fut_interval *iv = FUT_CONTAINER_OF(st, struct fut_interval,
+                                               stream);
+    struct fut_timer *t = &iv->sleep.timer;
+
+    reg->id = t->rt != NULL && t->waker.vtable != NULL ? iv->reg_id : 0;
+}
+
+/* Only the registration @reg names: a newer poll of the same task re-armed
+ * the timer with an equal waker, and must still be woken. */
+static void
+interval_forget_next_reg(struct fut_stream *st, const struct fut_reg *reg)
+{
+    struct fut_interval *iv = FUT_CONTAINER_OF(st, struct fut_interval,
+                                               stream);
+    struct fut_timer *t = &iv->sleep.timer;
+
+    if (t->rt != NULL && t->waker.vtable != NULL && iv->reg_id == reg->id &&
+        fut_waker_will_wake(&t->waker, &reg->waker))
+        fut__timer_cancel(t);
+}
+
 static const struct fut_stream_vtable interval_stream_vtable = {
-    .version = 2,
+    .version = 3,
     .poll_next = interval_poll_next,
     .forget_next = interval_forget_next,
+    .note_next = interval_note_next,
+    .forget_next_reg = interval_forget_next_reg,
 };
 
 int
@@ -540,6 +570,7 @@ fut_interval_init(struct fut_interval *iv, int64_t period_ns, int missed)
     iv->stream.vtable = &interval_stream_vtable;
     iv->period_ns = period_ns;
     iv->missed = missed;
+    iv->reg_id = 0;
     iv->next_ns = add_sat(fut_now_ns(), period_ns);
     return fut_sleep_until_init(&iv->sleep, iv->next_ns);
 }

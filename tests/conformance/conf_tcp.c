@@ -2116,28 +2116,6 @@ END_TEST
 
 /* ---- tests: injected faults ---------------------------------------------- */
 
-START_TEST(test_tcp_fault_accept_emfile)
-{
-    struct fut_tcp_listener l;
-    struct fut_tcp_stream s;
-    struct sockaddr_storage ss;
-    socklen_t len;
-    int fd;
-
-    ck_assert_int_eq(listen_on(&l, "127.0.0.1", 0, &ss, &len), 0);
-    fd = raw_connect(&ss, len);
-    fault_set(l.fd, EMFILE, 1);
-    fut__sys.accept4 = fault_accept4;
-    ck_assert_int_eq(accept_one(&l, &s), -EMFILE);
-    ck_assert_int_eq(fault_hits, 1);
-    /* The connection stayed queued: the next accept gets it. */
-    ck_assert_int_eq(accept_one(&l, &s), 0);
-    ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
-    close(fd);
-    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
-}
-END_TEST
-
 START_TEST(test_tcp_fault_accept_aborted_skipped)
 {
     struct fut_tcp_listener l;
@@ -2286,6 +2264,297 @@ END_TEST
 
 /* ---- suite --------------------------------------------------------------- */
 
+/* ---- tests: registrations, listener errors, connect on an open stream -- */
+
+/* Let the runtime turn its reactor at least once (a short sleep: the turn
+ * waits for I/O until the timer is due). Callers loop on what they wait
+ * for, never on the time. */
+static void
+turn_reactor(void)
+{
+    struct fut_sleep nap;
+
+    ck_assert_int_eq(fut_sleep_init(&nap, FUT_NSEC_PER_MSEC), 0);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &nap.base), 0);
+    fut_future_drop(&nap.base);
+}
+
+/*
+ * Two reads of one task on the same stream: the older one's registration
+ * was replaced by the newer one's (equal wakers). Dropping the stale one
+ * must leave the live registration, or the live read is never woken.
+ */
+START_TEST(test_tcp_stale_read_drop_keeps_live_waker)
+{
+    struct fut_tcp_listener l;
+    struct fut_tcp_stream c, s;
+    struct test_waker tw;
+    struct fut_context cx;
+    struct fut_read stale, live;
+    char b1[4], b2[4];
+
+    make_pair(&l, &c, &s);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    ck_assert_int_eq(fut_read_init(&stale, &c.reader, b1, sizeof b1), 0);
+    ck_assert_int_eq(fut_read_init(&live, &c.reader, b2, sizeof b2), 0);
+    ck_assert_int_eq(fut_future_poll(&stale.base, &cx), FUT_PENDING);
+    ck_assert_int_eq(fut_future_poll(&live.base, &cx), FUT_PENDING);
+    fut_future_drop(&stale.base);
+    /* The live read's registration is still there... */
+    ck_assert_ptr_nonnull(c.io.read_waker.vtable);
+    /* ...and it is woken by the data, in whatever turns that takes. */
+    ck_assert_int_eq(write_all(&s, "x", 1), 0);
+    while (tw.wakes == 0)
+        turn_reactor();
+    ck_assert_int_eq(fut_future_poll(&live.base, &cx), FUT_READY);
+    ck_assert_int_eq(live.res, 1);
+    fut_future_drop(&live.base);
+    ck_assert_int_eq(tw.live, 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
+    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+}
+END_TEST
+
+/* The same on the write side, through readiness waits (the lean-connection
+ * protocol of tcp.h: note after PENDING, forget_reg on drop). */
+START_TEST(test_tcp_stale_ready_drop_keeps_live_waker)
+{
+    struct fut_tcp_listener l;
+    struct fut_tcp_stream c, s;
+    struct test_waker tw;
+    struct fut_context cx;
+    struct fut_reg stale, live;
+    int res;
+
+    make_pair(&l, &c, &s);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    /* Nothing to read yet: both waits are pending, the second one live. */
+    ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, &cx, &res),
+                     FUT_PENDING);
+    fut_async_read_note(&c.reader, &cx, &stale);
+    ck_assert_uint_ne(stale.id, 0);
+    ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, &cx, &res),
+                     FUT_PENDING);
+    fut_async_read_note(&c.reader, &cx, &live);
+    ck_assert_uint_ne(live.id, stale.id);
+    fut_async_read_forget_reg(&c.reader, &stale);
+    ck_assert_ptr_nonnull(c.io.read_waker.vtable);
+    fut_async_read_forget_reg(&c.reader, &live);
+    ck_assert_ptr_null(c.io.read_waker.vtable);
+    ck_assert_int_eq(tw.live, 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
+    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+}
+END_TEST
+
+/* Two accept futures of one task on one listener: the same rule. */
+START_TEST(test_tcp_stale_accept_drop_keeps_live_waker)
+{
+    struct fut_tcp_listener l;
+    struct fut_tcp_stream a1, a2;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    struct test_waker tw;
+    struct fut_context cx;
+    struct fut_tcp_accept stale, live;
+    int fd;
+
+    ck_assert_int_eq(listen_on(&l, "127.0.0.1", 0, &ss, &len), 0);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    ck_assert_int_eq(fut_tcp_accept_init(&stale, &l, &a1), 0);
+    ck_assert_int_eq(fut_tcp_accept_init(&live, &l, &a2), 0);
+    ck_assert_int_eq(fut_future_poll(&stale.base, &cx), FUT_PENDING);
+    ck_assert_int_eq(fut_future_poll(&live.base, &cx), FUT_PENDING);
+    fut_future_drop(&stale.base);
+    ck_assert_ptr_nonnull(l.io.read_waker.vtable);
+    fd = raw_connect(&ss, len);
+    while (tw.wakes == 0)
+        turn_reactor();
+    ck_assert_int_eq(fut_future_poll(&live.base, &cx), FUT_READY);
+    ck_assert_int_eq(live.res, 0);
+    fut_future_drop(&live.base);
+    ck_assert_int_eq(tw.live, 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&a2), 0);
+    close(fd);
+    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+}
+END_TEST
+
+/* Two stream-next futures of one task on one mpsc receiver. */
+START_TEST(test_mpsc_stale_next_drop_keeps_live_waker)
+{
+    struct fut_mpsc_sender tx;
+    struct fut_mpsc_receiver rx;
+    struct test_waker tw;
+    struct fut_context cx;
+    struct fut_stream_next stale, live;
+    int v1 = 0, v2 = 0, one = 1;
+
+    ck_assert_int_eq(fut_mpsc_new(&tx, &rx, sizeof(int), 4), 0);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    ck_assert_int_eq(fut_stream_next_init(&stale, &rx.stream, &v1), 0);
+    ck_assert_int_eq(fut_stream_next_init(&live, &rx.stream, &v2), 0);
+    ck_assert_int_eq(fut_future_poll(&stale.base, &cx), FUT_PENDING);
+    ck_assert_int_eq(fut_future_poll(&live.base, &cx), FUT_PENDING);
+    fut_future_drop(&stale.base);
+    ck_assert_int_eq(fut_mpsc_try_send(&tx, &one), 0);
+    /* The send woke the live poller: its registration was kept. */
+    ck_assert_int_eq(tw.wakes, 1);
+    ck_assert_int_eq(fut_future_poll(&live.base, &cx), FUT_READY);
+    ck_assert_int_eq(v2, 1);
+    fut_future_drop(&live.base);
+    ck_assert_int_eq(tw.live, 0);
+    fut_mpsc_sender_close(&tx);
+    fut_mpsc_receiver_close(&rx);
+}
+END_TEST
+
+/* An accept future that notes whether the listener tried accept(2) and
+ * failed with the injected error, then went back to waiting. */
+struct accept_probe {
+    struct fut_future base;
+    struct fut_tcp_accept accept;
+    int res;        /* 1: pending after the fault; else the accept's res */
+};
+
+static enum fut_poll
+accept_probe_poll(struct fut_future *f, struct fut_context *cx)
+{
+    struct accept_probe *p = (struct accept_probe *)f;
+
+    if (fut_future_poll(&p->accept.base, cx) == FUT_READY) {
+        p->res = p->accept.res;
+        return FUT_READY;
+    }
+    if (fault_hits == 0)
+        return FUT_PENDING;     /* not even tried yet: wait for readiness */
+    p->res = 1;
+    return FUT_READY;
+}
+
+static void
+accept_probe_drop(struct fut_future *f)
+{
+    fut_future_drop(&((struct accept_probe *)f)->accept.base);
+}
+
+static const struct fut_future_vtable accept_probe_vtable = {
+    .poll = accept_probe_poll,
+    .drop = accept_probe_drop,
+    .result = NULL,
+};
+
+/*
+ * Out of descriptors, the listener refuses the queued connection through
+ * its spare descriptor and waits again: the caller sees no EMFILE, the
+ * peer sees its connection closed, and the next connection is accepted.
+ */
+START_TEST(test_tcp_accept_emfile_refuses_connection)
+{
+    static const int errs[] = { EMFILE, ENFILE };
+    struct fut_tcp_listener l;
+    struct fut_tcp_stream s;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    struct accept_probe p;
+    char byte;
+    size_t i;
+    int fd;
+
+    ck_assert_int_eq(listen_on(&l, "127.0.0.1", 0, &ss, &len), 0);
+    ck_assert_int_ge(l.spare, 0);
+    fut__sys.accept4 = fault_accept4;
+    for (i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        fd = raw_connect(&ss, len);
+        fault_set(l.fd, errs[i], 1);
+        memset(&p, 0, sizeof p);
+        p.base.vtable = &accept_probe_vtable;
+        ck_assert_int_eq(fut_tcp_accept_init(&p.accept, &l, &s), 0);
+        ck_assert_int_eq(fut_block_on(&conf_rt, &p.base), 0);
+        fut_future_drop(&p.base);
+        ck_assert_int_eq(p.res, 1);
+        ck_assert_int_eq(fault_hits, 1);
+        /* The spare is back, and the refused peer reads the close. */
+        ck_assert_int_ge(l.spare, 0);
+        ck_assert_int_le(read(fd, &byte, 1), 0);
+        close(fd);
+    }
+    fd = raw_connect(&ss, len);
+    ck_assert_int_eq(accept_one(&l, &s), 0);
+    ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
+    close(fd);
+    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+}
+END_TEST
+
+/* The errors accept(2) says to treat like EAGAIN are retried inside. */
+START_TEST(test_tcp_accept_transient_errors_retried)
+{
+    static const int errs[] = { ENETDOWN, EPROTO, ENOPROTOOPT, EHOSTDOWN,
+                                ENONET, EHOSTUNREACH, EOPNOTSUPP,
+                                ENETUNREACH, ECONNABORTED, EINTR };
+    struct fut_tcp_listener l;
+    struct fut_tcp_stream s;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    size_t i;
+    int fd;
+
+    ck_assert_int_eq(listen_on(&l, "127.0.0.1", 0, &ss, &len), 0);
+    fut__sys.accept4 = fault_accept4;
+    for (i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        fd = raw_connect(&ss, len);
+        fault_set(l.fd, errs[i], 1);
+        ck_assert_msg(accept_one(&l, &s) == 0, "errno %d", errs[i]);
+        ck_assert_int_eq(fault_hits, 1);
+        ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
+        close(fd);
+    }
+    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+}
+END_TEST
+
+/* A connect on a stream that is open is refused, descriptor untouched. */
+START_TEST(test_tcp_connect_init_open_stream)
+{
+    struct fut_tcp_listener l;
+    struct fut_tcp_stream c, s;
+    struct fut_tcp_connect conn;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char buf[4];
+    int fd;
+
+    make_pair(&l, &c, &s);
+    fd = c.io.fd;
+    ck_assert_int_eq(fut_tcp_listener_local_addr(&l, &ss, &len), 0);
+    ck_assert_int_eq(fut_tcp_connect_init(&conn, &c,
+                                          (const struct sockaddr *)&ss, len,
+                                          -1),
+                     -EISCONN);
+    fut_future_drop(&conn.base);
+    /* Still the same open stream, still working. */
+    ck_assert_int_eq(c.io.fd, fd);
+    ck_assert_int_eq(write_all(&c, "ok", 2), 0);
+    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 2);
+    ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
+    /* Closed, it may be connected again. */
+    ck_assert_int_eq(fut_tcp_connect_init(&conn, &c,
+                                          (const struct sockaddr *)&ss, len,
+                                          -1),
+                     0);
+    fut_future_drop(&conn.base);
+    ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
+    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+}
+END_TEST
+
 static TCase *
 tcp_case(const char *name, int timeout)
 {
@@ -2348,7 +2617,6 @@ fut_conf_tcp_suite(void)
     suite_add_tcase(s, tc);
 
     tc = tcp_case("faults", 10);
-    tcase_add_test(tc, test_tcp_fault_accept_emfile);
     tcase_add_test(tc, test_tcp_fault_accept_aborted_skipped);
     tcase_add_test(tc, test_tcp_fault_read_eintr);
     tcase_add_test(tc, test_tcp_fault_read_error);
@@ -2362,6 +2630,16 @@ fut_conf_tcp_suite(void)
         tcase_add_test(tc, test_tcp_fault_register);
         tcase_add_test(tc, test_tcp_fault_turn_eintr);
     }
+    suite_add_tcase(s, tc);
+
+    tc = tcp_case("issue8", 10);
+    tcase_add_test(tc, test_tcp_stale_read_drop_keeps_live_waker);
+    tcase_add_test(tc, test_tcp_stale_ready_drop_keeps_live_waker);
+    tcase_add_test(tc, test_tcp_stale_accept_drop_keeps_live_waker);
+    tcase_add_test(tc, test_mpsc_stale_next_drop_keeps_live_waker);
+    tcase_add_test(tc, test_tcp_accept_emfile_refuses_connection);
+    tcase_add_test(tc, test_tcp_accept_transient_errors_retried);
+    tcase_add_test(tc, test_tcp_connect_init_open_stream);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -180,6 +180,7 @@ struct fut_mpsc_recv {
     struct fut_mpsc_receiver *rx;
     void *out;
     int res;
+    struct fut_reg reg; /* private: its registration (struct fut_reg) */
 };
 
 /** fut_mpsc_recv_init - returns 0 or -EINVAL. */

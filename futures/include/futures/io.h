@@ -26,9 +26,9 @@ struct fut_async_write;
 /**
  * struct fut_async_read_vtable - what a readable object implements.
  *
- * Implementation (version 2; fields only appended, and the wrappers read
+ * Implementation (version 3; fields only appended, and the wrappers read
  * a field only when @version says the table has it, so tables written for
- * version 1 keep working):
+ * versions 1 and 2 keep working):
  * - @poll_read: read up to @len bytes into @buf. READY with *@res > 0 bytes
  *   read, 0 at end of file, or -errno. PENDING when no byte is available;
  *   cx->waker is registered and woken when some may be. Never called with
@@ -42,7 +42,22 @@ struct fut_async_write;
  *   that is freed right after the drop (the child wakers of a join or
  *   select do). NULL is right only for objects that store no waker, or
  *   only wakers they own a reference to; an object that keeps a borrowed
- *   waker it was polled with must implement it. Cannot fail.
+ *   waker it was polled with must implement it. Cannot fail. Since it
+ *   knows only the waker, it cannot tell a stale future from a newer one
+ *   of the same task (equal wakers); version 3 adds the two slots below,
+ *   which the wrappers prefer.
+ * - @note_read (version 3; may be NULL with @forget_read_reg): called
+ *   right after a PENDING poll, on the same thread, with nothing polled in
+ *   between. Set @reg->id to the number of the registration that poll
+ *   stored (@reg->waker is already a copy of cx->waker, @reg->id 0). Each
+ *   store of a waker, even one equal to the waker already held, gets a new
+ *   number (fut_reg_next() of the last), never 0. A PENDING poll that
+ *   stored nothing must leave the slot empty (a coop yield: the data is
+ *   there, so no waker waits); @reg->id then stays 0.
+ * - @forget_read_reg (version 3; NULL if and only if @note_read is):
+ *   withdraw the waker only if the registration it belongs to is the one
+ *   @reg names (its number is @reg->id, which is never 0 here) and it
+ *   will_wake(@reg->waker). Otherwise as @forget_read. Cannot fail.
  * A read that returned PENDING consumed nothing (reads are cancel-safe).
  */
 struct fut_async_read_vtable {
@@ -56,6 +71,9 @@ struct fut_async_read_vtable {
                                 ssize_t *res);
     void (*forget_read)(struct fut_async_read *self,
                         const struct fut_waker *w);
+    void (*note_read)(struct fut_async_read *self, struct fut_reg *reg);
+    void (*forget_read_reg)(struct fut_async_read *self,
+                            const struct fut_reg *reg);
 };
 
 /** struct fut_async_read - embed it in any readable object. */
@@ -66,7 +84,7 @@ struct fut_async_read {
 /**
  * struct fut_async_write_vtable - what a writable object implements.
  *
- * Implementation (version 2; fields only appended, read only when
+ * Implementation (version 3; fields only appended, read only when
  * @version has them, as for struct fut_async_read_vtable):
  * - @poll_write: write up to @len bytes from @buf. READY with *@res > 0
  *   bytes accepted or -errno (-EPIPE once closed or the reader is gone).
@@ -82,6 +100,10 @@ struct fut_async_read {
  *   PENDING poll_write, poll_writev, poll_flush or poll_close stored, if it
  *   will_wake(@w). Called by futures from drop; the rules of
  *   struct fut_async_read_vtable's @forget_read apply.
+ * - @note_write, @forget_write_reg (version 3; both NULL or neither): the
+ *   registration numbers of @note_read and @forget_read_reg, for the one
+ *   write slot that poll_write, poll_writev, poll_flush and poll_close
+ *   share.
  */
 struct fut_async_write_vtable {
     unsigned int version;
@@ -98,6 +120,9 @@ struct fut_async_write_vtable {
                                 struct fut_context *cx, ssize_t *res);
     void (*forget_write)(struct fut_async_write *self,
                          const struct fut_waker *w);
+    void (*note_write)(struct fut_async_write *self, struct fut_reg *reg);
+    void (*forget_write_reg)(struct fut_async_write *self,
+                             const struct fut_reg *reg);
 };
 
 /** struct fut_async_write - embed it in any writable object. */
@@ -164,17 +189,56 @@ FUT_API void fut_async_read_forget(struct fut_async_read *r,
 FUT_API void fut_async_write_forget(struct fut_async_write *w,
                                     const struct fut_waker *waker);
 
+/**
+ * fut_async_read_note - record in @reg (written) which registration the
+ * PENDING read on @r just made: a plain copy of *cx->waker and the
+ * number @note_read gives it (0 for a table older than version 3, or when
+ * that poll stored no waker).
+ *
+ * Call it right after the PENDING poll (nothing polls @r in between) and
+ * keep @reg for fut_async_read_forget_reg(). No allocation, no syscall.
+ * NULL @r, @cx or cx->waker: @reg (if not NULL) is cleared. Called by the
+ * thread that polls @r.
+ */
+FUT_API void fut_async_read_note(struct fut_async_read *r,
+                                 const struct fut_context *cx,
+                                 struct fut_reg *reg);
+
+/**
+ * fut_async_read_forget_reg - withdraw from @r the registration @reg
+ * (borrowed) recorded, if it is still the one @r holds.
+ *
+ * A future that polls a reader directly and may be dropped while pending
+ * calls this from its drop function (and when it finishes), with the
+ * @reg of its last PENDING poll. A version 3 table withdraws that
+ * registration only (@forget_read_reg), so a stale future of a task does
+ * not take away the waker a newer future of the same task stored; an
+ * older table is asked through @forget_read with @reg->waker. Does
+ * nothing for NULL arguments, an empty @reg->waker, or a table without
+ * the slot. Called by the thread that polls @r. Cannot fail.
+ */
+FUT_API void fut_async_read_forget_reg(struct fut_async_read *r,
+                                       const struct fut_reg *reg);
+
+/** fut_async_write_note - fut_async_read_note() for a writer. */
+FUT_API void fut_async_write_note(struct fut_async_write *w,
+                                  const struct fut_context *cx,
+                                  struct fut_reg *reg);
+
+/** fut_async_write_forget_reg - fut_async_read_forget_reg() for a writer. */
+FUT_API void fut_async_write_forget_reg(struct fut_async_write *w,
+                                        const struct fut_reg *reg);
+
 /* ------------------------------------------------------------------------ */
 /* I/O futures                                                              */
 /* ------------------------------------------------------------------------ */
 
 /*
- * Each I/O future below ends with private waker_id fields: a plain copy
- * (not a clone, and not owned) of the cx->waker of the last poll that left
- * the future pending inside the reader or writer. Drop (and finishing)
- * hands it to the object's forget slot, so that no waker of a dropped
- * future stays in the object (see struct fut_async_read_vtable). Not part
- * of the API.
+ * Each I/O future below ends with private reg fields (struct fut_reg): the
+ * registration its last PENDING poll left in the reader or writer. Drop
+ * (and finishing) hands it to the object's forget slot, so that no waker
+ * of a dropped future stays in the object, and no waker of a newer future
+ * is taken away (see struct fut_async_read_vtable). Not part of the API.
  */
 
 /**
@@ -188,7 +252,7 @@ struct fut_read {
     void *buf;
     size_t len;
     ssize_t res;
-    struct fut_waker waker_id; /* private */
+    struct fut_reg reg; /* private */
 };
 
 /** fut_read_init - returns 0, or -EINVAL for NULL @f, @r, or @buf with @len > 0. */
@@ -209,7 +273,7 @@ struct fut_read_exact {
     size_t len;
     size_t done;
     int res;
-    struct fut_waker waker_id; /* private */
+    struct fut_reg reg; /* private */
 };
 
 /** fut_read_exact_init - returns 0 or -EINVAL. */
@@ -227,7 +291,7 @@ struct fut_write {
     const void *buf;
     size_t len;
     ssize_t res;
-    struct fut_waker waker_id; /* private */
+    struct fut_reg reg; /* private */
 };
 
 /** fut_write_init - returns 0 or -EINVAL. */
@@ -247,7 +311,7 @@ struct fut_write_all {
     size_t len;
     size_t done;
     int res;
-    struct fut_waker waker_id; /* private */
+    struct fut_reg reg; /* private */
 };
 
 /** fut_write_all_init - returns 0 or -EINVAL. */
@@ -263,7 +327,7 @@ struct fut_flush {
     struct fut_future base;
     struct fut_async_write *writer;
     int res;
-    struct fut_waker waker_id; /* private */
+    struct fut_reg reg; /* private */
 };
 
 /** fut_flush_init - returns 0 or -EINVAL. */
@@ -288,8 +352,8 @@ struct fut_copy {
     uint64_t total;
     int state;
     int res;
-    struct fut_waker read_waker_id;  /* private */
-    struct fut_waker write_waker_id; /* private */
+    struct fut_reg read_reg;  /* private */
+    struct fut_reg write_reg; /* private */
 };
 
 /** fut_copy_init - returns 0, or -EINVAL for NULL arguments or @cap == 0. */
@@ -353,7 +417,7 @@ struct fut_read_until {
     size_t max;
     size_t len;
     ssize_t res;
-    struct fut_waker waker_id; /* private, as in struct fut_read */
+    struct fut_reg reg; /* private, as in struct fut_read */
 };
 
 /**

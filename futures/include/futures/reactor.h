@@ -51,14 +51,17 @@ struct fut_backend;
  * uses it. All fields are private except @fd,
  * which may be read.
  *
- * Every connection embeds one, so it is kept small (88 bytes on LP64): the
- * three bit sets are bytes, and share a word with @fd.
+ * Every connection embeds one, so it is kept small (96 bytes on LP64): the
+ * three bit sets are bytes, and share a word with @fd; the two
+ * registration numbers (see struct fut_reg) share the next one.
  */
 struct fut_io {
     int fd;
     uint8_t interest;       /* directions with a waiting waker */
     uint8_t ready;          /* readiness seen and not yet consumed */
     uint8_t flags;          /* enum fut_io_flags, set by the backend */
+    uint32_t read_id;       /* number of the last read registration */
+    uint32_t write_id;      /* number of the last write registration */
     struct fut_waker read_waker;
     struct fut_waker write_waker;
     struct fut_runtime *rt; /* bound runtime, NULL before the first poll */
@@ -86,7 +89,9 @@ FUT_API int fut_io_init(struct fut_io *io, int fd);
  * READY: the direction is (or was, for an edge-triggered backend) ready, or
  * an error happened; *res says which. Error and hang-up count as ready in
  * both directions so the caller's syscall reports them.
- * PENDING: the waker of @cx is stored and is woken on readiness.
+ * PENDING: the waker of @cx is stored and is woken on readiness; the
+ * store is a new registration with a new number (fut_io_note() reads it),
+ * even when an equal waker was there already.
  * After a READY, perform the syscall; on EAGAIN call fut_io_clear_ready()
  * and poll again. Runtime thread only.
  */
@@ -118,7 +123,43 @@ FUT_API void fut_io_clear_ready(struct fut_io *io, unsigned int dir);
 FUT_API void fut_io_drained(struct fut_io *io, unsigned int dir);
 
 /**
- * fut_io_forget - withdraw a waker that a PENDING fut_io_poll_ready() stored.
+ * fut_io_note - record in @reg the registration that the PENDING
+ * fut_io_poll_ready(@io, @cx, @dir) just made.
+ * @dir: FUT_IO_READABLE or FUT_IO_WRITABLE.
+ * @reg: written: a plain copy of *cx->waker and the registration's
+ *   number, or number 0 when the slot is empty (the code between the poll
+ *   and this call returned PENDING for another reason, such as its coop
+ *   budget, without storing a waker).
+ *
+ * Call it right after the PENDING poll, before anything else can poll
+ * @io, and keep @reg for fut_io_forget_reg(). Reads two fields: no
+ * syscall, no lock. NULL arguments or a bad @dir: @reg (if any) is
+ * cleared. Runtime thread only.
+ */
+FUT_API void fut_io_note(const struct fut_io *io, unsigned int dir,
+                         const struct fut_context *cx, struct fut_reg *reg);
+
+/**
+ * fut_io_forget_reg - withdraw the registration @reg recorded, if it is
+ * still the one stored for @dir.
+ * @reg: borrowed; filled by fut_io_note().
+ *
+ * The waker stored for @dir is dropped, and @dir leaves the interest set,
+ * only when its number is @reg->id and it will_wake @reg->waker: a later
+ * registration (another future of the same task polling the same
+ * direction, whose waker is equal) is left alone, and so is any waker of
+ * another poller. Readiness is kept. Call it when the future that polled
+ * is dropped while pending, or when it finishes: the waker may point into
+ * storage its owner frees next (a join's or select's child waker). NULL
+ * arguments, a @reg with id 0, a bad @dir, an empty slot or a closed @io:
+ * nothing happens. Cannot fail. Runtime thread only.
+ */
+FUT_API void fut_io_forget_reg(struct fut_io *io, unsigned int dir,
+                               const struct fut_reg *reg);
+
+/**
+ * fut_io_forget - withdraw a waker that a PENDING fut_io_poll_ready() stored,
+ * knowing only the waker (the form of version 2 trait tables).
  * @dir: FUT_IO_READABLE or FUT_IO_WRITABLE.
  * @w: the waker the poll was made with (borrowed; compared, not dropped).
  *
@@ -126,8 +167,11 @@ FUT_API void fut_io_drained(struct fut_io *io, unsigned int dir);
  * the interest set; a waker of another poller is left alone. Readiness is
  * kept. Call it when the future that polled is dropped while pending: the
  * waker may point into storage its owner frees next (a join's or select's
- * child waker). NULL @io or @w, a bad @dir, an empty slot or a closed @io:
- * nothing happens. Cannot fail. Runtime thread only.
+ * child waker). Without a registration number it cannot tell a stale
+ * future from a newer one of the same task: that one loses its waker and
+ * is not woken. Prefer fut_io_note() and fut_io_forget_reg(). NULL @io or
+ * @w, a bad @dir, an empty slot or a closed @io: nothing happens. Cannot
+ * fail. Runtime thread only.
  */
 FUT_API void fut_io_forget(struct fut_io *io, unsigned int dir,
                            const struct fut_waker *w);

@@ -28,14 +28,21 @@ FUT__BEGIN_DECLS
 FUT_API int fut_sockaddr_parse(const char *host, unsigned int port,
                                struct sockaddr_storage *ss, socklen_t *len);
 
-/** struct fut_tcp_listener - a listening socket. Fields are private. */
+/**
+ * struct fut_tcp_listener - a listening socket. Fields are private. It
+ * holds two descriptors: the socket, and a spare (on /dev/null) that
+ * fut_tcp_listener_poll_accept() spends when the process runs out.
+ */
 struct fut_tcp_listener {
     struct fut_io io;
     int fd;
+    int spare;
 };
 
 /**
- * fut_tcp_listener_bind - socket, SO_REUSEADDR, bind, listen.
+ * fut_tcp_listener_bind - socket, SO_REUSEADDR, bind, listen, and a
+ * spare descriptor (see fut_tcp_listener_poll_accept(); failing to open
+ * it is not an error: the listener then has none).
  * @backlog: <= 0 means SOMAXCONN.
  * Returns 0, -EINVAL (NULL, bad @len or family), or the -errno of the
  * failing syscall (-EADDRINUSE, -EACCES, ...). On failure nothing is left
@@ -50,7 +57,10 @@ FUT_API int fut_tcp_listener_local_addr(const struct fut_tcp_listener *l,
                                         struct sockaddr_storage *ss,
                                         socklen_t *len);
 
-/** fut_tcp_listener_close - deregister and close. 0, or -EINVAL / -EBADF. */
+/**
+ * fut_tcp_listener_close - deregister and close the socket and the spare.
+ * Returns 0, or -EINVAL (NULL) / -EBADF (already closed).
+ */
 FUT_API int fut_tcp_listener_close(struct fut_tcp_listener *l);
 
 struct fut_tcp_stream;
@@ -58,11 +68,31 @@ struct fut_tcp_stream;
 /**
  * fut_tcp_listener_poll_accept - accept one connection into @out.
  * READY with *@res = 0 (@out is an open stream the caller must close) or
- * -errno (-EMFILE, -EBADF for a closed listener, ...). Connections reset
- * before they were accepted are skipped. PENDING: no connection waiting;
- * a clone of cx->waker stays in the listener until it is ready or closed.
+ * -errno: -EBADF for a closed listener, -ENOBUFS / -ENOMEM, -EPERM, or
+ * -EMFILE / -ENFILE only from a listener that has no spare descriptor.
+ * PENDING: no connection waiting; a clone of cx->waker stays in the
+ * listener until it is ready or closed (or the coop budget ran out and the
+ * task was woken to run later).
+ *
+ * Errors that concern one connection, not the listener, are retried
+ * inside, as accept(2) advises: ECONNABORTED and EPROTO (reset while
+ * queued), EINTR, and the network errors Linux passes on (ENETDOWN,
+ * ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH).
+ *
+ * Out of descriptors (EMFILE, ENFILE), the listener refuses the waiting
+ * connections instead of reporting the error: it closes its spare
+ * descriptor, accepts the connection into that slot, closes it (the peer
+ * sees it closed or reset) and reopens the spare. So the backlog drains,
+ * the listener waits for the next connection without spinning, and no
+ * caller needs a back-off of its own. (libuv does the same; a built-in
+ * back-off would need a timer, keep refused peers waiting and still wake
+ * at its rate while the limit lasts.) A listener without a spare (none
+ * could be opened at bind, nor since) reports -EMFILE / -ENFILE and leaves
+ * the connection queued.
+ *
  * Cancel-safe. Code that may be dropped while pending should await a
  * struct fut_tcp_accept instead, which withdraws that waker when dropped.
+ * Runtime thread only.
  */
 FUT_API enum fut_poll fut_tcp_listener_poll_accept(struct fut_tcp_listener *l,
                                                    struct fut_context *cx,
@@ -72,15 +102,16 @@ FUT_API enum fut_poll fut_tcp_listener_poll_accept(struct fut_tcp_listener *l,
 /**
  * struct fut_tcp_accept - accept as a future. @res: 0 or -errno; on 0,
  * @out holds the new stream. Cancel-safe: dropped while pending, it
- * withdraws its waker from the listener (fut_io_forget()). @waker_id is
- * private: a copy (not a clone) of the waker of its last PENDING poll.
+ * withdraws its waker from the listener (fut_io_forget_reg()), and only
+ * the registration it made. @reg is private: the registration of its last
+ * PENDING poll (fut_io_note()).
  */
 struct fut_tcp_accept {
     struct fut_future base;
     struct fut_tcp_listener *listener;
     struct fut_tcp_stream *out;
     int res;
-    struct fut_waker waker_id; /* private */
+    struct fut_reg reg; /* private */
 };
 
 /** fut_tcp_accept_init - returns 0 or -EINVAL. */
@@ -126,8 +157,13 @@ struct fut_tcp_connect {
 /**
  * fut_tcp_connect_init - prepare a connect to @addr.
  * @timeout_ns: give up after this long (-ETIMEDOUT); < 0 means no limit.
- * Returns 0, or -EINVAL for NULL arguments or an address that is not
- * AF_INET/AF_INET6 of the right length.
+ * @stream: must not be open: fresh or zeroed storage, or a stream that was
+ *   closed (or whose connect failed). It is reset here.
+ * Returns 0, -EINVAL for NULL arguments or an address that is not
+ * AF_INET/AF_INET6 of the right length, or -EISCONN when @stream is open
+ * (from fut_tcp_stream_from_fd(), an accept or a connect, connected or
+ * still connecting): it is left as it was, descriptor and all, rather
+ * than reset over an open descriptor, which would leak it. Close it first.
  */
 FUT_API int fut_tcp_connect_init(struct fut_tcp_connect *f,
                                  struct fut_tcp_stream *stream,
@@ -162,10 +198,13 @@ FUT_API int fut_tcp_stream_local_addr(const struct fut_tcp_stream *s,
  *
  * A waker that a PENDING poll_read_ready or poll_write_ready stores sits in
  * the same slot as one from a PENDING read or write (poll_read, poll_write,
- * ...): one waiter per direction. Code that may be dropped while pending
- * withdraws it with fut_async_read_forget(&s->reader, w) or
- * fut_async_write_forget(&s->writer, w), @w being a copy of the cx->waker
- * of its last PENDING poll; closing the stream drops it as well.
+ * ...): one waiter per direction, and each PENDING poll is a new
+ * registration. Code that may be dropped while pending records it right
+ * after the PENDING poll with fut_async_read_note(&s->reader, cx, &reg)
+ * (fut_async_write_note(&s->writer, cx, &reg) for writing) and withdraws
+ * it with fut_async_read_forget_reg(&s->reader, &reg) (or
+ * fut_async_write_forget_reg()); only its own registration goes, not a
+ * newer one of the same task. Closing the stream drops it as well.
  */
 
 /**

@@ -106,6 +106,7 @@ struct fut_interval {
     int64_t period_ns;
     int64_t next_ns;
     int missed;
+    uint32_t reg_id; /* private: number of the last registration */
     struct fut_sleep sleep;
 };
 

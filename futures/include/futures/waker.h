@@ -83,6 +83,51 @@ fut_waker_will_wake(const struct fut_waker *a, const struct fut_waker *b)
     return a->vtable == b->vtable && a->data == b->data;
 }
 
+/**
+ * struct fut_reg - which waker registration a PENDING poll left in an
+ * object (a stream's readiness slot, a pipe, a channel, an interval).
+ *
+ * A future that polls such an object keeps one. Right after a PENDING poll
+ * it fills it with the object's note function (fut_io_note(),
+ * fut_async_read_note(), fut_async_write_note(), fut_stream_note()), and
+ * presents it to the matching forget function when it is dropped or
+ * finishes. The object then withdraws the waker only if the registration
+ * that poll made is still the one it holds: a waker that will_wake the
+ * same target is not enough, since a newer poller of the same task (a
+ * second read of the same stream, say) stores an equal one, and the drop
+ * of a stale future must leave that live registration alone.
+ * @waker: a plain copy of cx->waker (not a clone, not owned; only
+ *   compared). Empty ({NULL, NULL}): nothing to withdraw.
+ * @id: the number the object gave the registration, never 0; 0 when that
+ *   poll left no waker in the object (it woke the task itself, for its
+ *   coop budget) or when the object numbers none (a trait table older
+ *   than version 3, which is then matched on @waker alone).
+ * Plain data, owned by the future, freely copied; zero it to initialise.
+ */
+struct fut_reg {
+    struct fut_waker waker;
+    uint32_t id;
+};
+
+/** fut_reg_clear - forget what @reg recorded (it is left zeroed). */
+static inline void
+fut_reg_clear(struct fut_reg *reg)
+{
+    reg->waker.vtable = NULL;
+    reg->waker.data = NULL;
+    reg->id = 0;
+}
+
+/**
+ * fut_reg_next - the number for a new registration after @last: @last + 1,
+ * skipping 0 when the counter wraps (0 means "none"). For object writers.
+ */
+static inline uint32_t
+fut_reg_next(uint32_t last)
+{
+    return last + 1 != 0 ? last + 1 : 1;
+}
+
 /** fut_waker_is_set - 1 unless @w is empty. */
 static inline int
 fut_waker_is_set(const struct fut_waker *w)
