@@ -80,8 +80,10 @@ struct fut_backend_config {
  * - @io_stop: stop watching @io. Cannot fail. After it returns the backend
  *   never touches @io again.
  * - @notify: make a @turn that is blocked (or the next one) return soon.
- *   Called from any thread, possibly concurrently with @turn; must be
- *   async-signal-safe if the backend documents signal-safe wakes.
+ *   Called from any thread, possibly concurrently with @turn, and from
+ *   signal handlers (fut_notify_signal()): it must be async-signal-safe
+ *   (a write(2), uv_async_send(), ev_async_send()). Never called after
+ *   @fini began.
  * - @turn: wait for I/O until @deadline_ns (CLOCK_MONOTONIC nanoseconds;
  *   -1 means no deadline, a past deadline means do not block), report
  *   readiness, and return 0 or -errno. EINTR is not an error (return 0).

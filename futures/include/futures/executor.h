@@ -235,8 +235,10 @@ fut_run(struct fut_future *f)
  * struct fut_task - a spawned future: a join handle to it.
  *
  * Opaque. The handle keeps the task's memory (and so the finished future's
- * output) alive until it is released with fut_task_detach(). Handles are
- * used on the runtime's thread only.
+ * output) alive until it is released with fut_task_detach().
+ * fut_task_abort(), fut_task_detach(), fut_task_is_finished(),
+ * fut_task_result() and fut_task_output() may be called from any thread;
+ * a fut_task_join on the handle is polled on the runtime's thread.
  */
 struct fut_task;
 
@@ -260,7 +262,8 @@ struct fut_task;
  * @size too small or over 1 GiB, @f already dropped), -ENOMEM, -EXDEV
  * (called from a thread other than the one running @rt) or -ESHUTDOWN
  * (the runtime is being closed, e.g. a spawn from a future's drop). Call
- * from the runtime's thread (or before it runs).
+ * from the runtime's thread (or before it runs); other threads spawn
+ * through a handle, fut_handle_spawn().
  */
 FUT_API int fut_spawn(struct fut_runtime *rt, struct fut_future *f,
                       size_t size, struct fut_task **handle);
