@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests: waker helpers, the noop waker and the atomic waker. */
 #include <pthread.h>
+#include <string.h>
 #include <sched.h>
 #include <stdlib.h>
 
@@ -140,6 +141,120 @@ START_TEST(test_waker_atomic_no_lost_wake)
 }
 END_TEST
 
+/* take_woken reports each wake once, and drop clears it. */
+START_TEST(test_waker_atomic_take_woken)
+{
+    struct fut_atomic_waker aw;
+    struct test_waker a;
+
+    test_waker_init(&a);
+    fut_atomic_waker_init(&aw);
+    ck_assert_int_eq(fut_atomic_waker_take_woken(&aw), 0);
+    fut_atomic_waker_wake(&aw); /* nothing registered: still marked */
+    ck_assert_int_eq(fut_atomic_waker_take_woken(&aw), 1);
+    ck_assert_int_eq(fut_atomic_waker_take_woken(&aw), 0);
+    fut_atomic_waker_register(&aw, &a.waker);
+    ck_assert_int_eq(fut_atomic_waker_take_woken(&aw), 0);
+    fut_atomic_waker_wake(&aw);
+    fut_atomic_waker_wake(&aw);
+    ck_assert_int_eq(a.wakes, 1);
+    ck_assert_int_eq(fut_atomic_waker_take_woken(&aw), 1);
+    fut_atomic_waker_register(&aw, &a.waker); /* registers after a wake */
+    fut_atomic_waker_wake(&aw);
+    fut_atomic_waker_drop(&aw);
+    ck_assert_int_eq(fut_atomic_waker_take_woken(&aw), 0);
+    ck_assert_int_eq(a.live, 0);
+}
+END_TEST
+
+/* A waker whose wake blocks until released, to hold a wake in progress. */
+struct slow {
+    int in_wake, release, dropped;
+    struct fut_atomic_waker aw;
+};
+
+static struct fut_waker slow_clone(const void *data);
+
+static void
+slow_wake(const void *data)
+{
+    struct slow *s = (struct slow *)data;
+
+    __atomic_store_n(&s->in_wake, 1, __ATOMIC_SEQ_CST);
+    while (!__atomic_load_n(&s->release, __ATOMIC_SEQ_CST))
+        sched_yield();
+    __atomic_store_n(&s->in_wake, 0, __ATOMIC_SEQ_CST);
+}
+
+static void
+slow_drop(const void *data)
+{
+    (void)data;
+}
+
+static const struct fut_waker_vtable slow_vtable = {
+    .clone = slow_clone,
+    .wake = slow_wake,
+    .wake_by_ref = slow_wake,
+    .drop = slow_drop,
+};
+
+static struct fut_waker
+slow_clone(const void *data)
+{
+    struct fut_waker w = { &slow_vtable, data };
+
+    return w;
+}
+
+static void *
+slow_waker_thread(void *arg)
+{
+    fut_atomic_waker_wake(&((struct slow *)arg)->aw);
+    return NULL;
+}
+
+static void *
+slow_dropper_thread(void *arg)
+{
+    struct slow *s = arg;
+
+    fut_atomic_waker_drop(&s->aw);
+    __atomic_store_n(&s->dropped, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* Before: drop returned while another thread was still inside the wake,
+ * so the owner could free the slot under it. */
+START_TEST(test_waker_atomic_drop_waits_for_wake)
+{
+    struct slow s;
+    struct fut_waker w;
+    pthread_t waker, dropper;
+    int i;
+
+    memset(&s, 0, sizeof s);
+    fut_atomic_waker_init(&s.aw);
+    w.vtable = &slow_vtable;
+    w.data = &s;
+    fut_atomic_waker_register(&s.aw, &w);
+    ck_assert_int_eq(pthread_create(&waker, NULL, slow_waker_thread, &s), 0);
+    while (!__atomic_load_n(&s.in_wake, __ATOMIC_SEQ_CST))
+        sched_yield();
+    ck_assert_int_eq(pthread_create(&dropper, NULL, slow_dropper_thread, &s),
+                     0);
+    for (i = 0; i < 200; i++) {
+        sched_yield();
+        ck_assert_int_eq(__atomic_load_n(&s.dropped, __ATOMIC_SEQ_CST), 0);
+    }
+    __atomic_store_n(&s.release, 1, __ATOMIC_SEQ_CST);
+    pthread_join(waker, NULL);
+    pthread_join(dropper, NULL);
+    ck_assert_int_eq(s.dropped, 1);
+    ck_assert_int_eq(s.in_wake, 0);
+}
+END_TEST
+
 Suite *
 fut_test_waker_suite(void)
 {
@@ -149,10 +264,12 @@ fut_test_waker_suite(void)
     tcase_add_test(tc, test_waker_noop);
     tcase_add_test(tc, test_waker_set_clones_once);
     tcase_add_test(tc, test_waker_atomic_register_wake);
+    tcase_add_test(tc, test_waker_atomic_take_woken);
     suite_add_tcase(s, tc);
     tc = tcase_create("threads");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_waker_atomic_no_lost_wake);
+    tcase_add_test(tc, test_waker_atomic_drop_waits_for_wake);
     suite_add_tcase(s, tc);
     return s;
 }
