@@ -64,9 +64,9 @@ enum {
 #define REF_MASK (~(REF_ONE - 1))
 
 /* t->flags, written on the runtime's thread (TASK_NEW by the spawning
- * thread before the task is published). */
+ * thread before the task is published). Read elsewhere only after
+ * TASK_COMPLETE was seen (fut_task_output()). */
 enum {
-    TASK_CALLER_STORAGE = 1u << 0,
     TASK_CANCELLED = 1u << 1,
     TASK_NEW = 1u << 2,     /* spawned from another thread, not yet linked */
     TASK_IN_SET = 1u << 3   /* `scope` is a struct fut_join_set */
@@ -87,7 +87,11 @@ struct fut_task {
     struct fut_task *scope_prev, *scope_next;
     struct fut_waker join_waker;
     int result;
-    unsigned int flags;
+    unsigned short flags;
+    /* Set at spawn, never changed: a field of its own, because the last
+     * reference (any thread) reads it while the runtime's thread may be
+     * writing `flags`. */
+    unsigned short caller_storage;
 };
 
 _Static_assert(sizeof(struct fut_task) <= FUT_TASK_HEADER_SIZE,

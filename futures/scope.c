@@ -271,7 +271,7 @@ set_take_done(struct fut_join_set *s)
         s->done_tail = NULL;
     t->scope_next = t->scope_prev = NULL;
     t->scope = NULL;
-    t->flags &= ~(unsigned int)TASK_IN_SET;
+    t->flags &= (unsigned short)~TASK_IN_SET;
     s->finished--;
     return t;
 }
@@ -336,7 +336,7 @@ fut_join_set_drop(struct fut_join_set *s)
     while ((t = s->tasks) != NULL) {
         list_unlink(&s->tasks, t);
         t->scope = NULL;
-        t->flags &= ~(unsigned int)TASK_IN_SET;
+        t->flags &= (unsigned short)~TASK_IN_SET;
         s->running--;
         fut_task_abort(t);
         fut_task_detach(t);

@@ -19,7 +19,7 @@ void
 fut__task_unref(struct fut_task *t)
 {
     struct fut_handle *sh = t->shared;
-    int caller_storage = (t->flags & TASK_CALLER_STORAGE) != 0;
+    int caller_storage = t->caller_storage;
     uintptr_t prev = __atomic_fetch_sub(&t->state, REF_ONE, __ATOMIC_ACQ_REL);
     struct rt *cur;
 
@@ -176,7 +176,7 @@ link_live(struct rt *rt, struct fut_task *t)
 void
 fut__task_adopt(struct rt *rt, struct fut_task *t)
 {
-    t->flags &= ~(unsigned int)TASK_NEW;
+    t->flags &= (unsigned short)~TASK_NEW;
     t->rt = rt;
     link_live(rt, t);
 }
@@ -229,7 +229,7 @@ fut__spawn(struct rt *rt, void *scope, int in_set, void *storage,
     t->rt = rt;
     t->shared = rt->shared;
     rt->local_refs++;
-    t->flags = storage != NULL ? TASK_CALLER_STORAGE : 0;
+    t->caller_storage = storage != NULL;
     if (handle != NULL || in_set)
         refs++;
     __atomic_store_n(&t->state, TASK_SCHEDULED | refs * REF_ONE,
