@@ -43,6 +43,7 @@ void
 fut__task_schedule(struct fut_task *t)
 {
     uintptr_t s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+    struct rt *cur;
 
     do {
         if (s & (TASK_SCHEDULED | TASK_COMPLETE))
@@ -51,8 +52,12 @@ fut__task_schedule(struct fut_task *t)
                                           (s | TASK_SCHEDULED) + REF_ONE, 1,
                                           __ATOMIC_ACQ_REL,
                                           __ATOMIC_ACQUIRE));
-    if (fut__tls_rt == t->rt && t->rt->shared == t->shared) {
-        fut__rt_push_local(t->rt, t);
+    /* Local when this thread runs the task's runtime: compared through
+     * the shared part, which (unlike the runtime's storage) cannot be
+     * reused by another runtime while the task refers to it. */
+    cur = fut__tls_rt;
+    if (cur != NULL && cur->shared == t->shared) {
+        fut__rt_push_local(cur, t);
     } else if (fut__shared_push(t->shared, t) != 0) {
         /* The runtime closed: it cancels (or has cancelled) the task
          * itself; the queue's reference is ours to give back. */
