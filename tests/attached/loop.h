@@ -24,6 +24,15 @@ struct tloop_watch;
 
 typedef void (*tloop_fn)(void *arg);
 
+/* fut_block_on() from inside one of the program's callbacks. */
+enum tloop_nested {
+    TLOOP_NESTED_UNDEFINED, /* not allowed (libuv: uv_run() is not
+                             * reentrant), so not tried */
+    TLOOP_NESTED_REFUSED,   /* -EBUSY: libevent's running loop cannot be
+                             * entered again (and it logs a warning) */
+    TLOOP_NESTED_RUNS,      /* works, the loop runs nested (libev) */
+};
+
 /* What tells the loops apart, where the suite must know. */
 struct tloop_caps {
     const char *name; /* fut_runtime_backend_name() of the runtime */
@@ -46,12 +55,9 @@ struct tloop_caps {
     int task_runs_per_iteration;
     /* tloop_iterations() counts the loop's iterations. */
     int counts_iterations;
-    /* fut_block_on() from inside one of the program's callbacks is
-     * refused with -EBUSY (libevent, whose loop cannot be re-entered),
-     * and that many warnings are logged by the loop library. 0 where the
-     * call is not allowed at all (libuv's uv_run() is not reentrant) or
-     * not refused. */
-    int block_on_in_callback_ebusy;
+    /* What fut_block_on() does from inside one of the program's
+     * callbacks, and how many warnings the loop library logs then. */
+    enum tloop_nested block_on_in_callback;
     int block_on_in_callback_warnings;
 };
 

@@ -26,8 +26,7 @@ const struct tloop_caps tloop_caps = {
     .attach_count = 0,      /* the runtime's watchers hold no reference */
     .task_runs_per_iteration = 2, /* from the prepare and the check hook */
     .counts_iterations = 1,
-    /* Not tried: libev's ev_run() may be nested, so it is not refused. */
-    .block_on_in_callback_ebusy = 0,
+    .block_on_in_callback = TLOOP_NESTED_RUNS,
     .block_on_in_callback_warnings = 0,
 };
 

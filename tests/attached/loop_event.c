@@ -32,7 +32,7 @@ const struct tloop_caps tloop_caps = {
     .attach_count = 2,      /* the doorbell and the deadline timer */
     .task_runs_per_iteration = 1,
     .counts_iterations = 0,
-    .block_on_in_callback_ebusy = 1,
+    .block_on_in_callback = TLOOP_NESTED_REFUSED,
     .block_on_in_callback_warnings = 1, /* "reentrant invocation" */
 };
 

@@ -25,7 +25,7 @@ const struct tloop_caps tloop_caps = {
     .attach_count = 5,       /* check, idle, timer, async, prepare */
     .task_runs_per_iteration = 1,
     .counts_iterations = 1,
-    .block_on_in_callback_ebusy = 0, /* uv_run() is not reentrant */
+    .block_on_in_callback = TLOOP_NESTED_UNDEFINED,
     .block_on_in_callback_warnings = 0,
 };
 
