@@ -117,24 +117,42 @@ run_until(struct tloop *l, done_fn done, const void *arg)
                   SAFETY_NET_MS / 1000);
 }
 
-/* Run as the program would. Where a full run ends by itself once nothing
- * holds the loop (libuv, libev), it does so here, and the runtime must
- * have kept it going exactly until @done: a task with work left holds the
- * loop, a finished one does not. Elsewhere (libevent's dispatch runs
- * until broken) one iteration at a time until @done. */
+struct poller {
+    struct tloop *l;
+    done_fn done;
+    const void *arg;
+};
+
+static void
+poller_check(void *arg)
+{
+    struct poller *p = arg;
+
+    if (p->done(p->arg))
+        tloop_break(p->l);
+}
+
+/* Run as the program would, in one full run. Where it ends by itself once
+ * nothing holds the loop (libuv, libev), it must end exactly when @done:
+ * a task with work left holds the loop, a finished one does not. Where
+ * it runs until broken (libevent's dispatch), a timer of the program's
+ * looks every millisecond whether it is @done and breaks it then. */
 static void
 run_to_end(struct tloop *l, done_fn done, const void *arg)
 {
     struct safety_net net;
-    struct tloop_watch *w;
+    struct poller p = { l, done, arg };
+    struct tloop_watch *w, *poll = NULL;
 
     if (!tloop_caps.ends_when_idle) {
-        run_until(l, done, arg);
-        return;
+        poll = tloop_timer_new(l, poller_check, &p);
+        tloop_timer_start(poll, 1, 1);
     }
     w = safety_net_start(&net, l);
     tloop_run(l);
     tloop_watch_free(w);
+    if (poll != NULL)
+        tloop_watch_free(poll);
     ck_assert_msg(!net.fired, "the loop still ran after the %d s safety net",
                   SAFETY_NET_MS / 1000);
     ck_assert_msg(done(arg), "the loop ended before the tasks were done");
@@ -155,11 +173,16 @@ attach(struct fut_runtime *rt, struct tloop *l)
     return before;
 }
 
-/* Detach @rt: the loop holds what the program put there (@before) again,
- * and no task ever ran inside one of the program's callbacks. */
+/* Detach @rt, whose tasks are all done: the loop holds what the program
+ * put there (@before) again, and no task ever ran inside one of the
+ * program's callbacks. */
 static void
 detach(struct fut_runtime *rt, struct tloop *l, size_t before)
 {
+    /* Every task finished, and left no timer or registration behind. */
+    ck_assert_uint_eq(fut_runtime_task_count(rt), 0);
+    ck_assert_uint_eq(fut__runtime_timer_count(rt), 0);
+    ck_assert_uint_eq(fut__runtime_io_count(rt), 0);
     ck_assert_int_eq(fut_runtime_close(rt), 0);
     tloop_settle(l);
     ck_assert_uint_eq(tloop_count(l), before);
@@ -641,9 +664,17 @@ START_TEST(test_attached_sleep_and_native_timer)
     struct napper n = napper_make(5, 3, NULL);
     struct timer_and_task d = { 0, NULL };
     struct tloop_watch *timer = tloop_timer_new(l, count_cb, &d.fired);
+    struct tloop_watch *prepare;
     struct napper *out;
+    int prepares = 0;
 
     tloop_timer_start(timer, 5, 0);
+    /* The program's prepare hook next to the runtime's own (libuv and
+     * libev narrow readiness from one). Alone it would keep the loop
+     * running forever. */
+    prepare = tloop_prepare_new(l, count_cb, &prepares);
+    if (prepare != NULL)
+        tloop_watch_unref(prepare);
     ck_assert_int_eq(FUT_SPAWN(&rt, &n, &d.t), 0);
     /* One run: the native timer fires and the task finishes in it. */
     run_to_end(l, timer_and_task_done, &d);
@@ -655,6 +686,10 @@ START_TEST(test_attached_sleep_and_native_timer)
     /* Never early, whatever the loop's own clock says. */
     ck_assert_int_ge(out->woke1 - out->start, MS(5));
     ck_assert_int_ge(out->woke2 - out->woke1, MS(3));
+    if (prepare != NULL) {
+        ck_assert_int_gt(prepares, 0);
+        tloop_watch_free(prepare);
+    }
     fut_task_detach(d.t);
     tloop_watch_free(timer);
     detach(&rt, l, before);
@@ -935,8 +970,8 @@ START_TEST(test_attached_tcp_echo)
     ck_assert_int_gt(e.native_ticks, 0);
     ck_assert_uint_eq(fut_runtime_task_count(&rt), 0);
     ck_assert_uint_eq(fut__runtime_io_count(&rt), 1); /* the listener's */
-    detach(&rt, l, before);
     ck_assert_int_eq(fut_tcp_listener_close(&e.listener), 0);
+    detach(&rt, l, before);
     tloop_watch_free(rd);
     tloop_watch_free(tick);
     tloop_free(l);

@@ -118,6 +118,10 @@ struct tloop_watch *tloop_reader_new(struct tloop *l, int fd, tloop_fn cb,
                                      void *arg);
 /* Called once per iteration, and keeps the loop from blocking; started. */
 struct tloop_watch *tloop_idle_new(struct tloop *l, tloop_fn cb, void *arg);
+/* Called once per iteration, before the loop may block; started. NULL
+ * where the loop has no such hook (libevent 2.1). */
+struct tloop_watch *tloop_prepare_new(struct tloop *l, tloop_fn cb,
+                                      void *arg);
 /* A wake-up: tloop_wakeup_send() from any thread runs @cb on the loop's
  * thread (sends may coalesce); started. */
 struct tloop_watch *tloop_wakeup_new(struct tloop *l, tloop_fn cb,

@@ -36,7 +36,13 @@ struct tloop {
     struct ev_loop *loop;
 };
 
-enum watch_kind { WATCH_TIMER, WATCH_READER, WATCH_IDLE, WATCH_WAKEUP };
+enum watch_kind {
+    WATCH_TIMER,
+    WATCH_READER,
+    WATCH_IDLE,
+    WATCH_PREPARE,
+    WATCH_WAKEUP,
+};
 
 struct tloop_watch {
     union {
@@ -44,6 +50,7 @@ struct tloop_watch {
         struct ev_timer timer;
         struct ev_io io;
         struct ev_idle idle;
+        struct ev_prepare prepare;
         struct ev_async async;
     } u;
     struct tloop *l;
@@ -195,6 +202,14 @@ on_idle(struct ev_loop *loop, struct ev_idle *i, int revents)
 }
 
 static void
+on_prepare(struct ev_loop *loop, struct ev_prepare *p, int revents)
+{
+    (void)loop;
+    (void)revents;
+    dispatch(p->data);
+}
+
+static void
 on_async(struct ev_loop *loop, struct ev_async *a, int revents)
 {
     (void)loop;
@@ -258,6 +273,17 @@ tloop_idle_new(struct tloop *l, tloop_fn cb, void *arg)
 }
 
 struct tloop_watch *
+tloop_prepare_new(struct tloop *l, tloop_fn cb, void *arg)
+{
+    struct tloop_watch *w = watch_new(l, WATCH_PREPARE, cb, arg);
+
+    ev_prepare_init(&w->u.prepare, on_prepare);
+    w->u.prepare.data = w;
+    ev_prepare_start(l->loop, &w->u.prepare);
+    return w;
+}
+
+struct tloop_watch *
 tloop_wakeup_new(struct tloop *l, tloop_fn cb, void *arg)
 {
     struct tloop_watch *w = watch_new(l, WATCH_WAKEUP, cb, arg);
@@ -294,6 +320,9 @@ tloop_watch_stop(struct tloop_watch *w)
         break;
     case WATCH_IDLE:
         ev_idle_stop(w->l->loop, &w->u.idle);
+        break;
+    case WATCH_PREPARE:
+        ev_prepare_stop(w->l->loop, &w->u.prepare);
         break;
     case WATCH_WAKEUP:
         ev_async_stop(w->l->loop, &w->u.async);

@@ -244,6 +244,15 @@ tloop_idle_new(struct tloop *l, tloop_fn cb, void *arg)
 }
 
 struct tloop_watch *
+tloop_prepare_new(struct tloop *l, tloop_fn cb, void *arg)
+{
+    (void)l;
+    (void)cb;
+    (void)arg;
+    return NULL; /* evwatch_prepare_new() came in libevent 2.2 */
+}
+
+struct tloop_watch *
 tloop_wakeup_new(struct tloop *l, tloop_fn cb, void *arg)
 {
     int p[2];

@@ -37,7 +37,13 @@ struct tloop {
     long iterations;
 };
 
-enum watch_kind { WATCH_TIMER, WATCH_READER, WATCH_IDLE, WATCH_WAKEUP };
+enum watch_kind {
+    WATCH_TIMER,
+    WATCH_READER,
+    WATCH_IDLE,
+    WATCH_PREPARE,
+    WATCH_WAKEUP,
+};
 
 struct tloop_watch {
     union {
@@ -45,6 +51,7 @@ struct tloop_watch {
         uv_timer_t timer;
         uv_poll_t poll;
         uv_idle_t idle;
+        uv_prepare_t prepare;
         uv_async_t async;
     } u;
     enum watch_kind kind;
@@ -250,6 +257,23 @@ tloop_idle_new(struct tloop *l, tloop_fn cb, void *arg)
 }
 
 static void
+on_prepare(uv_prepare_t *p)
+{
+    dispatch(p->data);
+}
+
+struct tloop_watch *
+tloop_prepare_new(struct tloop *l, tloop_fn cb, void *arg)
+{
+    struct tloop_watch *w = watch_new(WATCH_PREPARE, cb, arg);
+
+    ck_assert_int_eq(uv_prepare_init(&l->loop, &w->u.prepare), 0);
+    w->u.handle.data = w;
+    ck_assert_int_eq(uv_prepare_start(&w->u.prepare, on_prepare), 0);
+    return w;
+}
+
+static void
 on_async(uv_async_t *a)
 {
     dispatch(a->data);
@@ -289,6 +313,9 @@ tloop_watch_stop(struct tloop_watch *w)
         break;
     case WATCH_IDLE:
         (void)uv_idle_stop(&w->u.idle);
+        break;
+    case WATCH_PREPARE:
+        (void)uv_prepare_stop(&w->u.prepare);
         break;
     case WATCH_WAKEUP:
         /* An async handle is active until closed: unreferencing it is
