@@ -59,7 +59,7 @@ FUT__HIDDEN void fut__sys_reset(void);
 FUT__HIDDEN void fut__async_read_note_id(struct fut_async_read *r,
                                          struct fut_reg *reg);
 
-/* ---- runtime internals (executor.c) ------------------------------------ */
+/* ---- runtime internals (runtime.c) ------------------------------------- */
 
 /* The backend of a runtime. */
 FUT__HIDDEN struct fut_backend *fut__runtime_backend(struct fut_runtime *rt);
@@ -106,7 +106,7 @@ FUT__HIDDEN void fut__wheel_advance(struct fut__wheel *w, int64_t now_ns);
 /* Disarm every timer (runtime close): drop their wakers, forget them. */
 FUT__HIDDEN void fut__wheel_fini(struct fut__wheel *w);
 
-/* The wheel of a runtime (executor.c). */
+/* The wheel of a runtime (runtime.c). */
 FUT__HIDDEN struct fut__wheel *fut__runtime_wheel(struct fut_runtime *rt);
 
 /* Arm @t on @rt's wheel for @deadline_ns, waking a clone of @w (borrowed).

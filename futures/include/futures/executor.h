@@ -58,7 +58,9 @@ struct fut_runtime_config {
  *           fut_runtime_init_default() for the one the program linked.
  * @cfg: options, or NULL for defaults.
  *
- * Allocates the backend's state (once). Returns 0, -EINVAL (NULL @rt or
+ * Allocates the backend's state and the runtime's shared part (the
+ * part other threads and handles reach; see struct fut_handle), once each,
+ * and nothing after that. Returns 0, -EINVAL (NULL @rt or
  * @backend, a backend vtable of a version other than 1 or 2, or one that
  * lacks a required slot; see futures/backend.h), -ENOMEM, or what the
  * backend's init returned. On failure nothing needs closing.
@@ -105,10 +107,13 @@ FUT_API int fut_runtime_init_attached(struct fut_runtime *rt,
  * released with fut_task_detach(). Armed timers are disarmed and I/O
  * objects still registered are deregistered (they stay open, and may be
  * polled again on another runtime). Futures polled by fut_block_on() are
- * the caller's: drop them before closing. Returns 0, -EINVAL for NULL or a
- * runtime already closed, or -EBUSY
- * when called from inside the runtime (from a task) — the runtime is then
- * left as it was.
+ * the caller's: drop them before closing. Wakers, handles and notifiers
+ * that other threads still hold stay safe to use (a wake does nothing, a
+ * spawn fails with -ESHUTDOWN) and must still be released; the storage of
+ * @rt may be reused as soon as this returns. The runtime's thread (the one
+ * that owns it). Returns 0, -EINVAL for NULL or a runtime already closed,
+ * or -EBUSY when called from inside the runtime (from a task) — the
+ * runtime is then left as it was.
  */
 FUT_API int fut_runtime_close(struct fut_runtime *rt);
 
