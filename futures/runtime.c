@@ -477,18 +477,8 @@ fut_runtime_close(struct fut_runtime *r)
     /* I/O objects that outlive the runtime are deregistered here, so that
      * closing them later does not reach the freed backend; they may bind
      * to another runtime afterwards. */
-    while (rt->ios != NULL) {
-        struct fut_io *io = rt->ios;
-
-        fut__backend_io_stop(rt->be, io);
-        fut__runtime_io_unlink(r, io);
-        io->rt = NULL;
-        io->interest = 0;
-        io->ready = 0;
-        io->flags = 0;
-        fut_waker_drop(&io->read_waker);
-        fut_waker_drop(&io->write_waker);
-    }
+    while (rt->ios != NULL)
+        (void)fut_io_close(rt->ios);
     fut__backend_fini(rt->be);
     fut__free(rt->be);
     rt->be = NULL;

@@ -195,6 +195,19 @@ check_future(struct fut_future *f, size_t size)
     return 0;
 }
 
+/* A new task holding @f, scheduled, with @refs references: the live one,
+ * the queue's, and the handle's if there is one. */
+static void
+task_init(struct fut_task *t, struct fut_handle *sh, struct fut_future *f,
+          size_t size, uintptr_t refs)
+{
+    memset(t, 0, sizeof *t);
+    memcpy(task_future(t), f, size);
+    t->shared = sh;
+    __atomic_store_n(&t->state, TASK_SCHEDULED | refs * REF_ONE,
+                     __ATOMIC_RELEASE);
+}
+
 /* Spawn on the runtime's thread. @scope is a struct fut_scope, or a struct
  * fut_join_set when @in_set. */
 FUT__HIDDEN int fut__spawn(struct rt *rt, void *scope, int in_set,
@@ -208,7 +221,6 @@ fut__spawn(struct rt *rt, void *scope, int in_set, void *storage,
            struct fut_task **handle)
 {
     struct fut_task *t;
-    uintptr_t refs = 2; /* live + run queue */
 
     if (handle != NULL)
         *handle = NULL;
@@ -229,16 +241,10 @@ fut__spawn(struct rt *rt, void *scope, int in_set, void *storage,
         if (t == NULL)
             return -ENOMEM;
     }
-    memset(t, 0, sizeof *t);
-    memcpy(task_future(t), f, size);
+    task_init(t, rt->shared, f, size, handle != NULL ? 3 : 2);
     t->rt = rt;
-    t->shared = rt->shared;
     rt->local_refs++;
     t->caller_storage = storage != NULL;
-    if (handle != NULL || in_set)
-        refs++;
-    __atomic_store_n(&t->state, TASK_SCHEDULED | refs * REF_ONE,
-                     __ATOMIC_RELEASE);
     link_live(rt, t);
     if (scope != NULL) {
         fut__scope_link(scope, t);
@@ -280,7 +286,6 @@ fut_handle_spawn(struct fut_handle *h, struct fut_future *f, size_t size,
                  struct fut_task **handle)
 {
     struct fut_task *t;
-    uintptr_t refs = 2; /* live + queue */
     int err;
 
     if (handle != NULL)
@@ -292,14 +297,8 @@ fut_handle_spawn(struct fut_handle *h, struct fut_future *f, size_t size,
     t = fut__malloc(FUT_TASK_HEADER_SIZE + size);
     if (t == NULL)
         return -ENOMEM;
-    memset(t, 0, sizeof *t);
-    memcpy(task_future(t), f, size);
-    t->shared = h;
+    task_init(t, h, f, size, handle != NULL ? 3 : 2);
     t->flags = TASK_NEW;
-    if (handle != NULL)
-        refs++;
-    __atomic_store_n(&t->state, TASK_SCHEDULED | refs * REF_ONE,
-                     __ATOMIC_RELEASE);
     fut__shared_ref(h);
     err = fut__shared_push(h, t);
     if (err != 0) {
