@@ -87,6 +87,7 @@ client_poll(struct fut_future *f, struct fut_context *cx)
     struct client *c = (struct client *)f;
 
     FUT_ASYNC_BEGIN(&c->state);
+    (void)fut_tcp_stream_init(&c->stream);
     (void)fut_tcp_connect_init(&c->connect, &c->stream,
                                (const struct sockaddr *)c->addr, c->addrlen,
                                10 * FUT_NSEC_PER_SEC);

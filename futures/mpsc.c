@@ -272,19 +272,12 @@ fut_mpsc_new(struct fut_mpsc_sender *tx, struct fut_mpsc_receiver *rx,
     c = fut__malloc(sizeof *c + capacity * elem_size);
     if (c == NULL)
         return -ENOMEM;
-    c->lock = 0;
+    /* The header only: slots are written before they are read. */
+    memset(c, 0, sizeof *c);
     c->elem_size = elem_size;
     c->capacity = capacity;
-    c->head = 0;
-    c->len = 0;
-    c->reserved = 0;
     c->senders = 1;
     c->rx_open = 1;
-    c->rx_waker.vtable = NULL;
-    c->rx_waker.data = NULL;
-    c->wait_head = NULL;
-    c->wait_tail = NULL;
-    c->first_unnotified = NULL;
     tx->chan = c;
     rx->stream.vtable = &mpsc_stream_vtable;
     rx->chan = c;

@@ -394,17 +394,12 @@ fut_pipe_new(struct fut_pipe_end *a, struct fut_pipe_end *b, size_t capacity)
     sh = fut__malloc(sizeof(*sh) + 2 * capacity);
     if (sh == NULL)
         return -ENOMEM;
+    /* The header only: the buffers behind it are written before read. */
+    memset(sh, 0, sizeof(*sh));
     sh->cap = capacity;
     for (s = 0; s < 2; s++) {
         sh->open[s] = 1;
         sh->dir[s].data = sh->bytes + (size_t)s * capacity;
-        sh->dir[s].head = 0;
-        sh->dir[s].len = 0;
-        sh->dir[s].reader.vtable = NULL;
-        sh->dir[s].reader.data = NULL;
-        sh->dir[s].writer.vtable = NULL;
-        sh->dir[s].writer.data = NULL;
-        sh->dir[s].shut = 0;
     }
     a->shared = sh;
     b->shared = sh;

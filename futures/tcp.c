@@ -463,6 +463,15 @@ stream_reset(struct fut_tcp_stream *s)
     s->io.fd = -1;
 }
 
+int
+fut_tcp_stream_init(struct fut_tcp_stream *s)
+{
+    if (s == NULL)
+        return -EINVAL;
+    stream_reset(s);
+    return 0;
+}
+
 /* Adopt @fd (nonblocking already) into @s. Returns 0 or -errno. */
 static int
 stream_open(struct fut_tcp_stream *s, int fd)
@@ -970,9 +979,8 @@ fut_tcp_connect_init(struct fut_tcp_connect *f, struct fut_tcp_stream *stream,
     if (f == NULL || stream == NULL || !addr_ok(addr, len) ||
         len > (socklen_t)sizeof f->addr)
         return -EINVAL;
-    /* Resetting an open stream would lose its descriptor. Only a stream
-     * set up by this file holds this table pointer, so fresh storage
-     * passes. */
+    /* Resetting an open stream would lose its descriptor. The contract
+     * asks for an initialised stream, so this reads defined memory. */
     if (stream->reader.vtable == &stream_read_vtable && stream->io.fd >= 0) {
         f->base.vtable = NULL; /* dropped state: dropping it is harmless */
         return -EISCONN;

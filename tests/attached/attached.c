@@ -843,6 +843,7 @@ echo_client_poll(struct fut_future *f, struct fut_context *cx)
     note_poll();
     FUT_ASYNC_BEGIN(&c->state);
     /* The connect timeout is only a safety net. */
+    ck_assert_int_eq(fut_tcp_stream_init(&c->conn), 0);
     fut_tcp_connect_init(&c->connect, &c->conn,
                          (const struct sockaddr *)&c->e->addr, c->e->addrlen,
                          MS(SAFETY_NET_MS));

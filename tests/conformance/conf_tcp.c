@@ -93,6 +93,7 @@ connect_one(struct fut_tcp_stream *s, const struct sockaddr_storage *ss,
     struct fut_tcp_connect c;
     int res;
 
+    ck_assert_int_eq(fut_tcp_stream_init(s), 0);
     ck_assert_int_eq(fut_tcp_connect_init(&c, s, (const struct sockaddr *)ss,
                                           len, timeout_ns), 0);
     ck_assert_int_eq(fut_block_on(&conf_rt, &c.base), 0);
@@ -440,6 +441,7 @@ client_task_poll(struct fut_future *f, struct fut_context *cx)
     size_t k;
 
     FUT_ASYNC_BEGIN(&c->state);
+    ck_assert_int_eq(fut_tcp_stream_init(&c->s), 0);
     ck_assert_int_eq(fut_tcp_connect_init(&c->connect, &c->s,
                                           (const struct sockaddr *)c->addr,
                                           c->addrlen, 20 * FUT_NSEC_PER_SEC),
@@ -1213,6 +1215,12 @@ START_TEST(test_tcp_bad_input)
     ck_assert_int_eq(accept_one(&l, &s), -EBADF);
 
     /* Connect. */
+    ck_assert_int_eq(fut_tcp_stream_init(NULL), -EINVAL);
+    ck_assert_int_eq(fut_tcp_stream_init(&c), 0);
+    /* An initialised stream is closed: no descriptor is touched. */
+    ck_assert_int_eq(c.io.fd, -1);
+    ck_assert_int_eq(fut_tcp_stream_try_write(&c, "x", 1), -EBADF);
+    ck_assert_int_eq(fut_tcp_stream_close(&c), -EBADF);
     ck_assert_int_eq(fut_tcp_connect_init(NULL, &c, (struct sockaddr *)&sin,
                                           sizeof sin, -1), -EINVAL);
     ck_assert_int_eq(fut_tcp_connect_init(&conn, NULL,
@@ -1355,6 +1363,7 @@ START_TEST(test_tcp_connect_drop_after_n_polls)
     int ready;
 
     ck_assert_int_eq(listen_on(&l, "127.0.0.1", 0, &ss, &len), 0);
+    ck_assert_int_eq(fut_tcp_stream_init(&c), 0);
     ck_assert_int_eq(fut_tcp_connect_init(&conn, &c, (struct sockaddr *)&ss,
                                           len, 10 * FUT_NSEC_PER_SEC), 0);
     ready = drive(&conn.base, _i);
@@ -1388,6 +1397,7 @@ START_TEST(test_tcp_connect_timeout_drop_after_n_polls)
     /* A connect that stays pending for its whole life (until its 10 s
      * deadline): every drop lands mid-connect, with the timer armed. */
     fill_backlog(&l, &ss, &len, fds, 4);
+    ck_assert_int_eq(fut_tcp_stream_init(&c), 0);
     ck_assert_int_eq(fut_tcp_connect_init(&conn, &c, (struct sockaddr *)&ss,
                                           len, 10 * FUT_NSEC_PER_SEC), 0);
     ck_assert_int_eq(drive(&conn.base, _i), 0);
@@ -1727,6 +1737,7 @@ START_TEST(test_tcp_try_bad_input)
 
     /* Never opened: a connect that was never polled leaves it closed. */
     ck_assert_int_eq(fut_sockaddr_parse("127.0.0.1", 9, &ss, &len), 0);
+    ck_assert_int_eq(fut_tcp_stream_init(&never), 0);
     ck_assert_int_eq(fut_tcp_connect_init(&conn, &never,
                                           (struct sockaddr *)&ss, len, -1),
                      0);

@@ -132,6 +132,16 @@ struct fut_tcp_stream {
 };
 
 /**
+ * fut_tcp_stream_init - make @s a closed stream: its reads and writes
+ * answer -EBADF, closing it answers -EBADF and touches no descriptor, and
+ * it may be connected (fut_tcp_connect_init()). The way to prepare fresh
+ * storage for a connect, as uv_tcp_init() is before uv_tcp_connect().
+ * Any thread, on storage no other thread uses. Returns 0, or -EINVAL for
+ * NULL.
+ */
+FUT_API int fut_tcp_stream_init(struct fut_tcp_stream *s);
+
+/**
  * fut_tcp_stream_from_fd - adopt a connected socket (made nonblocking here).
  * Returns 0, or -EINVAL for NULL or a negative @fd, or -errno.
  */
@@ -157,8 +167,11 @@ struct fut_tcp_connect {
 /**
  * fut_tcp_connect_init - prepare a connect to @addr.
  * @timeout_ns: give up after this long (-ETIMEDOUT); < 0 means no limit.
- * @stream: must not be open: fresh or zeroed storage, or a stream that was
- *   closed (or whose connect failed). It is reset here.
+ * @stream: a stream that is not open: one set up by fut_tcp_stream_init(),
+ *   one that was closed, or one whose connect failed. It is reset here.
+ *   Fresh (uninitialised) storage must go through fut_tcp_stream_init()
+ *   first: this call reads @stream to tell whether it is open, and an
+ *   uninitialised one has no answer (memory checkers report the read).
  * Returns 0, -EINVAL for NULL arguments or an address that is not
  * AF_INET/AF_INET6 of the right length, or -EISCONN when @stream is open
  * (from fut_tcp_stream_from_fd(), an accept or a connect, connected or
