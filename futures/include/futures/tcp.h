@@ -68,7 +68,9 @@ struct fut_tcp_stream;
 /**
  * fut_tcp_listener_poll_accept - accept one connection into @out.
  * READY with *@res = 0 (@out is an open stream the caller must close) or
- * -errno: -EBADF for a closed listener, -ENOBUFS / -ENOMEM, -EPERM, or
+ * -errno; @out is written on success whatever it held, so it must not be
+ * an open stream (that one would leak) and needs no fut_tcp_stream_init().
+ * Errors: -EBADF for a closed listener, -ENOBUFS / -ENOMEM, -EPERM, or
  * -EMFILE / -ENFILE only from a listener that has no spare descriptor.
  * PENDING: no connection waiting; a clone of cx->waker stays in the
  * listener until it is ready or closed (or the coop budget ran out and the
