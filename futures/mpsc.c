@@ -526,9 +526,15 @@ fut_mpsc_try_recv(struct fut_mpsc_receiver *rx, void *out)
     return err;
 }
 
-enum fut_poll
-fut_mpsc_poll_recv(struct fut_mpsc_receiver *rx, struct fut_context *cx,
-                   void *out, int *res)
+/*
+ * The receive poll. When it stores cx's waker and @reg is not NULL, it
+ * records that registration in @reg under the same lock (the recv
+ * future's note, without taking the lock a second time); otherwise @reg
+ * is left as the caller cleared it.
+ */
+static enum fut_poll
+poll_recv(struct fut_mpsc_receiver *rx, struct fut_context *cx, void *out,
+          int *res, struct fut_reg *reg)
 {
     struct mpsc_chan *c;
 
@@ -552,6 +558,10 @@ fut_mpsc_poll_recv(struct fut_mpsc_receiver *rx, struct fut_context *cx,
     } else {
         fut_waker_set(&c->rx_waker, cx->waker);
         c->rx_id = fut_reg_next(c->rx_id);
+        if (reg != NULL) {
+            reg->waker = *cx->waker;
+            reg->id = c->rx_id;
+        }
         chan_unlock(c);
         return FUT_PENDING;
     }
@@ -563,6 +573,13 @@ fut_mpsc_poll_recv(struct fut_mpsc_receiver *rx, struct fut_context *cx,
     fut_waker_drop(&c->rx_waker);
     chan_unlock(c);
     return FUT_READY;
+}
+
+enum fut_poll
+fut_mpsc_poll_recv(struct fut_mpsc_receiver *rx, struct fut_context *cx,
+                   void *out, int *res)
+{
+    return poll_recv(rx, cx, out, res, NULL);
 }
 
 static enum fut_poll
@@ -647,12 +664,11 @@ recv_poll(struct fut_future *self, struct fut_context *cx)
 
     if (f->res != RECV_UNFINISHED)
         return FUT_READY;
-    if (fut_mpsc_poll_recv(f->rx, cx, f->out, &res) == FUT_PENDING) {
-        fut_reg_clear(&f->reg);
-        f->reg.waker = *cx->waker;
-        chan_note(f->rx->chan, &f->reg);
+    /* f->reg names the last registration this future made (cleared at
+     * init); a PENDING poll that stored nothing (a coop yield) leaves the
+     * older number, whose forget finds a newer number or an empty slot. */
+    if (poll_recv(f->rx, cx, f->out, &res, &f->reg) == FUT_PENDING)
         return FUT_PENDING;
-    }
     f->res = res;
     return FUT_READY;
 }

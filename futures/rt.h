@@ -163,12 +163,50 @@ FUT__HIDDEN void fut__shared_notify(struct fut_handle *sh);
  * 0, or -ESHUTDOWN when the runtime is closed (nothing queued). */
 FUT__HIDDEN int fut__shared_push(struct fut_handle *sh, struct fut_task *t);
 
-/* Append @t to the local run queue (runtime thread). */
-FUT__HIDDEN void fut__rt_push_local(struct rt *rt, struct fut_task *t);
+/* Attached and outside the runtime's hook: ask the loop to come back
+ * (runtime.c). */
+FUT__HIDDEN void fut__rt_request_schedule(struct rt *rt);
+
+/* Append @t to the local run queue (runtime thread). Inline: every local
+ * wake comes through here. */
+static inline void
+fut__rt_push_local(struct rt *rt, struct fut_task *t)
+{
+    t->next = NULL;
+    if (rt->run_tail != NULL)
+        rt->run_tail->next = t;
+    else
+        rt->run_head = t;
+    rt->run_tail = t;
+    /* Attached and outside our hook (an I/O callback of the loop woke the
+     * task, or the program spawned it): ask the loop to come back to us
+     * before it blocks. */
+    if (FUT__UNLIKELY(rt->attached) && !rt->running && !rt->schedule_pending)
+        fut__rt_request_schedule(rt);
+}
 
 /* ---- tasks (task.c) ----------------------------------------------------- */
 
-FUT__HIDDEN void fut__task_unref(struct fut_task *t);
+/* The last reference to a task went (task.c): free it and release its
+ * runtime's shared part. @sh and @caller_storage were read before the
+ * count dropped (caller storage may be reused from then on). */
+FUT__HIDDEN void fut__task_release(struct fut_task *t, struct fut_handle *sh,
+                                   int caller_storage);
+
+/* Release one reference to @t, from any thread. Inline: every wake,
+ * waker drop and run takes this path, and it is one atomic unless the
+ * reference was the last. */
+static inline void
+fut__task_unref(struct fut_task *t)
+{
+    struct fut_handle *sh = t->shared;
+    int caller_storage = t->caller_storage;
+    uintptr_t prev = __atomic_fetch_sub(&t->state, REF_ONE, __ATOMIC_ACQ_REL);
+
+    if (FUT__UNLIKELY((prev & REF_MASK) == REF_ONE))
+        fut__task_release(t, sh, caller_storage);
+}
+
 FUT__HIDDEN void fut__task_schedule(struct fut_task *t);
 /* Poll @t once (or cancel it if aborted), then release the queue's ref. */
 FUT__HIDDEN void fut__task_run(struct rt *rt, struct fut_task *t);

@@ -83,19 +83,9 @@ shared_take(struct fut_handle *sh)
 /* ---- queues ----------------------------------------------------------------- */
 
 void
-fut__rt_push_local(struct rt *rt, struct fut_task *t)
+fut__rt_request_schedule(struct rt *rt)
 {
-    t->next = NULL;
-    if (rt->run_tail != NULL)
-        rt->run_tail->next = t;
-    else
-        rt->run_head = t;
-    rt->run_tail = t;
-    /* Attached and outside our hook (an I/O callback of the loop woke the
-     * task, or the program spawned it): ask the loop to come back to us
-     * before it blocks. */
-    if (FUT__UNLIKELY(rt->attached) && !rt->running &&
-        !rt->schedule_pending && fut__backend_has_schedule(rt->bevt)) {
+    if (fut__backend_has_schedule(rt->bevt)) {
         rt->schedule_pending = 1;
         fut__backend_schedule(rt->be);
     }

@@ -16,18 +16,13 @@ task_ref(struct fut_task *t)
  * counted in rt->local_refs when that happens on the thread running the
  * (open) runtime, atomically otherwise (see rt.h). */
 void
-fut__task_unref(struct fut_task *t)
+fut__task_release(struct fut_task *t, struct fut_handle *sh,
+                  int caller_storage)
 {
-    struct fut_handle *sh = t->shared;
-    int caller_storage = t->caller_storage;
-    uintptr_t prev = __atomic_fetch_sub(&t->state, REF_ONE, __ATOMIC_ACQ_REL);
     struct rt *cur;
 
-    if ((prev & REF_MASK) != REF_ONE)
-        return;
-    /* Last reference: for caller storage, the caller may reuse the
-     * storage from now on (fut_task_storage_busy() reads 0), so nothing
-     * above may be read again. */
+    /* For caller storage, the caller may reuse the storage from now on
+     * (fut_task_storage_busy() reads 0), so nothing in @t may be read. */
     if (!caller_storage)
         fut__free(t);
     cur = fut__tls_rt;
