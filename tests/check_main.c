@@ -8,6 +8,7 @@
 
 static Suite *(*const suites[])(void) = {
     fut_test_error_suite,  fut_test_waker_suite, fut_test_async_suite,
+    fut_test_frame_suite,
     fut_test_combinators_suite, fut_test_io_suite, fut_test_pipe_suite,
     fut_test_bufreader_suite, fut_test_channel_suite, fut_test_backend_suite,
 };

@@ -631,6 +631,145 @@ START_TEST(test_executor_io_bad_input)
 }
 END_TEST
 
+
+/* ---- async frames on a runtime ------------------------------------------------ */
+
+/* A child: sleeps, then counts itself done; its cleanup counts too. */
+struct frame_child {
+    FUT_FRAME;
+    int64_t nap_ns;
+    int *done, *cleanups;
+    struct fut_sleep sleep;
+};
+
+FUT_ASYNC_FN(frame_child, struct frame_child, c, cx)
+{
+    FUT_BEGIN(c, cx);
+    FUT_AWAIT_TRY(&c->sleep, fut_sleep_init(&c->sleep, c->nap_ns));
+    ++*c->done;
+    FUT_FINALLY;
+    ++*c->cleanups;
+    FUT_END;
+}
+
+static void
+frame_child_init(struct frame_child *c, int64_t nap_ns, int *done,
+                 int *cleanups)
+{
+    FUT_FRAME_INIT(c, frame_child);
+    c->nap_ns = nap_ns;
+    c->done = done;
+    c->cleanups = cleanups;
+}
+
+/* A parent: spawns @n children into its scope with FUT_SPAWN_WITH, then
+ * waits for them (or is dropped while it waits: its cleanup tears the
+ * scope down with fut_scope_drop()). */
+struct frame_parent {
+    FUT_FRAME;
+    int n, i;
+    int64_t nap_ns;
+    int done, child_cleanups, cleanups;
+    struct fut_scope scope;
+    struct fut_scope_wait wait;
+};
+
+FUT_ASYNC_FN(frame_parent, struct frame_parent, p, cx)
+{
+    int err;
+
+    FUT_BEGIN(p, cx);
+    err = fut_scope_init(&p->scope, cx->rt, 0);
+    if (err != 0)
+        FUT_RETURN(err);
+    for (p->i = 0; p->i < p->n; p->i++) {
+        /* The scope's spawn, through the same helper. */
+        struct frame_child c;
+
+        frame_child_init(&c, p->nap_ns, &p->done, &p->child_cleanups);
+        err = fut_scope_spawn(&p->scope, &c.base, sizeof c, NULL);
+        if (err != 0) {
+            fut_future_drop(&c.base);
+            FUT_RETURN(err);
+        }
+    }
+    FUT_AWAIT_TRY(&p->wait, fut_scope_join_init(&p->wait, &p->scope));
+    FUT_FINALLY;
+    p->cleanups++;
+    /* The wait (the frame's child) was dropped already: safe in any
+     * state, even before the scope was initialised (p->scope.rt NULL). */
+    if (p->scope.rt != NULL)
+        fut_scope_drop(&p->scope);
+    FUT_END;
+}
+
+START_TEST(test_executor_frame_scope_joins)
+{
+    struct frame_parent p;
+
+    memset(&p, 0, sizeof p);
+    FUT_FRAME_INIT(&p, frame_parent);
+    p.n = 20;
+    p.nap_ns = 1000000;
+    ck_assert_int_eq(fut_block_on(&conf_rt, &p.base), 0);
+    ck_assert_int_eq(fut_future_result(&p.base), 0);
+    ck_assert_int_eq(p.done, 20);
+    ck_assert_int_eq(p.child_cleanups, 20);
+    ck_assert_int_eq(p.cleanups, 1);
+    fut_future_drop(&p.base);
+    ck_assert_int_eq(p.cleanups, 1);
+}
+END_TEST
+
+/* The parent under a timeout that fires first: dropping it aborts its
+ * children (their cleanups run, their sleeps are cancelled), and
+ * conf_teardown() finds no task or timer left. */
+START_TEST(test_executor_frame_dropped_by_timeout)
+{
+    struct frame_parent p;
+    struct fut_timeout t;
+    int64_t hour = (int64_t)3600 * 1000000000;
+
+    memset(&p, 0, sizeof p);
+    FUT_FRAME_INIT(&p, frame_parent);
+    p.n = 5;
+    p.nap_ns = hour;
+    ck_assert_int_eq(fut_timeout_init(&t, &p.base, 1000000), 0);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &t.base), 0);
+    ck_assert_int_eq(fut_future_result(&t.base), -ETIMEDOUT);
+    fut_future_drop(&t.base);
+    ck_assert_int_eq(p.cleanups, 1);
+    /* The aborted children finish when the runtime gets to them. */
+    ck_assert_int_eq(fut_runtime_run(&conf_rt), 0);
+    ck_assert_int_eq(p.done, 0);
+    ck_assert_int_eq(p.child_cleanups, 5);
+}
+END_TEST
+
+/* FUT_SPAWN_WITH on a runtime: the task runs the frame to its result. */
+static void
+frame_child_start(struct frame_child *c, int *done, int *cleanups)
+{
+    frame_child_init(c, 0, done, cleanups);
+}
+
+START_TEST(test_executor_frame_spawn_with)
+{
+    struct fut_task *t = NULL;
+    int done = 0, cleanups = 0, err = 1;
+
+    FUT_SPAWN_WITH(err, &conf_rt, &t, struct frame_child, frame_child_start,
+                   &done, &cleanups);
+    ck_assert_int_eq(err, 0);
+    ck_assert_int_eq(fut_runtime_run(&conf_rt), 0);
+    ck_assert(fut_task_is_finished(t));
+    ck_assert_int_eq(fut_task_result(t), 0);
+    ck_assert_int_eq(done, 1);
+    ck_assert_int_eq(cleanups, 1);
+    fut_task_detach(t);
+}
+END_TEST
+
 Suite *
 fut_conf_executor_suite(void)
 {
@@ -661,6 +800,10 @@ fut_conf_executor_suite(void)
     EXEC_CASE("coop_budget", test_executor_coop_budget_no_starvation);
     EXEC_CASE("close_deregisters_io", test_executor_close_deregisters_io);
     EXEC_CASE("io_bad_input", test_executor_io_bad_input);
+    EXEC_CASE("frame_scope_joins", test_executor_frame_scope_joins);
+    EXEC_CASE("frame_dropped_by_timeout",
+              test_executor_frame_dropped_by_timeout);
+    EXEC_CASE("frame_spawn_with", test_executor_frame_spawn_with);
 #undef EXEC_CASE
     tc = tcase_create("join_drop");
     tcase_add_checked_fixture(tc, conf_setup, conf_teardown);

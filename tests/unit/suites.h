@@ -11,6 +11,7 @@ Suite *fut_test_bufreader_suite(void);
 Suite *fut_test_channel_suite(void);
 Suite *fut_test_combinators_suite(void);
 Suite *fut_test_error_suite(void);
+Suite *fut_test_frame_suite(void);
 Suite *fut_test_io_suite(void);
 Suite *fut_test_pipe_suite(void);
 Suite *fut_test_waker_suite(void);
