@@ -45,31 +45,32 @@ percentile(const struct stats *st, double q)
 }
 
 struct client {
-    struct fut_future base;
-    int state;
+    FUT_FRAME;
     unsigned long id;
     struct stats *stats;
     const struct sockaddr_storage *addr;
     socklen_t addrlen;
-    struct fut_tcp_connect connect;
     struct fut_tcp_stream stream;
-    int open;
-    unsigned char *tx, *rx;     /* one allocation of 2 * size */
+    unsigned char *tx, *rx;     /* one allocation of 2 * size, ours */
     size_t size;
     unsigned long messages, i;
-    size_t off;
-    ssize_t res;
     int64_t sent_ns;
+    union {                     /* the child awaited now: one at a time */
+        struct fut_tcp_connect connect;
+        struct fut_write_all write;
+        struct fut_read_exact read;
+    } op;
 };
 
-static void
+static int
 client_fail(struct client *c, const char *what, int err)
 {
     /* Only the first few failures are printed; the summary counts all. */
     if (c->stats->failed < 5)
         fprintf(stderr, "echo-client: connection %lu: %s: %s\n", c->id, what,
-                err != 0 ? fut_strerror(err) : "bytes differ");
+                fut_strerror(err));
     c->stats->failed++;
+    return err;
 }
 
 static void
@@ -81,88 +82,67 @@ fill(struct client *c)
         c->tx[k] = (unsigned char)(c->id * 131u + c->i * 7u + k);
 }
 
-static enum fut_poll
-client_poll(struct fut_future *f, struct fut_context *cx)
+FUT_ASYNC_FN(client, struct client, c, cx)
 {
-    struct client *c = (struct client *)f;
+    int err;
+    int64_t us;
 
-    FUT_ASYNC_BEGIN(&c->state);
-    (void)fut_tcp_stream_init(&c->stream);
-    (void)fut_tcp_connect_init(&c->connect, &c->stream,
-                               (const struct sockaddr *)c->addr, c->addrlen,
-                               10 * FUT_NSEC_PER_SEC);
-    FUT_AWAIT_FUTURE(&c->state, &c->connect.base, cx);
-    if (c->connect.res != 0) {
-        client_fail(c, "connect", c->connect.res);
-        goto done;
-    }
-    c->open = 1;
-    fut_future_drop(&c->connect.base);
+    FUT_BEGIN(c, cx);
+    FUT_AWAIT_CHILD(err, &c->op.connect,
+                    fut_tcp_connect_init(&c->op.connect, &c->stream,
+                                         (const struct sockaddr *)c->addr,
+                                         c->addrlen, 10 * FUT_NSEC_PER_SEC));
+    if (err != 0)
+        FUT_RETURN(client_fail(c, "connect", err));
     (void)fut_tcp_stream_set_nodelay(&c->stream, 1);
 
     for (c->i = 0; c->i < c->messages; c->i++) {
         fill(c);
         c->sent_ns = fut_now_ns();
-        for (c->off = 0; c->off < c->size; c->off += (size_t)c->res) {
-            FUT_AWAIT(&c->state,
-                      fut_async_write_poll_write(&c->stream.writer, cx,
-                                                 c->tx + c->off,
-                                                 c->size - c->off, &c->res));
-            if (c->res < 0) {
-                client_fail(c, "write", (int)c->res);
-                goto done;
-            }
-        }
-        for (c->off = 0; c->off < c->size; c->off += (size_t)c->res) {
-            FUT_AWAIT(&c->state,
-                      fut_async_read_poll_read(&c->stream.reader, cx,
-                                               c->rx + c->off,
-                                               c->size - c->off, &c->res));
-            if (c->res <= 0) {
-                client_fail(c, "read",
-                            c->res == 0 ? -ENODATA : (int)c->res);
-                goto done;
-            }
-        }
-        if (memcmp(c->tx, c->rx, c->size) != 0) {
-            client_fail(c, "verify", 0);
-            goto done;
-        }
+        FUT_AWAIT_CHILD(err, &c->op.write,
+                        fut_write_all_init(&c->op.write, &c->stream.writer,
+                                           c->tx, c->size));
+        if (err != 0)
+            FUT_RETURN(client_fail(c, "write", err));
+        FUT_AWAIT_CHILD(err, &c->op.read,
+                        fut_read_exact_init(&c->op.read, &c->stream.reader,
+                                            c->rx, c->size));
+        if (err != 0)
+            FUT_RETURN(client_fail(c, "read", err));
+        if (memcmp(c->tx, c->rx, c->size) != 0)
+            FUT_RETURN(client_fail(c, "verify", -EBADMSG));
         c->stats->round_trips++;
-        {
-            int64_t us = (fut_now_ns() - c->sent_ns) / 1000;
-
-            c->stats->latency_us[us < LAT_BUCKETS - 1 ? us
-                                                      : LAT_BUCKETS - 1]++;
-        }
+        us = (fut_now_ns() - c->sent_ns) / 1000;
+        c->stats->latency_us[us < LAT_BUCKETS - 1 ? us : LAT_BUCKETS - 1]++;
     }
     c->stats->finished++;
-
-done:
-    if (c->open)
-        (void)fut_tcp_stream_close(&c->stream);
-    c->open = 0;
-    FUT_ASYNC_END(&c->state);
-}
-
-static void
-client_drop(struct fut_future *f)
-{
-    struct client *c = (struct client *)f;
-
-    fut_future_drop(&c->connect.base);
-    if (c->open)
-        (void)fut_tcp_stream_close(&c->stream);
-    c->open = 0;
+    FUT_FINALLY;
+    /* Every exit, a drop included: -EBADF, harmlessly, for a stream that
+     * never opened (a failed connect leaves it closed). */
+    (void)fut_tcp_stream_close(&c->stream);
     free(c->tx);
     c->tx = NULL;
+    FUT_END;
 }
 
-static const struct fut_future_vtable client_vtable = {
-    .poll = client_poll,
-    .drop = client_drop,
-    .result = NULL,
-};
+/* A connection's task; @tx (2 * @size bytes) is moved in. */
+static void
+client_start(struct client *c, unsigned long id, struct stats *stats,
+             const struct sockaddr_storage *addr, socklen_t addrlen,
+             unsigned char *tx, size_t size, unsigned long messages)
+{
+    memset(c, 0, sizeof *c);
+    FUT_FRAME_INIT(c, client);
+    (void)fut_tcp_stream_init(&c->stream);
+    c->id = id;
+    c->stats = stats;
+    c->addr = addr;
+    c->addrlen = addrlen;
+    c->tx = tx;
+    c->rx = tx + size;
+    c->size = size;
+    c->messages = messages;
+}
 
 static int
 parse_ulong(const char *s, unsigned long max, unsigned long *out)
@@ -182,7 +162,6 @@ main(int argc, char **argv)
     socklen_t len;
     struct fut_runtime rt;
     struct stats stats = { 0, 0, 0, NULL };
-    struct client c;
     struct rlimit rl;
     int64_t t0, t1;
     double secs;
@@ -219,25 +198,17 @@ main(int argc, char **argv)
     }
 
     for (i = 0; i < conns; i++) {
-        memset(&c, 0, sizeof c);
-        c.base.vtable = &client_vtable;
-        c.id = i;
-        c.stats = &stats;
-        c.addr = &ss;
-        c.addrlen = len;
-        c.size = size;
-        c.messages = messages;
-        c.tx = malloc(2 * size);
-        if (c.tx == NULL) {
+        unsigned char *tx = malloc(2 * size);
+
+        if (tx == NULL) {
             err = -ENOMEM;
             break;
         }
-        c.rx = c.tx + size;
-        err = FUT_SPAWN(&rt, &c, NULL);
-        if (err != 0) {
-            free(c.tx);
+        /* A failed spawn drops the task's future, which frees tx. */
+        FUT_SPAWN_WITH(err, &rt, NULL, struct client, client_start, i, &stats,
+                       &ss, len, tx, size, messages);
+        if (err != 0)
             break;
-        }
     }
     if (err != 0) {
         fprintf(stderr, "echo-client: spawn: %s\n", fut_strerror(err));

@@ -33,10 +33,10 @@
 /*
  * One connection: the task's future holds the stream and its buffer, so a
  * connection costs one allocation (the spawn), as a raw server's does. The
- * fields before the buffer are packed (the buffer offset is at most
- * ECHO_BUF_SIZE, so it shares a word with the resume point): together with
- * the task header and malloc's, they are what a connection costs beyond
- * its buffer (240 bytes on epoll).
+ * fields before the buffer are packed (counts up to ECHO_BUF_SIZE fit an
+ * unsigned int; what a poll reads and uses at once is a C local): together
+ * with the frame, the task header and malloc's, they are what a connection
+ * costs beyond its buffer (256 bytes on epoll).
  *
  * Spawn copies the whole future, so every page of the buffer is touched at
  * once, where a raw server's malloc'ed buffer is touched only as it reads.
@@ -47,58 +47,38 @@
  * answer for idle connections.
  */
 struct echo_conn {
-    struct fut_future base;
-    int state;
-    unsigned int off;   /* bytes of buf written back */
+    FUT_FRAME;
     struct fut_tcp_stream stream;
-    ssize_t got;        /* bytes in buf */
-    ssize_t res;
+    unsigned int got;   /* bytes in buf */
+    unsigned int off;   /* bytes of buf written back */
     unsigned char buf[ECHO_BUF_SIZE];
 };
 
-static enum fut_poll
-echo_conn_poll(struct fut_future *f, struct fut_context *cx)
+FUT_ASYNC_FN(echo_conn, struct echo_conn, c, cx)
 {
-    struct echo_conn *c = (struct echo_conn *)f;
+    ssize_t n = 0; /* read and used within one poll: a C local will do */
 
-    FUT_ASYNC_BEGIN(&c->state);
+    FUT_BEGIN(c, cx);
     for (;;) {
-        FUT_AWAIT(&c->state,
-                  fut_async_read_poll_read(&c->stream.reader, cx, c->buf,
-                                           sizeof c->buf, &c->got));
-        if (c->got <= 0)
+        FUT_AWAIT_POLL(fut_async_read_poll_read(&c->stream.reader, cx, c->buf,
+                                                sizeof c->buf, &n));
+        if (n <= 0)
             break;      /* EOF or error: the connection is done */
-        for (c->off = 0; c->off < (size_t)c->got;
-             c->off += (unsigned int)c->res) {
-            FUT_AWAIT(&c->state,
-                      fut_async_write_poll_write(&c->stream.writer, cx,
-                                                 c->buf + c->off,
-                                                 (size_t)c->got - c->off,
-                                                 &c->res));
-            if (c->res < 0)
-                break;
+        c->got = (unsigned int)n;
+        for (c->off = 0; c->off < c->got; c->off += (unsigned int)n) {
+            FUT_AWAIT_POLL(fut_async_write_poll_write(&c->stream.writer, cx,
+                                                      c->buf + c->off,
+                                                      c->got - c->off, &n));
+            if (n < 0)
+                FUT_RETURN((int)n); /* a write failed */
         }
-        if (c->off < (size_t)c->got)
-            break;      /* a write failed */
     }
+    FUT_FINALLY;
+    /* Every exit closes the connection: the end, a failed write, and the
+     * task dropped (the runtime closing) while it waits. */
     (void)fut_tcp_stream_close(&c->stream);
-    FUT_ASYNC_END(&c->state);
+    FUT_END;
 }
-
-static void
-echo_conn_drop(struct fut_future *f)
-{
-    struct echo_conn *c = (struct echo_conn *)f;
-
-    /* -EBADF, harmlessly, when the poll closed it already. */
-    (void)fut_tcp_stream_close(&c->stream);
-}
-
-static const struct fut_future_vtable echo_conn_vtable = {
-    .poll = echo_conn_poll,
-    .drop = echo_conn_drop,
-    .result = NULL,
-};
 
 /* ---- --lean: no buffer while idle ---------------------------------------- */
 
@@ -117,8 +97,7 @@ struct lean_unsent {
 };
 
 struct lean_conn {
-    struct fut_future base;
-    int state;
+    FUT_FRAME;
     struct fut_tcp_stream stream;
     struct lean_unsent *unsent; /* NULL unless a write fell short */
 };
@@ -145,50 +124,40 @@ lean_echo(struct lean_conn *c, size_t n)
     return 0;
 }
 
-static void
-lean_conn_release(struct lean_conn *c)
+FUT_ASYNC_FN(lean_conn, struct lean_conn, c, cx)
 {
-    free(c->unsent);
-    c->unsent = NULL;
-    (void)fut_tcp_stream_close(&c->stream);
-}
-
-static enum fut_poll
-lean_conn_poll(struct fut_future *f, struct fut_context *cx)
-{
-    struct lean_conn *c = (struct lean_conn *)f;
     struct lean_unsent *u;
     ssize_t n;
-    int err;
+    int err = 0;
 
-    FUT_ASYNC_BEGIN(&c->state);
+    FUT_BEGIN(c, cx);
     for (;;) {
         /* Idle here, holding nothing but the stream. Nothing is read
          * while bytes are still unsent: the peer is held back as the
          * default server holds it back. */
-        FUT_AWAIT(&c->state,
-                  fut_tcp_stream_poll_read_ready(&c->stream, cx, &err));
+        FUT_AWAIT_POLL(fut_tcp_stream_poll_read_ready(&c->stream, cx, &err));
         if (err != 0)
-            break;
+            FUT_RETURN(err);
         n = fut_tcp_stream_try_read(&c->stream, lean_buf, sizeof lean_buf);
         if (n == -EAGAIN)
             continue;   /* stale readiness, now cleared: wait again */
         if (n <= 0)
-            break;      /* EOF or error: the connection is done */
-        if (lean_echo(c, (size_t)n) != 0)
-            break;
+            FUT_RETURN((int)n); /* EOF or error: the connection is done */
+        err = lean_echo(c, (size_t)n);
+        if (err != 0)
+            FUT_RETURN(err);
         while (c->unsent != NULL) {
-            FUT_AWAIT(&c->state,
-                      fut_tcp_stream_poll_write_ready(&c->stream, cx, &err));
+            FUT_AWAIT_POLL(
+                fut_tcp_stream_poll_write_ready(&c->stream, cx, &err));
             if (err != 0)
-                goto done;
+                FUT_RETURN(err);
             u = c->unsent;
             n = fut_tcp_stream_try_write(&c->stream, u->data + u->off,
                                          u->len - u->off);
             if (n == -EAGAIN)
                 continue;
             if (n < 0)
-                goto done;
+                FUT_RETURN((int)n);
             u->off += (size_t)n;
             if (u->off == u->len) {
                 free(u);
@@ -196,99 +165,73 @@ lean_conn_poll(struct fut_future *f, struct fut_context *cx)
             }
         }
     }
-done:
-    lean_conn_release(c);
-    FUT_ASYNC_END(&c->state);
+    FUT_FINALLY;
+    free(c->unsent);
+    c->unsent = NULL;
+    (void)fut_tcp_stream_close(&c->stream);
+    FUT_END;
+}
+
+/* One connection's task, from an accepted stream (moved in). */
+static void
+echo_conn_start(struct echo_conn *c, struct fut_tcp_stream *s)
+{
+    /* The buffer is left uninitialised: spawn moves the whole future into
+     * the task's one allocation, and the bytes are written before read. */
+    FUT_FRAME_INIT(c, echo_conn);
+    c->stream = *s; /* never polled yet, so it may still move */
 }
 
 static void
-lean_conn_drop(struct fut_future *f)
+lean_conn_start(struct lean_conn *c, struct fut_tcp_stream *s)
 {
-    lean_conn_release((struct lean_conn *)f);
+    FUT_FRAME_INIT(c, lean_conn);
+    c->stream = *s;
+    c->unsent = NULL;
 }
 
-static const struct fut_future_vtable lean_conn_vtable = {
-    .poll = lean_conn_poll,
-    .drop = lean_conn_drop,
-    .result = NULL,
-};
-
-/* The accept loop: spawns one echo_conn per connection, forever. */
+/* The accept loop: spawns one connection task per connection, forever. */
 struct echo_server {
-    struct fut_future base;
-    int state;
+    FUT_FRAME;
     int lean;           /* spawn lean_conn tasks */
     struct fut_tcp_listener *listener;
     struct fut_tcp_stream accepted;
     int res;
 };
 
-static void
-spawn_conn(struct fut_runtime *rt, struct fut_tcp_stream *s, int lean)
+FUT_ASYNC_FN(echo_server, struct echo_server, srv, cx)
 {
-    struct echo_conn c;
-    struct lean_conn lc;
     int err;
 
-    if (lean) {
-        lc.base.vtable = &lean_conn_vtable;
-        lc.state = 0;
-        lc.stream = *s; /* never polled yet, so it may still move */
-        lc.unsent = NULL;
-        err = FUT_SPAWN(rt, &lc, NULL);
-    } else {
-        /* The buffer is left uninitialised: spawn moves the whole future
-         * into the task's one allocation, and the bytes are written
-         * before read. */
-        c.base.vtable = &echo_conn_vtable;
-        c.state = 0;
-        c.stream = *s;  /* never polled yet, so it may still move */
-        err = FUT_SPAWN(rt, &c, NULL);
-    }
-    if (err != 0) {
-        fprintf(stderr, "echo-server: spawn: %s\n", fut_strerror(err));
-        (void)fut_tcp_stream_close(s);
-    }
-}
-
-static enum fut_poll
-echo_server_poll(struct fut_future *f, struct fut_context *cx)
-{
-    struct echo_server *srv = (struct echo_server *)f;
-
-    FUT_ASYNC_BEGIN(&srv->state);
+    FUT_BEGIN(srv, cx);
     for (;;) {
-        FUT_AWAIT(&srv->state,
-                  fut_tcp_listener_poll_accept(srv->listener, cx,
-                                               &srv->accepted, &srv->res));
-        if (srv->res == 0) {
-            (void)fut_tcp_stream_set_nodelay(&srv->accepted, 1);
-            spawn_conn(cx->rt, &srv->accepted, srv->lean);
-            continue;
+        FUT_AWAIT_POLL(fut_tcp_listener_poll_accept(srv->listener, cx,
+                                                    &srv->accepted,
+                                                    &srv->res));
+        if (srv->res != 0) {
+            /* Out of descriptors, the listener refuses connections itself
+             * (its spare descriptor) and waits: no back-off needed here.
+             * What is left (ENOBUFS, ENOMEM, EPERM) leaves the connection
+             * queued; stop rather than spin on it. */
+            fprintf(stderr, "echo-server: accept: %s\n",
+                    fut_strerror(srv->res));
+            FUT_RETURN(srv->res);
         }
-        /* Out of descriptors, the listener refuses connections itself
-         * (its spare descriptor) and waits: no back-off needed here. What
-         * is left (ENOBUFS, ENOMEM, EPERM) leaves the connection queued;
-         * stop rather than spin on it. */
-        fprintf(stderr, "echo-server: accept: %s\n",
-                fut_strerror(srv->res));
-        break;
+        (void)fut_tcp_stream_set_nodelay(&srv->accepted, 1);
+        /* A failed spawn drops the new task's future, which closes the
+         * stream it was given. */
+        if (srv->lean)
+            FUT_SPAWN_WITH(err, cx->rt, NULL, struct lean_conn,
+                           lean_conn_start, &srv->accepted);
+        else
+            FUT_SPAWN_WITH(err, cx->rt, NULL, struct echo_conn,
+                           echo_conn_start, &srv->accepted);
+        if (err != 0)
+            fprintf(stderr, "echo-server: spawn: %s\n", fut_strerror(err));
     }
-    FUT_ASYNC_END(&srv->state);
+    /* The listener and the connections' tasks are not ours: no cleanup. */
+    FUT_END;
 }
-
-static void
-echo_server_drop(struct fut_future *f)
-{
-    /* The listener and the accepted streams' tasks are not ours. */
-    (void)f;
-}
-
-static const struct fut_future_vtable echo_server_vtable = {
-    .poll = echo_server_poll,
-    .drop = echo_server_drop,
-    .result = NULL,
-};
 
 int
 main(int argc, char **argv)
@@ -354,7 +297,7 @@ main(int argc, char **argv)
     fflush(stdout);
 
     memset(&srv, 0, sizeof srv);
-    srv.base.vtable = &echo_server_vtable;
+    FUT_FRAME_INIT(&srv, echo_server);
     srv.listener = &listener;
     srv.lean = lean;
     err = fut_block_on(&rt, &srv.base);

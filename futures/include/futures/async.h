@@ -154,7 +154,6 @@ FUT__BEGIN_DECLS
 struct fut_frame {
     int state;                /* resume point; 0 before the first poll */
     int result;               /* the future's result (FUT_RETURN) */
-    int awaited;              /* the last await's result */
     struct fut_future *child; /* the live child, or NULL */
 };
 
@@ -234,7 +233,6 @@ FUT_API void fut_frame_drop(struct fut_future *f,
         (self)->base.vtable = &name##_vtable;                               \
         (self)->frame.state = 0;                                            \
         (self)->frame.result = 0;                                           \
-        (self)->frame.awaited = 0;                                          \
         (self)->frame.child = NULL;                                         \
     } while (0)
 
@@ -242,7 +240,9 @@ FUT_API void fut_frame_drop(struct fut_future *f,
 #define FUT_BEGIN(self, cx)                                                 \
     struct fut_frame *const fut__fr = &(self)->frame;                       \
     struct fut_context *const fut__cx = (cx);                               \
+    int fut__aw = 0; /* an await's result, within one poll */              \
     (void)fut__cx;                                                          \
+    (void)fut__aw;                                                          \
     goto fut__resume;                                                       \
 fut__resume:                                                                \
     switch (fut__fr->state) {                                               \
@@ -265,8 +265,8 @@ fut__resume:                                                                \
 #define FUT_AWAIT_CHILD(res, childp, init_expr)                             \
     do {                                                                    \
         fut_frame_drop_child(fut__fr);                                      \
-        fut__fr->awaited = (init_expr);                                     \
-        if (fut__fr->awaited == 0)                                          \
+        fut__aw = (init_expr);                                              \
+        if (fut__aw == 0)                                                   \
             fut__fr->child = &(childp)->base;                               \
         fut__fr->state = __LINE__;                                          \
         FUT__FALLTHROUGH;                                                   \
@@ -274,9 +274,9 @@ fut__resume:                                                                \
         if (fut__fr->child != NULL) {                                       \
             if (fut_future_poll(fut__fr->child, fut__cx) == FUT_PENDING)    \
                 return FUT_PENDING;                                         \
-            fut__fr->awaited = fut_future_result(fut__fr->child);           \
+            fut__aw = fut_future_result(fut__fr->child);                    \
         }                                                                   \
-        (res) = fut__fr->awaited;                                           \
+        (res) = fut__aw;                                                    \
     } while (0)
 
 /**
