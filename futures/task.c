@@ -193,11 +193,14 @@ check_future(struct fut_future *f, size_t size)
 /* A new task holding @f, scheduled, with @refs references: the live one,
  * the queue's, and the handle's if there is one. */
 static void
-task_init(struct fut_task *t, struct fut_handle *sh, struct fut_future *f,
-          size_t size, uintptr_t refs)
+task_init(struct fut_task *t, struct fut_handle *sh, const void *prefix,
+          size_t prefix_size, struct fut_future *f, size_t size,
+          uintptr_t refs)
 {
     memset(t, 0, sizeof *t);
-    memcpy(task_future(t), f, size);
+    if (prefix_size > 0)
+        memcpy(task_future(t), prefix, prefix_size);
+    memcpy((char *)task_future(t) + prefix_size, f, size);
     t->shared = sh;
     __atomic_store_n(&t->state, TASK_SCHEDULED | refs * REF_ONE,
                      __ATOMIC_RELEASE);
@@ -210,10 +213,12 @@ FUT__HIDDEN int fut__spawn(struct rt *rt, void *scope, int in_set,
                            struct fut_future *f, size_t size,
                            struct fut_task **handle);
 
-int
-fut__spawn(struct rt *rt, void *scope, int in_set, void *storage,
-           size_t storage_size, struct fut_future *f, size_t size,
-           struct fut_task **handle)
+/* Spawn on the runtime's thread; the task's future is @prefix_size bytes
+ * of @prefix (a wrapper future, or nothing) followed by @f. */
+static int
+spawn_local(struct rt *rt, void *scope, int in_set, void *storage,
+            size_t storage_size, const void *prefix, size_t prefix_size,
+            struct fut_future *f, size_t size, struct fut_task **handle)
 {
     struct fut_task *t;
 
@@ -221,6 +226,7 @@ fut__spawn(struct rt *rt, void *scope, int in_set, void *storage,
         *handle = NULL;
     if (rt == NULL || check_future(f, size) != 0)
         return -EINVAL;
+    size += prefix_size;
     if (rt->running && fut__tls_rt != rt)
         return -EXDEV;
     if (rt->closing)
@@ -236,7 +242,8 @@ fut__spawn(struct rt *rt, void *scope, int in_set, void *storage,
         if (t == NULL)
             return -ENOMEM;
     }
-    task_init(t, rt->shared, f, size, handle != NULL ? 3 : 2);
+    task_init(t, rt->shared, prefix, prefix_size, f, size - prefix_size,
+              handle != NULL ? 3 : 2);
     t->rt = rt;
     rt->local_refs++;
     t->caller_storage = storage != NULL;
@@ -250,6 +257,15 @@ fut__spawn(struct rt *rt, void *scope, int in_set, void *storage,
     if (handle != NULL)
         *handle = t;
     return 0;
+}
+
+int
+fut__spawn(struct rt *rt, void *scope, int in_set, void *storage,
+           size_t storage_size, struct fut_future *f, size_t size,
+           struct fut_task **handle)
+{
+    return spawn_local(rt, scope, in_set, storage, storage_size, NULL, 0, f,
+                       size, handle);
 }
 
 int
@@ -273,6 +289,90 @@ fut_spawn_in(struct fut_runtime *r, void *storage, size_t storage_size,
                       storage_size, f, size, handle);
 }
 
+/* ---- spawn with a completion callback ------------------------------------------ */
+
+/* The future of a fut_spawn_callback() task: this header, then the
+ * caller's future, 16-aligned. */
+struct done_wrap {
+    struct fut_future base;
+    void (*done)(void *data, int result);
+    void *data;
+    int result;
+};
+#define DONE_WRAP_SIZE ((sizeof(struct done_wrap) + 15u) & ~(size_t)15u)
+
+static struct fut_future *
+done_wrap_inner(struct done_wrap *w)
+{
+    return (struct fut_future *)(void *)((char *)w + DONE_WRAP_SIZE);
+}
+
+/* Calls the callback once; the inner future is gone by then, so the
+ * callback may free what it pointed to. */
+static void
+done_wrap_fire(struct done_wrap *w, int result)
+{
+    void (*done)(void *, int) = w->done;
+
+    w->done = NULL;
+    if (done != NULL)
+        done(w->data, result);
+}
+
+static enum fut_poll
+done_wrap_poll(struct fut_future *f, struct fut_context *cx)
+{
+    struct done_wrap *w = (struct done_wrap *)f;
+    struct fut_future *inner = done_wrap_inner(w);
+
+    if (fut_future_poll(inner, cx) == FUT_PENDING)
+        return FUT_PENDING;
+    w->result = fut_future_result(inner);
+    fut_future_drop(inner);
+    done_wrap_fire(w, w->result);
+    return FUT_READY;
+}
+
+static void
+done_wrap_drop(struct fut_future *f)
+{
+    struct done_wrap *w = (struct done_wrap *)f;
+
+    fut_future_drop(done_wrap_inner(w));
+    done_wrap_fire(w, -ECANCELED);
+}
+
+static int
+done_wrap_result(const struct fut_future *f)
+{
+    return ((const struct done_wrap *)f)->result;
+}
+
+static const struct fut_future_vtable done_wrap_vtable = {
+    .poll = done_wrap_poll,
+    .drop = done_wrap_drop,
+    .result = done_wrap_result,
+};
+
+int
+fut_spawn_callback(struct fut_runtime *r, struct fut_future *f, size_t size,
+                   void (*done)(void *data, int result), void *data)
+{
+    unsigned char head[DONE_WRAP_SIZE];
+    struct done_wrap w;
+
+    if (done == NULL || size > FUT__MAX_SIZE - DONE_WRAP_SIZE)
+        return -EINVAL;
+    memset(head, 0, sizeof head);
+    w.base.vtable = &done_wrap_vtable;
+    w.done = done;
+    w.data = data;
+    w.result = 0;
+    memcpy(head, &w, sizeof w);
+    return spawn_local(r != NULL ? rt_of(r) : NULL, NULL, 0, NULL, 0, head,
+                       sizeof head, f, size, NULL);
+}
+
 /* From any thread: the task is queued remotely, marked NEW, and linked
  * into the runtime by the runtime's thread when it takes the queue. Its
  * reference to the shared part is an atomic one. */
@@ -292,7 +392,7 @@ fut_handle_spawn(struct fut_handle *h, struct fut_future *f, size_t size,
     t = fut__malloc(FUT_TASK_HEADER_SIZE + size);
     if (t == NULL)
         return -ENOMEM;
-    task_init(t, h, f, size, handle != NULL ? 3 : 2);
+    task_init(t, h, NULL, 0, f, size, handle != NULL ? 3 : 2);
     t->flags = TASK_NEW;
     fut__shared_ref(h);
     err = fut__shared_push(h, t);

@@ -770,6 +770,130 @@ START_TEST(test_executor_frame_spawn_with)
 }
 END_TEST
 
+
+/* ---- fut_spawn_callback ------------------------------------------------------- */
+
+/* What the callback saw, in storage the callback frees (under ASan a
+ * callback that ran before the future's cleanup would be caught). */
+struct cb_box {
+    int child_done, child_cleanups;
+    int *calls, *result, *cleanups_seen;
+};
+
+static void
+cb_done(void *data, int result)
+{
+    struct cb_box *b = data;
+
+    ++*b->calls;
+    *b->result = result;
+    *b->cleanups_seen = b->child_cleanups;
+    free(b);
+}
+
+static struct cb_box *
+cb_box_new(int *calls, int *result, int *cleanups_seen)
+{
+    struct cb_box *b = calloc(1, sizeof *b);
+
+    ck_assert_ptr_nonnull(b);
+    b->calls = calls;
+    b->result = result;
+    b->cleanups_seen = cleanups_seen;
+    return b;
+}
+
+START_TEST(test_executor_spawn_callback_completes)
+{
+    int calls = 0, result = 1, seen = 0;
+    struct cb_box *b = cb_box_new(&calls, &result, &seen);
+    struct frame_child c;
+
+    frame_child_init(&c, 1000, &b->child_done, &b->child_cleanups);
+    ck_assert_int_eq(FUT_SPAWN_CALLBACK(&conf_rt, &c, cb_done, b), 0);
+    ck_assert_int_eq(calls, 0);
+    ck_assert_int_eq(fut_runtime_run(&conf_rt), 0);
+    ck_assert_int_eq(calls, 1);
+    ck_assert_int_eq(result, 0);
+    ck_assert_int_eq(seen, 1); /* the future was dropped first */
+}
+END_TEST
+
+/* A task whose future fails: the callback gets its result. */
+struct fails {
+    FUT_FRAME;
+    int *cleanups;
+};
+
+FUT_ASYNC_FN(fails, struct fails, f, cx)
+{
+    FUT_BEGIN(f, cx);
+    FUT_YIELD_NOW();
+    FUT_RETURN(-EPIPE);
+    FUT_FINALLY;
+    ++*f->cleanups;
+    FUT_END;
+}
+
+START_TEST(test_executor_spawn_callback_error_and_cancel)
+{
+    struct fut_runtime rt;
+    int calls = 0, result = 1, seen = 0;
+    struct cb_box *b = cb_box_new(&calls, &result, &seen);
+    struct fails f;
+    struct frame_child c;
+    int64_t hour = (int64_t)3600 * 1000000000;
+
+    FUT_FRAME_INIT(&f, fails);
+    f.cleanups = &b->child_cleanups;
+    ck_assert_int_eq(FUT_SPAWN_CALLBACK(&conf_rt, &f, cb_done, b), 0);
+    ck_assert_int_eq(fut_runtime_run(&conf_rt), 0);
+    ck_assert_int_eq(calls, 1);
+    ck_assert_int_eq(result, -EPIPE);
+    ck_assert_int_eq(seen, 1);
+
+    /* Unfinished when its runtime closes: cancelled, the callback says
+     * so, once. */
+    calls = 0;
+    b = cb_box_new(&calls, &result, &seen);
+    ck_assert_int_eq(fut_runtime_init_default(&rt), 0);
+    frame_child_init(&c, hour, &b->child_done, &b->child_cleanups);
+    ck_assert_int_eq(FUT_SPAWN_CALLBACK(&rt, &c, cb_done, b), 0);
+    ck_assert_int_ge(fut_runtime_run_until_stalled(&rt), 1);
+    ck_assert_int_eq(calls, 0);
+    ck_assert_int_eq(fut_runtime_close(&rt), 0);
+    ck_assert_int_eq(calls, 1);
+    ck_assert_int_eq(result, -ECANCELED);
+    ck_assert_int_eq(seen, 1);
+}
+END_TEST
+
+START_TEST(test_executor_spawn_callback_bad_input)
+{
+    int calls = 0, result = 1, seen = 0;
+    struct cb_box *b = cb_box_new(&calls, &result, &seen);
+    struct frame_child c;
+
+    frame_child_init(&c, 0, &b->child_done, &b->child_cleanups);
+    ck_assert_int_eq(fut_spawn_callback(NULL, &c.base, sizeof c, cb_done, b),
+                     -EINVAL);
+    ck_assert_int_eq(fut_spawn_callback(&conf_rt, &c.base, sizeof c, NULL, b),
+                     -EINVAL);
+    ck_assert_int_eq(fut_spawn_callback(&conf_rt, NULL, sizeof c, cb_done, b),
+                     -EINVAL);
+    ck_assert_int_eq(fut_spawn_callback(&conf_rt, &c.base, 1, cb_done, b),
+                     -EINVAL);
+    ck_assert_int_eq(fut_spawn_callback(&conf_rt, &c.base, (size_t)-1,
+                                        cb_done, b),
+                     -EINVAL);
+    /* Refused: not called, and the future is still the caller's. */
+    ck_assert_int_eq(calls, 0);
+    fut_future_drop(&c.base);
+    ck_assert_int_eq(b->child_cleanups, 1);
+    free(b);
+}
+END_TEST
+
 Suite *
 fut_conf_executor_suite(void)
 {
@@ -804,6 +928,12 @@ fut_conf_executor_suite(void)
     EXEC_CASE("frame_dropped_by_timeout",
               test_executor_frame_dropped_by_timeout);
     EXEC_CASE("frame_spawn_with", test_executor_frame_spawn_with);
+    EXEC_CASE("spawn_callback_completes",
+              test_executor_spawn_callback_completes);
+    EXEC_CASE("spawn_callback_error_and_cancel",
+              test_executor_spawn_callback_error_and_cancel);
+    EXEC_CASE("spawn_callback_bad_input",
+              test_executor_spawn_callback_bad_input);
 #undef EXEC_CASE
     tc = tcase_create("join_drop");
     tcase_add_checked_fixture(tc, conf_setup, conf_teardown);

@@ -289,6 +289,34 @@ FUT_API int fut_spawn_in(struct fut_runtime *rt, void *storage,
                          size_t storage_size, struct fut_future *f,
                          size_t size, struct fut_task **handle);
 
+/**
+ * fut_spawn_callback - fut_spawn() a detached task that calls
+ * @done(@data, result) once when it finishes: with the future's
+ * fut_future_result() when it completes, or -ECANCELED when it is dropped
+ * unfinished (fut_runtime_close() cancels what is left). For callback
+ * code, such as a libuv or libevent program running the runtime attached
+ * to its loop, that wants to hear of a task's end without polling.
+ *
+ * @done runs on the runtime's thread, inside fut_runtime_run() (or the
+ * loop's iteration, attached) or inside fut_runtime_close(), after the
+ * future was dropped, so it may free what the future pointed to; it must
+ * not close the runtime. The future's output fields are gone by then:
+ * a future that produces more than a status writes it where @data points.
+ * @data is borrowed until @done runs.
+ *
+ * One allocation, as fut_spawn(). Returns 0, or as fut_spawn() does
+ * (-EINVAL also for a NULL @done); on failure @done is not called and
+ * @f is untouched (the caller still owns it). Runtime thread only.
+ */
+FUT_API int fut_spawn_callback(struct fut_runtime *rt, struct fut_future *f,
+                               size_t size,
+                               void (*done)(void *data, int result),
+                               void *data);
+
+/** FUT_SPAWN_CALLBACK - fut_spawn_callback() for a pointer to a struct whose first member is `base`. */
+#define FUT_SPAWN_CALLBACK(rt, futp, done, data)                            \
+    fut_spawn_callback((rt), &(futp)->base, sizeof *(futp), (done), (data))
+
 /** fut_task_storage_busy - 1 while the runtime still uses @storage. */
 FUT_API int fut_task_storage_busy(const void *storage);
 
