@@ -7,7 +7,7 @@
  * Binds 127.0.0.1:PORT (0 picks a free port), prints "listening on
  * 127.0.0.1:PORT" once it accepts connections, and echoes every byte back
  * until it is killed. It uses only the core API: the backend is the one the
- * program is linked with (fut_runtime_init_default()).
+ * program is linked with (fut_run() runs it on fut_backend_default()).
  *
  * By default each connection's task holds a 16 KiB read buffer, as the raw
  * servers of bench/raw do: this is the server the echo benchmark measures.
@@ -19,7 +19,6 @@
  * registration only (bench/idle-mem.sh).
  */
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,24 +171,6 @@ FUT_ASYNC_FN(lean_conn, struct lean_conn, c, cx)
     FUT_END;
 }
 
-/* One connection's task, from an accepted stream (moved in). */
-static void
-echo_conn_start(struct echo_conn *c, struct fut_tcp_stream *s)
-{
-    /* The buffer is left uninitialised: spawn moves the whole future into
-     * the task's one allocation, and the bytes are written before read. */
-    FUT_FRAME_INIT(c, echo_conn);
-    c->stream = *s; /* never polled yet, so it may still move */
-}
-
-static void
-lean_conn_start(struct lean_conn *c, struct fut_tcp_stream *s)
-{
-    FUT_FRAME_INIT(c, lean_conn);
-    c->stream = *s;
-    c->unsent = NULL;
-}
-
 /* The accept loop: spawns one connection task per connection, forever. */
 struct echo_server {
     FUT_FRAME;
@@ -221,11 +202,11 @@ FUT_ASYNC_FN(echo_server, struct echo_server, srv, cx)
         /* A failed spawn drops the new task's future, which closes the
          * stream it was given. */
         if (srv->lean)
-            FUT_SPAWN_WITH(err, cx->rt, NULL, struct lean_conn,
-                           lean_conn_start, &srv->accepted);
+            FUT_SPAWN_NEW(err, cx->rt, NULL, lean_conn,
+                          .stream = srv->accepted);
         else
-            FUT_SPAWN_WITH(err, cx->rt, NULL, struct echo_conn,
-                           echo_conn_start, &srv->accepted);
+            FUT_SPAWN_NEW(err, cx->rt, NULL, echo_conn,
+                          .stream = srv->accepted);
         if (err != 0)
             fprintf(stderr, "echo-server: spawn: %s\n", fut_strerror(err));
     }
@@ -236,12 +217,9 @@ FUT_ASYNC_FN(echo_server, struct echo_server, srv, cx)
 int
 main(int argc, char **argv)
 {
-    struct fut_runtime rt;
     struct fut_tcp_listener listener;
     struct rlimit rl;
     struct echo_server srv;
-    struct sockaddr_storage ss;
-    socklen_t len;
     const char *port_arg = NULL;
     char *end;
     unsigned long port;
@@ -275,37 +253,23 @@ main(int argc, char **argv)
         (void)setrlimit(RLIMIT_NOFILE, &rl);
     }
 
-    err = fut_runtime_init_default(&rt);
-    if (err != 0) {
-        fprintf(stderr, "echo-server: runtime: %s\n", fut_strerror(err));
-        return 1;
-    }
-    err = fut_sockaddr_parse("127.0.0.1", (unsigned int)port, &ss, &len);
-    if (err == 0)
-        err = fut_tcp_listener_bind(&listener, (struct sockaddr *)&ss, len,
-                                    4096);
-    if (err == 0)
-        err = fut_tcp_listener_local_addr(&listener, &ss, &len);
+    err = fut_tcp_listener_bind_host(&listener, "127.0.0.1",
+                                     (unsigned int)port, 4096);
     if (err != 0) {
         fprintf(stderr, "echo-server: bind 127.0.0.1:%lu: %s\n", port,
                 fut_strerror(err));
-        (void)fut_runtime_close(&rt);
         return 1;
     }
-    printf("listening on 127.0.0.1:%u\n",
-           (unsigned int)ntohs(((struct sockaddr_in *)&ss)->sin_port));
+    printf("listening on 127.0.0.1:%d\n", fut_tcp_listener_port(&listener));
     fflush(stdout);
 
-    memset(&srv, 0, sizeof srv);
-    FUT_FRAME_INIT(&srv, echo_server);
-    srv.listener = &listener;
-    srv.lean = lean;
-    err = fut_block_on(&rt, &srv.base);
+    srv = FUT_FRAME_VALUE(echo_server, .listener = &listener, .lean = lean);
+    err = fut_run(&srv.base);
     /* Only a backend failure, or an accept error other than running out
      * of descriptors, gets here. */
-    fprintf(stderr, "echo-server: %s\n", fut_strerror(err));
+    fprintf(stderr, "echo-server: %s\n",
+            fut_strerror(err != 0 ? err : fut_future_result(&srv.base)));
     fut_future_drop(&srv.base);
-    (void)fut_runtime_close(&rt);
     (void)fut_tcp_listener_close(&listener);
     return 1;
 }

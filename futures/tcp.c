@@ -148,6 +148,41 @@ fut_tcp_listener_local_addr(const struct fut_tcp_listener *l,
 }
 
 int
+fut_tcp_listener_bind_host(struct fut_tcp_listener *l, const char *host,
+                           unsigned int port, int backlog)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int err;
+
+    if (l == NULL)
+        return -EINVAL;
+    err = fut_sockaddr_parse(host, port, &ss, &len);
+    if (err != 0)
+        return err;
+    return fut_tcp_listener_bind(l, (const struct sockaddr *)&ss, len,
+                                 backlog);
+}
+
+int
+fut_tcp_listener_port(const struct fut_tcp_listener *l)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int err = fut_tcp_listener_local_addr(l, &ss, &len);
+
+    if (err != 0)
+        return err;
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)(const void *)&ss)
+                         ->sin6_port);
+    if (ss.ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)(const void *)&ss)
+                         ->sin_port);
+    return -EAFNOSUPPORT;
+}
+
+int
 fut_tcp_listener_close(struct fut_tcp_listener *l)
 {
     if (l == NULL)

@@ -80,6 +80,32 @@ for backend in ${FUT_BACKENDS:-epoll}; do
     [ $? -eq 2 ] || fail "echo-server-$backend accepted an unknown option"
 done
 
+# ---- line server and client ----------------------------------------------------
+# The client checks the replies, the line limit and the 2 s idle timeout
+# (it waits for the server to close the idle connection, not for a clock).
+if [ -x "$ex/line-server" ]; then
+    : > "$tmp/line.out"
+    "$ex/line-server" 0 >"$tmp/line.out" 2>"$tmp/line.err" &
+    server_pid=$!
+    port=
+    i=0
+    while [ $i -lt 200 ]; do
+        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
+               "$tmp/line.out")
+        [ -n "$port" ] && break
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1 2>/dev/null || sleep 1
+        i=$((i + 1))
+    done
+    [ -n "$port" ] || { cat "$tmp/line.err" >&2; fail "line-server did not start"; }
+    "$ex/line-client" "$port" || fail "line-client"
+    kill -0 "$server_pid" 2>/dev/null || fail "line-server died"
+    kill "$server_pid"
+    wait "$server_pid" 2>/dev/null
+    server_pid=
+    echo "line-server OK"
+fi
+
 # ---- timers ------------------------------------------------------------------
 if [ -x "$ex/timers" ]; then
     "$ex/timers" >"$tmp/timers.out" 2>&1 || {

@@ -1152,6 +1152,33 @@ START_TEST(test_tcp_connect_timeout)
 }
 END_TEST
 
+/* fut_tcp_listener_bind_host() and fut_tcp_listener_port(). */
+START_TEST(test_tcp_bind_host_and_port)
+{
+    struct fut_tcp_listener l, l2;
+    int port;
+
+    ck_assert_int_eq(fut_tcp_listener_bind_host(NULL, "127.0.0.1", 0, 0),
+                     -EINVAL);
+    ck_assert_int_eq(fut_tcp_listener_bind_host(&l, NULL, 0, 0), -EINVAL);
+    ck_assert_int_eq(fut_tcp_listener_bind_host(&l, "localhost", 0, 0),
+                     -EINVAL); /* numeric only: no name lookup */
+    ck_assert_int_eq(fut_tcp_listener_bind_host(&l, "127.0.0.1", 65536, 0),
+                     -EINVAL);
+    ck_assert_int_eq(fut_tcp_listener_port(NULL), -EINVAL);
+    ck_assert_int_eq(fut_tcp_listener_bind_host(&l, "127.0.0.1", 0, 0), 0);
+    port = fut_tcp_listener_port(&l);
+    ck_assert_int_gt(port, 0);
+    ck_assert_int_le(port, 65535);
+    /* The same port again is in use. */
+    ck_assert_int_eq(fut_tcp_listener_bind_host(&l2, "127.0.0.1",
+                                                (unsigned int)port, 0),
+                     -EADDRINUSE);
+    ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
+    ck_assert_int_eq(fut_tcp_listener_port(&l), -EBADF);
+}
+END_TEST
+
 START_TEST(test_tcp_bad_input)
 {
     struct fut_tcp_listener l;
@@ -2587,6 +2614,7 @@ fut_conf_tcp_suite(void)
     tcase_add_test(tc, test_tcp_accept_connect_v4);
     tcase_add_test(tc, test_tcp_accept_connect_v6);
     tcase_add_test(tc, test_tcp_bind_in_use);
+    tcase_add_test(tc, test_tcp_bind_host_and_port);
     tcase_add_test(tc, test_tcp_from_fd);
     suite_add_tcase(s, tc);
 

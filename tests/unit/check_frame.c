@@ -325,6 +325,38 @@ START_TEST(test_frame_spawn_with)
 }
 END_TEST
 
+/* FUT_FRAME_VALUE and FUT_SPAWN_NEW: a fresh future from designated
+ * initializers; a refused FUT_SPAWN_NEW drops it (its cleanup runs). */
+START_TEST(test_frame_value_and_spawn_new)
+{
+    struct test_waker tw;
+    struct fut_context cx;
+    struct flow_log log;
+    struct flow f;
+    struct fut_task *t = NULL;
+    int err = 1;
+
+    memset(&log, 0, sizeof log);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, NULL);
+    f = FUT_FRAME_VALUE(flow, .mode = FLOW_RETURN, .log = &log);
+    ck_assert_ptr_eq(f.base.vtable, &flow_vtable);
+    ck_assert_int_eq(f.frame.state, 0);
+    ck_assert_ptr_null(f.frame.child);
+    ck_assert(poll_to_end(&f.base, &cx));
+    ck_assert_int_eq(fut_future_result(&f.base), -ETIMEDOUT);
+    fut_future_drop(&f.base);
+    ck_assert_int_eq(log.cleanups, 1);
+    ck_assert_int_eq(tw.live, 0);
+
+    memset(&log, 0, sizeof log);
+    FUT_SPAWN_NEW(err, NULL, &t, flow, .mode = FLOW_END, .log = &log);
+    ck_assert_int_eq(err, -EINVAL);
+    ck_assert_ptr_null(t);
+    ck_assert_int_eq(log.cleanups, 1);
+}
+END_TEST
+
 START_TEST(test_frame_bad_input)
 {
     /* The generic drop ignores NULL; the result of a fresh frame is 0. */
@@ -353,6 +385,7 @@ fut_test_frame_suite(void)
     tcase_add_loop_test(tc, test_frame_drop_in_every_state, 0, 14);
     tcase_add_test(tc, test_frame_without_cleanup_block);
     tcase_add_test(tc, test_frame_spawn_with);
+    tcase_add_test(tc, test_frame_value_and_spawn_new);
     tcase_add_test(tc, test_frame_bad_input);
     suite_add_tcase(s, tc);
     return s;

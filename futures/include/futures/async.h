@@ -204,10 +204,12 @@ FUT_API void fut_frame_drop(struct fut_future *f,
 /**
  * FUT_ASYNC_FN - define the framed future @name of struct type @type: its
  * poll function (the braced body that follows, with `@type *@self` and
- * `struct fut_context *@cx` in scope), its drop, and `name_vtable`
- * (static, const), which FUT_FRAME_INIT() installs.
+ * `struct fut_context *@cx` in scope), its drop, `name_vtable` (static,
+ * const), which FUT_FRAME_INIT() installs, and the typedef `name__type`
+ * that FUT_FRAME_VALUE() and FUT_SPAWN_NEW() use.
  */
 #define FUT_ASYNC_FN(name, type, self, cx)                                  \
+    typedef type name##__type;                                              \
     static enum fut_poll name##__body(type *self, struct fut_context *cx);  \
     static enum fut_poll name##__poll(struct fut_future *fut__f,            \
                                       struct fut_context *fut__c)           \
@@ -235,6 +237,14 @@ FUT_API void fut_frame_drop(struct fut_future *f,
         (self)->frame.result = 0;                                           \
         (self)->frame.child = NULL;                                         \
     } while (0)
+
+/**
+ * FUT_FRAME_VALUE - a fresh, unpolled @name future as a value, its other
+ * fields given as designated initializers (the rest are zero):
+ *     struct server srv = FUT_FRAME_VALUE(server, .listener = &l);
+ */
+#define FUT_FRAME_VALUE(name, ...)                                          \
+    ((name##__type){.base = {&name##_vtable}, __VA_ARGS__})
 
 /** FUT_BEGIN - open the body of a framed future. */
 #define FUT_BEGIN(self, cx)                                                 \
@@ -353,6 +363,21 @@ fut__end:                                                                   \
     do {                                                                    \
         type fut__tmp;                                                      \
         init(&fut__tmp, __VA_ARGS__);                                       \
+        (err) = FUT_SPAWN((rt), &fut__tmp, (handle));                       \
+        if ((err) != 0)                                                     \
+            fut_future_drop(&fut__tmp.base);                                \
+    } while (0)
+
+/**
+ * FUT_SPAWN_NEW - spawn a fresh @name future (FUT_ASYNC_FN) whose fields
+ * are the designated initializers that follow (the rest are zero):
+ *     FUT_SPAWN_NEW(err, cx->rt, NULL, conn, .stream = s->accepted);
+ * @err receives fut_spawn()'s return value; when the spawn fails, the
+ * future is dropped, so its cleanup block releases what was moved in.
+ */
+#define FUT_SPAWN_NEW(err, rt, handle, name, ...)                           \
+    do {                                                                    \
+        name##__type fut__tmp = {.base = {&name##_vtable}, __VA_ARGS__};    \
         (err) = FUT_SPAWN((rt), &fut__tmp, (handle));                       \
         if ((err) != 0)                                                     \
             fut_future_drop(&fut__tmp.base);                                \

@@ -52,6 +52,22 @@ FUT_API int fut_tcp_listener_bind(struct fut_tcp_listener *l,
                                   const struct sockaddr *addr,
                                   socklen_t len, int backlog);
 
+/**
+ * fut_tcp_listener_bind_host - fut_tcp_listener_bind() to a numeric
+ * address and port, as fut_sockaddr_parse() reads them ("127.0.0.1",
+ * "::", port 0 for a free one). Returns as fut_tcp_listener_bind() does,
+ * and -EINVAL for an unparsable @host or a port over 65535.
+ */
+FUT_API int fut_tcp_listener_bind_host(struct fut_tcp_listener *l,
+                                       const char *host, unsigned int port,
+                                       int backlog);
+
+/**
+ * fut_tcp_listener_port - the bound port (port 0 resolved), or -EINVAL
+ * (NULL), -EBADF (closed) or the -errno of getsockname(2).
+ */
+FUT_API int fut_tcp_listener_port(const struct fut_tcp_listener *l);
+
 /** fut_tcp_listener_local_addr - the bound address (port 0 resolved). */
 FUT_API int fut_tcp_listener_local_addr(const struct fut_tcp_listener *l,
                                         struct sockaddr_storage *ss,
