@@ -31,7 +31,7 @@ struct client {
     unsigned char buf[4096];
     char out[2048], in[2048];
     size_t out_len;
-    struct fut_read_until read;
+    struct fut_read_line read;
     union {
         struct fut_tcp_connect connect;
         struct fut_write_all write;

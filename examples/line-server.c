@@ -28,7 +28,7 @@ struct conn {
     struct fut_bufreader br;
     unsigned char buf[4096];
     char line[LINE_MAX_BYTES];
-    struct fut_read_until read; /* runs inside the timeout */
+    struct fut_read_line read;  /* runs inside the timeout */
     union {
         struct fut_timeout timeout;
         struct fut_write_all write;

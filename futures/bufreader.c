@@ -317,9 +317,52 @@ fut_read_until_init(struct fut_read_until *f, struct fut_bufreader *br,
     return 0;
 }
 
+/* ---- read_line: read_until with '\n', under a type of its own ----------- */
+
+static enum fut_poll
+read_line_poll(struct fut_future *base, struct fut_context *cx)
+{
+    struct fut_read_line *f = (struct fut_read_line *)base;
+    enum fut_poll p = read_until_poll(&f->until.base, cx);
+
+    f->len = f->until.len;
+    if (p == FUT_READY)
+        f->res = f->until.res;
+    return p;
+}
+
+static void
+read_line_drop(struct fut_future *base)
+{
+    read_until_drop(&((struct fut_read_line *)base)->until.base);
+}
+
+static int
+read_line_result(const struct fut_future *base)
+{
+    return read_until_result(&((const struct fut_read_line *)base)->until.base);
+}
+
+static const struct fut_future_vtable read_line_vtable = {
+    .poll = read_line_poll,
+    .drop = read_line_drop,
+    .result = read_line_result,
+};
+
 int
-fut_read_line_init(struct fut_read_until *f, struct fut_bufreader *br,
+fut_read_line_init(struct fut_read_line *f, struct fut_bufreader *br,
                    void *out, size_t max)
 {
-    return fut_read_until_init(f, br, '\n', out, max);
+    int err;
+
+    if (f == NULL)
+        return -EINVAL;
+    f->base.vtable = NULL;
+    err = fut_read_until_init(&f->until, br, '\n', out, max);
+    if (err != 0)
+        return err;
+    f->res = 0;
+    f->len = 0;
+    f->base.vtable = &read_line_vtable;
+    return 0;
 }

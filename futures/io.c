@@ -640,7 +640,7 @@ flush_poll(struct fut_future *base, struct fut_context *cx)
 static enum fut_poll
 shutdown_poll(struct fut_future *base, struct fut_context *cx)
 {
-    struct fut_flush *f = (struct fut_flush *)base;
+    struct fut_shutdown *f = (struct fut_shutdown *)base;
     ssize_t n;
 
     if (f->res != NOT_DONE_INT)
@@ -674,22 +674,37 @@ static const struct fut_future_vtable flush_vtable = {
     .result = flush_result,
 };
 
-static const struct fut_future_vtable shutdown_vtable = {
-    .poll = shutdown_poll,
-    .drop = flush_drop,
-    .result = flush_result,
-};
+static void
+shutdown_drop(struct fut_future *base)
+{
+    struct fut_shutdown *f = (struct fut_shutdown *)base;
+
+    forget_write(f->writer, &f->reg);
+}
 
 static int
-flush_init(struct fut_flush *f, struct fut_async_write *w,
-           const struct fut_future_vtable *vt)
+shutdown_result(const struct fut_future *base)
+{
+    const struct fut_shutdown *f = (const struct fut_shutdown *)base;
+
+    return f->res < 0 && f->res != NOT_DONE_INT ? f->res : 0;
+}
+
+static const struct fut_future_vtable shutdown_vtable = {
+    .poll = shutdown_poll,
+    .drop = shutdown_drop,
+    .result = shutdown_result,
+};
+
+int
+fut_flush_init(struct fut_flush *f, struct fut_async_write *w)
 {
     if (f == NULL)
         return -EINVAL;
     f->base.vtable = NULL;
     if (w == NULL)
         return -EINVAL;
-    f->base.vtable = vt;
+    f->base.vtable = &flush_vtable;
     f->writer = w;
     f->res = NOT_DONE_INT;
     fut_reg_clear(&f->reg);
@@ -697,15 +712,18 @@ flush_init(struct fut_flush *f, struct fut_async_write *w,
 }
 
 int
-fut_flush_init(struct fut_flush *f, struct fut_async_write *w)
+fut_shutdown_init(struct fut_shutdown *f, struct fut_async_write *w)
 {
-    return flush_init(f, w, &flush_vtable);
-}
-
-int
-fut_shutdown_init(struct fut_flush *f, struct fut_async_write *w)
-{
-    return flush_init(f, w, &shutdown_vtable);
+    if (f == NULL)
+        return -EINVAL;
+    f->base.vtable = NULL;
+    if (w == NULL)
+        return -EINVAL;
+    f->base.vtable = &shutdown_vtable;
+    f->writer = w;
+    f->res = NOT_DONE_INT;
+    fut_reg_clear(&f->reg);
+    return 0;
 }
 
 /* ---- copy ---------------------------------------------------------------- */

@@ -945,7 +945,7 @@ START_TEST(test_tcp_eof_after_shutdown)
 {
     struct fut_tcp_listener l;
     struct fut_tcp_stream c, s;
-    struct fut_flush sd;
+    struct fut_shutdown sd;
     char buf[16];
     ssize_t n;
     size_t got = 0;

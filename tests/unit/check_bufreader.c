@@ -279,6 +279,7 @@ START_TEST(test_bufreader_read_until_init_bad_args)
     struct test_mock_io m;
     struct fut_bufreader br;
     struct fut_read_until f;
+    struct fut_read_line lf;
     unsigned char buf[8];
     char out[8];
 
@@ -297,7 +298,7 @@ START_TEST(test_bufreader_read_until_init_bad_args)
                                          (size_t)SSIZE_MAX + 1),
                      -EINVAL);
     ck_assert_int_eq(fut_read_line_init(NULL, &br, out, 8), -EINVAL);
-    ck_assert_int_eq(fut_read_line_init(&f, &br, out, 0), -EINVAL);
+    ck_assert_int_eq(fut_read_line_init(&lf, &br, out, 0), -EINVAL);
     ck_assert_int_eq(fut_read_until_init(&f, &br, 0, out, 8), 0);
     fut_future_drop(&f.base);
     ck_assert_int_eq(fut_read_until_init(&f, &br, 255, out, 8), 0);
@@ -314,7 +315,7 @@ START_TEST(test_bufreader_read_line)
     };
     struct test_mock_io m;
     struct fut_bufreader br;
-    struct fut_read_until f;
+    struct fut_read_line f;
     unsigned char buf[5];
     char out[32];
 
@@ -403,7 +404,7 @@ START_TEST(test_bufreader_read_until_msgsize)
     };
     struct test_mock_io m;
     struct fut_bufreader br;
-    struct fut_read_until f;
+    struct fut_read_line f;
     unsigned char buf[32];
     char out[8];
 
@@ -440,7 +441,7 @@ START_TEST(test_bufreader_read_until_delim_beyond_max)
                                               STEP_END };
     struct test_mock_io m;
     struct fut_bufreader br;
-    struct fut_read_until f;
+    struct fut_read_line f;
     unsigned char buf[16];
     char out[8];
 
@@ -465,7 +466,7 @@ START_TEST(test_bufreader_read_until_error)
     };
     struct test_mock_io m;
     struct fut_bufreader br;
-    struct fut_read_until f;
+    struct fut_read_line f;
     unsigned char buf[4];
     char out[16];
 
@@ -497,7 +498,7 @@ START_TEST(test_bufreader_read_until_drop_after_n_polls)
     struct fut_pipe_end a;
     struct fut_pipe_end b;
     struct fut_bufreader br;
-    struct fut_read_until f;
+    struct fut_read_line f;
     unsigned char buf[4];
     char out[32];
     char rest[32];
@@ -558,7 +559,7 @@ START_TEST(test_bufreader_read_until_drop_forgets_waker)
     struct fut_pipe_end a;
     struct fut_pipe_end b;
     struct fut_bufreader br;
-    struct fut_read_until f;
+    struct fut_read_line f;
     unsigned char buf[4];
     char out[16];
     ssize_t r;

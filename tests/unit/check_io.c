@@ -441,6 +441,7 @@ START_TEST(test_io_init_bad_args)
     struct fut_write wr;
     struct fut_write_all wa;
     struct fut_flush fl;
+    struct fut_shutdown sd;
     struct fut_copy cp;
     char buf[8];
     size_t huge = (size_t)SSIZE_MAX + 1;
@@ -477,7 +478,7 @@ START_TEST(test_io_init_bad_args)
     ck_assert_int_eq(fut_flush_init(NULL, &m.writer), -EINVAL);
     ck_assert_int_eq(fut_flush_init(&fl, NULL), -EINVAL);
     ck_assert_int_eq(fut_shutdown_init(NULL, &m.writer), -EINVAL);
-    ck_assert_int_eq(fut_shutdown_init(&fl, NULL), -EINVAL);
+    ck_assert_int_eq(fut_shutdown_init(&sd, NULL), -EINVAL);
 
     ck_assert_int_eq(fut_copy_init(NULL, &m.reader, &m.writer, buf, 8),
                      -EINVAL);
@@ -749,7 +750,7 @@ START_TEST(test_io_shutdown_basic)
     static const struct test_io_step ws[] = { STEP_PENDING, STEP_END };
     struct test_mock_io m;
     struct counter k;
-    struct fut_flush f;
+    struct fut_shutdown f;
 
     test_mock_io_init(&m, NULL, ws, 0);
     ck_assert_int_eq(fut_shutdown_init(&f, &m.writer), 0);
@@ -1164,7 +1165,7 @@ START_TEST(test_io_shutdown_drop_after_n_polls)
 {
     struct fut_pipe_end a;
     struct fut_pipe_end b;
-    struct fut_flush f;
+    struct fut_shutdown f;
     struct fut_read rd;
     char c;
     int k;

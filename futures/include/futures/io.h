@@ -320,7 +320,7 @@ FUT_API int fut_write_all_init(struct fut_write_all *f,
                                size_t len);
 
 /**
- * struct fut_flush / fut_shutdown - poll_flush or poll_close as a future.
+ * struct fut_flush - poll_flush as a future.
  * @res: after READY, 0 or -errno.
  */
 struct fut_flush {
@@ -333,8 +333,21 @@ struct fut_flush {
 /** fut_flush_init - returns 0 or -EINVAL. */
 FUT_API int fut_flush_init(struct fut_flush *f, struct fut_async_write *w);
 
-/** fut_shutdown_init - poll_close as a future (same struct). 0 or -EINVAL. */
-FUT_API int fut_shutdown_init(struct fut_flush *f, struct fut_async_write *w);
+/**
+ * struct fut_shutdown - poll_close as a future: flush what is buffered,
+ * then shut the write side down (a TCP stream sends FIN and can still
+ * read). @res: after READY, 0 or -errno.
+ */
+struct fut_shutdown {
+    struct fut_future base;
+    struct fut_async_write *writer;
+    int res;
+    struct fut_reg reg; /* private */
+};
+
+/** fut_shutdown_init - returns 0 or -EINVAL. */
+FUT_API int fut_shutdown_init(struct fut_shutdown *f,
+                              struct fut_async_write *w);
 
 /**
  * struct fut_copy - copy everything from a reader to a writer until EOF,
@@ -429,8 +442,24 @@ FUT_API int fut_read_until_init(struct fut_read_until *f,
                                 struct fut_bufreader *br, int delim,
                                 void *out, size_t max);
 
-/** fut_read_line_init - fut_read_until_init() with '\n'. */
-FUT_API int fut_read_line_init(struct fut_read_until *f,
+/**
+ * struct fut_read_line - read one line into @out: fut_read_until with
+ * '\n'. @res and @len as in struct fut_read_until (the newline is
+ * included when found; 0 at EOF; -EMSGSIZE for a line longer than @max).
+ * Not cancel-safe, as fut_read_until. @until is private.
+ */
+struct fut_read_line {
+    struct fut_future base;
+    ssize_t res;
+    size_t len;
+    struct fut_read_until until; /* private */
+};
+
+/**
+ * fut_read_line_init - read a line of at most @max bytes into @out.
+ * Returns 0, or -EINVAL for NULL or @max == 0.
+ */
+FUT_API int fut_read_line_init(struct fut_read_line *f,
                                struct fut_bufreader *br, void *out,
                                size_t max);
 
