@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Compiles and runs every complete program in the documentation.
+# Compiles and runs every complete program in the documentation, and
+# checks that its relative links lead to files of the source tree.
 #
 # A fenced block whose info string is exactly "c example" (```c example) in
 # docs/*.md or README.md is a whole program: it is extracted, compiled with
@@ -159,8 +160,43 @@ while IFS="$tab" read -r src rel n; do
     echo "ok: $what"
 done <"$tmp/list"
 
+# ---- links ----------------------------------------------------------------------------
+# Every relative link of the documents names a file or folder of the source
+# tree (a user has nothing else): [text](path) and [text](path#anchor).
+nlinks=0
+for doc in "$top_srcdir"/docs/*.md "$top_srcdir"/README.md; do
+    [ -f "$doc" ] || continue
+    rel=${doc#"$top_srcdir"/}
+    dir=$(dirname "$doc")
+    # Links outside code spans and fenced blocks.
+    awk '
+        /^```/ { fence = !fence; next }
+        fence { next }
+        {
+            line = $0
+            gsub(/`[^`]*`/, "", line)
+            while (match(line, /\]\([^)[:space:]]+\)/)) {
+                print substr(line, RSTART + 2, RLENGTH - 3)
+                line = substr(line, RSTART + RLENGTH)
+            }
+        }
+    ' "$doc" >"$tmp/links"
+    while read -r target; do
+        case $target in
+        http://* | https://* | mailto:* | '#'*) continue ;;
+        esac
+        nlinks=$((nlinks + 1))
+        path=${target%%#*}
+        if [ ! -e "$dir/$path" ]; then
+            echo "FAIL: $rel: link to $target: no such file in the source tree"
+            failed=$((failed + 1))
+        fi
+    done <"$tmp/links"
+done
+echo "ok: $nlinks relative links lead to files of the source tree"
+
 if [ "$failed" -ne 0 ]; then
-    echo "check-docs: $failed of $total examples failed"
+    echo "check-docs: $failed failures in $total examples and the links"
     exit 1
 fi
 echo "check-docs: all $total examples compiled and ran"

@@ -106,6 +106,19 @@ if [ -x "$ex/line-server" ]; then
     echo "line-server OK"
 fi
 
+# ---- attached mode: a program's own loop runs the futures -------------------------
+for backend in uv event ev; do
+    prog="$ex/attached-$backend"
+    [ -x "$prog" ] || continue
+    "$prog" >"$tmp/attached.out" 2>&1 || {
+        cat "$tmp/attached.out" >&2
+        fail "attached-$backend"
+    }
+    grep -q '^task finished: success' "$tmp/attached.out" ||
+        fail "attached-$backend did not report the task's end"
+    echo "attached-$backend OK"
+done
+
 # ---- timers ------------------------------------------------------------------
 if [ -x "$ex/timers" ]; then
     "$ex/timers" >"$tmp/timers.out" 2>&1 || {
