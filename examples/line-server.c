@@ -107,8 +107,7 @@ FUT_ASYNC_FN(server, struct server, s, cx)
             fut_future_drop(&c.base); /* closes the stream */
     }
     FUT_FINALLY;
-    if (s->scope.rt != NULL)
-        fut_scope_drop(&s->scope);
+    fut_scope_drop(&s->scope); /* any state: even never initialised */
     FUT_END;
 }
 

@@ -696,10 +696,9 @@ FUT_ASYNC_FN(frame_parent, struct frame_parent, p, cx)
     FUT_AWAIT_TRY(&p->wait, fut_scope_join_init(&p->wait, &p->scope));
     FUT_FINALLY;
     p->cleanups++;
-    /* The wait (the frame's child) was dropped already: safe in any
-     * state, even before the scope was initialised (p->scope.rt NULL). */
-    if (p->scope.rt != NULL)
-        fut_scope_drop(&p->scope);
+    /* The wait (the frame's child) was dropped already; safe in any
+     * state, even before the scope was initialised (zeroed). */
+    fut_scope_drop(&p->scope);
     FUT_END;
 }
 
@@ -718,6 +717,15 @@ START_TEST(test_executor_frame_scope_joins)
     ck_assert_int_eq(p.cleanups, 1);
     fut_future_drop(&p.base);
     ck_assert_int_eq(p.cleanups, 1);
+    fut_scope_drop(&p.scope); /* twice: harmless */
+
+    /* Dropped before its first poll: the cleanup block meets a scope that
+     * was never initialised. */
+    memset(&p, 0, sizeof p);
+    FUT_FRAME_INIT(&p, frame_parent);
+    fut_future_drop(&p.base);
+    ck_assert_int_eq(p.cleanups, 1);
+    ck_assert_int_eq(p.done, 0);
 }
 END_TEST
 

@@ -524,9 +524,12 @@ FUT_API int fut_scope_close_init(struct fut_scope_wait *w, struct fut_scope *s);
 /**
  * fut_scope_drop - close @s without waiting: abort the tasks left and
  * detach them from the scope, so its storage may go when this returns.
- * For the drop function of a future that embeds a scope. Runtime thread
- * only; cannot fail; NULL is ignored. A pending wait future on @s must have
- * been dropped first.
+ * For the drop function (or the cleanup block) of a future that embeds a
+ * scope. Safe in any state of the scope: NULL, a zeroed scope that was
+ * never initialised, and a scope dropped already are ignored, and tasks
+ * still running are aborted. Runtime thread only; cannot fail. A pending
+ * wait future on @s must have been dropped first (an async frame drops
+ * its child before its cleanup block runs).
  */
 FUT_API void fut_scope_drop(struct fut_scope *s);
 
