@@ -654,6 +654,12 @@ coro_poll(struct fut_future *f, struct fut_context *cx)
             return FUT_READY;
         }
     }
+    if (FUT__UNLIKELY(s->running)) {
+        /* Polled from inside itself (a coroutine awaiting its own
+         * future): it cannot be entered twice. */
+        assert(!"a coroutine polled while it runs");
+        return FUT_PENDING;
+    }
     resume(s, cx);
     if (s->finished) {
         coro_finish(c, s);

@@ -66,6 +66,9 @@ FUT__BEGIN_DECLS
  */
 typedef int (*fut_coro_fn)(void *arg);
 
+struct fut_runtime;
+struct fut_task;
+
 /** Stack size a coroutine gets when none is asked for: 64 KiB. */
 #define FUT_CORO_STACK_DEFAULT ((size_t)64 * 1024)
 /** Smallest stack size fut_coro_init() accepts: 16 KiB. */
