@@ -69,7 +69,11 @@ typedef int (*fut_coro_fn)(void *arg);
 struct fut_runtime;
 struct fut_task;
 
-/** Stack size a coroutine gets when none is asked for: 64 KiB. */
+/**
+ * Stack size a coroutine gets when none is asked for: 64 KiB (four times
+ * that in a build with AddressSanitizer, whose redzones make frames
+ * larger).
+ */
 #define FUT_CORO_STACK_DEFAULT ((size_t)64 * 1024)
 /** Smallest stack size fut_coro_init() accepts: 16 KiB. */
 #define FUT_CORO_STACK_MIN ((size_t)16 * 1024)
