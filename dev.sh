@@ -6,7 +6,8 @@
 #   ./dev.sh demo    the echo server, linked with each backend, under load;
 #                    then the timers example
 #   ./dev.sh test    make check (gcc, -Werror), then the same suite under
-#                    ASan+UBSan, TSan and valgrind, and make distcheck
+#                    ASan+UBSan, TSan and valgrind, the coroutine suite
+#                    with the portable ucontext switch, and make distcheck
 #   ./dev.sh quick   make check only
 #   ./dev.sh stress  what 'test' runs, while two CPU hogs (stress-ng --cpu 2)
 #                    compete for the machine: timing in the tests must hold
@@ -152,6 +153,11 @@ all_tests() {
     check _build-tsan check
     build _build-valgrind --enable-valgrind --disable-shared
     check _build-valgrind check-valgrind
+    # The coroutine switch's fallback, on a machine that has assembly.
+    build _build-ucontext --with-coro-switch=ucontext --disable-shared \
+        --enable-werror
+    check _build-ucontext check TESTS=tests/conformance-epoll \
+        CK_RUN_SUITE=coro
     check _build distcheck
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Microbenchmarks of the core: spawn+join, channel ping-pong, timers, sleeps, wakes. */
+/* Microbenchmarks of the core: spawn+join, channel ping-pong, timers, sleeps, wakes, coroutines. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,9 +67,17 @@ static const struct fut_future_vtable trivial_vtable = {
 
 enum { BATCH = 1000 };
 
+static int
+coro_trivial(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
 struct spawner {
     struct fut_future base;
     int state;
+    int coro; /* spawn coroutines instead of trivial futures */
     long total, done;
     int i, n;
     struct fut_task *handles[BATCH];
@@ -86,10 +94,16 @@ spawner_poll(struct fut_future *f, struct fut_context *cx)
     while (s->done < s->total) {
         s->n = 0;
         for (s->i = 0; s->i < BATCH && s->done + s->i < s->total; s->i++) {
-            t.base.vtable = &trivial_vtable;
-            t.value = s->i;
-            if (FUT_SPAWN(cx->rt, &t, &s->handles[s->i]) != 0)
-                abort();
+            if (s->coro) {
+                if (fut_coro_spawn(cx->rt, coro_trivial, NULL, NULL,
+                                   &s->handles[s->i]) != 0)
+                    abort();
+            } else {
+                t.base.vtable = &trivial_vtable;
+                t.value = s->i;
+                if (FUT_SPAWN(cx->rt, &t, &s->handles[s->i]) != 0)
+                    abort();
+            }
             s->n++;
         }
         for (s->i = 0; s->i < s->n; s->i++) {
@@ -107,7 +121,7 @@ static const struct fut_future_vtable spawner_vtable = {
 };
 
 static double
-bench_spawn_join(long n)
+bench_spawn_join(long n, int coro)
 {
     struct fut_runtime rt;
     struct spawner *s = calloc(1, sizeof *s);
@@ -115,6 +129,7 @@ bench_spawn_join(long n)
 
     fut_runtime_init_default(&rt);
     s->base.vtable = &spawner_vtable;
+    s->coro = coro;
     s->total = n;
     t0 = fut_now_ns();
     fut_block_on(&rt, &s->base);
@@ -383,20 +398,113 @@ bench_wake_scheduled(long n)
     return ns;
 }
 
+/* ---- coroutines: switches, yields, ready awaits ----------------------------------------- */
+
+/* Suspends n times; polled by hand, so that each round trip is one
+ * switch into the coroutine and one out, and nothing else. */
+static int
+coro_suspender(void *arg)
+{
+    long i, n = *(long *)arg;
+
+    for (i = 0; i < n; i++)
+        (void)fut_coro_suspend();
+    return 0;
+}
+
+static double
+bench_coro_switch(long n)
+{
+    struct fut_coro c;
+    struct fut_context cx;
+    int64_t t0, t1;
+
+    fut_context_init(&cx, fut_waker_noop(), NULL);
+    fut_coro_init(&c, coro_suspender, &n, NULL);
+    (void)fut_future_poll(&c.base, &cx); /* take the stack, first suspend */
+    t0 = fut_now_ns();
+    while (fut_future_poll(&c.base, &cx) == FUT_PENDING)
+        ;
+    t1 = fut_now_ns();
+    fut_future_drop(&c.base);
+    return (double)(t1 - t0) / (double)n;
+}
+
+/* Yields n times through the runtime's run queue. */
+static int
+coro_yielder(void *arg)
+{
+    long i, n = *(long *)arg;
+
+    for (i = 0; i < n; i++)
+        (void)fut_coro_yield();
+    return 0;
+}
+
+static double
+bench_coro_yield(long n)
+{
+    struct fut_runtime rt;
+    int64_t t0, t1;
+
+    fut_runtime_init_default(&rt);
+    fut_coro_spawn(&rt, coro_yielder, &n, NULL, NULL);
+    t0 = fut_now_ns();
+    fut_runtime_run(&rt);
+    t1 = fut_now_ns();
+    fut_runtime_close(&rt);
+    return (double)(t1 - t0) / (double)n;
+}
+
+/* Awaits n futures that are READY at once: no switch at all. */
+static int
+coro_ready_awaiter(void *arg)
+{
+    long i, n = *(long *)arg;
+    struct fut_ready r;
+
+    for (i = 0; i < n; i++) {
+        fut_ready_init(&r, 0);
+        (void)fut_await(&r.base);
+    }
+    return 0;
+}
+
+static double
+bench_coro_await_ready(long n)
+{
+    struct fut_coro c;
+    struct fut_context cx;
+    int64_t t0, t1;
+
+    fut_context_init(&cx, fut_waker_noop(), NULL);
+    fut_coro_init(&c, coro_ready_awaiter, &n, NULL);
+    t0 = fut_now_ns();
+    (void)fut_future_poll(&c.base, &cx);
+    t1 = fut_now_ns();
+    fut_future_drop(&c.base);
+    return (double)(t1 - t0) / (double)n;
+}
+
 int
 main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 1000000;
     double a[REPS], b[REPS], c[REPS], d[REPS], e[REPS];
+    double f[REPS], g[REPS], h[REPS], k[REPS];
     int r;
 
     if (n <= 0)
         n = 1000000;
     for (r = 0; r < REPS; r++) {
-        a[r] = bench_spawn_join(n);
+        a[r] = bench_spawn_join(n, 0);
         b[r] = bench_ping_pong(n);
         bench_timers(n, &c[r], &d[r]);
         e[r] = bench_wake_scheduled(n * 10);
+        f[r] = bench_coro_switch(n * 10);
+        g[r] = bench_coro_yield(n);
+        h[r] = bench_coro_await_ready(n * 10);
+        k[r] = bench_spawn_join(n, 1);
     }
     printf("### Core microbenchmarks (%ld operations, median of %d runs, "
            "ns per operation)\n\n", n, REPS);
@@ -408,6 +516,10 @@ main(int argc, char **argv)
     row("timer arm (sleep polled once), per timer", c, REPS, 20);
     row("timer cancel (sleep dropped), per timer", d, REPS, 20);
     row("wake of an already-scheduled task", e, REPS, 0);
+    row("coroutine switch round trip (resume+suspend)", f, REPS, 15);
+    row("coroutine yield through the run queue", g, REPS, 0);
+    row("coroutine await of a ready future", h, REPS, 0);
+    row("coroutine spawn + join, per coroutine", k, REPS, 150);
     bench_sleeps(1000);
     return 0;
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Smoke-tests the examples: echo server and client, and the timers demo.
+# Smoke-tests the examples: echo server and client, the timers demo, coroutines.
 #
 # Run by 'make check' with top_builddir and top_srcdir in the environment.
 # Exits 0 when every example that was built works, 1 otherwise.
@@ -126,6 +126,15 @@ if [ -x "$ex/timers" ]; then
         fail "timers"
     }
     echo "timers OK"
+fi
+
+# ---- coroutines --------------------------------------------------------------
+if [ -x "$ex/coroutines" ]; then
+    "$ex/coroutines" >"$tmp/coroutines.out" 2>&1 || {
+        cat "$tmp/coroutines.out" >&2
+        fail "coroutines"
+    }
+    cat "$tmp/coroutines.out"
 fi
 
 exit 0

@@ -18,5 +18,6 @@
 #include "futures/channel.h"
 #include "futures/tcp.h"
 #include "futures/alloc.h"
+#include "futures/coro.h"
 
 #endif /* FUTURES_H */
