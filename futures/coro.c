@@ -563,7 +563,7 @@ coro_start(struct fut_coro *c)
         return NULL;
     s->cx = NULL;
     s->fn = c->fn;
-    s->arg = c->arg;
+    s->arg = c->priv.self_arg ? (void *)c : c->arg;
     s->err = 0;
     s->result = 0;
     s->finished = 0;
@@ -633,7 +633,7 @@ run_inline(struct fut_coro *c, int err)
     s.running = 1;
     s.thread = &tls;
     tls.cur = &s;
-    (void)c->fn(c->arg);
+    (void)c->fn(c->priv.self_arg ? (void *)c : c->arg);
     tls.cur = prev;
     c->priv.state = CORO_DONE;
     return err;
@@ -738,9 +738,21 @@ fut_coro_init(struct fut_coro *c, fut_coro_fn fn, void *arg,
     c->arg = arg;
     c->result = -EAGAIN;
     c->priv.state = CORO_NEW;
+    c->priv.self_arg = 0;
     c->priv.stack_size = size;
     c->priv.stack = NULL;
     return 0;
+}
+
+int
+fut_coro_init_self(struct fut_coro *c, fut_coro_fn fn,
+                   const struct fut_coro_opts *opts)
+{
+    int err = fut_coro_init(c, fn, NULL, opts);
+
+    if (err == 0)
+        c->priv.self_arg = 1;
+    return err;
 }
 
 int

@@ -79,13 +79,20 @@ for backend in ${FUT_BACKENDS:-epoll}; do
     "$server" 0 --no-such-option >/dev/null 2>&1
     [ $? -eq 2 ] || fail "echo-server-$backend accepted an unknown option"
 done
+# The same server written as coroutines.
+if [ -x "$ex/echo-server-coro" ]; then
+    check_echo "$ex/echo-server-coro" "echo-server-coro"
+    check_echo "$ex/echo-server-coro" "echo-server-coro --lean" --lean
+fi
 
 # ---- line server and client ----------------------------------------------------
 # The client checks the replies, the line limit and the 2 s idle timeout
-# (it waits for the server to close the idle connection, not for a clock).
-if [ -x "$ex/line-server" ]; then
+# (it waits for the server to close the idle connection, not for a clock),
+# against the server written as async frames and as coroutines.
+for line_server in line-server line-server-coro; do
+    [ -x "$ex/$line_server" ] || continue
     : > "$tmp/line.out"
-    "$ex/line-server" 0 >"$tmp/line.out" 2>"$tmp/line.err" &
+    "$ex/$line_server" 0 >"$tmp/line.out" 2>"$tmp/line.err" &
     server_pid=$!
     port=
     i=0
@@ -97,14 +104,14 @@ if [ -x "$ex/line-server" ]; then
         sleep 0.1 2>/dev/null || sleep 1
         i=$((i + 1))
     done
-    [ -n "$port" ] || { cat "$tmp/line.err" >&2; fail "line-server did not start"; }
-    "$ex/line-client" "$port" || fail "line-client"
-    kill -0 "$server_pid" 2>/dev/null || fail "line-server died"
+    [ -n "$port" ] || { cat "$tmp/line.err" >&2; fail "$line_server did not start"; }
+    "$ex/line-client" "$port" || fail "line-client against $line_server"
+    kill -0 "$server_pid" 2>/dev/null || fail "$line_server died"
     kill "$server_pid"
     wait "$server_pid" 2>/dev/null
     server_pid=
-    echo "line-server OK"
-fi
+    echo "$line_server OK"
+done
 
 # ---- attached mode: a program's own loop runs the futures -------------------------
 for backend in uv event ev; do

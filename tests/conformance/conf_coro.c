@@ -1212,6 +1212,70 @@ START_TEST(test_coro_stack_overflow)
 }
 END_TEST
 
+/* fut_coro_init_self: the function gets the future itself, where the
+ * task holds it, with the state that moved in with it; the one-call
+ * helpers work inside and answer -EPERM outside. */
+struct self_coro {
+    struct fut_coro co;
+    int64_t nap_ns;
+    void *seen;
+    int *runs;
+    int sleep_err;
+};
+
+static int
+self_fn(void *arg)
+{
+    struct self_coro *s = arg;
+
+    s->seen = arg;
+    ++*s->runs;
+    s->sleep_err = fut_co_sleep(s->nap_ns);
+    return s->sleep_err;
+}
+
+START_TEST(test_coro_init_self_and_helpers)
+{
+    struct self_coro s;
+    struct fut_tcp_stream closed;
+    struct fut_task *t;
+    struct self_coro *out;
+    int runs = 0;
+
+    memset(&s, 0, sizeof s);
+    s.nap_ns = FUT_NSEC_PER_MSEC;
+    s.runs = &runs;
+    ck_assert_int_eq(fut_coro_init_self(&s.co, self_fn, NULL), 0);
+    ck_assert_int_eq(fut_spawn(&conf_rt, &s.co.base, sizeof s, &t), 0);
+    ck_assert_int_eq(fut_runtime_run(&conf_rt), 0);
+    ck_assert_int_eq(fut_task_result(t), 0);
+    out = fut_task_output(t);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_ptr_eq(out->seen, out); /* the task's copy, not ours */
+    ck_assert_int_eq(out->sleep_err, 0);
+    ck_assert_int_eq(runs, 1);
+    fut_task_detach(t);
+
+    /* Dropped before its first poll: it runs once, cancelled, with
+     * itself as its argument. */
+    memset(&s, 0, sizeof s);
+    s.runs = &runs;
+    ck_assert_int_eq(fut_coro_init_self(&s.co, self_fn, NULL), 0);
+    fut_future_drop(&s.co.base);
+    ck_assert_int_eq(runs, 2);
+    ck_assert_ptr_eq(s.seen, &s);
+    ck_assert_int_eq(s.sleep_err, -ECANCELED);
+
+    ck_assert_int_eq(fut_coro_init_self(NULL, self_fn, NULL), -EINVAL);
+    ck_assert_int_eq(fut_coro_init_self(&s.co, NULL, NULL), -EINVAL);
+    /* Outside a coroutine. */
+    ck_assert_int_eq(fut_co_sleep(1), -EPERM);
+    ck_assert_int_eq(fut_tcp_stream_init(&closed), 0);
+    ck_assert_int_eq(fut_co_readable(&closed), -EPERM);
+    ck_assert_int_eq(fut_co_write_all(&closed.writer, "x", 1), -EPERM);
+}
+END_TEST
+
 Suite *
 fut_conf_coro_suite(void)
 {
@@ -1225,6 +1289,7 @@ fut_conf_coro_suite(void)
     suite_add_tcase(s, tc)
 
     CORO_CASE("await_sleep", test_coro_await_sleep);
+    CORO_CASE("init_self_and_helpers", test_coro_init_self_and_helpers);
     CORO_CASE("spawn_result", test_coro_spawn_result);
     CORO_CASE("channel", test_coro_channel);
     CORO_CASE("context_suspend", test_coro_context_suspend);

@@ -4,6 +4,10 @@
 #define FUTURES_CORO_H
 
 #include "future.h"
+#include "combinators.h"
+#include "io.h"
+#include "tcp.h"
+#include "timer.h"
 
 FUT__BEGIN_DECLS
 
@@ -131,6 +135,7 @@ struct fut_coro {
     int result;
     struct {
         int state;
+        int self_arg;
         size_t stack_size;
         void *stack;
     } priv;
@@ -157,6 +162,27 @@ struct fut_coro {
  */
 FUT_API int fut_coro_init(struct fut_coro *c, fut_coro_fn fn, void *arg,
                           const struct fut_coro_opts *opts);
+
+/**
+ * fut_coro_init_self - fut_coro_init() whose @fn receives the coroutine
+ * future itself (where it lies once pinned) as its argument. For state
+ * the coroutine owns: make struct fut_coro the first member of a struct
+ * of your own, put the state after it, and spawn the whole struct (its
+ * size given to fut_spawn(), fut_scope_spawn() or fut_join_set_spawn());
+ * @fn finds its state through the pointer it gets, which stays valid
+ * until @fn returns. The state moves with the future, so nothing is
+ * allocated for it and nothing dangles (a move closure, in Rust's terms):
+ *
+ *     struct conn { struct fut_coro co; struct fut_tcp_stream s; };
+ *     static int serve(void *arg) { struct conn *c = arg; ... }
+ *     struct conn c = { .s = accepted };
+ *     fut_coro_init_self(&c.co, serve, NULL);
+ *     fut_spawn(rt, &c.co.base, sizeof c, NULL);
+ *
+ * Returns as fut_coro_init() does.
+ */
+FUT_API int fut_coro_init_self(struct fut_coro *c, fut_coro_fn fn,
+                               const struct fut_coro_opts *opts);
 
 /**
  * fut_coro_spawn - fut_coro_init() and fut_spawn() in one call.
@@ -228,6 +254,149 @@ FUT_API struct fut_context *fut_coro_context(void);
  * (every await fails at once), 0 otherwise and outside a coroutine.
  */
 FUT_API int fut_coro_is_cancelled(void);
+
+/*
+ * One-call awaits of the common futures, for coroutines: each builds the
+ * future on the coroutine's stack, awaits it (fut_await()) and gives its
+ * result. Outside a coroutine they return -EPERM; cancelled, -ECANCELED;
+ * bad arguments, the init's -EINVAL. The coroutine's thread.
+ */
+
+/** fut_co_sleep - sleep @duration_ns. Returns 0 or -errno. */
+static inline int
+fut_co_sleep(int64_t duration_ns)
+{
+    struct fut_sleep s;
+    int err = fut_sleep_init(&s, duration_ns);
+
+    return err != 0 ? err : fut_await(&s.base);
+}
+
+/** fut_co_read - one read into @buf: bytes read, 0 at EOF, or -errno. */
+static inline ssize_t
+fut_co_read(struct fut_async_read *r, void *buf, size_t len)
+{
+    struct fut_read f;
+    int err = fut_read_init(&f, r, buf, len);
+
+    if (err == 0)
+        err = fut_await(&f.base);
+    return err != 0 ? (ssize_t)err : f.res;
+}
+
+/** fut_co_read_exact - @len bytes: 0, -ENODATA (EOF first) or -errno. */
+static inline int
+fut_co_read_exact(struct fut_async_read *r, void *buf, size_t len)
+{
+    struct fut_read_exact f;
+    int err = fut_read_exact_init(&f, r, buf, len);
+
+    return err != 0 ? err : fut_await(&f.base);
+}
+
+/** fut_co_write_all - write all of @buf: 0 or -errno. */
+static inline int
+fut_co_write_all(struct fut_async_write *w, const void *buf, size_t len)
+{
+    struct fut_write_all f;
+    int err = fut_write_all_init(&f, w, buf, len);
+
+    return err != 0 ? err : fut_await(&f.base);
+}
+
+/**
+ * fut_co_read_line - one line of at most @max bytes into @out (the
+ * newline included when found): its length, 0 at EOF, -EMSGSIZE for a
+ * longer line (see struct fut_read_line), or -errno. With @timeout_ns
+ * above 0 the read is given that long, and -ETIMEDOUT ends it.
+ */
+static inline ssize_t
+fut_co_read_line(struct fut_bufreader *br, void *out, size_t max,
+                 int64_t timeout_ns)
+{
+    struct fut_read_line f;
+    struct fut_timeout t;
+    int err = fut_read_line_init(&f, br, out, max);
+
+    if (err == 0 && timeout_ns > 0) {
+        err = fut_timeout_init(&t, &f.base, timeout_ns);
+        if (err == 0)
+            err = fut_await(&t.base);
+        else
+            fut_future_drop(&f.base);
+    } else if (err == 0) {
+        err = fut_await(&f.base);
+    }
+    return err != 0 ? (ssize_t)err : f.res;
+}
+
+/** fut_co_accept - the next connection into @out: 0 or -errno. */
+static inline int
+fut_co_accept(struct fut_tcp_listener *l, struct fut_tcp_stream *out)
+{
+    struct fut_tcp_accept f;
+    int err = fut_tcp_accept_init(&f, l, out);
+
+    return err != 0 ? err : fut_await(&f.base);
+}
+
+/**
+ * fut_co_connect - connect @s (initialised with fut_tcp_stream_init(),
+ * or closed) to @addr within @timeout_ns: 0 or -errno.
+ */
+static inline int
+fut_co_connect(struct fut_tcp_stream *s, const struct sockaddr *addr,
+               socklen_t addrlen, int64_t timeout_ns)
+{
+    struct fut_tcp_connect f;
+    int err = fut_tcp_connect_init(&f, s, addr, addrlen, timeout_ns);
+
+    return err != 0 ? err : fut_await(&f.base);
+}
+
+/*
+ * fut_co_readable / fut_co_writable - wait until @s is readable (or
+ * writable), as tokio's readable() / writable(), for code that then reads
+ * or writes with fut_tcp_stream_try_read() / try_write() and needs no
+ * buffer while it waits. Returns 0 or -errno (-ECANCELED when cancelled).
+ * The readiness may be stale: a try_* that answers -EAGAIN clears it, and
+ * the next wait blocks. A waker may stay in the stream after a cancelled
+ * wait, until the stream's next event or close.
+ */
+static inline int
+fut_co__ready(struct fut_tcp_stream *s, int write)
+{
+    int err = 0;
+
+    for (;;) {
+        struct fut_context *cx = fut_coro_context();
+        enum fut_poll p;
+
+        if (cx == NULL)
+            return fut_coro_is_cancelled() ? -ECANCELED : -EPERM;
+        p = write ? fut_tcp_stream_poll_write_ready(s, cx, &err)
+                  : fut_tcp_stream_poll_read_ready(s, cx, &err);
+        if (p == FUT_READY)
+            return err;
+        err = fut_coro_suspend();
+        if (err != 0)
+            return err;
+    }
+}
+
+/** fut_co_readable - see above. */
+static inline int
+fut_co_readable(struct fut_tcp_stream *s)
+{
+    return fut_co__ready(s, 0);
+}
+
+/** fut_co_writable - see above. */
+static inline int
+fut_co_writable(struct fut_tcp_stream *s)
+{
+    return fut_co__ready(s, 1);
+}
 
 /**
  * fut_coro_pool_trim - unmap the calling thread's pooled coroutine
