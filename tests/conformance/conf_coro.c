@@ -1282,9 +1282,12 @@ fut_conf_coro_suite(void)
     Suite *s = suite_create("coro");
     TCase *tc;
 
+/* A generous safety net, never the assertion: 5,000 coroutines under
+ * TSan (a fiber each) on a loaded 2-core machine outlast Check's 4 s. */
 #define CORO_CASE(name, fn)                                                 \
     tc = tcase_create(name);                                                \
     tcase_add_checked_fixture(tc, conf_setup, conf_teardown);               \
+    tcase_set_timeout(tc, 120);                                             \
     tcase_add_test(tc, fn);                                                 \
     suite_add_tcase(s, tc)
 
