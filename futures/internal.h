@@ -4,10 +4,14 @@
 #define FUTURES_INTERNAL_H
 
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <assert.h>
+#include <dirent.h>
+#include <netdb.h>
+#include <signal.h>
 
 #include "futures.h"
 #include "futures/backend.h"
@@ -47,10 +51,87 @@ struct fut__syscalls {
     int (*close)(int fd);
     int (*epoll_ctl)(int epfd, int op, int fd, struct epoll_event *ev);
     int (*epoll_wait)(int epfd, struct epoll_event *ev, int max, int ms);
+    /* sockets (tcp.c, udp.c, unix.c) */
+    int (*socketpair)(int domain, int type, int protocol, int sv[2]);
+    int (*bind)(int fd, const struct sockaddr *addr, socklen_t len);
+    int (*listen)(int fd, int backlog);
+    int (*setsockopt)(int fd, int level, int name, const void *val,
+                      socklen_t len);
+    int (*getsockopt)(int fd, int level, int name, void *val,
+                      socklen_t *len);
+    ssize_t (*send)(int fd, const void *buf, size_t len, int flags);
+    ssize_t (*sendmsg)(int fd, const struct msghdr *msg, int flags);
+    ssize_t (*recvmsg)(int fd, struct msghdr *msg, int flags);
+    /* descriptors (fd.c, process.c, signal.c) */
+    int (*pipe2)(int fds[2], int flags);
+    int (*fcntl)(int fd, int cmd, long arg);
+    /* files (fs.c; they run on pool threads) */
+    int (*openat)(int dirfd, const char *path, int flags, mode_t mode);
+    ssize_t (*pread)(int fd, void *buf, size_t len, off_t off);
+    ssize_t (*pwrite)(int fd, const void *buf, size_t len, off_t off);
+    off_t (*lseek)(int fd, off_t off, int whence);
+    int (*fsync)(int fd);
+    int (*fdatasync)(int fd);
+    int (*fstat)(int fd, struct stat *st);
+    int (*stat)(const char *path, struct stat *st);
+    int (*lstat)(const char *path, struct stat *st);
+    int (*ftruncate)(int fd, off_t len);
+    int (*unlink)(const char *path);
+    int (*rename)(const char *from, const char *to);
+    int (*mkdir)(const char *path, mode_t mode);
+    int (*rmdir)(const char *path);
+    DIR *(*opendir)(const char *path);
+    struct dirent *(*readdir)(DIR *dir);
+    int (*closedir)(DIR *dir);
+    char *(*realpath)(const char *path, char *resolved);
+    /* names (dns.c; pool threads). They return EAI_* codes, as libc's. */
+    int (*getaddrinfo)(const char *node, const char *service,
+                       const struct addrinfo *hints, struct addrinfo **res);
+    int (*getnameinfo)(const struct sockaddr *addr, socklen_t len,
+                       char *host, socklen_t hostlen, char *serv,
+                       socklen_t servlen, int flags);
+    /* processes and signals (process.c, signal.c) */
+    int (*kill)(pid_t pid, int sig);
+    pid_t (*waitpid)(pid_t pid, int *status, int options);
+    int (*sigaction)(int sig, const struct sigaction *act,
+                     struct sigaction *old);
 };
 extern FUT__HIDDEN struct fut__syscalls fut__sys;
 /* Restore the real functions (tests call it in teardown). */
 FUT__HIDDEN void fut__sys_reset(void);
+
+/* ---- the OS layer (os.c) -------------------------------------------------
+ * Every call that is Linux-specific (accept4, SOCK_NONBLOCK, pipe2,
+ * signalfd, pidfd_open, MSG_NOSIGNAL...) is made here, with a portable
+ * fallback beside it, so a port to another kernel is new code in one file.
+ * All of them go through the syscall table. They return a descriptor, 0 or
+ * a value, or -errno; never -1. */
+
+/* A socket that is nonblocking and close-on-exec. */
+FUT__HIDDEN int fut__os_socket(int domain, int type, int protocol);
+/* accept(2) of a connection, nonblocking and close-on-exec. */
+FUT__HIDDEN int fut__os_accept(int fd, struct sockaddr *addr,
+                               socklen_t *len);
+/* socketpair(2), both ends nonblocking (if @nonblock) and close-on-exec. */
+FUT__HIDDEN int fut__os_socketpair(int domain, int type, int protocol,
+                                   int sv[2], int nonblock);
+/* pipe(2), both ends close-on-exec, nonblocking if @nonblock. */
+FUT__HIDDEN int fut__os_pipe(int fds[2], int nonblock);
+/* Set or clear O_NONBLOCK; *@was (may be NULL) receives 1 if it was set. */
+FUT__HIDDEN int fut__os_set_nonblock(int fd, int on, int *was);
+/* Set FD_CLOEXEC. */
+FUT__HIDDEN int fut__os_set_cloexec(int fd);
+/* Flags for send(2)/sendmsg(2) that keep a closed peer from raising
+ * SIGPIPE (MSG_NOSIGNAL; 0 where the socket carries SO_NOSIGPIPE). */
+#ifdef MSG_NOSIGNAL
+#define FUT__OS_SEND_FLAGS MSG_NOSIGNAL
+#else
+#define FUT__OS_SEND_FLAGS 0
+#endif
+/* close(2) that is never retried (the descriptor is gone either way). */
+FUT__HIDDEN void fut__os_close(int fd);
+/* -errno of the last failed call (-EIO if a test double left errno 0). */
+FUT__HIDDEN int fut__os_err(void);
 
 /* ---- trait wrappers (io.c) ---------------------------------------------
  * Set reg->id through @r's version 3 note_read slot (0 without one); the

@@ -2,6 +2,12 @@
 /* The syscall table: one seam through which tests inject failures. */
 #include "internal.h"
 
+#include <errno.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static ssize_t
@@ -64,6 +70,214 @@ sys_epoll_wait(int epfd, struct epoll_event *ev, int max, int ms)
     return epoll_wait(epfd, ev, max, ms);
 }
 
+static int
+sys_socketpair(int domain, int type, int protocol, int sv[2])
+{
+    return socketpair(domain, type, protocol, sv);
+}
+
+static int
+sys_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    return bind(fd, addr, len);
+}
+
+static int
+sys_listen(int fd, int backlog)
+{
+    return listen(fd, backlog);
+}
+
+static int
+sys_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+    return setsockopt(fd, level, name, val, len);
+}
+
+static int
+sys_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+    return getsockopt(fd, level, name, val, len);
+}
+
+static ssize_t
+sys_send(int fd, const void *buf, size_t len, int flags)
+{
+    return send(fd, buf, len, flags);
+}
+
+static ssize_t
+sys_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    return sendmsg(fd, msg, flags);
+}
+
+static ssize_t
+sys_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    return recvmsg(fd, msg, flags);
+}
+
+static int
+sys_pipe2(int fds[2], int flags)
+{
+#ifdef __linux__
+    return pipe2(fds, flags);
+#else
+    if (flags != 0) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return pipe(fds);
+#endif
+}
+
+static int
+sys_fcntl(int fd, int cmd, long arg)
+{
+    return fcntl(fd, cmd, arg);
+}
+
+static int
+sys_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+    return openat(dirfd, path, flags, mode);
+}
+
+static ssize_t
+sys_pread(int fd, void *buf, size_t len, off_t off)
+{
+    return pread(fd, buf, len, off);
+}
+
+static ssize_t
+sys_pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+    return pwrite(fd, buf, len, off);
+}
+
+static off_t
+sys_lseek(int fd, off_t off, int whence)
+{
+    return lseek(fd, off, whence);
+}
+
+static int
+sys_fsync(int fd)
+{
+    return fsync(fd);
+}
+
+static int
+sys_fdatasync(int fd)
+{
+    return fdatasync(fd);
+}
+
+static int
+sys_fstat(int fd, struct stat *st)
+{
+    return fstat(fd, st);
+}
+
+static int
+sys_stat(const char *path, struct stat *st)
+{
+    return stat(path, st);
+}
+
+static int
+sys_lstat(const char *path, struct stat *st)
+{
+    return lstat(path, st);
+}
+
+static int
+sys_ftruncate(int fd, off_t len)
+{
+    return ftruncate(fd, len);
+}
+
+static int
+sys_unlink(const char *path)
+{
+    return unlink(path);
+}
+
+static int
+sys_rename(const char *from, const char *to)
+{
+    return rename(from, to);
+}
+
+static int
+sys_mkdir(const char *path, mode_t mode)
+{
+    return mkdir(path, mode);
+}
+
+static int
+sys_rmdir(const char *path)
+{
+    return rmdir(path);
+}
+
+static DIR *
+sys_opendir(const char *path)
+{
+    return opendir(path);
+}
+
+static struct dirent *
+sys_readdir(DIR *dir)
+{
+    return readdir(dir);
+}
+
+static int
+sys_closedir(DIR *dir)
+{
+    return closedir(dir);
+}
+
+static char *
+sys_realpath(const char *path, char *resolved)
+{
+    return realpath(path, resolved);
+}
+
+static int
+sys_getaddrinfo(const char *node, const char *service,
+                const struct addrinfo *hints, struct addrinfo **res)
+{
+    return getaddrinfo(node, service, hints, res);
+}
+
+static int
+sys_getnameinfo(const struct sockaddr *addr, socklen_t len, char *host,
+                socklen_t hostlen, char *serv, socklen_t servlen, int flags)
+{
+    return getnameinfo(addr, len, host, hostlen, serv, servlen, flags);
+}
+
+static int
+sys_kill(pid_t pid, int sig)
+{
+    return kill(pid, sig);
+}
+
+static pid_t
+sys_waitpid(pid_t pid, int *status, int options)
+{
+    return waitpid(pid, status, options);
+}
+
+static int
+sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    return sigaction(sig, act, old);
+}
+
 /* The real functions, as an initialiser for the live table and the reset. */
 #define SYS_REAL                                                            \
     {                                                                       \
@@ -71,6 +285,21 @@ sys_epoll_wait(int epfd, struct epoll_event *ev, int max, int ms)
         .writev = sys_writev, .socket = sys_socket, .accept4 = sys_accept4, \
         .connect = sys_connect, .close = sys_close,                         \
         .epoll_ctl = sys_epoll_ctl, .epoll_wait = sys_epoll_wait,           \
+        .socketpair = sys_socketpair, .bind = sys_bind,                     \
+        .listen = sys_listen, .setsockopt = sys_setsockopt,                 \
+        .getsockopt = sys_getsockopt, .send = sys_send,                     \
+        .sendmsg = sys_sendmsg,                                             \
+        .recvmsg = sys_recvmsg, .pipe2 = sys_pipe2, .fcntl = sys_fcntl,     \
+        .openat = sys_openat, .pread = sys_pread, .pwrite = sys_pwrite,     \
+        .lseek = sys_lseek, .fsync = sys_fsync,                             \
+        .fdatasync = sys_fdatasync, .fstat = sys_fstat, .stat = sys_stat,   \
+        .lstat = sys_lstat, .ftruncate = sys_ftruncate,                     \
+        .unlink = sys_unlink, .rename = sys_rename, .mkdir = sys_mkdir,     \
+        .rmdir = sys_rmdir, .opendir = sys_opendir,                         \
+        .readdir = sys_readdir, .closedir = sys_closedir,                   \
+        .realpath = sys_realpath, .getaddrinfo = sys_getaddrinfo,           \
+        .getnameinfo = sys_getnameinfo, .kill = sys_kill,                   \
+        .waitpid = sys_waitpid, .sigaction = sys_sigaction,                 \
     }
 
 struct fut__syscalls fut__sys = SYS_REAL;

@@ -4,9 +4,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,9 +14,9 @@
 /*
  * Writes go through send(2) and sendmsg(2) with MSG_NOSIGNAL rather than
  * write(2), so a peer that has gone away gives -EPIPE instead of killing the
- * process with SIGPIPE; programs need not ignore the signal. (Those two
- * calls are therefore not in the fut__sys table; reads, accept4, socket,
- * connect and close are.)
+ * process with SIGPIPE; programs need not ignore the signal. Every call
+ * goes through the fut__sys table, the Linux-specific ones (accept4,
+ * SOCK_NONBLOCK, MSG_NOSIGNAL) through the OS layer (os.c).
  *
  * A closed listener has fd == -1, a closed stream io.fd == -1 (a stream
  * keeps its descriptor only in its registration: every connection embeds
@@ -92,7 +92,7 @@ fut_sockaddr_parse(const char *host, unsigned int port,
 static int
 spare_open(void)
 {
-    return open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return fut__sys.openat(AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC, 0);
 }
 
 int
@@ -110,10 +110,9 @@ fut_tcp_listener_bind(struct fut_tcp_listener *l, const struct sockaddr *addr,
     l->io.fd = -1;
     if (!addr_ok(addr, len))
         return -EINVAL;
-    fd = fut__sys.socket(addr->sa_family,
-                         SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = fut__os_socket(addr->sa_family, SOCK_STREAM, 0);
     if (fd < 0)
-        return -errno;
+        return fd;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
         bind(fd, addr, len) < 0 ||
         listen(fd, backlog <= 0 ? SOMAXCONN : backlog) < 0) {
@@ -216,7 +215,7 @@ listener_refuse(struct fut_tcp_listener *l, int err)
     }
     close_fd(l->spare);
     l->spare = -1;
-    fd = fut__sys.accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    fd = fut__os_accept(l->fd, NULL, NULL);
     if (fd >= 0)
         close_fd(fd);
     l->spare = spare_open();
@@ -364,7 +363,7 @@ stream_poll_write(struct fut_async_write *self, struct fut_context *cx,
             return FUT_READY;
         }
         if (stream_result(s, FUT_IO_WRITABLE,
-                          send(s->io.fd, buf, len, MSG_NOSIGNAL),
+                          fut__sys.send(s->io.fd, buf, len, FUT__OS_SEND_FLAGS),
                           res) == FUT_READY)
             return FUT_READY;
     }
@@ -389,7 +388,7 @@ stream_poll_writev(struct fut_async_write *self, struct fut_context *cx,
             return FUT_READY;
         }
         if (stream_result(s, FUT_IO_WRITABLE,
-                          sendmsg(s->io.fd, &msg, MSG_NOSIGNAL),
+                          fut__sys.sendmsg(s->io.fd, &msg, FUT__OS_SEND_FLAGS),
                           res) == FUT_READY)
             return FUT_READY;
     }
@@ -523,16 +522,13 @@ stream_open(struct fut_tcp_stream *s, int fd)
 int
 fut_tcp_stream_from_fd(struct fut_tcp_stream *s, int fd)
 {
-    int flags;
+    int err;
 
     if (s == NULL || fd < 0)
         return -EINVAL;
-    flags = fcntl(fd, F_GETFL);
-    if (flags < 0)
-        return -errno;
-    if ((flags & O_NONBLOCK) == 0 &&
-        fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-        return -errno;
+    err = fut__os_set_nonblock(fd, 1, NULL);
+    if (err != 0)
+        return err;
     return stream_open(s, fd);
 }
 
@@ -675,7 +671,7 @@ fut_tcp_stream_try_write(struct fut_tcp_stream *s, const void *buf,
     if (len == 0)
         return 0;
     do
-        n = send(s->io.fd, buf, len, MSG_NOSIGNAL);
+        n = fut__sys.send(s->io.fd, buf, len, FUT__OS_SEND_FLAGS);
     while (n < 0 && errno == EINTR);
     return stream_try_result(s, FUT_IO_WRITABLE, n);
 }
@@ -724,10 +720,10 @@ fut_tcp_listener_poll_accept(struct fut_tcp_listener *l,
          * the budget lets the accepted connections' tasks run too. */
         if (!fut_coop_proceed(cx))
             return FUT_PENDING;
-        fd = fut__sys.accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        fd = fut__os_accept(l->fd, NULL, NULL);
         if (fd >= 0)
             break;
-        switch (errno) {
+        switch (-fd) {
         case EAGAIN:
 #if EWOULDBLOCK != EAGAIN
         case EWOULDBLOCK:
@@ -892,10 +888,9 @@ connect_start(struct fut_tcp_connect *f, struct fut_context *cx)
         f->state = CONNECT_DONE;
         return FUT_READY;
     }
-    fd = fut__sys.socket(f->addr.ss_family,
-                         SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = fut__os_socket(f->addr.ss_family, SOCK_STREAM, 0);
     if (fd < 0) {
-        f->res = -errno;
+        f->res = fd;
         f->state = CONNECT_DONE;
         return FUT_READY;
     }

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/* The OS layer: each Linux-specific call in one place, a portable fallback beside it. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+/*
+ * The core calls these instead of accept4(2), SOCK_NONBLOCK, pipe2(2) or
+ * MSG_NOSIGNAL directly, so that a port to a kernel without them (the
+ * BSDs and macOS lack some) means editing this file only. Each Linux path
+ * is tried first; the fallback runs where the flag or call does not exist
+ * at build time, or the kernel refuses it at run time (EINVAL, ENOSYS).
+ * The fallbacks are not atomic with respect to fork+exec in another thread
+ * (a descriptor can leak into a child between the call and FD_CLOEXEC),
+ * which is the usual price and why the Linux path comes first.
+ *
+ * Everything goes through the syscall table (sys.c), so tests inject
+ * faults into these paths as into the rest of the core.
+ */
+
+int
+fut__os_err(void)
+{
+    return errno > 0 ? -errno : -EIO;
+}
+
+void
+fut__os_close(int fd)
+{
+    /* Linux releases the descriptor even when close(2) says EINTR, so it is
+     * never retried (a retry could close a descriptor reused meanwhile). */
+    if (fd >= 0)
+        (void)fut__sys.close(fd);
+}
+
+int
+fut__os_set_nonblock(int fd, int on, int *was)
+{
+    int flags = fut__sys.fcntl(fd, F_GETFL, 0);
+
+    if (flags < 0)
+        return fut__os_err();
+    if (was != NULL)
+        *was = (flags & O_NONBLOCK) != 0;
+    if (((flags & O_NONBLOCK) != 0) == (on != 0))
+        return 0;
+    flags = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+    if (fut__sys.fcntl(fd, F_SETFL, flags) < 0)
+        return fut__os_err();
+    return 0;
+}
+
+int
+fut__os_set_cloexec(int fd)
+{
+    int flags = fut__sys.fcntl(fd, F_GETFD, 0);
+
+    if (flags < 0)
+        return fut__os_err();
+    if ((flags & FD_CLOEXEC) == 0 &&
+        fut__sys.fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)
+        return fut__os_err();
+    return 0;
+}
+
+/* The fallback's second half: flags after the fact; closes @fd on failure. */
+static int
+fd_finish(int fd, int nonblock)
+{
+    int err = fut__os_set_cloexec(fd);
+
+    if (err == 0 && nonblock)
+        err = fut__os_set_nonblock(fd, 1, NULL);
+    if (err != 0) {
+        fut__os_close(fd);
+        return err;
+    }
+    return fd;
+}
+
+int
+fut__os_socket(int domain, int type, int protocol)
+{
+    int fd;
+
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+    fd = fut__sys.socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                         protocol);
+    if (fd >= 0)
+        return fd;
+    if (errno != EINVAL)
+        return fut__os_err();
+#endif
+    fd = fut__sys.socket(domain, type, protocol);
+    if (fd < 0)
+        return fut__os_err();
+    return fd_finish(fd, 1);
+}
+
+int
+fut__os_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    int c;
+
+#if defined(__linux__) && defined(SOCK_NONBLOCK)
+    c = fut__sys.accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (c >= 0)
+        return c;
+    if (errno != ENOSYS)
+        return fut__os_err();
+#endif
+    c = fut__sys.accept4(fd, addr, len, 0);
+    if (c < 0)
+        return fut__os_err();
+    return fd_finish(c, 1);
+}
+
+int
+fut__os_socketpair(int domain, int type, int protocol, int sv[2], int nonblock)
+{
+    int err, i;
+
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+    if (fut__sys.socketpair(domain,
+                            type | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0),
+                            protocol, sv) == 0)
+        return 0;
+    if (errno != EINVAL)
+        return fut__os_err();
+#endif
+    if (fut__sys.socketpair(domain, type, protocol, sv) < 0)
+        return fut__os_err();
+    for (i = 0; i < 2; i++) {
+        err = fd_finish(sv[i], nonblock);
+        if (err < 0) {
+            if (i == 0)
+                fut__os_close(sv[1]);
+            else
+                fut__os_close(sv[0]);
+            return err;
+        }
+    }
+    return 0;
+}
+
+int
+fut__os_pipe(int fds[2], int nonblock)
+{
+    int err, i;
+
+    if (fut__sys.pipe2(fds, O_CLOEXEC | (nonblock ? O_NONBLOCK : 0)) == 0)
+        return 0;
+    if (errno != ENOSYS && errno != EINVAL)
+        return fut__os_err();
+    if (fut__sys.pipe2(fds, 0) < 0)
+        return fut__os_err();
+    for (i = 0; i < 2; i++) {
+        err = fd_finish(fds[i], nonblock);
+        if (err < 0) {
+            fut__os_close(fds[1 - i]);
+            return err;
+        }
+    }
+    return 0;
+}
