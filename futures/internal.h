@@ -133,6 +133,54 @@ FUT__HIDDEN void fut__os_close(int fd);
 /* -errno of the last failed call (-EIO if a test double left errno 0). */
 FUT__HIDDEN int fut__os_err(void);
 
+/* ---- the blocking pool (pool.c) ---------------------------------------------
+ * A job is the unit the pool runs: embed one in an allocation of your own
+ * (the public fut_spawn_blocking does; files and names do the same) and
+ * set @run and @release. Two references exist from submit on: the
+ * owner's (the future) and the pool's (dropped after the pool thread's
+ * wake). The last one calls @release, on whichever thread that is: it
+ * frees the allocation (and the job's inputs, if the owner never took the
+ * outputs).
+ *
+ * Owner, on the runtime's thread:
+ *   submit:  fut__job_submit(rt, job)        (0, or -errno: nothing queued,
+ *                                             the owner's ref is still 1)
+ *   poll:    fut_atomic_waker_register(&job->aw, cx->waker);
+ *            if (!fut_atomic_waker_take_woken(&job->aw)) return PENDING;
+ *            read the outputs; fut__job_unref(job)
+ *   drop:    fut__job_cancel(job);           (1: removed, never ran)
+ *            fut_atomic_waker_drop(&job->aw); fut__job_unref(job)
+ * Pool thread: run(job); fut_atomic_waker_wake(&job->aw); unref. */
+struct fut__pool;
+struct fut__job {
+    struct fut__job *prev, *next;           /* the queue, under its lock */
+    struct fut__pool *pool;
+    void (*run)(struct fut__job *job);      /* on a pool thread */
+    void (*release)(struct fut__job *job);  /* the last reference went */
+    struct fut_atomic_waker aw;
+    unsigned int refs;                      /* atomic */
+    unsigned int queued;                    /* under the pool's lock */
+};
+
+/* Prepare @job (its owner's reference, 1). Cannot fail. */
+FUT__HIDDEN void fut__job_init(struct fut__job *job,
+                               void (*run)(struct fut__job *),
+                               void (*release)(struct fut__job *));
+/* Queue @job on @rt's pool (started on first use). Runtime thread. Returns
+ * 0, -EINVAL (no runtime), -ENOMEM, -EAGAIN (no thread could start and
+ * none runs) or -ESHUTDOWN (closing). */
+FUT__HIDDEN int fut__job_submit(struct fut_runtime *rt, struct fut__job *job);
+/* Take @job out of the queue if it has not started: 1 if removed (it will
+ * never run), else 0. Owner's thread. */
+FUT__HIDDEN int fut__job_cancel(struct fut__job *job);
+/* Release one reference (any thread). */
+FUT__HIDDEN void fut__job_unref(struct fut__job *job);
+
+/* Runtime internals: the pool's settings, and its shutdown at close
+ * (runs what is queued, joins every thread). */
+FUT__HIDDEN void fut__pool_shutdown(struct fut__pool *pool);
+FUT__HIDDEN size_t fut__pool_threads(const struct fut__pool *pool);
+
 /* ---- trait wrappers (io.c) ---------------------------------------------
  * Set reg->id through @r's version 3 note_read slot (0 without one); the
  * caller has set reg->waker. For wrappers such as the bufreader, whose

@@ -119,6 +119,9 @@ struct rt {
     struct fut_io *ios;             /* live registrations */
     struct fut_notify *notifies;    /* notifiers bound to this runtime */
     struct fut__wheel wheel;
+    struct fut__pool *pool;         /* blocking pool, started on first use */
+    unsigned int pool_max;          /* its thread cap */
+    unsigned int pool_idle_ms;      /* how long an idle thread lives */
 };
 
 _Static_assert(sizeof(struct rt) <= FUT_RUNTIME_SIZE,
@@ -220,6 +223,12 @@ FUT__HIDDEN void fut__task_adopt(struct rt *rt, struct fut_task *t);
 /* @t, a member of a scope or join set, finished. */
 FUT__HIDDEN void fut__scope_task_done(struct fut_task *t);
 FUT__HIDDEN void fut__scope_link(struct fut_scope *s, struct fut_task *t);
+
+/* ---- the blocking pool (pool.c) ------------------------------------------ */
+
+/* The pool of @rt, started if it was not (runtime thread): NULL and
+ * *@err on failure. */
+FUT__HIDDEN struct fut__pool *fut__rt_pool(struct rt *rt, int *err);
 
 /* ---- notifiers (notify.c) ------------------------------------------------- */
 

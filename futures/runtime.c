@@ -304,7 +304,9 @@ fut_runtime_init(struct fut_runtime *r, const struct fut_backend_vtable *bevt,
 
     if (r == NULL || bevt == NULL || !fut__backend_vtable_ok(bevt))
         return -EINVAL;
-    if (cfg != NULL && cfg->version > 1)
+    if (cfg != NULL && cfg->version > 2)
+        return -EINVAL;
+    if (cfg != NULL && cfg->version >= 2 && cfg->blocking_threads > 4096)
         return -EINVAL;
     loop = cfg != NULL && cfg->backend != NULL ? cfg->backend->loop : NULL;
     if (loop != NULL && bevt->attach == NULL)
@@ -339,6 +341,14 @@ fut_runtime_init(struct fut_runtime *r, const struct fut_backend_vtable *bevt,
     rt->interval = cfg != NULL && cfg->event_interval != 0
                        ? cfg->event_interval
                        : 61;
+    rt->pool_max = 64;
+    rt->pool_idle_ms = 10000;
+    if (cfg != NULL && cfg->version >= 2) {
+        if (cfg->blocking_threads != 0)
+            rt->pool_max = cfg->blocking_threads;
+        if (cfg->blocking_idle_ms != 0)
+            rt->pool_idle_ms = cfg->blocking_idle_ms;
+    }
     fut__wheel_init(&rt->wheel, fut_now_ns());
     rt->magic = RT_MAGIC;
     if (loop != NULL) {
@@ -461,6 +471,11 @@ fut_runtime_close(struct fut_runtime *r)
                            __ATOMIC_ACQ_REL);
         fut__task_unref(t);
     }
+    /* The tasks' drops took their queued jobs back; the pool runs what is
+     * left (jobs of futures the caller still holds) and joins its threads.
+     * Their wakes find the shared part closed and do nothing. */
+    fut__pool_shutdown(rt->pool);
+    rt->pool = NULL;
     fut__notify_fini(rt);
     fut__tls_rt = prev_tls;
     fut__wheel_fini(&rt->wheel);

@@ -19,5 +19,6 @@
 #include "futures/tcp.h"
 #include "futures/alloc.h"
 #include "futures/coro.h"
+#include "futures/blocking.h"
 
 #endif /* FUTURES_H */

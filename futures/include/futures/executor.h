@@ -44,13 +44,25 @@ struct fut_runtime {
 
 /** struct fut_runtime_config - options; zero-initialise, set what you need. */
 struct fut_runtime_config {
-    unsigned int version;      /* 1 */
+    unsigned int version;      /* 1 or 2 (FUT_RUNTIME_CONFIG_VERSION) */
     unsigned int flags;        /* reserved, 0 */
     unsigned int budget;       /* coop budget per task poll; 0: 128 */
     unsigned int event_interval; /* task polls between reactor checks; 0: 61 */
     /* may be NULL; the struct is in futures/backend.h */
     const struct fut_backend_config *backend;
+    /* version 2: the blocking pool (futures/blocking.h) */
+    unsigned int blocking_threads; /* most pool threads; 0: 64; <= 4096 */
+    unsigned int blocking_idle_ms; /* idle thread lifetime; 0: 10,000 ms */
 };
+
+/**
+ * FUT_RUNTIME_CONFIG_VERSION - the newest layout of struct
+ * fut_runtime_config. Version 1 ends at @backend; version 2 adds
+ * @blocking_threads and @blocking_idle_ms. fut_runtime_init() never reads
+ * past the end of the version a config declares (a version-1 config gets
+ * the pool's defaults).
+ */
+#define FUT_RUNTIME_CONFIG_VERSION 2
 
 /**
  * fut_runtime_init - start a runtime on @backend.

@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: MIT */
+/* The blocking pool: elastic threads per runtime, jobs that complete futures. */
+#include "rt.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+/*
+ * One pool per runtime, started by the first job (docs/os.md says why per
+ * runtime rather than per process). Its state:
+ * - a FIFO queue of jobs, under `lock`;
+ * - `nthreads` threads, of which `idle` wait on `cond`; `notified` counts
+ *   signals sent to idle threads and not yet taken, so that a burst of
+ *   submits wakes one idle thread per job and starts new threads for the
+ *   rest (tokio's blocking pool keeps the same count) rather than
+ *   signalling the same sleeper twice;
+ * - a record per thread, so that close can join them all and a thread that
+ *   left on its own (idle too long) is joined by the next submit.
+ *
+ * The pool is reference counted: the runtime holds one reference, and so
+ * does every job submitted, until its last reference goes. A job dropped
+ * after the runtime closed therefore still finds the lock it needs.
+ *
+ * Pool threads block every signal, so that signals reach the runtime's
+ * thread (a signalfd only sees signals that every thread blocks), and
+ * never run a job with a runtime current: a job that pokes at the runtime
+ * (spawn, poll) is refused by the runtime itself.
+ */
+
+struct worker {
+    pthread_t tid;
+    struct worker *next;
+    int exited;                 /* under lock: the thread is leaving */
+};
+
+struct fut__pool {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;        /* a job was queued, or shutdown */
+    struct fut__job *head, *tail;
+    struct worker *workers;
+    size_t nthreads;            /* also read atomically */
+    size_t idle;
+    size_t notified;
+    unsigned int max;
+    unsigned int idle_ms;
+    int shutdown;
+    unsigned int refs;          /* atomic */
+};
+
+/* ---- references ------------------------------------------------------------ */
+
+static void
+pool_unref(struct fut__pool *p)
+{
+    if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    pthread_cond_destroy(&p->cond);
+    pthread_mutex_destroy(&p->lock);
+    fut__free(p);
+}
+
+void
+fut__job_init(struct fut__job *job, void (*run)(struct fut__job *),
+              void (*release)(struct fut__job *))
+{
+    memset(job, 0, sizeof *job);
+    job->run = run;
+    job->release = release;
+    job->refs = 1;
+    fut_atomic_waker_init(&job->aw);
+}
+
+void
+fut__job_unref(struct fut__job *job)
+{
+    struct fut__pool *p;
+
+    if (__atomic_sub_fetch(&job->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    p = job->pool;
+    job->release(job);
+    if (p != NULL)
+        pool_unref(p);
+}
+
+/* ---- the queue (under lock) ------------------------------------------------- */
+
+static void
+queue_push(struct fut__pool *p, struct fut__job *job)
+{
+    job->next = NULL;
+    job->prev = p->tail;
+    if (p->tail != NULL)
+        p->tail->next = job;
+    else
+        p->head = job;
+    p->tail = job;
+    job->queued = 1;
+}
+
+static void
+queue_remove(struct fut__pool *p, struct fut__job *job)
+{
+    if (job->prev != NULL)
+        job->prev->next = job->next;
+    else
+        p->head = job->next;
+    if (job->next != NULL)
+        job->next->prev = job->prev;
+    else
+        p->tail = job->prev;
+    job->prev = job->next = NULL;
+    job->queued = 0;
+}
+
+/* ---- threads ------------------------------------------------------------------- */
+
+/* The absolute CLOCK_MONOTONIC time @ms from now, for the idle wait. */
+static struct timespec
+deadline_after_ms(unsigned int ms)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+static void *
+worker_main(void *arg)
+{
+    struct worker *self = arg;
+    struct fut__pool *p;
+    struct fut__job *job;
+    struct timespec until;
+    int timed_out;
+
+    /* The pool pointer is the first thing after the record (see spawn). */
+    p = *(struct fut__pool **)(void *)(self + 1);
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while ((job = p->head) != NULL) {
+            queue_remove(p, job);
+            pthread_mutex_unlock(&p->lock);
+            job->run(job);
+            /* The owner learns of the end through the wake; the pool's
+             * reference keeps the job alive until after it. */
+            fut_atomic_waker_wake(&job->aw);
+            fut__job_unref(job);
+            pthread_mutex_lock(&p->lock);
+        }
+        if (p->shutdown)
+            break;
+        until = deadline_after_ms(p->idle_ms);
+        timed_out = 0;
+        p->idle++;
+        while (p->notified == 0 && !p->shutdown && !timed_out)
+            timed_out = pthread_cond_timedwait(&p->cond, &p->lock, &until) ==
+                        ETIMEDOUT;
+        p->idle--;
+        if (p->notified > 0) {
+            p->notified--;
+            continue;
+        }
+        if (p->shutdown)
+            continue;           /* run what is queued, then leave */
+        if (p->head == NULL)
+            break;              /* idle too long */
+    }
+    self->exited = 1;
+    __atomic_store_n(&p->nthreads, p->nthreads - 1, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+/* Start one thread (lock held). 0 or -errno. */
+static int
+spawn_worker(struct fut__pool *p)
+{
+    struct worker *w;
+    pthread_attr_t attr;
+    sigset_t all, old;
+    int err;
+
+    w = fut__calloc(1, sizeof *w + sizeof(struct fut__pool *));
+    if (w == NULL)
+        return -ENOMEM;
+    *(struct fut__pool **)(void *)(w + 1) = p;
+    if (pthread_attr_init(&attr) != 0) {
+        fut__free(w);
+        return -ENOMEM;
+    }
+    /* The new thread inherits this mask: it starts with every signal
+     * blocked, and this thread gets its own mask back. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    err = pthread_create(&w->tid, &attr, worker_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    if (err != 0) {
+        fut__free(w);
+        return -err;
+    }
+    w->next = p->workers;
+    p->workers = w;
+    __atomic_store_n(&p->nthreads, p->nthreads + 1, __ATOMIC_RELAXED);
+    return 0;
+}
+
+/* Take the records of threads that left (lock held); join them unlocked. */
+static struct worker *
+take_exited(struct fut__pool *p)
+{
+    struct worker **pp = &p->workers, *w, *gone = NULL;
+
+    while ((w = *pp) != NULL) {
+        if (w->exited) {
+            *pp = w->next;
+            w->next = gone;
+            gone = w;
+        } else {
+            pp = &w->next;
+        }
+    }
+    return gone;
+}
+
+static void
+join_all(struct worker *w)
+{
+    struct worker *next;
+
+    for (; w != NULL; w = next) {
+        next = w->next;
+        pthread_join(w->tid, NULL);
+        fut__free(w);
+    }
+}
+
+/* ---- the runtime's side ------------------------------------------------------------ */
+
+struct fut__pool *
+fut__rt_pool(struct rt *rt, int *err)
+{
+    struct fut__pool *p = rt->pool;
+    pthread_condattr_t ca;
+
+    if (p != NULL)
+        return p;
+    p = fut__calloc(1, sizeof *p);
+    if (p == NULL) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    if (pthread_condattr_init(&ca) != 0) {
+        fut__free(p);
+        *err = -ENOMEM;
+        return NULL;
+    }
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (pthread_cond_init(&p->cond, &ca) != 0) {
+        pthread_condattr_destroy(&ca);
+        fut__free(p);
+        *err = -ENOMEM;
+        return NULL;
+    }
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&p->lock, NULL);
+    p->max = rt->pool_max;
+    p->idle_ms = rt->pool_idle_ms;
+    p->refs = 1;
+    rt->pool = p;
+    return p;
+}
+
+int
+fut__job_submit(struct fut_runtime *r, struct fut__job *job)
+{
+    struct rt *rt = rt_of(r);
+    struct fut__pool *p;
+    struct worker *gone;
+    int err = 0;
+
+    if (rt == NULL)
+        return -EINVAL;
+    if (rt->closing)
+        return -ESHUTDOWN;
+    p = fut__rt_pool(rt, &err);
+    if (p == NULL)
+        return err;
+    pthread_mutex_lock(&p->lock);
+    if (p->shutdown) {
+        pthread_mutex_unlock(&p->lock);
+        return -ESHUTDOWN;
+    }
+    if (p->idle > p->notified) {
+        p->notified++;
+        pthread_cond_signal(&p->cond);
+    } else if (p->nthreads < p->max) {
+        err = spawn_worker(p);
+        /* Without a new thread the job still runs if one exists. */
+        if (err != 0 && p->nthreads > 0)
+            err = 0;
+    }
+    if (err == 0) {
+        job->pool = p;
+        __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&job->refs, 2, __ATOMIC_RELAXED);
+        queue_push(p, job);
+    }
+    gone = take_exited(p);
+    pthread_mutex_unlock(&p->lock);
+    join_all(gone);
+    return err;
+}
+
+int
+fut__job_cancel(struct fut__job *job)
+{
+    struct fut__pool *p = job->pool;
+    int removed = 0;
+
+    if (p == NULL)
+        return 0;
+    pthread_mutex_lock(&p->lock);
+    if (job->queued) {
+        queue_remove(p, job);
+        removed = 1;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (removed)
+        fut__job_unref(job);    /* the pool's reference: it never runs */
+    return removed;
+}
+
+void
+fut__pool_shutdown(struct fut__pool *p)
+{
+    struct worker *all;
+
+    if (p == NULL)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->shutdown = 1;
+    pthread_cond_broadcast(&p->cond);
+    all = p->workers;
+    p->workers = NULL;
+    pthread_mutex_unlock(&p->lock);
+    join_all(all);
+    pool_unref(p);
+}
+
+size_t
+fut__pool_threads(const struct fut__pool *p)
+{
+    return p != NULL ? __atomic_load_n(&p->nthreads, __ATOMIC_RELAXED) : 0;
+}
+
+size_t
+fut_runtime_blocking_threads(const struct fut_runtime *r)
+{
+    const struct rt *rt = rt_of(r);
+
+    return rt != NULL ? fut__pool_threads(rt->pool) : 0;
+}
+
+/* ---- the public future ------------------------------------------------------------- */
+
+struct blocking_job {
+    struct fut__job job;
+    fut_blocking_fn fn;
+    void *arg;
+    fut_blocking_cleanup_fn cleanup;
+    int result;
+    int taken;          /* the owner took arg back: no cleanup */
+};
+
+enum { SB_INIT, SB_QUEUED, SB_DONE };
+
+static void
+blocking_run(struct fut__job *job)
+{
+    struct blocking_job *b = (struct blocking_job *)job;
+
+    b->result = b->fn(b->arg);
+}
+
+static void
+blocking_release(struct fut__job *job)
+{
+    struct blocking_job *b = (struct blocking_job *)job;
+
+    if (!b->taken && b->cleanup != NULL)
+        b->cleanup(b->arg);
+    fut__free(b);
+}
+
+static enum fut_poll
+spawn_blocking_poll(struct fut_future *base, struct fut_context *cx)
+{
+    struct fut_spawn_blocking *f = (struct fut_spawn_blocking *)base;
+    struct blocking_job *b;
+    int err;
+
+    if (f->state_ == SB_DONE)
+        return FUT_READY;
+    if (f->state_ == SB_INIT) {
+        if (cx == NULL || cx->rt == NULL) {
+            err = -EINVAL;
+            goto fail;
+        }
+        b = fut__malloc(sizeof *b);
+        if (b == NULL) {
+            err = -ENOMEM;
+            goto fail;
+        }
+        fut__job_init(&b->job, blocking_run, blocking_release);
+        b->fn = f->fn_;
+        b->arg = f->arg;
+        b->cleanup = f->cleanup_;
+        b->result = 0;
+        b->taken = 0;
+        err = fut__job_submit(cx->rt, &b->job);
+        if (err != 0) {
+            /* Not queued: the argument is still ours, for the caller. */
+            fut__free(b);
+            goto fail;
+        }
+        f->job_ = &b->job;
+        f->state_ = SB_QUEUED;
+    }
+    b = (struct blocking_job *)f->job_;
+    fut_atomic_waker_register(&b->job.aw, cx->waker);
+    if (!fut_atomic_waker_take_woken(&b->job.aw))
+        return FUT_PENDING;
+    f->result = b->result;
+    f->arg = b->arg;
+    b->taken = 1;
+    fut_atomic_waker_drop(&b->job.aw);
+    f->job_ = NULL;
+    f->state_ = SB_DONE;
+    fut__job_unref(&b->job);
+    return FUT_READY;
+
+fail:
+    /* The job never ran; the caller gets @arg back with the error. */
+    f->result = err;
+    f->state_ = SB_DONE;
+    return FUT_READY;
+}
+
+static void
+spawn_blocking_drop(struct fut_future *base)
+{
+    struct fut_spawn_blocking *f = (struct fut_spawn_blocking *)base;
+    struct fut__job *job = f->job_;
+
+    if (f->state_ == SB_INIT) {
+        if (f->cleanup_ != NULL)
+            f->cleanup_(f->arg);
+    } else if (job != NULL) {
+        (void)fut__job_cancel(job);
+        fut_atomic_waker_drop(&job->aw);
+        fut__job_unref(job);    /* the last one calls cleanup */
+    }
+    f->job_ = NULL;
+    f->state_ = SB_DONE;
+}
+
+static int
+spawn_blocking_result(const struct fut_future *base)
+{
+    return ((const struct fut_spawn_blocking *)base)->result;
+}
+
+static const struct fut_future_vtable spawn_blocking_vtable = {
+    .poll = spawn_blocking_poll,
+    .drop = spawn_blocking_drop,
+    .result = spawn_blocking_result,
+};
+
+int
+fut_spawn_blocking_init(struct fut_spawn_blocking *f, fut_blocking_fn fn,
+                        void *arg, fut_blocking_cleanup_fn cleanup)
+{
+    if (f == NULL || fn == NULL)
+        return -EINVAL;
+    memset(f, 0, sizeof *f);
+    f->base.vtable = &spawn_blocking_vtable;
+    f->arg = arg;
+    f->fn_ = fn;
+    f->cleanup_ = cleanup;
+    f->state_ = SB_INIT;
+    return 0;
+}
