@@ -16,6 +16,10 @@ extern struct fut_runtime conf_rt;
 void conf_setup(void);
 void conf_teardown(void);
 
+/* Descriptors open in this process now (/proc/self/fd); conf_teardown()
+ * checks the count is back to what conf_setup() saw. */
+int conf_fd_count(void);
+
 /* A multiplier for timing-sensitive waits (larger under valgrind). */
 int conf_slow_factor(void);
 

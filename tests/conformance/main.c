@@ -4,15 +4,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
 
 #include "conformance.h"
 #include "internal.h"
 
 struct fut_runtime conf_rt;
+static int conf_fds_at_setup;
+
+int
+conf_fd_count(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int n = 0;
+
+    if (d == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
 
 void
 conf_setup(void)
 {
+    conf_fds_at_setup = conf_fd_count();
     ck_assert_int_eq(fut_runtime_init_default(&conf_rt), 0);
     ck_assert_str_eq(fut_runtime_backend_name(&conf_rt), FUT_TEST_BACKEND);
 }
@@ -27,6 +46,8 @@ conf_teardown(void)
     ck_assert_uint_eq(fut__runtime_io_count(&conf_rt), 0);
     ck_assert_int_eq(fut_runtime_close(&conf_rt), 0);
     fut__sys_reset();
+    /* ... and no descriptor: the count is back where it started. */
+    ck_assert_int_eq(conf_fd_count(), conf_fds_at_setup);
 }
 
 int
