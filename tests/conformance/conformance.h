@@ -33,6 +33,7 @@ int conf_slow_factor(void);
 #define CONF_SKIP_TAG "conf_skip: "
 #define CONF_SKIP(why) ck_abort_msg(CONF_SKIP_TAG "%s", (why))
 
+Suite *fut_conf_blocking_suite(void);
 Suite *fut_conf_channel_suite(void);
 Suite *fut_conf_combinators_suite(void);
 Suite *fut_conf_coro_suite(void);
