@@ -242,7 +242,7 @@ woken(void *arg)
  * (the argument) through cleanup, exactly once. */
 START_TEST(test_blocking_drop_after_done)
 {
-    sem_t cleaned;
+    sem_t cleaned, gate;
     int cleanups = 0;
     struct job j = { .in = 5 };
     struct fut_spawn_blocking f;
@@ -250,12 +250,15 @@ START_TEST(test_blocking_drop_after_done)
     struct fut_context cx;
 
     sem_init(&cleaned, 0, 0);
+    sem_init(&gate, 0, 0);
     j.cleanups = &cleanups;
     j.cleaned = &cleaned;
+    j.gate = &gate;            /* so that the first poll is PENDING */
     test_waker_init(&tw);
     cx = test_cx(&tw, &conf_rt);
     ck_assert_int_eq(fut_spawn_blocking_init(&f, job_fn, &j, job_cleanup), 0);
     ck_assert_int_eq(fut_future_poll(&f.base, &cx), FUT_PENDING);
+    sem_post(&gate);
     wait_until(woken, &tw);
     ck_assert_int_eq(j.out, 10);
     fut_future_drop(&f.base);
@@ -263,6 +266,7 @@ START_TEST(test_blocking_drop_after_done)
     ck_assert_int_eq(__atomic_load_n(&cleanups, __ATOMIC_SEQ_CST), 1);
     ck_assert_int_eq(tw.live, 0);
     sem_destroy(&cleaned);
+    sem_destroy(&gate);
 }
 END_TEST
 
