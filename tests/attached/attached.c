@@ -1968,6 +1968,100 @@ START_TEST(test_attached_idle_runtime_lets_loop_end)
 }
 END_TEST
 
+/* ---- the blocking pool inside the program's loop -------------------------- */
+
+#define POOL_TASKS 50
+
+static int
+pool_square(void *arg)
+{
+    int *v = arg;
+
+    *v = *v * *v;
+    return 0;
+}
+
+/* A task that awaits one pool job and checks its output. */
+struct pool_waiter {
+    struct fut_future base;
+    struct fut_spawn_blocking f;
+    int value, want, started;
+};
+
+static enum fut_poll
+pool_waiter_poll(struct fut_future *base, struct fut_context *cx)
+{
+    struct pool_waiter *w = (struct pool_waiter *)base;
+
+    if (!w->started) {
+        ck_assert_int_eq(fut_spawn_blocking_init(&w->f, pool_square,
+                                                 &w->value, NULL),
+                         0);
+        w->started = 1;
+    }
+    if (fut_future_poll(&w->f.base, cx) == FUT_PENDING)
+        return FUT_PENDING;
+    ck_assert_int_eq(w->f.result, 0);
+    ck_assert_int_eq(*(int *)w->f.arg, w->want);
+    return FUT_READY;
+}
+
+static void
+pool_waiter_drop(struct fut_future *base)
+{
+    struct pool_waiter *w = (struct pool_waiter *)base;
+
+    if (w->started)
+        fut_future_drop(&w->f.base);
+}
+
+static const struct fut_future_vtable pool_waiter_vtable = {
+    .poll = pool_waiter_poll,
+    .drop = pool_waiter_drop,
+};
+
+static int
+all_finished(const void *arg)
+{
+    struct fut_task *const *t = arg;
+    int i;
+
+    for (i = 0; i < POOL_TASKS; i++)
+        if (!fut_task_is_finished(t[i]))
+            return 0;
+    return 1;
+}
+
+/* Pool threads complete futures of tasks that live in the program's loop:
+ * their wakes reach the loop through the runtime's doorbell. */
+START_TEST(test_attached_blocking_pool)
+{
+    struct fut_runtime rt;
+    struct tloop *l = tloop_new(0);
+    size_t before = attach(&rt, l);
+    struct fut_task *t[POOL_TASKS];
+    struct pool_waiter w;
+    int i;
+
+    for (i = 0; i < POOL_TASKS; i++) {
+        memset(&w, 0, sizeof w);
+        w.base.vtable = &pool_waiter_vtable;
+        w.value = i + 1;
+        w.want = (i + 1) * (i + 1);
+        ck_assert_int_eq(FUT_SPAWN(&rt, &w, &t[i]), 0);
+    }
+    run_until(l, all_finished, t);
+    for (i = 0; i < POOL_TASKS; i++) {
+        ck_assert_int_eq(fut_task_result(t[i]), 0);
+        fut_task_detach(t[i]);
+    }
+    ck_assert_uint_ge(fut_runtime_blocking_threads(&rt), 1);
+    detach(&rt, l, before);
+    ck_assert_uint_eq(fut_runtime_blocking_threads(&rt), 0);
+    tloop_free(l);
+}
+END_TEST
+
 /* ---- suite and main ------------------------------------------------------ */
 
 static void
@@ -2025,6 +2119,7 @@ attached_suite(void)
     add(s, "detach_with_pending_work", test_attached_detach_with_pending_work);
     add(s, "detach_from_callback", test_attached_detach_from_callback);
     add(s, "reattach", test_attached_reattach);
+    add(s, "blocking_pool", test_attached_blocking_pool);
     if (tloop_caps.ends_when_idle)
         add(s, "idle_runtime_lets_loop_end",
             test_attached_idle_runtime_lets_loop_end);
