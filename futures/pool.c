@@ -43,6 +43,7 @@ struct fut__pool {
     size_t nthreads;            /* also read atomically */
     size_t idle;
     size_t notified;
+    size_t exited;              /* records of threads that left, unjoined */
     unsigned int max;
     unsigned int idle_ms;
     int shutdown;
@@ -175,6 +176,7 @@ worker_main(void *arg)
             break;              /* idle too long */
     }
     self->exited = 1;
+    p->exited++;
     __atomic_store_n(&p->nthreads, p->nthreads - 1, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -220,6 +222,9 @@ take_exited(struct fut__pool *p)
 {
     struct worker **pp = &p->workers, *w, *gone = NULL;
 
+    if (p->exited == 0)
+        return NULL;
+    p->exited = 0;
     while ((w = *pp) != NULL) {
         if (w->exited) {
             *pp = w->next;
