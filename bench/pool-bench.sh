@@ -5,7 +5,9 @@
 # Usage: pool-bench.sh OURS [RAW_UV] [ROUNDS] [ROUND_TRIPS]
 # Runs OURS (bench/pool) and RAW_UV (bench/raw/pool_uv) alternately
 # ROUNDS times (default 7) and prints the median of each measurement in
-# ns per operation, and ours / libuv (target: <= 1.00).
+# ns per operation, and ours / libuv (target: <= 1.00). The CPU rows are
+# the CPU time of all the threads of each process per operation: on a
+# loaded machine the wall clock mostly measures the scheduler.
 set -u
 ours=$1
 uv=${2:-}
@@ -46,3 +48,6 @@ row() { # LABEL OURS_KEY UV_KEY
 row "round trip, empty job, awaited" rt rt
 row "10,000 at once (pool: 64 threads)" many many
 row "10,000 at once (pool: 4 threads)" many4 many
+row "CPU: round trip" rt_cpu rt_cpu
+row "CPU: 10,000 at once (64 threads)" many_cpu many_cpu
+row "CPU: 10,000 at once (4 threads)" many4_cpu many_cpu

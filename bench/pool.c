@@ -16,6 +16,9 @@
  *           spawn_blocking, until all are done, per op;
  * - many4:  the same with the pool capped at 4 threads, libuv's default
  *           thread pool size.
+ * Each is followed by NAME_cpu: the CPU time of all the process's
+ * threads per op over the same interval, which a loaded machine disturbs
+ * less than the wall clock.
  * Usage: pool [ROUND_TRIPS [rt|many|many4]] (default 20,000, all three;
  * naming one runs only that one, for a profiler).
  */
@@ -23,13 +26,28 @@
 #define MANY 10000
 
 static int64_t
-now_ns(void)
+clock_ns(clockid_t id)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+static int64_t
+now_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
+}
+
+/* CPU time of every thread of the process (runtime and pool threads). */
+static int64_t
+cpu_ns(void)
+{
+    return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+static double cpu_per_op; /* of the last measurement */
 
 static int
 empty_fn(void *arg)
@@ -105,7 +123,7 @@ round_trip(long n)
 {
     struct fut_runtime rt;
     struct chain c;
-    int64_t t0;
+    int64_t t0, c0;
 
     init_rt(&rt, 0);
     memset(&c, 0, sizeof c);
@@ -113,9 +131,11 @@ round_trip(long n)
     c.left = 1000; /* warm up: the thread exists before the clock starts */
     fut_block_on(&rt, &c.base);
     c.left = n;
+    c0 = cpu_ns();
     t0 = now_ns();
     fut_block_on(&rt, &c.base);
     t0 = now_ns() - t0;
+    cpu_per_op = (double)(cpu_ns() - c0) / (double)n;
     fut_future_drop(&c.base);
     fut_runtime_close(&rt);
     return (double)t0 / (double)n;
@@ -126,7 +146,7 @@ many(unsigned int threads)
 {
     struct fut_runtime rt;
     struct fut_spawn_blocking sb;
-    int64_t t0;
+    int64_t t0, c0;
     int i;
 
     init_rt(&rt, threads);
@@ -136,6 +156,7 @@ many(unsigned int threads)
         FUT_SPAWN(&rt, &sb, NULL);
     }
     fut_runtime_run(&rt);
+    c0 = cpu_ns();
     t0 = now_ns();
     for (i = 0; i < MANY; i++) {
         fut_spawn_blocking_init(&sb, empty_fn, NULL, NULL);
@@ -146,6 +167,7 @@ many(unsigned int threads)
     }
     fut_runtime_run(&rt);
     t0 = now_ns() - t0;
+    cpu_per_op = (double)(cpu_ns() - c0) / MANY;
     fut_runtime_close(&rt);
     return (double)t0 / MANY;
 }
@@ -160,11 +182,17 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: pool [ROUND_TRIPS [rt|many|many4]]\n");
         return 2;
     }
-    if (!*only || strcmp(only, "rt") == 0)
+    if (!*only || strcmp(only, "rt") == 0) {
         printf("rt %.1f\n", round_trip(n));
-    if (!*only || strcmp(only, "many") == 0)
+        printf("rt_cpu %.1f\n", cpu_per_op);
+    }
+    if (!*only || strcmp(only, "many") == 0) {
         printf("many %.1f\n", many(0));
-    if (!*only || strcmp(only, "many4") == 0)
+        printf("many_cpu %.1f\n", cpu_per_op);
+    }
+    if (!*only || strcmp(only, "many4") == 0) {
         printf("many4 %.1f\n", many(4));
+        printf("many4_cpu %.1f\n", cpu_per_op);
+    }
     return 0;
 }

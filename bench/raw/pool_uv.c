@@ -11,7 +11,8 @@
  * delivers through its internal async handle) queues the next one; then
  * 10,000 queued at once, until every after_work ran. libuv's pool has
  * UV_THREADPOOL_SIZE threads (4 unless the environment says otherwise).
- * Prints "rt NS_PER_OP" and "many NS_PER_OP".
+ * Prints "rt NS_PER_OP" and "many NS_PER_OP", each followed by NAME_cpu,
+ * the CPU time of all the process's threads per op.
  * Usage: pool_uv [ROUND_TRIPS] (default 20,000).
  */
 
@@ -23,12 +24,25 @@ static long left;
 static long done;
 
 static long long
-now_ns(void)
+clock_ns(clockid_t id)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static long long
+now_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
+}
+
+/* CPU time of every thread of the process (loop and pool threads). */
+static long long
+cpu_ns(void)
+{
+    return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 static void
@@ -62,7 +76,7 @@ main(int argc, char **argv)
 {
     static uv_work_t reqs[MANY];
     long n = argc > 1 ? atol(argv[1]) : 20000;
-    long long t0;
+    long long t0, c0;
     int i;
 
     if (n <= 0) {
@@ -75,17 +89,21 @@ main(int argc, char **argv)
     uv_run(&loop, UV_RUN_DEFAULT);
 
     left = n;
+    c0 = cpu_ns();
     t0 = now_ns();
     uv_queue_work(&loop, &one, empty_work, chain_after);
     uv_run(&loop, UV_RUN_DEFAULT);
     printf("rt %.1f\n", (double)(now_ns() - t0) / (double)n);
+    printf("rt_cpu %.1f\n", (double)(cpu_ns() - c0) / (double)n);
 
     done = 0;
+    c0 = cpu_ns();
     t0 = now_ns();
     for (i = 0; i < MANY; i++)
         uv_queue_work(&loop, &reqs[i], empty_work, many_after);
     uv_run(&loop, UV_RUN_DEFAULT);
     printf("many %.1f\n", (double)(now_ns() - t0) / MANY);
+    printf("many_cpu %.1f\n", (double)(cpu_ns() - c0) / MANY);
     if (done != MANY)
         return 1;
     uv_loop_close(&loop);
