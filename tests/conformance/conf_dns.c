@@ -1085,6 +1085,7 @@ START_TEST(test_dns_drop_finished)
     latch_init(&woke);
     use_script();
     script_add("127.0.0.1", 1);
+    script_block = 1;       /* so the first poll is PENDING, surely */
     fut_context_init(&cx, &w, &conf_rt);
     ck_assert_int_eq(fut_tcp_stream_init(&s), 0);
     if (_i == 0) {
@@ -1096,6 +1097,8 @@ START_TEST(test_dns_drop_finished)
         f = &c.base;
     }
     ck_assert_int_eq(fut_future_poll(f, &cx), FUT_PENDING);
+    latch_wait(&entered);
+    latch_open(&release);
     latch_wait(&woke);      /* the job ended and woke us */
     fut_future_drop(f);
     wait_frees(1);
