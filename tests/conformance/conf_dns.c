@@ -385,6 +385,32 @@ accept_one(struct fut_tcp_listener *l, struct fut_tcp_stream *out)
     return res;
 }
 
+static ssize_t
+read_some(struct fut_tcp_stream *s, void *buf, size_t len)
+{
+    struct fut_read r;
+    ssize_t res;
+
+    ck_assert_int_eq(fut_read_init(&r, &s->reader, buf, len), 0);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &r.base), 0);
+    res = r.res;
+    fut_future_drop(&r.base);
+    return res;
+}
+
+static int
+write_all(struct fut_tcp_stream *s, const void *buf, size_t len)
+{
+    struct fut_write_all w;
+    int res;
+
+    ck_assert_int_eq(fut_write_all_init(&w, &s->writer, buf, len), 0);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &w.base), 0);
+    res = w.res;
+    fut_future_drop(&w.base);
+    return res;
+}
+
 static int
 connect_host(struct fut_tcp_stream *s, const char *host, unsigned int port,
              const struct fut_connect_options *o, int *eai)
@@ -738,10 +764,14 @@ check_connect_host(const char *listen_host, const char *host)
     ck_assert_int_eq(accept_one(&l, &s), 0);
     ck_assert_int_eq(fut_tcp_stream_peer_addr(&c, &peer, &len), 0);
     ck_assert_uint_eq(port_of((struct sockaddr *)&peer), port);
-    /* The stream works: a byte goes through. */
-    ck_assert_int_eq(write(c.io.fd, "z", 1), 1);
-    ck_assert_int_eq(read(s.io.fd, buf, 1), 1);
+    /* The stream works through the runtime: its descriptor moved from
+     * the winning attempt's registration to a new one, on every backend. */
+    ck_assert_int_eq(write(s.io.fd, "z", 1), 1);
+    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 1);
     ck_assert_int_eq(buf[0], 'z');
+    ck_assert_int_eq(write_all(&c, "y", 1), 0);
+    ck_assert_int_eq(read(s.io.fd, buf, 1), 1);
+    ck_assert_int_eq(buf[0], 'y');
     ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
     ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
