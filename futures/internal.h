@@ -95,6 +95,9 @@ struct fut__syscalls {
     pid_t (*waitpid)(pid_t pid, int *status, int options);
     int (*sigaction)(int sig, const struct sigaction *act,
                      struct sigaction *old);
+    /* names (dns.c): frees what getaddrinfo above returned, so a test
+     * that replaces one replaces both. */
+    void (*freeaddrinfo)(struct addrinfo *ai);
 };
 extern FUT__HIDDEN struct fut__syscalls fut__sys;
 /* Restore the real functions (tests call it in teardown). */

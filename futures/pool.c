@@ -13,9 +13,12 @@
  * - a FIFO queue of jobs, under `lock`;
  * - `nthreads` threads, of which `idle` wait on `cond`; `notified` counts
  *   signals sent to idle threads and not yet taken, so that a burst of
- *   submits wakes one idle thread per job and starts new threads for the
- *   rest (tokio's blocking pool keeps the same count) rather than
- *   signalling the same sleeper twice;
+ *   submits never signals the same sleeper twice and starts new threads
+ *   for the jobs no idle thread will take (tokio's blocking pool keeps
+ *   the same count). While a signal is outstanding, a submit adds
+ *   its job without another: the woken thread, and each thread that takes
+ *   a job and sees more queued, wakes the next idle one (a chain), so the
+ *   runtime's thread pays one futex call per burst;
  * - a record per thread, so that close can join them all and a thread that
  *   left on its own (idle too long) is joined by the next submit.
  *
@@ -149,6 +152,11 @@ worker_main(void *arg)
     for (;;) {
         while ((job = p->head) != NULL) {
             queue_remove(p, job);
+            /* More waiting: hand one to an idle peer (see submit). */
+            if (p->head != NULL && p->idle > p->notified) {
+                p->notified++;
+                pthread_cond_signal(&p->cond);
+            }
             pthread_mutex_unlock(&p->lock);
             job->run(job);
             /* The owner learns of the end through the wake; the pool's
@@ -306,8 +314,15 @@ fut__job_submit(struct fut_runtime *r, struct fut__job *job)
         return -ESHUTDOWN;
     }
     if (p->idle > p->notified) {
-        p->notified++;
-        pthread_cond_signal(&p->cond);
+        /* In a burst of submits, a signalled thread that has not yet
+         * taken the queue will take this job too, and wakes the next idle
+         * thread itself while more are waiting (worker_main). So the
+         * submitting thread makes one futex call per burst rather than
+         * one per job, and is not preempted by each thread it wakes. */
+        if (p->notified == 0 || p->head == NULL) {
+            p->notified++;
+            pthread_cond_signal(&p->cond);
+        }
     } else if (p->nthreads < p->max) {
         err = spawn_worker(p);
         /* Without a new thread the job still runs if one exists. */

@@ -272,6 +272,12 @@ sys_waitpid(pid_t pid, int *status, int options)
     return waitpid(pid, status, options);
 }
 
+static void
+sys_freeaddrinfo(struct addrinfo *ai)
+{
+    freeaddrinfo(ai);
+}
+
 static int
 sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
@@ -300,6 +306,8 @@ sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
         .realpath = sys_realpath, .getaddrinfo = sys_getaddrinfo,           \
         .getnameinfo = sys_getnameinfo, .kill = sys_kill,                   \
         .waitpid = sys_waitpid, .sigaction = sys_sigaction,                 \
+        /* names (dns.c) */                                                 \
+        .freeaddrinfo = sys_freeaddrinfo,                                   \
     }
 
 struct fut__syscalls fut__sys = SYS_REAL;

@@ -126,6 +126,31 @@ for backend in uv event ev; do
     echo "attached-$backend OK"
 done
 
+# ---- resolve -----------------------------------------------------------------
+# Names only from the hosts file and numeric ones: no network is needed.
+if [ -x "$ex/resolve" ]; then
+    "$ex/resolve" localhost 127.0.0.1 ::1 >"$tmp/resolve.out" 2>&1 || {
+        cat "$tmp/resolve.out" >&2
+        fail "resolve localhost 127.0.0.1 ::1"
+    }
+    grep -Eq '^localhost (127\.[0-9.]+|::1)$' "$tmp/resolve.out" ||
+        fail "resolve printed no loopback address for localhost"
+    grep -qx '127.0.0.1 127.0.0.1' "$tmp/resolve.out" ||
+        fail "resolve did not print 127.0.0.1 for itself"
+    grep -qx '::1 ::1' "$tmp/resolve.out" ||
+        fail "resolve did not print ::1 for itself"
+    n=$(grep -c '^127\.0\.0\.1 ' "$tmp/resolve.out")
+    [ "$n" -eq 1 ] || fail "resolve printed 127.0.0.1 $n times"
+    # An empty name is refused before any lookup: status 1; no host: 2.
+    "$ex/resolve" "" >/dev/null 2>"$tmp/resolve.err"
+    [ $? -eq 1 ] || fail "resolve '' did not exit 1"
+    grep -q 'invalid argument' "$tmp/resolve.err" ||
+        fail "resolve '' did not say why"
+    "$ex/resolve" >/dev/null 2>&1
+    [ $? -eq 2 ] || fail "resolve without a host did not exit 2"
+    echo "resolve OK"
+fi
+
 # ---- timers ------------------------------------------------------------------
 if [ -x "$ex/timers" ]; then
     "$ex/timers" >"$tmp/timers.out" 2>&1 || {
