@@ -176,6 +176,14 @@ FUT__HIDDEN int fut__job_cancel(struct fut__job *job);
 /* Release one reference (any thread). */
 FUT__HIDDEN void fut__job_unref(struct fut__job *job);
 
+/* Files (fs.c): make a finished @job, whose pool reference is gone (only
+ * the owner's is left), ready for another submit, as fut__job_init() does
+ * (the stored waker is dropped). 0, or -EBUSY while the pool thread still
+ * holds it (between its wake and its unref): then allocate another. */
+FUT__HIDDEN int fut__job_reuse(struct fut__job *job,
+                               void (*run)(struct fut__job *),
+                               void (*release)(struct fut__job *));
+
 /* Runtime internals: the pool's settings, and its shutdown at close
  * (runs what is queued, joins every thread). */
 FUT__HIDDEN void fut__pool_shutdown(struct fut__pool *pool);

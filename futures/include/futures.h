@@ -20,5 +20,6 @@
 #include "futures/alloc.h"
 #include "futures/coro.h"
 #include "futures/blocking.h"
+#include "futures/fs.h"
 
 #endif /* FUTURES_H */
