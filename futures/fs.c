@@ -961,6 +961,8 @@ dir_poll_next(struct fut_stream *s, struct fut_context *cx, void *item,
             break;
         case DIR_HAVE:
             if (d->pos_ < j->count) {
+                if (!fut_coop_proceed(cx))
+                    return FUT_PENDING; /* woken already; nothing stored */
                 memcpy(item, &j->ents[d->pos_], sizeof j->ents[0]);
                 d->pos_++;
                 *res = 1;
@@ -1241,6 +1243,7 @@ file_settle(struct fut_file *file, struct fut_context *cx)
         return 1;
     if (!job_done(&op->job, &op->done, cx)) {
         file->reg_id_ = fut_reg_next(file->reg_id_);
+        file->last_id_ = file->reg_id_;
         return 0;
     }
     file->busy_ = NULL;
@@ -1274,6 +1277,7 @@ file_poll_read(struct fut_async_read *self, struct fut_context *cx,
     struct fut_file *file = file_of_reader(self);
     struct fut__file_op *d;
     size_t n, avail;
+    ssize_t n2;
     int err;
 
     err = file_bad(file, cx);
@@ -1283,9 +1287,12 @@ file_poll_read(struct fut_async_read *self, struct fut_context *cx,
     }
     if (len > FUT__MAX_SIZE)
         len = FUT__MAX_SIZE;
+    file->last_id_ = 0;
     for (;;) {
         d = file->data_;
         if (d != NULL && d->res > 0 && d->pos < (size_t)d->res) {
+            if (!fut_coop_proceed(cx))
+                return FUT_PENDING;     /* woken already; nothing stored */
             avail = (size_t)d->res - d->pos;
             n = len < avail ? len : avail;
             /* Draining a chunk that came full: read the next one while
@@ -1320,6 +1327,24 @@ file_poll_read(struct fut_async_read *self, struct fut_context *cx,
             file->werr_ = 0;
             return FUT_READY;
         }
+        /* Nothing buffered, nothing in flight: the page cache may have
+         * it. A count of 0 is left to the pool to confirm, so that end of
+         * file never rests on the nonblocking path alone. */
+        if (!file->no_nowait_) {
+            if (!fut_coop_proceed(cx))
+                return FUT_PENDING;
+            /* At most FILE_MAX at a time on this thread (a few ms). */
+            n2 = fut__os_pread_nowait(file->fd_, buf,
+                                      len < FILE_MAX ? len : FILE_MAX,
+                                      file->pos_);
+            if (n2 > 0) {
+                file->pos_ += (int64_t)n2;
+                *res = n2;
+                return FUT_READY;
+            }
+            if (n2 == -EOPNOTSUPP)
+                file->no_nowait_ = 1;
+        }
         err = file_start_read(file, cx, file->pos_, len);
         if (err != 0) {
             *res = err;
@@ -1343,6 +1368,7 @@ file_poll_write(struct fut_async_write *self, struct fut_context *cx,
         *res = err;
         return FUT_READY;
     }
+    file->last_id_ = 0;
     if (!file_settle(file, cx))
         return FUT_PENDING;
     if (file->werr_ != 0) {
@@ -1350,6 +1376,8 @@ file_poll_write(struct fut_async_write *self, struct fut_context *cx,
         file->werr_ = 0;
         return FUT_READY;
     }
+    if (!fut_coop_proceed(cx))
+        return FUT_PENDING;
     /* Bytes read ahead are beyond the position: writing makes them stale. */
     if (file->data_ != NULL) {
         file_recycle(file, file->data_);
@@ -1387,6 +1415,7 @@ file_poll_flush(struct fut_async_write *self, struct fut_context *cx,
         *res = err;
         return FUT_READY;
     }
+    file->last_id_ = 0;
     if (file->busy_ != NULL && file->busy_->kind == FOP_WRITE &&
         !file_settle(file, cx))
         return FUT_PENDING;
@@ -1398,14 +1427,14 @@ file_poll_flush(struct fut_async_write *self, struct fut_context *cx,
 static void
 file_note(struct fut_file *file, struct fut_reg *reg)
 {
-    reg->id = file->busy_ != NULL ? file->reg_id_ : 0;
+    reg->id = file->busy_ != NULL ? file->last_id_ : 0;
 }
 
 static void
 file_forget_reg(struct fut_file *file, const struct fut_reg *reg)
 {
     /* The op runs on; its `done` flag tells the next poll. */
-    if (file->busy_ != NULL && reg->id == file->reg_id_)
+    if (file->busy_ != NULL && reg->id != 0 && reg->id == file->reg_id_)
         job_unregister(&file->busy_->job);
 }
 

@@ -95,6 +95,10 @@ struct fut__syscalls {
     pid_t (*waitpid)(pid_t pid, int *status, int options);
     int (*sigaction)(int sig, const struct sigaction *act,
                      struct sigaction *old);
+    /* files (fs.c), issue 10: a read that must not block (RWF_NOWAIT);
+     * through fut__os_pread_nowait() only. */
+    ssize_t (*preadv2)(int fd, const struct iovec *iov, int iovcnt,
+                       off_t off, int flags);
 };
 extern FUT__HIDDEN struct fut__syscalls fut__sys;
 /* Restore the real functions (tests call it in teardown). */
@@ -132,6 +136,12 @@ FUT__HIDDEN int fut__os_set_cloexec(int fd);
 FUT__HIDDEN void fut__os_close(int fd);
 /* -errno of the last failed call (-EIO if a test double left errno 0). */
 FUT__HIDDEN int fut__os_err(void);
+/* Files (fs.c): pread(2) of bytes that are in the page cache, without
+ * blocking: the byte count (possibly short; 0 at end of file), -EAGAIN
+ * when some must come from the device, -EOPNOTSUPP where the kernel or
+ * the file system cannot say (no RWF_NOWAIT), or another -errno. */
+FUT__HIDDEN ssize_t fut__os_pread_nowait(int fd, void *buf, size_t len,
+                                         int64_t off);
 
 /* ---- the blocking pool (pool.c) ---------------------------------------------
  * A job is the unit the pool runs: embed one in an allocation of your own

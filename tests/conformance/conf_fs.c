@@ -202,6 +202,40 @@ gated_readdir(DIR *d)
     return real_sys.readdir(d);
 }
 
+/* The page cache path (RWF_NOWAIT) says "would block", "cannot tell", or
+ * lies with a 0: each read must then go to the pool. */
+static int nowait_calls;
+
+static ssize_t
+nowait_eagain(int fd, const struct iovec *iov, int iovcnt, off_t off,
+              int flags)
+{
+    (void)fd;
+    (void)iov;
+    (void)iovcnt;
+    (void)off;
+    (void)flags;
+    nowait_calls++;
+    errno = EAGAIN;
+    return -1;
+}
+
+static ssize_t
+nowait_unsupported(int fd, const struct iovec *iov, int iovcnt, off_t off,
+                   int flags)
+{
+    nowait_eagain(fd, iov, iovcnt, off, flags);
+    errno = EOPNOTSUPP;
+    return -1;
+}
+
+static ssize_t
+nowait_zero(int fd, const struct iovec *iov, int iovcnt, off_t off, int flags)
+{
+    nowait_eagain(fd, iov, iovcnt, off, flags);
+    return 0;
+}
+
 static int
 eacces_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
@@ -1160,6 +1194,7 @@ START_TEST(test_file_drop_running)
     (void)file_open(&file, tp("g"), O_RDONLY);
     memset(buf, 'x', sizeof buf);
     fut__sys.pread = gated_pread;
+    fut__sys.preadv2 = nowait_eagain;
     ck_assert_int_eq(fut_read_init(&r, &file.reader, buf, sizeof buf), 0);
     ck_assert_int_eq(fut_future_poll(&r.base, &cx), FUT_PENDING);
     gate_wait_entered();
@@ -1169,7 +1204,7 @@ START_TEST(test_file_drop_running)
         gate_release();
     } else {
         gate_release();
-        fut__sys = real_sys;
+        fut__sys.pread = real_sys.pread;
         while (fut_async_read_poll_read(&file.reader, &cx, buf, sizeof buf,
                                         &res) == FUT_PENDING)
             sched_yield();
@@ -1183,6 +1218,43 @@ START_TEST(test_file_drop_running)
         ck_assert_int_eq(memcmp(buf, "xxxxxxxxxxxxxxxx", 16), 0);
     ck_assert_int_eq(tw.live, 0);
     gate_close();
+}
+END_TEST
+
+/* The page-cache path and its fallbacks (loop): 0 the real one (cached or
+ * not, whatever the file system says, the bytes are right); 1 "would
+ * block" on every read: the pool reads; 2 "not supported": asked once,
+ * then never again; 3 a 0 count: the pool confirms, no false end of file. */
+START_TEST(test_file_nowait)
+{
+    struct fut_file file;
+    unsigned char buf[5000];
+    size_t got = 0;
+    ssize_t n;
+
+    make_file(tp("n"), 300000, 4);
+    nowait_calls = 0;
+    if (_i == 1)
+        fut__sys.preadv2 = nowait_eagain;
+    else if (_i == 2)
+        fut__sys.preadv2 = nowait_unsupported;
+    else if (_i == 3)
+        fut__sys.preadv2 = nowait_zero;
+    (void)file_open(&file, tp("n"), O_RDONLY);
+    while ((n = file_read(&file, buf, sizeof buf)) > 0) {
+        ck_assert(check_pattern(buf, (size_t)n, got, 4));
+        got += (size_t)n;
+    }
+    ck_assert_int_eq(n, 0);
+    ck_assert_uint_eq(got, 300000);
+    if (_i == 2)
+        ck_assert_int_eq(nowait_calls, 1);
+    if (_i == 1 || _i == 3)
+        ck_assert_int_gt(nowait_calls, 0);
+    if (_i != 0)
+        ck_assert_uint_gt(fut_runtime_blocking_threads(&conf_rt), 0);
+    ck_assert_int_eq(fut_file_close(&file), 0);
+    fut__sys = real_sys;
 }
 END_TEST
 
@@ -1276,6 +1348,7 @@ fut_conf_fs_suite(void)
     tcase_add_test(tc, test_file_rw);
     tcase_add_test(tc, test_file_bad_input);
     tcase_add_loop_test(tc, test_file_drop_running, 0, 2);
+    tcase_add_loop_test(tc, test_file_nowait, 0, 4);
     tcase_add_test(tc, test_file_many);
     suite_add_tcase(s, tc);
     return s;

@@ -269,8 +269,13 @@ struct fut__file_op;
  * and writable (@writer) as any AsyncRead/AsyncWrite, through the
  * blocking pool. Fields are private.
  *
- * Reads go through a buffer of the file's own: a poll_read that returns
- * PENDING has a pread(2) running on the pool, and the bytes it brings are
+ * A read of bytes the page cache holds is made at once, on the runtime's
+ * thread, into the caller's buffer: preadv2(2) with RWF_NOWAIT (Linux
+ * 4.14), which never waits for the device; it answers "would block" for
+ * anything else, and then the read goes to the pool. (Without RWF_NOWAIT,
+ * every read goes to the pool.)
+ * Reads on the pool go through a buffer of the file's own: a poll_read
+ * that returns PENDING has a pread(2) running on the pool, and the bytes it brings are
  * kept for the next poll_read, so a dropped read loses nothing (reads are
  * cancel-safe), and the caller's buffer is only written during a poll.
  * While the caller consumes one chunk the next one is already being read
@@ -283,6 +288,8 @@ struct fut__file_op;
  * accepted byte has reached the kernel (not the disk: use fut_fs_fsync_init()
  * on fut_file_fd()). poll_close does not close the file.
  *
+ * Ready reads and writes spend the task's coop budget (fut_coop_proceed()),
+ * so a task reading a cached file in a loop still lets others run.
  * One task at a time uses a file (its read and write share one waker slot).
  * Poll, seek and close on the runtime's thread.
  */
@@ -299,6 +306,8 @@ struct fut_file {
     ssize_t werr_;                /* error of the last write, unreported */
     uint32_t gen_;                /* bumped by seek: stale reads are dropped */
     uint32_t reg_id_;
+    uint32_t last_id_;            /* registration of the last PENDING, or 0 */
+    int no_nowait_;               /* RWF_NOWAIT unsupported here */
 };
 
 /**
