@@ -725,8 +725,9 @@ START_TEST(test_fs_drop_running)
 END_TEST
 
 /* Finished but never polled READY: its outputs are released (the open
- * descriptor closed, the read_file buffer freed). Loop: 0 open,
- * 1 read_file, 2 pread. */
+ * descriptor closed, the read_file buffer freed). The gate holds the call
+ * until the first poll has seen PENDING, whatever the scheduling. Loop:
+ * 0 open, 1 read_file, 2 pread. */
 START_TEST(test_fs_drop_done)
 {
     struct test_waker tw;
@@ -736,9 +737,12 @@ START_TEST(test_fs_drop_done)
     int fd = -1;
 
     make_file(tp("d"), 8, 0);
+    gate_open();
     test_waker_init(&tw);
     cx = test_cx(&tw, &conf_rt);
     memset(buf, 'x', sizeof buf);
+    fut__sys.openat = gated_openat;
+    fut__sys.pread = gated_pread;
     if (_i == 0) {
         ck_assert_int_eq(fut_fs_open_init(&f, tp("d"), O_RDONLY, 0), 0);
     } else if (_i == 1) {
@@ -748,10 +752,21 @@ START_TEST(test_fs_drop_done)
         ck_assert_int_eq(fut_fs_pread_init(&f, fd, buf, sizeof buf, 0), 0);
     }
     ck_assert_int_eq(fut_future_poll(&f.base, &cx), FUT_PENDING);
+    gate_wait_entered();
+    /* read_file passes the gate twice (open, then its reads). */
+    gate_release();
+    if (_i == 1) {
+        gate_wait_entered();
+        gate_release();
+        gate_wait_entered();    /* the read that finds the end */
+        gate_release();
+    }
     wait_woken(&tw);
     fut_future_drop(&f.base);
+    fut__sys = real_sys;
     ck_assert_int_eq(memcmp(buf, "xxxxxxxx", 8), 0);
     ck_assert_int_eq(tw.live, 0);
+    gate_close();
     if (fd >= 0)
         close(fd);
 }
