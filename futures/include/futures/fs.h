@@ -278,8 +278,10 @@ struct fut__file_op;
  * that returns PENDING has a pread(2) running on the pool, and the bytes it brings are
  * kept for the next poll_read, so a dropped read loses nothing (reads are
  * cancel-safe), and the caller's buffer is only written during a poll.
- * While the caller consumes one chunk the next one is already being read
- * (read-ahead, after a read that filled its chunk).
+ * Without RWF_NOWAIT, while the caller consumes one chunk the next one is
+ * already being read on the pool (read-ahead, after a read that filled its
+ * chunk); with it, the kernel's read-ahead fills the page cache and the
+ * next read takes the bytes from there.
  * Writes are taken at once: poll_write copies up to 4 MiB of the caller's
  * bytes, starts their pwrite(2) and is READY with that count; the next
  * poll of any kind waits for it, and an error it met is reported by that
