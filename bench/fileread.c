@@ -11,8 +11,10 @@
 
 #include <futures.h>
 
+#include "internal.h"   /* --pool: the syscall table (linked statically) */
+
 /*
- * Usage: fileread [SIZE_MB [CHUNK_KB [REPS]]] [--cold]
+ * Usage: fileread [SIZE_MB [CHUNK_KB [REPS]]] [--cold] [--pool]
  * (or FUT_BENCH_FILE_MB in the environment; default 1024 MB, 1024 KB
  * reads, 5 repetitions). The file is made in $TMPDIR (or /tmp) and
  * removed at the end. Each repetition reads the whole file once with
@@ -25,6 +27,11 @@
  * file's cached pages (posix_fadvise DONTNEED after fdatasync) before
  * each read, which measures the device with read-ahead; on tmpfs that
  * cannot drop anything.
+ *
+ * --pool makes the library believe the kernel has no RWF_NOWAIT (through
+ * the syscall table), so that every read of fut_file goes through the
+ * blocking pool and the file's own read-ahead, as on kernels before 4.14
+ * or file systems without it: the cost of the pool itself.
  */
 
 #define MAX_REPS 15
@@ -36,6 +43,18 @@ now_s(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static ssize_t
+no_nowait(int fd, const struct iovec *iov, int iovcnt, off_t off, int flags)
+{
+    (void)fd;
+    (void)iov;
+    (void)iovcnt;
+    (void)off;
+    (void)flags;
+    errno = EOPNOTSUPP;
+    return -1;
 }
 
 static int
@@ -131,12 +150,14 @@ main(int argc, char **argv)
     struct reader r;
     unsigned char *buf;
     char path[4096];
-    int fd, i, cold = 0, pos = 0;
+    int fd, i, cold = 0, pool = 0, pos = 0;
     size_t chunk;
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--cold") == 0)
             cold = 1;
+        else if (strcmp(argv[i], "--pool") == 0)
+            pool = 1;
         else if (pos == 0 && ++pos)
             mb = atol(argv[i]);
         else if (pos == 1 && ++pos)
@@ -146,7 +167,7 @@ main(int argc, char **argv)
     }
     if (mb <= 0 || kb <= 0 || kb > 64 * 1024 || reps <= 0 || reps > MAX_REPS) {
         fprintf(stderr, "usage: fileread [SIZE_MB [CHUNK_KB [REPS<=%d]]] "
-                        "[--cold]\n", MAX_REPS);
+                        "[--cold] [--pool]\n", MAX_REPS);
         return 2;
     }
     size = (uint64_t)mb << 20;
@@ -167,6 +188,8 @@ main(int argc, char **argv)
             return 1;
         }
 
+    if (pool)
+        fut__sys.preadv2 = no_nowait;
     if (fut_runtime_init_default(&rt) != 0 ||
         fut_file_from_fd(&file, fd, FUT_FD_BORROW) != 0) {
         fprintf(stderr, "fileread: runtime or file setup failed\n");
@@ -204,9 +227,10 @@ main(int argc, char **argv)
     qsort(t_fut, (size_t)reps, sizeof t_fut[0], cmp_double);
     mp = (double)size / t_plain[reps / 2] / 1e6;
     mf = (double)size / t_fut[reps / 2] / 1e6;
-    printf("# %llu MB file, %zu KB reads, %ld reps, page cache %s\n",
+    printf("# %llu MB file, %zu KB reads, %ld reps, page cache %s%s\n",
            (unsigned long long)(size >> 20), chunk >> 10, reps,
-           cold ? "dropped before each read (--cold)" : "warm");
+           cold ? "dropped before each read (--cold)" : "warm",
+           pool ? ", fut_file through the pool only (--pool)" : "");
     printf("| reader                    | median MB/s | best MB/s |\n");
     printf("| read(2) loop              | %11.0f | %9.0f |\n", mp,
            (double)size / t_plain[0] / 1e6);
