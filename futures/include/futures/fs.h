@@ -179,8 +179,8 @@ FUT_API int fut_fs_realpath_init(struct fut_fs *f, const char *path,
  * fut_fs_read_file_init - read all of @path (copied) into a new buffer,
  * @f->data after READY (@res bytes, NUL-terminated, release with
  * fut_mem_free()). A file larger than @max bytes is -EFBIG (never
- * truncated); a directory is -EISDIR. @max of at most 1 GiB; 0 or more is
- * -EINVAL at init. A file that grows while it is read is -EFBIG if it
+ * truncated); a directory is -EISDIR. @max is 1 byte to 1 GiB: 0, or more
+ * than 1 GiB, is -EINVAL at init. A file that grows while it is read is -EFBIG if it
  * passes @max, otherwise read up to where its end was.
  */
 FUT_API int fut_fs_read_file_init(struct fut_fs *f, const char *path,
@@ -292,6 +292,8 @@ struct fut__file_op;
  *
  * Ready reads and writes spend the task's coop budget (fut_coop_proceed()),
  * so a task reading a cached file in a loop still lets others run.
+ * The file keeps one buffer of its last pool read or write (64 KiB to
+ * 4 MiB) for reuse until it is closed.
  * One task at a time uses a file (its read and write share one waker slot).
  * Poll, seek and close on the runtime's thread.
  */
