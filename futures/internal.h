@@ -98,6 +98,10 @@ struct fut__syscalls {
     /* names (dns.c): frees what getaddrinfo above returned, so a test
      * that replaces one replaces both. */
     void (*freeaddrinfo)(struct addrinfo *ai);
+    /* files (fs.c), issue 10: a read that must not block (RWF_NOWAIT);
+     * through fut__os_pread_nowait() only. */
+    ssize_t (*preadv2)(int fd, const struct iovec *iov, int iovcnt,
+                       off_t off, int flags);
 };
 extern FUT__HIDDEN struct fut__syscalls fut__sys;
 /* Restore the real functions (tests call it in teardown). */
@@ -135,6 +139,12 @@ FUT__HIDDEN int fut__os_set_cloexec(int fd);
 FUT__HIDDEN void fut__os_close(int fd);
 /* -errno of the last failed call (-EIO if a test double left errno 0). */
 FUT__HIDDEN int fut__os_err(void);
+/* Files (fs.c): pread(2) of bytes that are in the page cache, without
+ * blocking: the byte count (possibly short; 0 at end of file), -EAGAIN
+ * when some must come from the device, -EOPNOTSUPP where the kernel or
+ * the file system cannot say (no RWF_NOWAIT), or another -errno. */
+FUT__HIDDEN ssize_t fut__os_pread_nowait(int fd, void *buf, size_t len,
+                                         int64_t off);
 
 /* ---- the blocking pool (pool.c) ---------------------------------------------
  * A job is the unit the pool runs: embed one in an allocation of your own
@@ -178,6 +188,14 @@ FUT__HIDDEN int fut__job_submit(struct fut_runtime *rt, struct fut__job *job);
 FUT__HIDDEN int fut__job_cancel(struct fut__job *job);
 /* Release one reference (any thread). */
 FUT__HIDDEN void fut__job_unref(struct fut__job *job);
+
+/* Files (fs.c): make a finished @job, whose pool reference is gone (only
+ * the owner's is left), ready for another submit, as fut__job_init() does
+ * (the stored waker is dropped). 0, or -EBUSY while the pool thread still
+ * holds it (between its wake and its unref): then allocate another. */
+FUT__HIDDEN int fut__job_reuse(struct fut__job *job,
+                               void (*run)(struct fut__job *),
+                               void (*release)(struct fut__job *));
 
 /* Runtime internals: the pool's settings, and its shutdown at close
  * (runs what is queued, joins every thread). */

@@ -165,3 +165,39 @@ fut__os_pipe(int fds[2], int nonblock)
     }
     return 0;
 }
+
+/* ---- files (fs.c), issue 10 ------------------------------------------------- */
+
+ssize_t
+fut__os_pread_nowait(int fd, void *buf, size_t len, int64_t off)
+{
+#ifdef RWF_NOWAIT
+    /* RWF_NOWAIT for reads: Linux 4.14. It answers EAGAIN when a page is
+     * not cached (so the read would wait for the device), and may return
+     * a short count when only the first pages are. File systems that do
+     * not support it answer EOPNOTSUPP; kernels before 4.14, EINVAL or
+     * ENOSYS (no preadv2 at all before 4.6). */
+    struct iovec iov;
+    ssize_t n;
+
+    iov.iov_base = buf;
+    iov.iov_len = len;
+    do
+        n = fut__sys.preadv2(fd, &iov, 1, (off_t)off, RWF_NOWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n >= 0)
+        return n;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return -EAGAIN;
+    if (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS)
+        return -EOPNOTSUPP;
+    return fut__os_err();
+#else
+    /* Elsewhere: no way to ask, every read goes to the blocking pool. */
+    (void)fd;
+    (void)buf;
+    (void)len;
+    (void)off;
+    return -EOPNOTSUPP;
+#endif
+}

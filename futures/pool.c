@@ -520,3 +520,24 @@ fut_spawn_blocking_init(struct fut_spawn_blocking *f, fut_blocking_fn fn,
     f->state_ = SB_INIT;
     return 0;
 }
+
+/* ---- files (fs.c): reusing a finished job ------------------------------------ */
+
+int
+fut__job_reuse(struct fut__job *job, void (*run)(struct fut__job *),
+               void (*release)(struct fut__job *))
+{
+    struct fut__pool *p;
+
+    /* Only the owner's reference left: the pool thread is past its last
+     * touch (the unref after its wake). */
+    if (__atomic_load_n(&job->refs, __ATOMIC_ACQUIRE) != 1)
+        return -EBUSY;
+    p = job->pool;
+    fut_atomic_waker_drop(&job->aw);
+    fut__job_init(job, run, release);
+    /* The reference the submit took on the pool for this job. */
+    if (p != NULL)
+        pool_unref(p);
+    return 0;
+}

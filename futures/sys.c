@@ -284,6 +284,24 @@ sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
     return sigaction(sig, act, old);
 }
 
+/* files (fs.c), issue 10 */
+static ssize_t
+sys_preadv2(int fd, const struct iovec *iov, int iovcnt, off_t off, int flags)
+{
+#ifdef RWF_NOWAIT
+    return preadv2(fd, iov, iovcnt, off, flags);
+#else
+    /* A libc without preadv2 (glibc before 2.26): the caller uses the pool. */
+    (void)fd;
+    (void)iov;
+    (void)iovcnt;
+    (void)off;
+    (void)flags;
+    errno = EOPNOTSUPP;
+    return -1;
+#endif
+}
+
 /* The real functions, as an initialiser for the live table and the reset. */
 #define SYS_REAL                                                            \
     {                                                                       \
@@ -308,6 +326,7 @@ sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
         .waitpid = sys_waitpid, .sigaction = sys_sigaction,                 \
         /* names (dns.c) */                                                 \
         .freeaddrinfo = sys_freeaddrinfo,                                   \
+        .preadv2 = sys_preadv2,                                             \
     }
 
 struct fut__syscalls fut__sys = SYS_REAL;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Smoke-tests the examples: echo server and client, the timers demo, coroutines.
+# Smoke-tests the examples: echo server and client, the timers demo, coroutines, copy.
 #
 # Run by 'make check' with top_builddir and top_srcdir in the environment.
 # Exits 0 when every example that was built works, 1 otherwise.
@@ -167,6 +167,36 @@ if [ -x "$ex/coroutines" ]; then
         fail "coroutines"
     }
     cat "$tmp/coroutines.out"
+fi
+
+# ---- copy (the file API) -------------------------------------------------------
+# A few MB of varied bytes (not a multiple of the 1 MiB buffer), copied and
+# compared; then the errors: a missing source, a directory, a bad usage.
+if [ -x "$ex/copy" ]; then
+    head -c 3500017 /dev/urandom >"$tmp/copy.src" ||
+        fail "could not make the copy source"
+    chmod 640 "$tmp/copy.src"
+    "$ex/copy" "$tmp/copy.src" "$tmp/copy.dst" || fail "copy"
+    cmp "$tmp/copy.src" "$tmp/copy.dst" || fail "copy: the copy differs"
+    [ "$(stat -c %a "$tmp/copy.dst")" = 640 ] ||
+        fail "copy: mode not carried over"
+    : >"$tmp/copy.empty"
+    "$ex/copy" "$tmp/copy.empty" "$tmp/copy.dst" || fail "copy of an empty file"
+    [ ! -s "$tmp/copy.dst" ] || fail "copy: an empty source made a non-empty copy"
+    if "$ex/copy" "$tmp/no-such" "$tmp/copy.dst" 2>"$tmp/copy.err"; then
+        fail "copy of a missing file succeeded"
+    fi
+    grep -qi 'no such file' "$tmp/copy.err" || {
+        cat "$tmp/copy.err" >&2
+        fail "copy: no ENOENT message"
+    }
+    if "$ex/copy" "$tmp" "$tmp/copy.dst" 2>/dev/null; then
+        fail "copy of a directory succeeded"
+    fi
+    if "$ex/copy" only-one 2>/dev/null; then
+        fail "copy with one argument succeeded"
+    fi
+    echo "copy OK"
 fi
 
 exit 0

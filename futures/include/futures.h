@@ -21,5 +21,6 @@
 #include "futures/coro.h"
 #include "futures/blocking.h"
 #include "futures/dns.h"
+#include "futures/fs.h"
 
 #endif /* FUTURES_H */

@@ -39,6 +39,7 @@ Suite *fut_conf_combinators_suite(void);
 Suite *fut_conf_coro_suite(void);
 Suite *fut_conf_dns_suite(void);
 Suite *fut_conf_executor_suite(void);
+Suite *fut_conf_fs_suite(void);
 Suite *fut_conf_scope_suite(void);
 Suite *fut_conf_tcp_suite(void);
 Suite *fut_conf_threads_suite(void);
