@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -278,6 +279,27 @@ sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
     return sigaction(sig, act, old);
 }
 
+/* ---- processes, signals (issue 10) ---- */
+
+static int
+sys_pidfd_open(pid_t pid, unsigned int flags)
+{
+#if defined(__linux__) && defined(SYS_pidfd_open)
+    return (int)syscall(SYS_pidfd_open, pid, flags);
+#else
+    (void)pid;
+    (void)flags;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+static pid_t
+sys_fork(void)
+{
+    return fork();
+}
+
 /* The real functions, as an initialiser for the live table and the reset. */
 #define SYS_REAL                                                            \
     {                                                                       \
@@ -300,6 +322,7 @@ sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
         .realpath = sys_realpath, .getaddrinfo = sys_getaddrinfo,           \
         .getnameinfo = sys_getnameinfo, .kill = sys_kill,                   \
         .waitpid = sys_waitpid, .sigaction = sys_sigaction,                 \
+        .pidfd_open = sys_pidfd_open, .fork = sys_fork,                     \
     }
 
 struct fut__syscalls fut__sys = SYS_REAL;

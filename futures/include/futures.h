@@ -20,5 +20,8 @@
 #include "futures/alloc.h"
 #include "futures/coro.h"
 #include "futures/blocking.h"
+#include "futures/fd.h"
+#include "futures/signal.h"
+#include "futures/process.h"
 
 #endif /* FUTURES_H */

@@ -1,0 +1,2 @@
+#include "conformance.h"
+Suite *fut_conf_process_suite(void){return suite_create("process");}
