@@ -4,6 +4,9 @@
 #define FUTURES_SIGNAL_H
 
 #include <signal.h>
+/* sigset_t: <signal.h> declares it only in POSIX modes, <sys/select.h>
+ * always (POSIX requires it there), so a strict C11 build sees it too. */
+#include <sys/select.h>
 
 #include "future.h"
 #include "reactor.h"
