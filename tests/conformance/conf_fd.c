@@ -96,6 +96,7 @@ START_TEST(test_fd_pipe_large_transfer)
     ck_assert_int_eq(fut_block_on(&conf_rt, &j.base), 0);
     ck_assert_int_eq(fut_future_result(&j.base), 0);
     fut_future_drop(&j.base);
+    fut_task_detach(t); /* releases the handle */
     ck_assert(memcmp(src, dst, N) == 0);
     ck_assert_int_eq(fut_fd_close(&w), 0);
     ck_assert_int_eq(fut_fd_close(&r), 0);
