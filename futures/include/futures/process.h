@@ -116,7 +116,9 @@ struct fut_process {
  * / -E2BIG (exec failed; for a PATH search, -EACCES if some candidate was
  * not executable, else the last error), -ENOENT / -ENOTDIR / -EACCES for
  * @cwd (chdir failed in the child), -EAGAIN / -ENOMEM (fork), -EMFILE /
- * -ENFILE. On failure @p is a closed process (closing it says -EBADF).
+ * -ENFILE, -ENOSPC (no pidfd, and no signal listener left for SIGCHLD:
+ * see FUT_SIGNAL_MAX_LISTENERS; the child is killed and reaped). On
+ * failure @p is a closed process (closing it says -EBADF).
  * Blocks until the child has exec'ed or failed to (a few hundred
  * microseconds; libuv does the same). Any thread; the wait binds @p to the
  * runtime of its first poll.
