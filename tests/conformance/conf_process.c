@@ -553,6 +553,88 @@ START_TEST(test_process_kill_on_drop)
 }
 END_TEST
 
+/* ---- faults ------------------------------------------------------------------------ */
+
+static struct fut__syscalls saved_sys;
+static int fault_left;
+
+static pid_t
+fail_fork(void)
+{
+    errno = EAGAIN;
+    return -1;
+}
+
+static int
+fail_pipe2_after(int fds[2], int flags)
+{
+    if (fault_left-- <= 0) {
+        errno = EMFILE;
+        return -1;
+    }
+    return saved_sys.pipe2(fds, flags);
+}
+
+static pid_t
+eintr_waitpid(pid_t pid, int *st, int options)
+{
+    if (fault_left > 0) {
+        fault_left--;
+        errno = EINTR;
+        return -1;
+    }
+    return saved_sys.waitpid(pid, st, options);
+}
+
+static int
+emfile_pidfd(pid_t pid, unsigned int flags)
+{
+    (void)pid;
+    (void)flags;
+    errno = EMFILE;
+    return -1;
+}
+
+START_TEST(test_process_faults)
+{
+    struct fut_process p;
+    int i;
+
+    saved_sys = fut__sys;
+    /* fork fails: the error, nothing left open (the teardown counts). */
+    fut__sys.fork = fail_fork;
+    ck_assert_int_eq(spawn3(&p, (char *const[]){ "true", NULL },
+                            FUT_STDIO_PIPE, FUT_STDIO_PIPE, FUT_STDIO_NULL),
+                     -EAGAIN);
+    fut__sys = saved_sys;
+    /* Out of descriptors at each pipe: stdin's, stdout's, stderr's, the
+     * error pipe. */
+    for (i = 0; i < 4; i++) {
+        fault_left = i;
+        fut__sys.pipe2 = fail_pipe2_after;
+        ck_assert_int_eq(spawn3(&p, (char *const[]){ "true", NULL },
+                                FUT_STDIO_PIPE, FUT_STDIO_PIPE,
+                                FUT_STDIO_PIPE), -EMFILE);
+        fut__sys = saved_sys;
+        ck_assert_int_eq(fut_process_close(&p), -EBADF);
+    }
+    /* pidfd_open fails for another reason than "not there": spawn fails,
+     * and the child it had started is killed and reaped. */
+    fut__sys.pidfd_open = emfile_pidfd;
+    ck_assert_int_eq(spawn3(&p, (char *const[]){ "sleep", "1000", NULL },
+                            0, 0, 0), -EMFILE);
+    fut__sys = saved_sys;
+    /* EINTR from waitpid is retried. */
+    ck_assert_int_eq(spawn3(&p, SH("exit 4"), 0, 0, 0), 0);
+    fault_left = 3;
+    fut__sys.waitpid = eintr_waitpid;
+    ck_assert_int_eq(wait_child(&p), 0);
+    fut__sys = saved_sys;
+    ck_assert_int_eq(p.exit_code, 4);
+    ck_assert_int_eq(fut_process_close(&p), 0);
+}
+END_TEST
+
 static TCase *
 proc_case(const char *name, int timeout)
 {
@@ -583,6 +665,7 @@ fut_conf_process_suite(void)
     tcase_add_test(tc, test_process_bad_input);
     tcase_add_test(tc, test_process_leaves_other_children_alone);
     tcase_add_test(tc, test_process_reaped_elsewhere);
+    tcase_add_test(tc, test_process_faults);
     suite_add_tcase(s, tc);
 
     tc = proc_case("many", 120);
