@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A TCP echo server that drains on SIGTERM: stops accepting, finishes its connections, exits 0. */
+/* A TCP echo server that drains its connections on SIGTERM, then exits 0. */
 
 /*
  * Usage: drain-server PORT
@@ -21,7 +21,7 @@
 
 #include <futures.h>
 
-/* ---- one connection: echo until the client closes -------------------------- */
+/* ---- one connection: echo until the client closes ------------------------ */
 
 struct conn {
     FUT_FRAME;
@@ -54,7 +54,7 @@ FUT_ASYNC_FN(conn, struct conn, c, cx)
     FUT_END;
 }
 
-/* ---- the server -------------------------------------------------------------- */
+/* ---- the server ---------------------------------------------------------- */
 
 enum { SERVING, DRAINING, DONE };
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Two children connected like sh -c 'A | B', on the backend the program links. */
+/* Two children connected like sh -c 'A | B', on any backend. */
 
 /*
  * Usage: pipeline [--direct] COMMAND-A COMMAND-B

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Adopted descriptors (fd.h): pipes, FIFOs, terminals, sockets as AsyncRead/AsyncWrite. */
+/* Adopted descriptors (fd.h): pipes, FIFOs, terminals, sockets. */
 #include "internal.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Child processes (process.h): fork+exec with an error pipe, pidfd or SIGCHLD waits. */
+/* Child processes (process.h): fork+exec, an error pipe, pidfd waits. */
 #include "internal.h"
 
 #include <errno.h>
@@ -151,7 +151,7 @@ child_run(const struct fut_process_options *o, const char *file,
     child_fail(errfd, child_exec(file, o->argv, envp, path));
 }
 
-/* ---- spawn ------------------------------------------------------------------ */
+/* ---- spawn --------------------------------------------------------------- */
 
 static int
 options_ok(const struct fut_process_options *o)
@@ -378,7 +378,7 @@ fut_process_spawn(struct fut_process *p, const struct fut_process_options *o)
     return 0;
 }
 
-/* ---- wait -------------------------------------------------------------------- */
+/* ---- wait ---------------------------------------------------------------- */
 
 static struct fut_io *
 wait_io(struct fut_process *p)
@@ -506,7 +506,7 @@ fut_process_wait_init(struct fut_process_wait *f, struct fut_process *p)
     return 0;
 }
 
-/* ---- kill and close -------------------------------------------------------------- */
+/* ---- kill and close ------------------------------------------------------ */
 
 int
 fut_process_kill(struct fut_process *p, int signo)

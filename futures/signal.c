@@ -162,7 +162,7 @@ table_init_locked(void)
     slots_ready = 1;
 }
 
-/* ---- the stream ------------------------------------------------------------ */
+/* ---- the stream ---------------------------------------------------------- */
 
 static enum fut_poll
 signal_poll(struct fut_signal *s, struct fut_context *cx, int *signo,
@@ -394,7 +394,7 @@ fut__signal_listener_count(void)
     return n;
 }
 
-/* ---- the recv future ------------------------------------------------------- */
+/* ---- the recv future ----------------------------------------------------- */
 
 #define RECV_PENDING 1
 
@@ -458,7 +458,7 @@ fut_signal_recv_init(struct fut_signal_recv *f, struct fut_signal *s)
     return 0;
 }
 
-/* ---- ctrl_c ------------------------------------------------------------------ */
+/* ---- ctrl_c -------------------------------------------------------------- */
 
 static enum fut_poll
 ctrl_c_poll(struct fut_future *f, struct fut_context *cx)

@@ -45,7 +45,7 @@ is_open(int fd)
     return fcntl(fd, F_GETFD) >= 0;
 }
 
-/* ---- data ------------------------------------------------------------------ */
+/* ---- data ---------------------------------------------------------------- */
 
 START_TEST(test_fd_pipe_round_trip_and_eof)
 {
@@ -239,7 +239,7 @@ START_TEST(test_fd_pipe_shutdown_closes_owned_end)
 }
 END_TEST
 
-/* ---- adoption modes ------------------------------------------------------------ */
+/* ---- adoption modes ------------------------------------------------------ */
 
 START_TEST(test_fd_borrow_restores_flags_and_keeps_fd)
 {
@@ -371,7 +371,7 @@ START_TEST(test_fd_tty)
 }
 END_TEST
 
-/* ---- bad input ---------------------------------------------------------------- */
+/* ---- bad input ----------------------------------------------------------- */
 
 START_TEST(test_fd_bad_input)
 {
@@ -462,7 +462,7 @@ START_TEST(test_fd_no_runtime)
 }
 END_TEST
 
-/* ---- drop at every pending state ---------------------------------------------------- */
+/* ---- drop at every pending state ----------------------------------------- */
 
 START_TEST(test_fd_read_drop_after_n_polls)
 {
@@ -514,7 +514,7 @@ START_TEST(test_fd_write_drop_after_n_polls)
 }
 END_TEST
 
-/* ---- faults --------------------------------------------------------------------------- */
+/* ---- faults -------------------------------------------------------------- */
 
 static int eintr_left;
 

@@ -63,7 +63,7 @@ wait_child(struct fut_process *p)
 
 #define SH(cmd) ((char *const[]){ "/bin/sh", "-c", (cmd), NULL })
 
-/* ---- exit status --------------------------------------------------------------- */
+/* ---- exit status --------------------------------------------------------- */
 
 START_TEST(test_process_exit_codes)
 {
@@ -111,7 +111,7 @@ START_TEST(test_process_kill_and_signal_status)
 }
 END_TEST
 
-/* ---- stdio --------------------------------------------------------------------- */
+/* ---- stdio --------------------------------------------------------------- */
 
 START_TEST(test_process_stdout_stderr_pipes)
 {
@@ -209,7 +209,7 @@ START_TEST(test_process_stdin_null_and_fd)
 }
 END_TEST
 
-/* ---- env, cwd, file ------------------------------------------------------------------ */
+/* ---- env, cwd, file ------------------------------------------------------ */
 
 START_TEST(test_process_env_and_cwd)
 {
@@ -358,7 +358,7 @@ START_TEST(test_process_bad_input)
 }
 END_TEST
 
-/* ---- many ------------------------------------------------------------------------------ */
+/* ---- many ---------------------------------------------------------------- */
 
 START_TEST(test_process_100_concurrent)
 {
@@ -380,7 +380,7 @@ START_TEST(test_process_100_concurrent)
 }
 END_TEST
 
-/* ---- waits without a pidfd: SIGCHLD ---------------------------------------------------- */
+/* ---- waits without a pidfd: SIGCHLD -------------------------------------- */
 
 static int
 no_pidfd(pid_t pid, unsigned int flags)
@@ -427,7 +427,7 @@ START_TEST(test_process_sigchld_fallback)
 }
 END_TEST
 
-/* ---- the program's own children ------------------------------------------------------------ */
+/* ---- the program's own children ------------------------------------------ */
 
 START_TEST(test_process_leaves_other_children_alone)
 {
@@ -464,7 +464,7 @@ START_TEST(test_process_reaped_elsewhere)
 }
 END_TEST
 
-/* ---- drop at every pending state ------------------------------------------------------------- */
+/* ---- drop at every pending state ----------------------------------------- */
 
 START_TEST(test_process_wait_drop_after_n_polls)
 {
@@ -553,7 +553,7 @@ START_TEST(test_process_kill_on_drop)
 }
 END_TEST
 
-/* ---- faults ------------------------------------------------------------------------ */
+/* ---- faults -------------------------------------------------------------- */
 
 static struct fut__syscalls saved_sys;
 static int fault_left;

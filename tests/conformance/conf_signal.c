@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Conformance: signals as a Stream (signal.h), ctrl_c, several listeners and runtimes. */
+/* Conformance: signals as a Stream (signal.h), ctrl_c, many listeners. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -250,7 +250,7 @@ START_TEST(test_signal_ctrl_c_drop_after_n_polls)
 }
 END_TEST
 
-/* ---- bad input and faults ------------------------------------------------------ */
+/* ---- bad input and faults ------------------------------------------------ */
 
 static int
 fail_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
@@ -350,7 +350,7 @@ START_TEST(test_signal_too_many_listeners)
 }
 END_TEST
 
-/* ---- drop ------------------------------------------------------------------------ */
+/* ---- drop ---------------------------------------------------------------- */
 
 START_TEST(test_signal_recv_drop_after_n_polls)
 {
@@ -389,7 +389,7 @@ START_TEST(test_signal_drop_with_signal_in_flight)
 }
 END_TEST
 
-/* ---- storm -------------------------------------------------------------------------- */
+/* ---- storm --------------------------------------------------------------- */
 
 static void *
 storm_main(void *arg)

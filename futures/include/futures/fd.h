@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Any pollable descriptor (pipe, FIFO, TTY, socket, stdin) as AsyncRead/AsyncWrite. */
+/* Any pollable descriptor (pipe, FIFO, TTY, socket) as AsyncRead/Write. */
 #ifndef FUTURES_FD_H
 #define FUTURES_FD_H
 
