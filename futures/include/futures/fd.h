@@ -61,6 +61,8 @@ struct fut_fd {
  * fut_fd_init - adopt @fd as @f.
  * @flags: FUT_FD_OWN or FUT_FD_BORROW (see enum fut_fd_flags).
  *
+ * @f is written whatever it held, so it must not be an open object (its
+ * descriptor would leak); fresh storage needs no preparation.
  * Sets O_NONBLOCK (remembering whether it was set). Nothing is registered
  * until the first poll. On failure @f is a closed object (operations
  * answer -EBADF, closing it is -EBADF and harmless) and @fd is left as it

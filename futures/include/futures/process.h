@@ -107,6 +107,8 @@ struct fut_process {
 
 /**
  * fut_process_spawn - start a child as @o says.
+ * @p: written whatever it held, so it must not be an open process (that
+ *   one's pipes and wait would leak); fresh storage needs no preparation.
  *
  * Returns 0 (@p is a running child: wait for it and close it), or a
  * negative errno, with nothing left open and no child left behind:

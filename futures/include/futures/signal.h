@@ -69,6 +69,7 @@ struct fut_signal {
 /**
  * fut_signal_init - listen to the signals of @set with @s.
  *
+ * @s is written whatever it held, so it must not be an open listener.
  * From the moment it returns, every signal of @set sent to the process
  * reaches @s (coalesced as above), until fut_signal_close(). The first
  * listener of a signal installs the handler (SA_RESTART).
