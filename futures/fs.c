@@ -1507,7 +1507,7 @@ static const struct fut_async_write_vtable file_write_vtable = {
 
 int
 fut_file_from_fd(struct fut_file *file, int fd,
-                 enum fut_fd_ownership ownership)
+                 enum fut_fd_flags ownership)
 {
     struct stat st;
     int own;

@@ -102,6 +102,9 @@ struct fut__syscalls {
      * through fut__os_pread_nowait() only. */
     ssize_t (*preadv2)(int fd, const struct iovec *iov, int iovcnt,
                        off_t off, int flags);
+    /* processes, signals (process.c, signal.c; issue 10) */
+    int (*pidfd_open)(pid_t pid, unsigned int flags);
+    pid_t (*fork)(void);
 };
 extern FUT__HIDDEN struct fut__syscalls fut__sys;
 /* Restore the real functions (tests call it in teardown). */
@@ -135,6 +138,9 @@ FUT__HIDDEN int fut__os_set_cloexec(int fd);
 #else
 #define FUT__OS_SEND_FLAGS 0
 #endif
+/* pidfd_open(2) (Linux 5.3): a close-on-exec descriptor that is readable
+ * once @pid has exited; -ENOSYS where the kernel or libc has none. */
+FUT__HIDDEN int fut__os_pidfd_open(pid_t pid);
 /* close(2) that is never retried (the descriptor is gone either way). */
 FUT__HIDDEN void fut__os_close(int fd);
 /* -errno of the last failed call (-EIO if a test double left errno 0). */
@@ -201,6 +207,12 @@ FUT__HIDDEN int fut__job_reuse(struct fut__job *job,
  * (runs what is queued, joins every thread). */
 FUT__HIDDEN void fut__pool_shutdown(struct fut__pool *pool);
 FUT__HIDDEN size_t fut__pool_threads(const struct fut__pool *pool);
+
+/* ---- signals and processes (signal.c, process.c; issue 10) ------------
+ * Listeners open in the process, and reaper threads still waiting for a
+ * dropped child (tests check both come back to 0). */
+FUT__HIDDEN size_t fut__signal_listener_count(void);
+FUT__HIDDEN size_t fut__process_orphan_count(void);
 
 /* ---- trait wrappers (io.c) ---------------------------------------------
  * Set reg->id through @r's version 3 note_read slot (0 without one); the

@@ -201,3 +201,22 @@ fut__os_pread_nowait(int fd, void *buf, size_t len, int64_t off)
     return -EOPNOTSUPP;
 #endif
 }
+
+/*
+ * A pidfd (Linux 5.3) turns "this child exited" into readiness of a
+ * descriptor, which every backend can wait for. Without one (an older
+ * kernel, or another system) the caller falls back to SIGCHLD; ENOSYS
+ * tells it so, and so do EPERM and EINVAL (seccomp filters and old
+ * kernels that reject unknown calls or flags).
+ */
+int
+fut__os_pidfd_open(pid_t pid)
+{
+    int fd = fut__sys.pidfd_open(pid, 0);
+
+    if (fd >= 0)
+        return fd;
+    if (errno == ENOSYS || errno == EPERM || errno == EINVAL)
+        return -ENOSYS;
+    return fut__os_err();
+}

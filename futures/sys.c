@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -302,6 +303,27 @@ sys_preadv2(int fd, const struct iovec *iov, int iovcnt, off_t off, int flags)
 #endif
 }
 
+/* ---- processes, signals (issue 10) ---- */
+
+static int
+sys_pidfd_open(pid_t pid, unsigned int flags)
+{
+#if defined(__linux__) && defined(SYS_pidfd_open)
+    return (int)syscall(SYS_pidfd_open, pid, flags);
+#else
+    (void)pid;
+    (void)flags;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+static pid_t
+sys_fork(void)
+{
+    return fork();
+}
+
 /* The real functions, as an initialiser for the live table and the reset. */
 #define SYS_REAL                                                            \
     {                                                                       \
@@ -327,6 +349,7 @@ sys_preadv2(int fd, const struct iovec *iov, int iovcnt, off_t off, int flags)
         /* names (dns.c) */                                                 \
         .freeaddrinfo = sys_freeaddrinfo,                                   \
         .preadv2 = sys_preadv2,                                             \
+        .pidfd_open = sys_pidfd_open, .fork = sys_fork,                     \
     }
 
 struct fut__syscalls fut__sys = SYS_REAL;

@@ -199,4 +199,74 @@ if [ -x "$ex/copy" ]; then
     echo "copy OK"
 fi
 
+# ---- pipeline: two children connected like sh -c 'A | B' -----------------------
+if [ -x "$ex/pipeline" ]; then
+    for mode in "" --direct; do
+        out=$("$ex/pipeline" $mode "printf 'b\na\nc\n'" sort) ||
+            fail "pipeline $mode exited $?"
+        [ "$out" = "a
+b
+c" ] || fail "pipeline $mode printed '$out'"
+        out=$("$ex/pipeline" $mode "yes | head -c 300000" "wc -c") ||
+            fail "pipeline $mode (300000 bytes) exited $?"
+        [ "$(echo $out)" = 300000 ] || fail "pipeline $mode copied '$out' bytes"
+        # B's exit status is the pipeline's.
+        "$ex/pipeline" $mode true "exit 3"
+        [ $? -eq 3 ] || fail "pipeline $mode lost B's exit status"
+        # B ending first is how 'yes | head' ends: not an error.
+        out=$("$ex/pipeline" $mode yes "head -n 2") ||
+            fail "pipeline $mode (yes | head) exited $?"
+        [ "$out" = "y
+y" ] || fail "pipeline $mode (yes | head) printed '$out'"
+    done
+    echo "pipeline OK"
+fi
+
+# ---- drain-server: SIGTERM stops accepting, open connections finish --------------
+# The client side needs bash's /dev/tcp; without bash this part is skipped.
+if [ -x "$ex/drain-server" ] && command -v bash >/dev/null 2>&1; then
+    : > "$tmp/drain.out"
+    "$ex/drain-server" 0 >"$tmp/drain.out" 2>"$tmp/drain.err" &
+    server_pid=$!
+    port=
+    i=0
+    while [ $i -lt 200 ]; do
+        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
+               "$tmp/drain.out")
+        [ -n "$port" ] && break
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1 2>/dev/null || sleep 1
+        i=$((i + 1))
+    done
+    [ -n "$port" ] || { cat "$tmp/drain.err" >&2; fail "drain-server did not start"; }
+    # One connection stays open across the SIGTERM: it is echoed before,
+    # and after the server said it is draining; a new connection is then
+    # refused; closing the last connection lets the server exit 0.
+    PORT=$port SERVER=$server_pid OUT="$tmp/drain.out" bash -c '
+        exec 3<>"/dev/tcp/127.0.0.1/$PORT" || exit 10
+        printf "before\n" >&3
+        read -r line <&3 || exit 11
+        [ "$line" = before ] || exit 12
+        kill -TERM "$SERVER" || exit 13
+        i=0
+        until grep -q "^draining 1 connection" "$OUT"; do
+            i=$((i + 1))
+            [ $i -lt 200 ] || exit 14
+            sleep 0.1
+        done
+        printf "after\n" >&3
+        read -r line <&3 || exit 15
+        [ "$line" = after ] || exit 16
+        if (exec 4<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then exit 17; fi
+        exec 3>&-
+        exit 0' || fail "drain-server client step $? failed"
+    wait "$server_pid"
+    rc=$?
+    server_pid=
+    [ $rc -eq 0 ] || { cat "$tmp/drain.err" >&2; fail "drain-server exited $rc"; }
+    grep -q '^drained$' "$tmp/drain.out" || fail "drain-server did not drain"
+    [ -s "$tmp/drain.err" ] && { cat "$tmp/drain.err" >&2; fail "drain-server reported errors"; }
+    echo "drain-server OK"
+fi
+
 exit 0

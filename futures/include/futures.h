@@ -22,5 +22,8 @@
 #include "futures/blocking.h"
 #include "futures/dns.h"
 #include "futures/fs.h"
+#include "futures/fd.h"
+#include "futures/signal.h"
+#include "futures/process.h"
 
 #endif /* FUTURES_H */

@@ -1147,7 +1147,7 @@ START_TEST(test_file_bad_input)
     ck_assert_int_eq(fut_file_fd(&file), -1);
     ck_assert_int_eq(fut_file_tell(&file), -EBADF);
     ck_assert_int_eq(fut_file_seek(&file, 0, SEEK_SET), -EBADF);
-    ck_assert_int_eq(fut_file_from_fd(&file, 0, (enum fut_fd_ownership)7),
+    ck_assert_int_eq(fut_file_from_fd(&file, 0, (enum fut_fd_flags)7),
                      -EINVAL);
     ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
     ck_assert_int_eq(fut_file_from_fd(&file, p[0], FUT_FD_OWN), -EINVAL);

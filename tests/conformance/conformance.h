@@ -34,13 +34,29 @@ int conf_slow_factor(void);
 #define CONF_SKIP(why) ck_abort_msg(CONF_SKIP_TAG "%s", (why))
 
 Suite *fut_conf_blocking_suite(void);
+/* Helpers of the fd, signal and process suites (conf_osutil.c). */
+/* Drive @child on conf_rt for up to @n polls; 1 if it became READY. The
+ * child is not dropped. */
+int conf_drive(struct fut_future *child, int n);
+/* One read future / read until EOF (NUL-terminated) / write_all future,
+ * driven by conf_rt. */
+ssize_t conf_read_some(struct fut_async_read *r, void *buf, size_t len);
+ssize_t conf_read_to_end(struct fut_async_read *r, char *buf, size_t cap);
+int conf_write_all(struct fut_async_write *w, const void *buf, size_t len);
+/* Teardown check: no reaper thread left, no child (waitpid(-1) says
+ * ECHILD), no signal listener open. */
+void conf_no_children(void);
+
 Suite *fut_conf_channel_suite(void);
 Suite *fut_conf_combinators_suite(void);
 Suite *fut_conf_coro_suite(void);
 Suite *fut_conf_dns_suite(void);
 Suite *fut_conf_executor_suite(void);
 Suite *fut_conf_fs_suite(void);
+Suite *fut_conf_fd_suite(void);
+Suite *fut_conf_process_suite(void);
 Suite *fut_conf_scope_suite(void);
+Suite *fut_conf_signal_suite(void);
 Suite *fut_conf_tcp_suite(void);
 Suite *fut_conf_threads_suite(void);
 Suite *fut_conf_timer_suite(void);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "fd.h"
 #include "future.h"
 #include "io.h"
 #include "stream.h"
@@ -251,16 +252,6 @@ FUT_API void fut_fs_readdir_close(struct fut_fs_readdir *d);
 
 /* ---- files as AsyncRead / AsyncWrite ----------------------------------------- */
 
-#ifndef FUT_FD_OWNERSHIP_DEFINED
-#define FUT_FD_OWNERSHIP_DEFINED
-/**
- * enum fut_fd_ownership - what an object does with a descriptor it adopts.
- * @FUT_FD_BORROW: the caller keeps it, and closes it after the object.
- * @FUT_FD_OWN:    the object closes it when it is closed.
- */
-enum fut_fd_ownership { FUT_FD_BORROW = 0, FUT_FD_OWN = 1 };
-#endif
-
 /* Private. */
 struct fut__file_op;
 
@@ -328,7 +319,7 @@ struct fut_file {
  * polls answer -EBADF. Runtime or any thread before first use.
  */
 FUT_API int fut_file_from_fd(struct fut_file *file, int fd,
-                             enum fut_fd_ownership ownership);
+                             enum fut_fd_flags ownership);
 
 /**
  * fut_file_seek - set the position to @off from the start (SEEK_SET), the
