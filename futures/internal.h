@@ -133,6 +133,55 @@ FUT__HIDDEN void fut__os_close(int fd);
 /* -errno of the last failed call (-EIO if a test double left errno 0). */
 FUT__HIDDEN int fut__os_err(void);
 
+/* ---- the OS layer: datagrams and Unix sockets (os.c; udp.c, unix.c) ----
+ * recvmsg(2) flag that makes the kernel return a datagram's real length
+ * even when it was longer than the buffer (Linux); msg_flags' MSG_TRUNC
+ * says "truncated" everywhere. */
+#ifdef __linux__
+#define FUT__OS_RECV_TRUNC MSG_TRUNC
+#else
+#define FUT__OS_RECV_TRUNC 0
+#endif
+/* Join (@join 1) or leave an IPv4 multicast group on interface @ifindex
+ * (0: any). 0 or -errno; -ENOTSUP for an @ifindex where only ip_mreq
+ * exists. */
+struct in_addr;
+FUT__HIDDEN int fut__os_mcast4(int fd, int join, const struct in_addr *group,
+                               unsigned int ifindex);
+/* The peer's credentials of a connected Unix stream socket (SO_PEERCRED);
+ * -ENOTSUP where the OS has no such call. */
+FUT__HIDDEN int fut__os_peer_cred(int fd, long *pid, long *uid, long *gid);
+
+/* ---- datagrams (udp.c; unix.c uses them for Unix datagram sockets) ------
+ * Readiness wait + one sendmsg/recvmsg over @io, as udp.h describes them;
+ * no argument checks (the public wrappers make them). */
+FUT__HIDDEN enum fut_poll fut__dgram_poll_send(struct fut_io *io,
+                                               struct fut_context *cx,
+                                               const void *buf, size_t len,
+                                               const struct sockaddr *addr,
+                                               socklen_t alen, ssize_t *res);
+FUT__HIDDEN enum fut_poll fut__dgram_poll_recv(struct fut_io *io,
+                                               struct fut_context *cx,
+                                               void *buf, size_t len,
+                                               struct fut_dgram_info *info,
+                                               ssize_t *res);
+FUT__HIDDEN ssize_t fut__dgram_try_send(struct fut_io *io, const void *buf,
+                                        size_t len,
+                                        const struct sockaddr *addr,
+                                        socklen_t alen);
+FUT__HIDDEN ssize_t fut__dgram_try_recv(struct fut_io *io, void *buf,
+                                        size_t len,
+                                        struct fut_dgram_info *info);
+FUT__HIDDEN void fut__dgram_send_setup(struct fut_dgram_send *f,
+                                       struct fut_io *io, const void *buf,
+                                       size_t len,
+                                       const struct sockaddr *addr,
+                                       socklen_t alen);
+FUT__HIDDEN void fut__dgram_recv_setup(struct fut_dgram_recv *f,
+                                       struct fut_io *io, void *buf,
+                                       size_t len,
+                                       struct fut_dgram_info *info);
+
 /* ---- the blocking pool (pool.c) ---------------------------------------------
  * A job is the unit the pool runs: embed one in an allocation of your own
  * (the public fut_spawn_blocking does; files and names do the same) and

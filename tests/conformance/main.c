@@ -59,7 +59,8 @@ conf_slow_factor(void)
 static Suite *(*const suites[])(void) = {
     fut_conf_executor_suite, fut_conf_scope_suite, fut_conf_timer_suite,
     fut_conf_combinators_suite, fut_conf_channel_suite, fut_conf_tcp_suite,
-    fut_conf_threads_suite, fut_conf_coro_suite,
+    fut_conf_threads_suite, fut_conf_coro_suite, fut_conf_udp_suite,
+    fut_conf_unix_suite,
 };
 
 /*
