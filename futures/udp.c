@@ -346,6 +346,15 @@ inet_addr_ok(const struct sockaddr *addr, socklen_t len, int none_ok)
     return 0;
 }
 
+static unsigned int
+port_of_ss(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)(const void *)ss)
+                         ->sin6_port);
+    return ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
+}
+
 static void
 udp_reset(struct fut_udp_socket *u)
 {
@@ -447,6 +456,31 @@ fut_udp_port(const struct fut_udp_socket *u)
     return ntohs(((const struct sockaddr_in *)(const void *)&ss)->sin_port);
 }
 
+/*
+ * Linux's disconnect (connect(2) with AF_UNSPEC) also unbinds a port that
+ * bind(2) picked (port 0 asked: the kernel did not lock it), so the socket
+ * would stop receiving on the port its peers know. We bind it again to the
+ * address it had, so a disconnected socket stays where it was bound.
+ */
+static int
+udp_disconnect(struct fut_udp_socket *u, const struct sockaddr *addr,
+               socklen_t len)
+{
+    struct sockaddr_storage before, after;
+    socklen_t blen = sizeof before, alen = sizeof after;
+
+    if (getsockname(u->io.fd, (struct sockaddr *)&before, &blen) < 0)
+        return fut__os_err();
+    if (fut__sys.connect(u->io.fd, addr, len) < 0 && errno != EAFNOSUPPORT)
+        return fut__os_err();
+    if (getsockname(u->io.fd, (struct sockaddr *)&after, &alen) < 0)
+        return fut__os_err();
+    if (port_of_ss(&after) == 0 && port_of_ss(&before) != 0 &&
+        fut__sys.bind(u->io.fd, (const struct sockaddr *)&before, blen) < 0)
+        return fut__os_err();
+    return 0;
+}
+
 int
 fut_udp_connect(struct fut_udp_socket *u, const struct sockaddr *addr,
                 socklen_t len)
@@ -459,6 +493,8 @@ fut_udp_connect(struct fut_udp_socket *u, const struct sockaddr *addr,
         return -EINVAL;
     if (u->io.fd < 0)
         return -EBADF;
+    if (addr->sa_family == AF_UNSPEC)
+        return udp_disconnect(u, addr, len);
     /* connect(2) of a UDP socket only records the peer: it never waits. */
     if (fut__sys.connect(u->io.fd, addr, len) < 0)
         return fut__os_err();

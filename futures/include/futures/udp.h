@@ -105,7 +105,8 @@ FUT_API int fut_udp_port(const struct fut_udp_socket *u);
  * fut_udp_connect - set the default peer (connect(2) on UDP does not
  * wait): sends without an address go there, and only its datagrams are
  * received. An @addr with family AF_UNSPEC (@len at least
- * sizeof(sa_family_t)) disconnects.
+ * sizeof(sa_family_t)) disconnects; the socket keeps its local address
+ * (Linux drops a port that bind picked at disconnect; it is bound again).
  * Returns 0, -EINVAL (NULL, bad length or family), -EBADF (closed), or
  * -errno (-EAFNOSUPPORT for an IPv6 peer of an IPv4 socket, ...).
  */
