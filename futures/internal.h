@@ -95,6 +95,12 @@ struct fut__syscalls {
     pid_t (*waitpid)(pid_t pid, int *status, int options);
     int (*sigaction)(int sig, const struct sigaction *act,
                      struct sigaction *old);
+    /* datagrams (udp.c, unix.c): cheaper in the kernel than the msghdr
+     * forms, which they replace on the hot path */
+    ssize_t (*sendto)(int fd, const void *buf, size_t len, int flags,
+                      const struct sockaddr *addr, socklen_t alen);
+    ssize_t (*recvfrom)(int fd, void *buf, size_t len, int flags,
+                        struct sockaddr *addr, socklen_t *alen);
 };
 extern FUT__HIDDEN struct fut__syscalls fut__sys;
 /* Restore the real functions (tests call it in teardown). */
@@ -133,15 +139,15 @@ FUT__HIDDEN void fut__os_close(int fd);
 /* -errno of the last failed call (-EIO if a test double left errno 0). */
 FUT__HIDDEN int fut__os_err(void);
 
-/* ---- the OS layer: datagrams and Unix sockets (os.c; udp.c, unix.c) ----
- * recvmsg(2) flag that makes the kernel return a datagram's real length
- * even when it was longer than the buffer (Linux); msg_flags' MSG_TRUNC
- * says "truncated" everywhere. */
-#ifdef __linux__
-#define FUT__OS_RECV_TRUNC MSG_TRUNC
-#else
-#define FUT__OS_RECV_TRUNC 0
-#endif
+/* ---- the OS layer: datagrams and Unix sockets (os.c; udp.c, unix.c) ---- */
+/* Receive one datagram into @buf, its sender into @addr/@alen (both may
+ * be NULL). Returns the bytes stored (<= @len) or -errno; *@full receives
+ * the datagram's length (Linux: recvfrom(2) with MSG_TRUNC; elsewhere
+ * recvmsg(2), and @len when MSG_TRUNC says it was cut) and *@trunc 1 when
+ * it did not fit. EINTR is not retried here. */
+FUT__HIDDEN ssize_t fut__os_recv_dgram(int fd, void *buf, size_t len,
+                                       struct sockaddr *addr, socklen_t *alen,
+                                       size_t *full, int *trunc);
 /* Join (@join 1) or leave an IPv4 multicast group on interface @ifindex
  * (0: any). 0 or -errno; -ENOTSUP for an @ifindex where only ip_mreq
  * exists. */

@@ -222,3 +222,41 @@ fut__os_peer_cred(int fd, long *pid, long *uid, long *gid)
     return -ENOTSUP;
 #endif
 }
+
+ssize_t
+fut__os_recv_dgram(int fd, void *buf, size_t len, struct sockaddr *addr,
+                   socklen_t *alen, size_t *full, int *trunc)
+{
+    ssize_t n;
+#ifdef __linux__
+    /* With MSG_TRUNC, Linux returns the datagram's real length even when
+     * the buffer was shorter (UDP since 2.2, Unix datagrams since 3.4), so
+     * the plain recvfrom(2) says everything and skips recvmsg(2)'s msghdr
+     * copying. */
+    n = fut__sys.recvfrom(fd, buf, len, MSG_TRUNC, addr, alen);
+    if (n < 0)
+        return fut__os_err();
+    *full = (size_t)n;
+    *trunc = (size_t)n > len;
+    return *trunc ? (ssize_t)len : n;
+#else
+    struct msghdr msg;
+    struct iovec iov;
+
+    memset(&msg, 0, sizeof msg);
+    iov.iov_base = buf;
+    iov.iov_len = len;
+    msg.msg_name = addr;
+    msg.msg_namelen = alen != NULL ? *alen : 0;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    n = fut__sys.recvmsg(fd, &msg, 0);
+    if (n < 0)
+        return fut__os_err();
+    if (alen != NULL)
+        *alen = msg.msg_namelen;
+    *trunc = (msg.msg_flags & MSG_TRUNC) != 0;
+    *full = *trunc ? len : (size_t)n;
+    return n;
+#endif
+}

@@ -278,6 +278,20 @@ sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
     return sigaction(sig, act, old);
 }
 
+static ssize_t
+sys_sendto(int fd, const void *buf, size_t len, int flags,
+           const struct sockaddr *addr, socklen_t alen)
+{
+    return sendto(fd, buf, len, flags, addr, alen);
+}
+
+static ssize_t
+sys_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
+             socklen_t *alen)
+{
+    return recvfrom(fd, buf, len, flags, addr, alen);
+}
+
 /* The real functions, as an initialiser for the live table and the reset. */
 #define SYS_REAL                                                            \
     {                                                                       \
@@ -300,6 +314,8 @@ sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
         .realpath = sys_realpath, .getaddrinfo = sys_getaddrinfo,           \
         .getnameinfo = sys_getnameinfo, .kill = sys_kill,                   \
         .waitpid = sys_waitpid, .sigaction = sys_sigaction,                 \
+        /* datagrams (udp.c, unix.c) */                                     \
+        .sendto = sys_sendto, .recvfrom = sys_recvfrom,                     \
     }
 
 struct fut__syscalls fut__sys = SYS_REAL;

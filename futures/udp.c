@@ -9,11 +9,13 @@
 #include <sys/socket.h>
 
 /*
- * Every send and receive is one sendmsg(2) or recvmsg(2) through the
- * syscall table. Receives ask for MSG_TRUNC (FUT__OS_RECV_TRUNC), with which
- * Linux returns the datagram's real length even when the buffer was
- * shorter, so a truncated datagram is reported with its size instead of
- * being cut silently; elsewhere msg_flags still says MSG_TRUNC.
+ * Every send is one sendto(2) and every receive one recvfrom(2) through the
+ * syscall table (the msghdr forms cost the kernel a copy more per
+ * datagram, which a ping-pong benchmark shows). Receives ask for MSG_TRUNC
+ * (fut__os_recv_dgram() in os.c), with which Linux returns the datagram's
+ * real length even when the buffer was shorter, so a truncated datagram is
+ * reported with its size instead of being cut silently; elsewhere the OS
+ * layer uses recvmsg(2), whose msg_flags still says MSG_TRUNC.
  *
  * Readiness is kept in struct fut_io as for streams, with one difference:
  * on a stream socket an error or hang-up is final, and the reactor keeps
@@ -55,64 +57,53 @@ dgram_ready(struct fut_io *io, struct fut_context *cx, unsigned int dir,
     return FUT_READY;
 }
 
-/* One sendmsg(2); EINTR retried. Returns @len or -errno (-EAGAIN too). */
+/* One sendto(2); EINTR retried. Returns @len or -errno (-EAGAIN too). */
 static ssize_t
 dgram_send_once(struct fut_io *io, const void *buf, size_t len,
                 const struct sockaddr *addr, socklen_t alen)
 {
-    struct msghdr msg;
-    struct iovec iov;
     ssize_t n;
 
-    memset(&msg, 0, sizeof msg);
-    iov.iov_base = (void *)buf;
-    iov.iov_len = len;
-    msg.msg_name = (void *)addr;
-    msg.msg_namelen = addr != NULL ? alen : 0;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
     do
-        n = fut__sys.sendmsg(io->fd, &msg, FUT__OS_SEND_FLAGS);
+        n = fut__sys.sendto(io->fd, buf, len, FUT__OS_SEND_FLAGS, addr,
+                            addr != NULL ? alen : 0);
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return fut__os_err() == -EWOULDBLOCK ? -EAGAIN : fut__os_err();
     return n;
 }
 
-/* One recvmsg(2); EINTR retried. Returns the length, -EMSGSIZE when the
- * datagram was longer than @len, or -errno (-EAGAIN too). */
+/* One receive (fut__os_recv_dgram()); EINTR retried. Returns the length,
+ * -EMSGSIZE when the datagram was longer than @len, or -errno (-EAGAIN
+ * too). The sender's address is only asked for when @info wants it. */
 static ssize_t
 dgram_recv_once(struct fut_io *io, void *buf, size_t len,
                 struct fut_dgram_info *info)
 {
-    struct sockaddr_storage ss;
-    struct msghdr msg;
-    struct iovec iov;
+    struct sockaddr *addr = NULL;
+    socklen_t alen = 0, *alenp = NULL;
+    size_t full;
     ssize_t n;
     int trunc;
 
-    memset(&msg, 0, sizeof msg);
-    iov.iov_base = buf;
-    iov.iov_len = len;
-    msg.msg_name = &ss;
-    msg.msg_namelen = (socklen_t)sizeof ss;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    do
-        n = fut__sys.recvmsg(io->fd, &msg, FUT__OS_RECV_TRUNC);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return fut__os_err() == -EWOULDBLOCK ? -EAGAIN : fut__os_err();
-    trunc = (msg.msg_flags & MSG_TRUNC) != 0 || (size_t)n > len;
     if (info != NULL) {
         memset(&info->addr, 0, sizeof info->addr);
-        info->addrlen = msg.msg_namelen <= (socklen_t)sizeof ss
-                            ? msg.msg_namelen
-                            : (socklen_t)sizeof ss;
-        memcpy(&info->addr, &ss, info->addrlen);
-        /* Without MSG_TRUNC's real length (not Linux), the buffer length
-         * is all that is known. */
-        info->size = (size_t)n > len ? (size_t)n : (trunc ? len : (size_t)n);
+        addr = (struct sockaddr *)&info->addr;
+        alen = (socklen_t)sizeof info->addr;
+        alenp = &alen;
+    }
+    do
+        n = fut__os_recv_dgram(io->fd, buf, len, addr, alenp, &full, &trunc);
+    while (n == -EINTR);
+    if (n == -EWOULDBLOCK)
+        n = -EAGAIN;
+    if (n < 0)
+        return n;
+    if (info != NULL) {
+        info->addrlen = alen <= (socklen_t)sizeof info->addr
+                            ? alen
+                            : (socklen_t)sizeof info->addr;
+        info->size = full;
         info->truncated = trunc;
     }
     return trunc ? -EMSGSIZE : n;

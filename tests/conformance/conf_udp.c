@@ -256,15 +256,18 @@ fault_now(void)
 }
 
 static ssize_t
-fault_sendmsg(int fd, const struct msghdr *msg, int flags)
+fault_sendto(int fd, const void *buf, size_t len, int flags,
+             const struct sockaddr *addr, socklen_t alen)
 {
-    return fault_now() ? -1 : real_sys.sendmsg(fd, msg, flags);
+    return fault_now() ? -1 : real_sys.sendto(fd, buf, len, flags, addr, alen);
 }
 
 static ssize_t
-fault_recvmsg(int fd, struct msghdr *msg, int flags)
+fault_recvfrom(int fd, void *buf, size_t len, int flags,
+               struct sockaddr *addr, socklen_t *alen)
 {
-    return fault_now() ? -1 : real_sys.recvmsg(fd, msg, flags);
+    return fault_now() ? -1 : real_sys.recvfrom(fd, buf, len, flags, addr,
+                                                alen);
 }
 
 static int
@@ -930,7 +933,7 @@ START_TEST(test_udp_send_drop_after_n_polls)
     ck_assert_int_eq(bind_on(&a, "127.0.0.1", &sa, &la), 0);
     ck_assert_int_eq(bind_on(&b, "127.0.0.1", &sb, &lb), 0);
     fault_set(EAGAIN, 1000000);
-    fut__sys.sendmsg = fault_sendmsg;
+    fut__sys.sendto = fault_sendto;
     ck_assert_int_eq(fut_udp_send_init(&s, &a, "data", 4,
                                        (struct sockaddr *)&sb, lb),
                      0);
@@ -938,7 +941,7 @@ START_TEST(test_udp_send_drop_after_n_polls)
     ck_assert_int_eq(ready, 0);
     fut_future_drop(&s.base);
     ck_assert_ptr_null(a.io.write_waker.vtable);
-    fut__sys.sendmsg = real_sys.sendmsg;
+    fut__sys.sendto = real_sys.sendto;
     /* Nothing was sent by the dropped future. */
     ck_assert_int_eq(fut_udp_try_recv_from(&b, buf, sizeof buf, NULL),
                      -EAGAIN);
@@ -966,17 +969,17 @@ START_TEST(test_udp_fault_eintr_retried)
     ck_assert_int_eq(bind_on(&a, "127.0.0.1", &sa, &la), 0);
     ck_assert_int_eq(bind_on(&b, "127.0.0.1", &sb, &lb), 0);
     fault_set(EINTR, 2);
-    fut__sys.sendmsg = fault_sendmsg;
+    fut__sys.sendto = fault_sendto;
     ck_assert_int_eq(send_to(&a, "intr", 4, &sb, lb), 4);
     ck_assert_int_eq(fault_hits, 2);
-    fut__sys.sendmsg = real_sys.sendmsg;
+    fut__sys.sendto = real_sys.sendto;
     fault_set(EINTR, 2);
-    fut__sys.recvmsg = fault_recvmsg;
+    fut__sys.recvfrom = fault_recvfrom;
     ck_assert_int_eq(recv_from(&b, buf, sizeof buf, NULL), 4);
     ck_assert_int_eq(fault_hits, 2);
     /* Another error is passed on. */
     fault_set(ENOBUFS, 1);
-    fut__sys.sendmsg = fault_sendmsg;
+    fut__sys.sendto = fault_sendto;
     ck_assert_int_eq(send_to(&a, "x", 1, &sb, lb), -ENOBUFS);
     ck_assert_int_eq(fut_udp_try_send_to(&a, "x", 1, (struct sockaddr *)&sb,
                                          lb),

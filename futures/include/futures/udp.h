@@ -170,7 +170,7 @@ FUT_API enum fut_poll fut_udp_poll_recv(struct fut_udp_socket *u,
                                         size_t len, ssize_t *res);
 
 /**
- * fut_udp_try_send_to - one sendmsg(2), without waiting. Returns @len, or
+ * fut_udp_try_send_to - one sendto(2), without waiting. Returns @len, or
  * -errno as fut_udp_poll_send_to() reports, plus -EAGAIN when the buffer
  * is full (the write readiness is then cleared). @addr NULL: the
  * connected peer. Works on a socket no runtime polled yet.
@@ -180,7 +180,7 @@ FUT_API ssize_t fut_udp_try_send_to(struct fut_udp_socket *u, const void *buf,
                                     socklen_t addrlen);
 
 /**
- * fut_udp_try_recv_from - one recvmsg(2), without waiting. Returns as
+ * fut_udp_try_recv_from - one recvfrom(2), without waiting. Returns as
  * fut_udp_poll_recv_from() (with @info likewise), plus -EAGAIN when no
  * datagram is queued (the read readiness is then cleared).
  */

@@ -302,13 +302,13 @@ FUT_API enum fut_poll fut_unix_dgram_poll_recv_from(
     struct fut_unix_dgram *d, struct fut_context *cx, void *buf, size_t len,
     struct fut_dgram_info *info, ssize_t *res);
 
-/** fut_unix_dgram_try_send_to - one sendmsg(2) without waiting: as
+/** fut_unix_dgram_try_send_to - one sendto(2) without waiting: as
  * poll_send_to, plus -EAGAIN. */
 FUT_API ssize_t fut_unix_dgram_try_send_to(struct fut_unix_dgram *d,
                                            const void *buf, size_t len,
                                            const char *name, size_t namelen);
 
-/** fut_unix_dgram_try_recv_from - one recvmsg(2) without waiting: as
+/** fut_unix_dgram_try_recv_from - one recvfrom(2) without waiting: as
  * poll_recv_from, plus -EAGAIN. */
 FUT_API ssize_t fut_unix_dgram_try_recv_from(struct fut_unix_dgram *d,
                                              void *buf, size_t len,
