@@ -957,6 +957,36 @@ START_TEST(test_udp_send_drop_after_n_polls)
 }
 END_TEST
 
+/* Two receives of one task wait on one socket; dropping the older one
+ * withdraws only its own registration, so the newer one is still woken. */
+START_TEST(test_udp_stale_recv_drop_keeps_live_waker)
+{
+    struct fut_udp_socket a, b;
+    struct sockaddr_storage sa, sb;
+    socklen_t la, lb;
+    struct fut_dgram_recv stale, live;
+    struct fut_context cx = noop_cx();
+    char buf[8], buf2[8];
+
+    ck_assert_int_eq(bind_on(&a, "127.0.0.1", &sa, &la), 0);
+    ck_assert_int_eq(bind_on(&b, "127.0.0.1", &sb, &lb), 0);
+    ck_assert_int_eq(fut_udp_recv_init(&stale, &b, buf, sizeof buf, NULL), 0);
+    ck_assert_int_eq(fut_udp_recv_init(&live, &b, buf2, sizeof buf2, NULL),
+                     0);
+    ck_assert_int_eq(fut_future_poll(&stale.base, &cx), FUT_PENDING);
+    ck_assert_int_eq(fut_future_poll(&live.base, &cx), FUT_PENDING);
+    fut_future_drop(&stale.base);
+    ck_assert_ptr_nonnull(b.io.read_waker.vtable);
+    ck_assert_int_eq(send_to(&a, "live", 4, &sb, lb), 4);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &live.base), 0);
+    ck_assert_int_eq(live.res, 4);
+    fut_future_drop(&live.base);
+    ck_assert_ptr_null(b.io.read_waker.vtable);
+    ck_assert_int_eq(fut_udp_close(&a), 0);
+    ck_assert_int_eq(fut_udp_close(&b), 0);
+}
+END_TEST
+
 /* ---- tests: faults --------------------------------------------------------- */
 
 START_TEST(test_udp_fault_eintr_retried)
@@ -1053,6 +1083,7 @@ fut_conf_udp_suite(void)
     tc = udp_case("drop", 10);
     tcase_add_loop_test(tc, test_udp_recv_drop_after_n_polls, 0, 4);
     tcase_add_loop_test(tc, test_udp_send_drop_after_n_polls, 0, 4);
+    tcase_add_test(tc, test_udp_stale_recv_drop_keeps_live_waker);
     suite_add_tcase(s, tc);
     return s;
 }
