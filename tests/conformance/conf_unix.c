@@ -753,6 +753,18 @@ START_TEST(test_unix_dgram_abstract_and_pair)
     ck_assert_int_eq(drecv(&q, buf, sizeof buf, &info), 2);
     ck_assert_int_eq(dsend(&q, NULL, 0, NULL, 0), 0);
     ck_assert_int_eq(drecv(&p, buf, sizeof buf, &info), 0);
+    /* Oversize: more than the send buffer can ever hold. */
+    {
+        static char huge[4 << 20];
+
+        ck_assert_int_eq(dsend(&p, huge, sizeof huge, NULL, 0), -EMSGSIZE);
+        ck_assert_int_eq(fut_unix_dgram_try_send_to(&p, huge, sizeof huge,
+                                                    NULL, 0),
+                         -EMSGSIZE);
+        ck_assert_int_eq(fut_unix_dgram_try_recv_from(&q, buf, sizeof buf,
+                                                      NULL),
+                         -EAGAIN);
+    }
     ck_assert_int_eq(fut_unix_dgram_close(&p), 0);
     ck_assert_int_eq(fut_unix_dgram_close(&q), 0);
 }
