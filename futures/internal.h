@@ -105,6 +105,12 @@ struct fut__syscalls {
     /* processes, signals (process.c, signal.c; issue 10) */
     int (*pidfd_open)(pid_t pid, unsigned int flags);
     pid_t (*fork)(void);
+    /* datagrams (udp.c, unix.c): cheaper in the kernel than the msghdr
+     * forms, which they replace on the hot path */
+    ssize_t (*sendto)(int fd, const void *buf, size_t len, int flags,
+                      const struct sockaddr *addr, socklen_t alen);
+    ssize_t (*recvfrom)(int fd, void *buf, size_t len, int flags,
+                        struct sockaddr *addr, socklen_t *alen);
 };
 extern FUT__HIDDEN struct fut__syscalls fut__sys;
 /* Restore the real functions (tests call it in teardown). */
@@ -151,6 +157,55 @@ FUT__HIDDEN int fut__os_err(void);
  * the file system cannot say (no RWF_NOWAIT), or another -errno. */
 FUT__HIDDEN ssize_t fut__os_pread_nowait(int fd, void *buf, size_t len,
                                          int64_t off);
+
+/* ---- the OS layer: datagrams and Unix sockets (os.c; udp.c, unix.c) ---- */
+/* Receive one datagram into @buf, its sender into @addr/@alen (both may
+ * be NULL). Returns the bytes stored (<= @len) or -errno; *@full receives
+ * the datagram's length (Linux: recvfrom(2) with MSG_TRUNC; elsewhere
+ * recvmsg(2), and @len when MSG_TRUNC says it was cut) and *@trunc 1 when
+ * it did not fit. EINTR is not retried here. */
+FUT__HIDDEN ssize_t fut__os_recv_dgram(int fd, void *buf, size_t len,
+                                       struct sockaddr *addr, socklen_t *alen,
+                                       size_t *full, int *trunc);
+/* Join (@join 1) or leave an IPv4 multicast group on interface @ifindex
+ * (0: any). 0 or -errno; -ENOTSUP for an @ifindex where only ip_mreq
+ * exists. */
+struct in_addr;
+FUT__HIDDEN int fut__os_mcast4(int fd, int join, const struct in_addr *group,
+                               unsigned int ifindex);
+/* The peer's credentials of a connected Unix stream socket (SO_PEERCRED);
+ * -ENOTSUP where the OS has no such call. */
+FUT__HIDDEN int fut__os_peer_cred(int fd, long *pid, long *uid, long *gid);
+
+/* ---- datagrams (udp.c; unix.c uses them for Unix datagram sockets) ------
+ * Readiness wait + one sendmsg/recvmsg over @io, as udp.h describes them;
+ * no argument checks (the public wrappers make them). */
+FUT__HIDDEN enum fut_poll fut__dgram_poll_send(struct fut_io *io,
+                                               struct fut_context *cx,
+                                               const void *buf, size_t len,
+                                               const struct sockaddr *addr,
+                                               socklen_t alen, ssize_t *res);
+FUT__HIDDEN enum fut_poll fut__dgram_poll_recv(struct fut_io *io,
+                                               struct fut_context *cx,
+                                               void *buf, size_t len,
+                                               struct fut_dgram_info *info,
+                                               ssize_t *res);
+FUT__HIDDEN ssize_t fut__dgram_try_send(struct fut_io *io, const void *buf,
+                                        size_t len,
+                                        const struct sockaddr *addr,
+                                        socklen_t alen);
+FUT__HIDDEN ssize_t fut__dgram_try_recv(struct fut_io *io, void *buf,
+                                        size_t len,
+                                        struct fut_dgram_info *info);
+FUT__HIDDEN void fut__dgram_send_setup(struct fut_dgram_send *f,
+                                       struct fut_io *io, const void *buf,
+                                       size_t len,
+                                       const struct sockaddr *addr,
+                                       socklen_t alen);
+FUT__HIDDEN void fut__dgram_recv_setup(struct fut_dgram_recv *f,
+                                       struct fut_io *io, void *buf,
+                                       size_t len,
+                                       struct fut_dgram_info *info);
 
 /* ---- the blocking pool (pool.c) ---------------------------------------------
  * A job is the unit the pool runs: embed one in an allocation of your own

@@ -2,8 +2,11 @@
 /* The OS layer: each Linux-specific call in one place, a portable fallback beside it. */
 #include "internal.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
 #include <unistd.h>
 
 /*
@@ -219,4 +222,96 @@ fut__os_pidfd_open(pid_t pid)
     if (errno == ENOSYS || errno == EPERM || errno == EINVAL)
         return -ENOSYS;
     return fut__os_err();
+}
+
+/* ---- datagrams and Unix sockets (udp.c, unix.c) ---------------------------- */
+
+int
+fut__os_mcast4(int fd, int join, const struct in_addr *group,
+               unsigned int ifindex)
+{
+    int opt = join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP;
+#ifdef __linux__
+    /* Linux's ip_mreqn names the interface by index, as IPv6 does. */
+    struct ip_mreqn m;
+
+    memset(&m, 0, sizeof m);
+    m.imr_multiaddr = *group;
+    m.imr_address.s_addr = htonl(INADDR_ANY);
+    m.imr_ifindex = (int)ifindex;
+#else
+    /* Elsewhere ip_mreq names it by address; only "any" maps onto it. */
+    struct ip_mreq m;
+
+    if (ifindex != 0)
+        return -ENOTSUP;
+    memset(&m, 0, sizeof m);
+    m.imr_multiaddr = *group;
+    m.imr_interface.s_addr = htonl(INADDR_ANY);
+#endif
+    if (fut__sys.setsockopt(fd, IPPROTO_IP, opt, &m, sizeof m) < 0)
+        return fut__os_err();
+    return 0;
+}
+
+int
+fut__os_peer_cred(int fd, long *pid, long *uid, long *gid)
+{
+#if defined(__linux__) && defined(SO_PEERCRED)
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+
+    if (fut__sys.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+        return fut__os_err();
+    *pid = (long)cr.pid;
+    *uid = (long)cr.uid;
+    *gid = (long)cr.gid;
+    return 0;
+#else
+    /* getpeereid(3) (the BSDs, macOS) gives no pid: a port would add it
+     * here and report the pid as -1. */
+    (void)fd;
+    *pid = -1;
+    *uid = -1;
+    *gid = -1;
+    return -ENOTSUP;
+#endif
+}
+
+ssize_t
+fut__os_recv_dgram(int fd, void *buf, size_t len, struct sockaddr *addr,
+                   socklen_t *alen, size_t *full, int *trunc)
+{
+    ssize_t n;
+#ifdef __linux__
+    /* With MSG_TRUNC, Linux returns the datagram's real length even when
+     * the buffer was shorter (UDP since 2.2, Unix datagrams since 3.4), so
+     * the plain recvfrom(2) says everything and skips recvmsg(2)'s msghdr
+     * copying. */
+    n = fut__sys.recvfrom(fd, buf, len, MSG_TRUNC, addr, alen);
+    if (n < 0)
+        return fut__os_err();
+    *full = (size_t)n;
+    *trunc = (size_t)n > len;
+    return *trunc ? (ssize_t)len : n;
+#else
+    struct msghdr msg;
+    struct iovec iov;
+
+    memset(&msg, 0, sizeof msg);
+    iov.iov_base = buf;
+    iov.iov_len = len;
+    msg.msg_name = addr;
+    msg.msg_namelen = alen != NULL ? *alen : 0;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    n = fut__sys.recvmsg(fd, &msg, 0);
+    if (n < 0)
+        return fut__os_err();
+    if (alen != NULL)
+        *alen = msg.msg_namelen;
+    *trunc = (msg.msg_flags & MSG_TRUNC) != 0;
+    *full = *trunc ? len : (size_t)n;
+    return n;
+#endif
 }

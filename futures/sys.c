@@ -324,6 +324,20 @@ sys_fork(void)
     return fork();
 }
 
+static ssize_t
+sys_sendto(int fd, const void *buf, size_t len, int flags,
+           const struct sockaddr *addr, socklen_t alen)
+{
+    return sendto(fd, buf, len, flags, addr, alen);
+}
+
+static ssize_t
+sys_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
+             socklen_t *alen)
+{
+    return recvfrom(fd, buf, len, flags, addr, alen);
+}
+
 /* The real functions, as an initialiser for the live table and the reset. */
 #define SYS_REAL                                                            \
     {                                                                       \
@@ -350,6 +364,8 @@ sys_fork(void)
         .freeaddrinfo = sys_freeaddrinfo,                                   \
         .preadv2 = sys_preadv2,                                             \
         .pidfd_open = sys_pidfd_open, .fork = sys_fork,                     \
+        /* datagrams (udp.c, unix.c) */                                     \
+        .sendto = sys_sendto, .recvfrom = sys_recvfrom,                     \
     }
 
 struct fut__syscalls fut__sys = SYS_REAL;

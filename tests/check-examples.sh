@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Smoke-tests the examples: echo server and client, the timers demo, coroutines, copy.
+# Smoke-tests the examples: echo server and client, UDP echo, the timers demo,
+# coroutines, copy, resolve, pipeline, drain-server.
 #
 # Run by 'make check' with top_builddir and top_srcdir in the environment.
 # Exits 0 when every example that was built works, 1 otherwise.
@@ -112,6 +113,45 @@ for line_server in line-server line-server-coro; do
     server_pid=
     echo "$line_server OK"
 done
+
+# ---- UDP echo server and client ----------------------------------------------------
+# The client checks every echo (sequence number and bytes) and says how many
+# came back; a usage error is exit status 2.
+if [ -x "$ex/udp-echo" ]; then
+    : > "$tmp/udp.out"
+    "$ex/udp-echo" server 0 >"$tmp/udp.out" 2>"$tmp/udp.err" &
+    server_pid=$!
+    port=
+    i=0
+    while [ $i -lt 200 ]; do
+        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
+               "$tmp/udp.out")
+        [ -n "$port" ] && break
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1 2>/dev/null || sleep 1
+        i=$((i + 1))
+    done
+    [ -n "$port" ] || { cat "$tmp/udp.err" >&2; fail "udp-echo server did not start"; }
+    for args in "500" "50 0" "20 60000"; do
+        # shellcheck disable=SC2086
+        out=$("$ex/udp-echo" client "$port" $args) ||
+            fail "udp-echo client $args"
+        set -- $args
+        [ "$out" = "$1 datagrams of ${2:-64} bytes echoed" ] ||
+            fail "udp-echo client $args said: $out"
+    done
+    "$ex/udp-echo" client "$port" 1 70000 >/dev/null 2>&1
+    [ $? -eq 2 ] || fail "udp-echo accepted a datagram over 65507 bytes"
+    kill -0 "$server_pid" 2>/dev/null || fail "udp-echo server died"
+    kill "$server_pid"
+    wait "$server_pid" 2>/dev/null
+    server_pid=
+    if [ -s "$tmp/udp.err" ]; then
+        cat "$tmp/udp.err" >&2
+        fail "udp-echo server reported errors"
+    fi
+    echo "udp-echo OK"
+fi
 
 # ---- attached mode: a program's own loop runs the futures -------------------------
 for backend in uv event ev; do

@@ -17,6 +17,8 @@
 #include "futures/combinators.h"
 #include "futures/channel.h"
 #include "futures/tcp.h"
+#include "futures/udp.h"
+#include "futures/unix.h"
 #include "futures/alloc.h"
 #include "futures/coro.h"
 #include "futures/blocking.h"

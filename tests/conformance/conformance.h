@@ -60,5 +60,7 @@ Suite *fut_conf_signal_suite(void);
 Suite *fut_conf_tcp_suite(void);
 Suite *fut_conf_threads_suite(void);
 Suite *fut_conf_timer_suite(void);
+Suite *fut_conf_udp_suite(void);
+Suite *fut_conf_unix_suite(void);
 
 #endif
