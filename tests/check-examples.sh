@@ -117,41 +117,44 @@ done
 # ---- UDP echo server and client ----------------------------------------------------
 # The client checks every echo (sequence number and bytes) and says how many
 # came back; a usage error is exit status 2.
-if [ -x "$ex/udp-echo" ]; then
-    : > "$tmp/udp.out"
-    "$ex/udp-echo" server 0 >"$tmp/udp.out" 2>"$tmp/udp.err" &
-    server_pid=$!
-    port=
-    i=0
-    while [ $i -lt 200 ]; do
-        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
-               "$tmp/udp.out")
-        [ -n "$port" ] && break
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1 2>/dev/null || sleep 1
-        i=$((i + 1))
-    done
-    [ -n "$port" ] || { cat "$tmp/udp.err" >&2; fail "udp-echo server did not start"; }
-    for args in "500" "50 0" "20 60000"; do
-        # shellcheck disable=SC2086
-        out=$("$ex/udp-echo" client "$port" $args) ||
-            fail "udp-echo client $args"
-        set -- $args
-        [ "$out" = "$1 datagrams of ${2:-64} bytes echoed" ] ||
-            fail "udp-echo client $args said: $out"
-    done
-    "$ex/udp-echo" client "$port" 1 70000 >/dev/null 2>&1
-    [ $? -eq 2 ] || fail "udp-echo accepted a datagram over 65507 bytes"
-    kill -0 "$server_pid" 2>/dev/null || fail "udp-echo server died"
-    kill "$server_pid"
-    wait "$server_pid" 2>/dev/null
-    server_pid=
-    if [ -s "$tmp/udp.err" ]; then
-        cat "$tmp/udp.err" >&2
-        fail "udp-echo server reported errors"
+# Once per backend the tool was linked with (the same source).
+for sfx in "" -uv -event -ev; do
+    if [ -x "$ex/udp-echo$sfx" ]; then
+        : > "$tmp/udp.out"
+        "$ex/udp-echo$sfx" server 0 >"$tmp/udp.out" 2>"$tmp/udp.err" &
+        server_pid=$!
+        port=
+        i=0
+        while [ $i -lt 200 ]; do
+            port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
+                   "$tmp/udp.out")
+            [ -n "$port" ] && break
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.1 2>/dev/null || sleep 1
+            i=$((i + 1))
+        done
+        [ -n "$port" ] || { cat "$tmp/udp.err" >&2; fail "udp-echo server did not start"; }
+        for args in "500" "50 0" "20 60000"; do
+            # shellcheck disable=SC2086
+            out=$("$ex/udp-echo$sfx" client "$port" $args) ||
+                fail "udp-echo client $args"
+            set -- $args
+            [ "$out" = "$1 datagrams of ${2:-64} bytes echoed" ] ||
+                fail "udp-echo client $args said: $out"
+        done
+        "$ex/udp-echo$sfx" client "$port" 1 70000 >/dev/null 2>&1
+        [ $? -eq 2 ] || fail "udp-echo accepted a datagram over 65507 bytes"
+        kill -0 "$server_pid" 2>/dev/null || fail "udp-echo server died"
+        kill "$server_pid"
+        wait "$server_pid" 2>/dev/null
+        server_pid=
+        if [ -s "$tmp/udp.err" ]; then
+            cat "$tmp/udp.err" >&2
+            fail "udp-echo server reported errors"
+        fi
+        echo "udp-echo$sfx OK"
     fi
-    echo "udp-echo OK"
-fi
+done
 
 # ---- attached mode: a program's own loop runs the futures -------------------------
 for backend in uv event ev; do
@@ -168,28 +171,31 @@ done
 
 # ---- resolve -----------------------------------------------------------------
 # Names only from the hosts file and numeric ones: no network is needed.
-if [ -x "$ex/resolve" ]; then
-    "$ex/resolve" localhost 127.0.0.1 ::1 >"$tmp/resolve.out" 2>&1 || {
-        cat "$tmp/resolve.out" >&2
-        fail "resolve localhost 127.0.0.1 ::1"
-    }
-    grep -Eq '^localhost (127\.[0-9.]+|::1)$' "$tmp/resolve.out" ||
-        fail "resolve printed no loopback address for localhost"
-    grep -qx '127.0.0.1 127.0.0.1' "$tmp/resolve.out" ||
-        fail "resolve did not print 127.0.0.1 for itself"
-    grep -qx '::1 ::1' "$tmp/resolve.out" ||
-        fail "resolve did not print ::1 for itself"
-    n=$(grep -c '^127\.0\.0\.1 ' "$tmp/resolve.out")
-    [ "$n" -eq 1 ] || fail "resolve printed 127.0.0.1 $n times"
-    # An empty name is refused before any lookup: status 1; no host: 2.
-    "$ex/resolve" "" >/dev/null 2>"$tmp/resolve.err"
-    [ $? -eq 1 ] || fail "resolve '' did not exit 1"
-    grep -q 'invalid argument' "$tmp/resolve.err" ||
-        fail "resolve '' did not say why"
-    "$ex/resolve" >/dev/null 2>&1
-    [ $? -eq 2 ] || fail "resolve without a host did not exit 2"
-    echo "resolve OK"
-fi
+# Once per backend the tool was linked with (the same source).
+for sfx in "" -uv -event -ev; do
+    if [ -x "$ex/resolve$sfx" ]; then
+        "$ex/resolve$sfx" localhost 127.0.0.1 ::1 >"$tmp/resolve.out" 2>&1 || {
+            cat "$tmp/resolve.out" >&2
+            fail "resolve localhost 127.0.0.1 ::1"
+        }
+        grep -Eq '^localhost (127\.[0-9.]+|::1)$' "$tmp/resolve.out" ||
+            fail "resolve printed no loopback address for localhost"
+        grep -qx '127.0.0.1 127.0.0.1' "$tmp/resolve.out" ||
+            fail "resolve did not print 127.0.0.1 for itself"
+        grep -qx '::1 ::1' "$tmp/resolve.out" ||
+            fail "resolve did not print ::1 for itself"
+        n=$(grep -c '^127\.0\.0\.1 ' "$tmp/resolve.out")
+        [ "$n" -eq 1 ] || fail "resolve printed 127.0.0.1 $n times"
+        # An empty name is refused before any lookup: status 1; no host: 2.
+        "$ex/resolve$sfx" "" >/dev/null 2>"$tmp/resolve.err"
+        [ $? -eq 1 ] || fail "resolve '' did not exit 1"
+        grep -q 'invalid argument' "$tmp/resolve.err" ||
+            fail "resolve '' did not say why"
+        "$ex/resolve$sfx" >/dev/null 2>&1
+        [ $? -eq 2 ] || fail "resolve without a host did not exit 2"
+        echo "resolve$sfx OK"
+    fi
+done
 
 # ---- timers ------------------------------------------------------------------
 if [ -x "$ex/timers" ]; then
@@ -212,101 +218,110 @@ fi
 # ---- copy (the file API) -------------------------------------------------------
 # A few MB of varied bytes (not a multiple of the 1 MiB buffer), copied and
 # compared; then the errors: a missing source, a directory, a bad usage.
-if [ -x "$ex/copy" ]; then
-    head -c 3500017 /dev/urandom >"$tmp/copy.src" ||
-        fail "could not make the copy source"
-    chmod 640 "$tmp/copy.src"
-    "$ex/copy" "$tmp/copy.src" "$tmp/copy.dst" || fail "copy"
-    cmp "$tmp/copy.src" "$tmp/copy.dst" || fail "copy: the copy differs"
-    [ "$(stat -c %a "$tmp/copy.dst")" = 640 ] ||
-        fail "copy: mode not carried over"
-    : >"$tmp/copy.empty"
-    "$ex/copy" "$tmp/copy.empty" "$tmp/copy.dst" || fail "copy of an empty file"
-    [ ! -s "$tmp/copy.dst" ] || fail "copy: an empty source made a non-empty copy"
-    if "$ex/copy" "$tmp/no-such" "$tmp/copy.dst" 2>"$tmp/copy.err"; then
-        fail "copy of a missing file succeeded"
+# Once per backend the tool was linked with (the same source).
+for sfx in "" -uv -event -ev; do
+    if [ -x "$ex/copy$sfx" ]; then
+        head -c 3500017 /dev/urandom >"$tmp/copy.src" ||
+            fail "could not make the copy source"
+        chmod 640 "$tmp/copy.src"
+        "$ex/copy$sfx" "$tmp/copy.src" "$tmp/copy.dst" || fail "copy"
+        cmp "$tmp/copy.src" "$tmp/copy.dst" || fail "copy: the copy differs"
+        [ "$(stat -c %a "$tmp/copy.dst")" = 640 ] ||
+            fail "copy: mode not carried over"
+        : >"$tmp/copy.empty"
+        "$ex/copy$sfx" "$tmp/copy.empty" "$tmp/copy.dst" || fail "copy of an empty file"
+        [ ! -s "$tmp/copy.dst" ] || fail "copy: an empty source made a non-empty copy"
+        if "$ex/copy$sfx" "$tmp/no-such" "$tmp/copy.dst" 2>"$tmp/copy.err"; then
+            fail "copy of a missing file succeeded"
+        fi
+        grep -qi 'no such file' "$tmp/copy.err" || {
+            cat "$tmp/copy.err" >&2
+            fail "copy: no ENOENT message"
+        }
+        if "$ex/copy$sfx" "$tmp" "$tmp/copy.dst" 2>/dev/null; then
+            fail "copy of a directory succeeded"
+        fi
+        if "$ex/copy$sfx" only-one 2>/dev/null; then
+            fail "copy with one argument succeeded"
+        fi
+        echo "copy$sfx OK"
     fi
-    grep -qi 'no such file' "$tmp/copy.err" || {
-        cat "$tmp/copy.err" >&2
-        fail "copy: no ENOENT message"
-    }
-    if "$ex/copy" "$tmp" "$tmp/copy.dst" 2>/dev/null; then
-        fail "copy of a directory succeeded"
-    fi
-    if "$ex/copy" only-one 2>/dev/null; then
-        fail "copy with one argument succeeded"
-    fi
-    echo "copy OK"
-fi
+done
 
 # ---- pipeline: two children connected like sh -c 'A | B' -----------------------
-if [ -x "$ex/pipeline" ]; then
-    for mode in "" --direct; do
-        out=$("$ex/pipeline" $mode "printf 'b\na\nc\n'" sort) ||
-            fail "pipeline $mode exited $?"
-        [ "$out" = "a
+# Once per backend the tool was linked with (the same source).
+for sfx in "" -uv -event -ev; do
+    if [ -x "$ex/pipeline$sfx" ]; then
+        for mode in "" --direct; do
+            out=$("$ex/pipeline$sfx" $mode "printf 'b\na\nc\n'" sort) ||
+                fail "pipeline $mode exited $?"
+            [ "$out" = "a
 b
 c" ] || fail "pipeline $mode printed '$out'"
-        out=$("$ex/pipeline" $mode "yes | head -c 300000" "wc -c") ||
-            fail "pipeline $mode (300000 bytes) exited $?"
-        [ "$(echo $out)" = 300000 ] || fail "pipeline $mode copied '$out' bytes"
-        # B's exit status is the pipeline's.
-        "$ex/pipeline" $mode true "exit 3"
-        [ $? -eq 3 ] || fail "pipeline $mode lost B's exit status"
-        # B ending first is how 'yes | head' ends: not an error.
-        out=$("$ex/pipeline" $mode yes "head -n 2") ||
-            fail "pipeline $mode (yes | head) exited $?"
-        [ "$out" = "y
+            out=$("$ex/pipeline$sfx" $mode "yes | head -c 300000" "wc -c") ||
+                fail "pipeline $mode (300000 bytes) exited $?"
+            [ "$(echo $out)" = 300000 ] || fail "pipeline $mode copied '$out' bytes"
+            # B's exit status is the pipeline's.
+            "$ex/pipeline$sfx" $mode true "exit 3"
+            [ $? -eq 3 ] || fail "pipeline $mode lost B's exit status"
+            # B ending first is how 'yes | head' ends: not an error.
+            out=$("$ex/pipeline$sfx" $mode yes "head -n 2") ||
+                fail "pipeline $mode (yes | head) exited $?"
+            [ "$out" = "y
 y" ] || fail "pipeline $mode (yes | head) printed '$out'"
-    done
-    echo "pipeline OK"
-fi
+        done
+        echo "pipeline$sfx OK"
+    fi
+done
 
 # ---- drain-server: SIGTERM stops accepting, open connections finish --------------
 # The client side needs bash's /dev/tcp; without bash this part is skipped.
-if [ -x "$ex/drain-server" ] && command -v bash >/dev/null 2>&1; then
-    : > "$tmp/drain.out"
-    "$ex/drain-server" 0 >"$tmp/drain.out" 2>"$tmp/drain.err" &
-    server_pid=$!
-    port=
-    i=0
-    while [ $i -lt 200 ]; do
-        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
-               "$tmp/drain.out")
-        [ -n "$port" ] && break
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1 2>/dev/null || sleep 1
-        i=$((i + 1))
-    done
-    [ -n "$port" ] || { cat "$tmp/drain.err" >&2; fail "drain-server did not start"; }
-    # One connection stays open across the SIGTERM: it is echoed before,
-    # and after the server said it is draining; a new connection is then
-    # refused; closing the last connection lets the server exit 0.
-    PORT=$port SERVER=$server_pid OUT="$tmp/drain.out" bash -c '
-        exec 3<>"/dev/tcp/127.0.0.1/$PORT" || exit 10
-        printf "before\n" >&3
-        read -r line <&3 || exit 11
-        [ "$line" = before ] || exit 12
-        kill -TERM "$SERVER" || exit 13
+# Once per backend the tool was linked with (the same source).
+for sfx in "" -uv -event -ev; do
+    if [ -x "$ex/drain-server$sfx" ] && command -v bash >/dev/null 2>&1; then
+        : > "$tmp/drain.out"
+        "$ex/drain-server$sfx" 0 >"$tmp/drain.out" 2>"$tmp/drain.err" &
+        server_pid=$!
+        port=
         i=0
-        until grep -q "^draining 1 connection" "$OUT"; do
+        while [ $i -lt 200 ]; do
+            port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' \
+                   "$tmp/drain.out")
+            [ -n "$port" ] && break
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.1 2>/dev/null || sleep 1
             i=$((i + 1))
-            [ $i -lt 200 ] || exit 14
-            sleep 0.1
         done
-        printf "after\n" >&3
-        read -r line <&3 || exit 15
-        [ "$line" = after ] || exit 16
-        if (exec 4<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then exit 17; fi
-        exec 3>&-
-        exit 0' || fail "drain-server client step $? failed"
-    wait "$server_pid"
-    rc=$?
-    server_pid=
-    [ $rc -eq 0 ] || { cat "$tmp/drain.err" >&2; fail "drain-server exited $rc"; }
-    grep -q '^drained$' "$tmp/drain.out" || fail "drain-server did not drain"
-    [ -s "$tmp/drain.err" ] && { cat "$tmp/drain.err" >&2; fail "drain-server reported errors"; }
-    echo "drain-server OK"
-fi
+        [ -n "$port" ] || { cat "$tmp/drain.err" >&2; fail "drain-server did not start"; }
+        # One connection stays open across the SIGTERM: it is echoed before,
+        # and after the server said it is draining; a new connection is then
+        # refused; closing the last connection lets the server exit 0.
+        PORT=$port SERVER=$server_pid OUT="$tmp/drain.out" bash -c '
+            exec 3<>"/dev/tcp/127.0.0.1/$PORT" || exit 10
+            printf "before\n" >&3
+            read -r line <&3 || exit 11
+            [ "$line" = before ] || exit 12
+            kill -TERM "$SERVER" || exit 13
+            i=0
+            until grep -q "^draining 1 connection" "$OUT"; do
+                i=$((i + 1))
+                [ $i -lt 200 ] || exit 14
+                sleep 0.1
+            done
+            printf "after\n" >&3
+            read -r line <&3 || exit 15
+            [ "$line" = after ] || exit 16
+            if (exec 4<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then exit 17; fi
+            exec 3>&-
+            exit 0' || fail "drain-server client step $? failed"
+        wait "$server_pid"
+        rc=$?
+        server_pid=
+        [ $rc -eq 0 ] || { cat "$tmp/drain.err" >&2; fail "drain-server exited $rc"; }
+        grep -q '^drained$' "$tmp/drain.out" || fail "drain-server did not drain"
+        [ -s "$tmp/drain.err" ] && { cat "$tmp/drain.err" >&2; fail "drain-server reported errors"; }
+        echo "drain-server$sfx OK"
+    fi
+done
 
 exit 0
