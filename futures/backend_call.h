@@ -128,4 +128,13 @@ fut__backend_schedule(struct fut_backend *be)
         be->vtable->schedule(be);
 }
 
+/* NULL slot, or a table before version 3: nothing to do. */
+static inline void
+fut__backend_hold(struct fut_backend *be, int on)
+{
+    assert(be != NULL && be->vtable != NULL);
+    if (be->vtable->version >= 3 && be->vtable->hold != NULL)
+        be->vtable->hold(be, on);
+}
+
 #endif /* FUTURES_BACKEND_CALL_H */

@@ -51,6 +51,13 @@ struct fut__pool {
     unsigned int idle_ms;
     int shutdown;
     unsigned int refs;          /* atomic */
+    /* Attached runtimes: the program's loop is held alive while jobs are
+     * queued or running (as libuv holds it for uv_queue_work()). `active`
+     * counts them; when it falls to 0 while `holding`, the runtime's
+     * doorbell is rung so that its hook runs and releases the hold. */
+    size_t active;
+    int holding;
+    struct fut_handle *sh;      /* a reference, for that doorbell */
 };
 
 /* ---- references ------------------------------------------------------------ */
@@ -60,6 +67,7 @@ pool_unref(struct fut__pool *p)
 {
     if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
+    fut__shared_unref(p->sh);
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);
     fut__free(p);
@@ -164,6 +172,11 @@ worker_main(void *arg)
             fut_atomic_waker_wake(&job->aw);
             fut__job_unref(job);
             pthread_mutex_lock(&p->lock);
+            if (--p->active == 0 && p->holding) {
+                pthread_mutex_unlock(&p->lock);
+                fut__shared_notify(p->sh);
+                pthread_mutex_lock(&p->lock);
+            }
         }
         if (p->shutdown)
             break;
@@ -286,6 +299,8 @@ fut__rt_pool(struct rt *rt, int *err)
     }
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&p->lock, NULL);
+    p->sh = rt->shared;
+    fut__shared_ref(p->sh);
     p->max = rt->pool_max;
     p->idle_ms = rt->pool_idle_ms;
     p->refs = 1;
@@ -334,10 +349,17 @@ fut__job_submit(struct fut_runtime *r, struct fut__job *job)
         __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
         __atomic_store_n(&job->refs, 2, __ATOMIC_RELAXED);
         queue_push(p, job);
+        p->active++;
+        if (rt->attached)
+            p->holding = 1;
     }
     gone = take_exited(p);
     pthread_mutex_unlock(&p->lock);
     join_all(gone);
+    if (err == 0 && rt->attached && !rt->hold) {
+        rt->hold = 1;
+        fut__backend_hold(rt->be, 1);
+    }
     return err;
 }
 
@@ -349,14 +371,19 @@ fut__job_cancel(struct fut__job *job)
 
     if (p == NULL)
         return 0;
+    int ring = 0;
+
     pthread_mutex_lock(&p->lock);
     if (job->queued) {
         queue_remove(p, job);
         removed = 1;
+        ring = --p->active == 0 && p->holding;
     }
     pthread_mutex_unlock(&p->lock);
     if (removed)
         fut__job_unref(job);    /* the pool's reference: it never runs */
+    if (ring)
+        fut__shared_notify(p->sh);  /* the hook releases the hold */
     return removed;
 }
 
@@ -375,6 +402,30 @@ fut__pool_shutdown(struct fut__pool *p)
     pthread_mutex_unlock(&p->lock);
     join_all(all);
     pool_unref(p);
+}
+
+void
+fut__rt_pool_release_hold(struct rt *rt, int force)
+{
+    struct fut__pool *p = rt->pool;
+    int release = force;
+
+    if (!rt->hold)
+        return;
+    if (p != NULL) {
+        pthread_mutex_lock(&p->lock);
+        if (p->active == 0 || force) {
+            p->holding = 0;
+            release = 1;
+        }
+        pthread_mutex_unlock(&p->lock);
+    } else {
+        release = 1;
+    }
+    if (release) {
+        rt->hold = 0;
+        fut__backend_hold(rt->be, 0);
+    }
 }
 
 size_t

@@ -122,6 +122,7 @@ struct rt {
     struct fut__pool *pool;         /* blocking pool, started on first use */
     unsigned int pool_max;          /* its thread cap */
     unsigned int pool_idle_ms;      /* how long an idle thread lives */
+    int hold;                       /* attached: the backend holds the loop */
 };
 
 _Static_assert(sizeof(struct rt) <= FUT_RUNTIME_SIZE,
@@ -229,6 +230,10 @@ FUT__HIDDEN void fut__scope_link(struct fut_scope *s, struct fut_task *t);
 /* The pool of @rt, started if it was not (runtime thread): NULL and
  * *@err on failure. */
 FUT__HIDDEN struct fut__pool *fut__rt_pool(struct rt *rt, int *err);
+/* Attached: release the loop hold once the pool has no job left, queued or
+ * running, whose completion the runtime has yet to hear of (runtime
+ * thread; from fut_runtime_attached_run() and close). */
+FUT__HIDDEN void fut__rt_pool_release_hold(struct rt *rt, int force);
 
 /* ---- notifiers (notify.c) ------------------------------------------------- */
 

@@ -414,6 +414,8 @@ fut_runtime_attached_run(struct fut_runtime *r, int64_t *next_deadline_ns)
     }
     drain_remote(rt);
     more = rt->run_head != NULL;
+    if (rt->hold)
+        fut__rt_pool_release_hold(rt, 0);
     if (next_deadline_ns != NULL)
         *next_deadline_ns = fut__wheel_next_deadline(&rt->wheel);
     fut__tls_rt = prev_tls;
@@ -474,6 +476,7 @@ fut_runtime_close(struct fut_runtime *r)
     /* The tasks' drops took their queued jobs back; the pool runs what is
      * left (jobs of futures the caller still holds) and joins its threads.
      * Their wakes find the shared part closed and do nothing. */
+    fut__rt_pool_release_hold(rt, 1);
     fut__pool_shutdown(rt->pool);
     rt->pool = NULL;
     fut__notify_fini(rt);

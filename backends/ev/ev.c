@@ -88,6 +88,7 @@ struct libev_backend {
     struct fut_reglink *dirty;  /* watching more than io->interest */
     int owned;                  /* we made the loop, and destroy it */
     int hooked;                 /* attached: prepare/check/async started */
+    int holding;                /* attached: our reference is given back */
     struct ev_async doorbell;   /* notify */
     struct ev_timer turn_timer; /* the deadline of one turn */
     /* Attached mode only. */
@@ -435,7 +436,12 @@ be_fini(struct fut_backend *be)
         ev_loop_destroy(st->loop);
     } else if (st->hooked) {
         /* Give back the references we took away, then stop: the loop's
-         * count ends where the program had it before fut_ev_attach(). */
+         * count ends where the program had it before fut_ev_attach(). A
+         * hold still on gave one back already (the core releases it
+         * before fini; this is for a core that did not). */
+        if (st->holding)
+            ev_unref(st->loop);
+        st->holding = 0;
         ev_ref(st->loop);
         ev_check_stop(st->loop, &st->check);
         ev_ref(st->loop);
@@ -498,6 +504,23 @@ be_schedule(struct fut_backend *be)
     ev_idle_start(st->loop, &st->idle);
 }
 
+/* Attached: jobs of the runtime's pool are pending (on) or not (off).
+ * Giving back the reference the doorbell's start took away keeps ev_run()
+ * going until their completions came. */
+static void
+be_hold(struct fut_backend *be, int on)
+{
+    struct libev_backend *st = to_ev(be);
+
+    if (!st->hooked || st->holding == !!on)
+        return;
+    st->holding = !!on;
+    if (on)
+        ev_ref(st->loop);
+    else
+        ev_unref(st->loop);
+}
+
 static const struct fut_backend_vtable libev_vtable = {
     .version = FUT_BACKEND_VTABLE_VERSION,
     .name = "ev",
@@ -511,6 +534,7 @@ static const struct fut_backend_vtable libev_vtable = {
     .turn = be_turn,
     .attach = be_attach,
     .schedule = be_schedule,
+    .hold = be_hold,
 };
 
 const struct fut_backend_vtable *

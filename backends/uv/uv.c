@@ -128,6 +128,7 @@ struct hooks {
     unsigned int open;      /* handles whose close callback has not run */
     int pending;            /* attached: the next check should run tasks */
     int attached;
+    int holding;            /* attached: the doorbell is referenced (hold) */
     int64_t armed_ns;       /* attached: the deadline the timer is armed
                              * for, -1 when it is not */
 };
@@ -665,7 +666,9 @@ uv_turn(struct fut_backend *be, int64_t deadline_ns)
     if (timed)
         (void)uv_timer_stop(&h->timer);
     if (st->attached) {
-        uv_unref((uv_handle_t *)&h->async);
+        /* Back to unreferenced, unless the runtime holds the loop. */
+        if (!h->holding)
+            uv_unref((uv_handle_t *)&h->async);
         /* The turn may have taken over the deadline timer, and tasks woken
          * inside it were queued without a schedule call: have the loop's
          * next iteration run the hook, which re-arms everything. */
@@ -673,6 +676,24 @@ uv_turn(struct fut_backend *be, int64_t deadline_ns)
         hooks_schedule(h);
     }
     return 0;
+}
+
+/* Attached: jobs of the runtime's pool are pending (on) or not (off). A
+ * referenced doorbell keeps uv_run() going until their completions came,
+ * as libuv's own work requests do. */
+static void
+uv_hold(struct fut_backend *be, int on)
+{
+    struct uv_backend *st = to_uv(be);
+    struct hooks *h = st->hooks;
+
+    if (!st->attached || h == NULL || h->holding == !!on)
+        return;
+    h->holding = !!on;
+    if (on)
+        uv_ref((uv_handle_t *)&h->async);
+    else
+        uv_unref((uv_handle_t *)&h->async);
 }
 
 static const struct fut_backend_vtable uv_vtable = {
@@ -688,6 +709,7 @@ static const struct fut_backend_vtable uv_vtable = {
     .turn = uv_turn,
     .attach = uv_attach,
     .schedule = uv_schedule,
+    .hold = uv_hold,
 };
 
 const struct fut_backend_vtable *

@@ -2033,7 +2033,8 @@ all_finished(const void *arg)
 }
 
 /* Pool threads complete futures of tasks that live in the program's loop:
- * their wakes reach the loop through the runtime's doorbell. */
+ * their wakes reach the loop through the runtime's doorbell, and the jobs
+ * keep the loop alive until then. */
 START_TEST(test_attached_blocking_pool)
 {
     struct fut_runtime rt;
@@ -2041,8 +2042,7 @@ START_TEST(test_attached_blocking_pool)
     size_t before = attach(&rt, l);
     struct fut_task *t[POOL_TASKS];
     struct pool_waiter w;
-    struct tloop_watch *alive;
-    int i, unused = 0;
+    int i;
 
     for (i = 0; i < POOL_TASKS; i++) {
         memset(&w, 0, sizeof w);
@@ -2051,13 +2051,10 @@ START_TEST(test_attached_blocking_pool)
         w.want = (i + 1) * (i + 1);
         ck_assert_int_eq(FUT_SPAWN(&rt, &w, &t[i]), 0);
     }
-    /* The runtime's doorbell does not keep the program's loop alive (on
-     * libuv and libev it is unreferenced), and neither, yet, does a job
-     * in the pool: a referenced watch of the program's does, as a
-     * program's own pending work would. */
-    alive = tloop_wakeup_new(l, count_cb, &unused);
-    run_until(l, all_finished, t);
-    tloop_watch_free(alive);
+    /* Jobs in the pool hold the program's loop, as libuv's work requests
+     * do: a full run returns by itself only once every task got its
+     * result, and not later (the hold is released). */
+    run_to_end(l, all_finished, t);
     for (i = 0; i < POOL_TASKS; i++) {
         ck_assert_int_eq(fut_task_result(t[i]), 0);
         fut_task_detach(t[i]);

@@ -35,12 +35,13 @@ FUT__BEGIN_DECLS
  * - 1: @version, @name, @size, @init, @fini, @io_start, @io_update,
  *   @io_stop, @notify, @turn, @attach.
  * - 2: as 1, plus @schedule.
+ * - 3: as 2, plus @hold.
  *
- * fut_runtime_init() accepts versions 1 and 2 and never reads a field
+ * fut_runtime_init() accepts versions 1 to 3 and never reads a field
  * past the end of the version a table declares: a version-1 table is
- * treated as one whose @schedule is NULL.
+ * treated as one whose @schedule and @hold are NULL.
  */
-#define FUT_BACKEND_VTABLE_VERSION 2
+#define FUT_BACKEND_VTABLE_VERSION 3
 
 /** struct fut_backend - first member of every backend's state. */
 struct fut_backend {
@@ -102,6 +103,14 @@ struct fut_backend_config {
  *   fut_runtime_attached_run() soon without blocking first (start an idle
  *   handle, activate an event). Called on the loop's thread; cheap, and
  *   called at most once until the next fut_runtime_attached_run().
+ * - @hold (version 3; may be NULL): attached mode only. @on = 1: the
+ *   runtime has work outside the loop whose completion arrives through
+ *   @notify (jobs in its blocking pool): keep the program's loop alive
+ *   until @on = 0, as a pending uv_queue_work() request keeps uv_run()
+ *   going (reference the doorbell: uv_ref(), ev_ref()). NULL where the
+ *   runtime's own watchers keep the loop alive anyway (libevent). Called
+ *   on the loop's thread, only on a change, and with @on = 0 before
+ *   @fini if the hold is on.
  *
  * Wakes from other threads arrive through @notify in both modes; in
  * attached mode the backend's notify callback must lead to a
@@ -123,6 +132,8 @@ struct fut_backend_vtable {
     int (*attach)(struct fut_backend *be, void *loop);
     /* version 2 */
     void (*schedule)(struct fut_backend *be);
+    /* version 3 */
+    void (*hold)(struct fut_backend *be, int on);
 };
 
 /**
