@@ -317,12 +317,13 @@ static void
 run_many(struct fut_runtime *rt, int *running, int *max_running)
 {
     struct fut_task **tasks = calloc(MANY, sizeof *tasks);
+    int many = conf_scaled(MANY);
     struct sum_task t;
     long sum = 0, want = 0;
     int i;
 
     ck_assert_ptr_nonnull(tasks);
-    for (i = 0; i < MANY; i++) {
+    for (i = 0; i < many; i++) {
         memset(&t, 0, sizeof t);
         t.base.vtable = &sum_task_vtable;
         t.j.in = i;
@@ -333,7 +334,7 @@ run_many(struct fut_runtime *rt, int *running, int *max_running)
         ck_assert_int_eq(fut_spawn(rt, &t.base, sizeof t, &tasks[i]), 0);
     }
     ck_assert_int_eq(fut_runtime_run(rt), 0);
-    for (i = 0; i < MANY; i++) {
+    for (i = 0; i < many; i++) {
         ck_assert(fut_task_is_finished(tasks[i]));
         ck_assert_int_eq(fut_task_result(tasks[i]), 0);
         fut_task_detach(tasks[i]);

@@ -827,6 +827,7 @@ START_TEST(test_fs_many_reads)
 {
     static struct fut_task *tasks[MANY];
     static int ok[MANY];
+    int many = conf_scaled(MANY);
     struct reader_task t;
     struct fut_task_join j;
     int fds[MANY_FILES], i;
@@ -838,7 +839,7 @@ START_TEST(test_fs_many_reads)
         fds[i] = open(tp(name), O_RDONLY | O_CLOEXEC);
         ck_assert_int_ge(fds[i], 0);
     }
-    for (i = 0; i < MANY; i++) {
+    for (i = 0; i < many; i++) {
         memset(&t, 0, sizeof t);
         t.base.vtable = &reader_vtable;
         t.k = i % MANY_FILES;
@@ -848,7 +849,7 @@ START_TEST(test_fs_many_reads)
         t.okp = &ok[i];
         ck_assert_int_eq(FUT_SPAWN(&conf_rt, &t, &tasks[i]), 0);
     }
-    for (i = 0; i < MANY; i++) {
+    for (i = 0; i < many; i++) {
         ck_assert_int_eq(fut_task_join_init(&j, tasks[i]), 0);
         ck_assert_int_eq(fut_block_on(&conf_rt, &j.base), 0);
         fut_future_drop(&j.base);

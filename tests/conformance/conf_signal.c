@@ -397,7 +397,7 @@ storm_main(void *arg)
     int i;
 
     (void)arg;
-    for (i = 0; i < 10000; i++)
+    for (i = conf_scaled(10000); i > 0; i--)
         (void)kill(getpid(), SIGUSR1);
     /* The end marker: delivered after every SIGUSR1 was handled (kill()
      * to one's own process delivers before returning when the signal is

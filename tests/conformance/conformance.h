@@ -23,6 +23,11 @@ int conf_fd_count(void);
 /* A multiplier for timing-sensitive waits (larger under valgrind). */
 int conf_slow_factor(void);
 
+/* @n, or a tenth of it (at least 1) under valgrind (FUT_TEST_SLOW): for
+ * the counts of the "many at once" tests, whose point is concurrency, not
+ * the number, and which valgrind runs one thread at a time. */
+int conf_scaled(int n);
+
 /*
  * CONF_SKIP(why) - end the calling test as skipped (a TAP "# SKIP why")
  * because what it needs is missing here, such as an IPv6 loopback. Does

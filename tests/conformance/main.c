@@ -63,6 +63,12 @@ conf_teardown(void)
 }
 
 int
+conf_scaled(int n)
+{
+    return getenv("FUT_TEST_SLOW") != NULL ? n / 10 + 1 : n;
+}
+
+int
 conf_slow_factor(void)
 {
     return getenv("FUT_TEST_SLOW") != NULL ? 10 : 1;
