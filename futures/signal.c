@@ -21,12 +21,24 @@
  * is fixed so that the handler never sees memory being reallocated.
  *
  * Opening and closing take a mutex (never touched by the handler). Closing
- * clears the slot's wants and descriptor, then waits until no handler is
- * running (the in_handler count) before it closes the pipe, so a handler
- * that read the slot before the clear never writes to a descriptor number
- * that was closed and reused meanwhile. The order (the handler counts
- * itself in, then reads the slot; close clears the slot, then reads the
- * count) is sequentially consistent, which is what makes that wait enough.
+ * clears the slot's wants and descriptor, then waits until every handler
+ * that may have read the slot before the clear has returned, before it
+ * closes the pipe: a handler never writes to a descriptor number that was
+ * closed and reused meanwhile. Waiting until no handler at all runs would
+ * not end during a storm on a machine that preempts the storming thread
+ * inside its handler (valgrind's scheduler always does: it switches
+ * threads at the handler's write(2)). So handlers count themselves in one
+ * of two counters, chosen by a generation number that each close
+ * advances (as SRCU does): the close waits only for the counter of the
+ * generation it ended, which no handler that starts later joins.
+ *
+ * The handler reads the generation g, counts itself in in_handler[g & 1],
+ * and reads the generation again: if it moved, it counts itself out and
+ * tries again. Once it saw g twice, any close that ends g advances the
+ * generation after the handler counted itself in, and reads the count
+ * after that, so it waits for this handler. A handler that started under
+ * an older generation and read the slot after the clear sees it cleared.
+ * Every access is sequentially consistent, which these arguments need.
  *
  * We chose this over signalfd(2), which Linux has: a signalfd read
  * consumes the signal, so two runtimes listening to SIGTERM could not
@@ -46,7 +58,10 @@ struct sig_slot {
 static struct sig_slot slots[FUT_SIGNAL_MAX_LISTENERS];
 /* The handler scans [0, slots_hw): slots are taken lowest first. */
 static atomic_int slots_hw;
-static atomic_int in_handler;
+/* Handlers running, by the parity of the generation they counted in under
+ * (see Design); the generation moves only under table_lock. */
+static atomic_uint handler_gen;
+static atomic_int in_handler[2];
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Listeners per signal, and the disposition each first one replaced. */
 static unsigned int listeners[SIG_MAX + 1];
@@ -58,9 +73,16 @@ sig_handler(int signo)
 {
     int saved_errno = errno;
     uint_least64_t bit;
+    unsigned int gen;
     int i, hw, fd;
 
-    atomic_fetch_add(&in_handler, 1);
+    for (;;) {
+        gen = atomic_load(&handler_gen);
+        atomic_fetch_add(&in_handler[gen & 1], 1);
+        if (atomic_load(&handler_gen) == gen)
+            break;
+        atomic_fetch_sub(&in_handler[gen & 1], 1);
+    }
     if (signo >= 1 && signo <= SIG_MAX) {
         bit = (uint_least64_t)1 << (signo - 1);
         hw = atomic_load(&slots_hw);
@@ -77,7 +99,7 @@ sig_handler(int signo)
             (void)write(fd, "s", 1);
         }
     }
-    atomic_fetch_sub(&in_handler, 1);
+    atomic_fetch_sub(&in_handler[gen & 1], 1);
     errno = saved_errno;
 }
 
@@ -129,14 +151,18 @@ sig_release(int signo)
         (void)fut__sys.sigaction(signo, &saved[signo], NULL);
 }
 
-/* Under table_lock: let the handlers that may hold @slot's old descriptor
- * finish. They are short, and each only runs while a signal is being
- * handled, so this ends even during a storm (a thread blocks the signal it
- * is handling, as SA_NODEFER is not set). */
+/* Under table_lock, after a slot was cleared: end the current generation
+ * and wait for the handlers counted in it, which are the only ones that may
+ * hold the slot's old descriptor (see Design). At most one per thread, each
+ * short; handlers that start meanwhile count in the other generation, so
+ * this ends even during a storm. */
 static void
 handlers_quiesce(void)
 {
-    while (atomic_load(&in_handler) != 0)
+    unsigned int gen = atomic_load(&handler_gen);
+
+    atomic_store(&handler_gen, gen + 1);
+    while (atomic_load(&in_handler[gen & 1]) != 0)
         sched_yield();
 }
 
