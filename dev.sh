@@ -74,7 +74,9 @@ build() {
         (cd "$dir" && "$top/configure" -q "$@")
     fi
     echo "== make (in $dir)"
+    t0=$(date +%s)
     make -C "$dir" -s -j"$jobs" > /dev/null
+    echo "   built in $(( $(date +%s) - t0 )) s"
 }
 
 total_pass=0
@@ -85,6 +87,7 @@ check() {
     log="$dir/check-output.txt"
     echo "== make $target (in $dir)"
     touch "$log.start"
+    t0=$(date +%s)
     status=0
     make -C "$dir" -j"$jobs" AM_COLOR_TESTS=no "$@" "$target" > "$log" 2>&1 ||
         status=$?
@@ -103,7 +106,7 @@ check() {
         done
     p=$(grep -E '^# (PASS|XFAIL|SKIP):' "$log" | awk '{ s += $3 } END { print s + 0 }')
     f=$(grep -E '^# (FAIL|XPASS|ERROR):' "$log" | awk '{ s += $3 } END { print s + 0 }')
-    echo "   $target: $p passed, $f failed"
+    echo "   $target: $p passed, $f failed, in $(( $(date +%s) - t0 )) s"
     total_pass=$((total_pass + p))
     total_fail=$((total_fail + f))
     if [ "$status" -ne 0 ]; then
