@@ -226,14 +226,20 @@ FUT__HIDDEN void fut__dgram_recv_setup(struct fut_dgram_recv *f,
  *            fut_atomic_waker_drop(&job->aw); fut__job_unref(job)
  * Pool thread: run(job); fut_atomic_waker_wake(&job->aw); unref. */
 struct fut__pool;
+/* As fut_atomic_waker_wake(), but the waker taken out of @aw is handed to
+ * the caller in *@out (vtable NULL if none) to wake once it has let go of
+ * whatever lock keeps @aw alive: the blocking pool marks a job in a
+ * future's own storage done under its lock (pool.c). */
+FUT__HIDDEN void fut__atomic_waker_take(struct fut_atomic_waker *aw,
+                                        struct fut_waker *out);
+enum { FUT__NODE_JOB = 0, FUT__NODE_BLOCKING = 1 };
 struct fut__job {
-    struct fut__job *prev, *next;           /* the queue, under its lock */
+    struct fut__pool_node node;             /* the queue, under its lock */
     struct fut__pool *pool;
     void (*run)(struct fut__job *job);      /* on a pool thread */
     void (*release)(struct fut__job *job);  /* the last reference went */
     struct fut_atomic_waker aw;
     unsigned int refs;                      /* atomic */
-    unsigned int queued;                    /* under the pool's lock */
 };
 
 /* Prepare @job (its owner's reference, 1). Cannot fail. */

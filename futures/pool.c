@@ -36,12 +36,14 @@ struct worker {
     pthread_t tid;
     struct worker *next;
     int exited;                 /* under lock: the thread is leaving */
+    int abandoned;              /* under lock: the future of the blocking
+                                 * job it runs was dropped */
 };
 
 struct fut__pool {
     pthread_mutex_t lock;
     pthread_cond_t cond;        /* a job was queued, or shutdown */
-    struct fut__job *head, *tail;
+    struct fut__pool_node *head, *tail;
     struct worker *workers;
     size_t nthreads;            /* also read atomically */
     size_t idle;
@@ -99,32 +101,43 @@ fut__job_unref(struct fut__job *job)
 
 /* ---- the queue (under lock) ------------------------------------------------- */
 
+/*
+ * The queue holds two kinds of job (node->kind_):
+ * - FUT__NODE_JOB, a struct fut__job (files, DNS): an allocation of its
+ *   own, reference counted, so the pool thread may touch it after its run;
+ * - FUT__NODE_BLOCKING, the job of a struct fut_spawn_blocking, which lives
+ *   in the future itself: no allocation per job. The pool thread copies what
+ *   it needs when it takes the job, and touches the future again only under
+ *   the lock, once, to store the result and take its waker; a drop meanwhile
+ *   (which needs the lock) marks the thread's record instead, and the
+ *   thread then releases the argument itself.
+ */
 static void
-queue_push(struct fut__pool *p, struct fut__job *job)
+queue_push(struct fut__pool *p, struct fut__pool_node *n)
 {
-    job->next = NULL;
-    job->prev = p->tail;
+    n->next_ = NULL;
+    n->prev_ = p->tail;
     if (p->tail != NULL)
-        p->tail->next = job;
+        p->tail->next_ = n;
     else
-        p->head = job;
-    p->tail = job;
-    job->queued = 1;
+        p->head = n;
+    p->tail = n;
+    n->queued_ = 1;
 }
 
 static void
-queue_remove(struct fut__pool *p, struct fut__job *job)
+queue_remove(struct fut__pool *p, struct fut__pool_node *n)
 {
-    if (job->prev != NULL)
-        job->prev->next = job->next;
+    if (n->prev_ != NULL)
+        n->prev_->next_ = n->next_;
     else
-        p->head = job->next;
-    if (job->next != NULL)
-        job->next->prev = job->prev;
+        p->head = n->next_;
+    if (n->next_ != NULL)
+        n->next_->prev_ = n->prev_;
     else
-        p->tail = job->prev;
-    job->prev = job->next = NULL;
-    job->queued = 0;
+        p->tail = n->prev_;
+    n->prev_ = n->next_ = NULL;
+    n->queued_ = 0;
 }
 
 /* ---- threads ------------------------------------------------------------------- */
@@ -145,11 +158,49 @@ deadline_after_ms(unsigned int ms)
     return ts;
 }
 
+/* Run the blocking job @n, taken from the queue (lock held; it is held
+ * again on return). */
+static void
+run_blocking(struct fut__pool *p, struct worker *self,
+             struct fut__pool_node *n)
+{
+    struct fut_spawn_blocking *f =
+        FUT_CONTAINER_OF(n, struct fut_spawn_blocking, node_);
+    fut_blocking_fn fn = f->fn_;
+    fut_blocking_cleanup_fn cleanup = f->cleanup_;
+    void *arg = f->arg;
+    struct fut_waker w;
+    int result;
+
+    f->worker_ = self;
+    self->abandoned = 0;
+    pthread_mutex_unlock(&p->lock);
+    result = fn(arg);
+    pthread_mutex_lock(&p->lock);
+    if (self->abandoned) {
+        /* Dropped while it ran: the result reaches no one. */
+        pthread_mutex_unlock(&p->lock);
+        if (cleanup != NULL)
+            cleanup(arg);
+        pthread_mutex_lock(&p->lock);
+        return;
+    }
+    f->result = result;
+    f->worker_ = NULL;
+    /* The last touch of the future; the waker is woken unlocked. */
+    fut__atomic_waker_take(&f->aw_, &w);
+    pthread_mutex_unlock(&p->lock);
+    if (w.vtable != NULL)
+        fut_waker_wake(w);
+    pthread_mutex_lock(&p->lock);
+}
+
 static void *
 worker_main(void *arg)
 {
     struct worker *self = arg;
     struct fut__pool *p;
+    struct fut__pool_node *n;
     struct fut__job *job;
     struct timespec until;
     int timed_out;
@@ -158,20 +209,25 @@ worker_main(void *arg)
     p = *(struct fut__pool **)(void *)(self + 1);
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        while ((job = p->head) != NULL) {
-            queue_remove(p, job);
+        while ((n = p->head) != NULL) {
+            queue_remove(p, n);
             /* More waiting: hand one to an idle peer (see submit). */
             if (p->head != NULL && p->idle > p->notified) {
                 p->notified++;
                 pthread_cond_signal(&p->cond);
             }
-            pthread_mutex_unlock(&p->lock);
-            job->run(job);
-            /* The owner learns of the end through the wake; the pool's
-             * reference keeps the job alive until after it. */
-            fut_atomic_waker_wake(&job->aw);
-            fut__job_unref(job);
-            pthread_mutex_lock(&p->lock);
+            if (n->kind_ == FUT__NODE_BLOCKING) {
+                run_blocking(p, self, n);
+            } else {
+                job = FUT_CONTAINER_OF(n, struct fut__job, node);
+                pthread_mutex_unlock(&p->lock);
+                job->run(job);
+                /* The owner learns of the end through the wake; the
+                 * pool's reference keeps the job alive until after it. */
+                fut_atomic_waker_wake(&job->aw);
+                fut__job_unref(job);
+                pthread_mutex_lock(&p->lock);
+            }
             if (--p->active == 0 && p->holding) {
                 pthread_mutex_unlock(&p->lock);
                 fut__shared_notify(p->sh);
@@ -270,6 +326,30 @@ join_all(struct worker *w)
     }
 }
 
+/* The pool's lock is taken for every job by the submitting thread and by
+ * a pool thread, each for a few instructions, and a burst has every pool
+ * thread take it in turn: where the C library has one, an adaptive mutex
+ * spins briefly before it sleeps, which saves the futex sleep and wake of
+ * nearly every collision (10,000 empty jobs at once: see
+ * docs/performance.md). */
+static void
+pool_lock_init(pthread_mutex_t *m)
+{
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+    pthread_mutexattr_t a;
+
+    if (pthread_mutexattr_init(&a) == 0) {
+        if (pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP) == 0 &&
+            pthread_mutex_init(m, &a) == 0) {
+            pthread_mutexattr_destroy(&a);
+            return;
+        }
+        pthread_mutexattr_destroy(&a);
+    }
+#endif
+    pthread_mutex_init(m, NULL);
+}
+
 /* ---- the runtime's side ------------------------------------------------------------ */
 
 struct fut__pool *
@@ -298,7 +378,7 @@ fut__rt_pool(struct rt *rt, int *err)
         return NULL;
     }
     pthread_condattr_destroy(&ca);
-    pthread_mutex_init(&p->lock, NULL);
+    pool_lock_init(&p->lock);
     p->sh = rt->shared;
     fut__shared_ref(p->sh);
     p->max = rt->pool_max;
@@ -308,8 +388,11 @@ fut__rt_pool(struct rt *rt, int *err)
     return p;
 }
 
-int
-fut__job_submit(struct fut_runtime *r, struct fut__job *job)
+/* Queue @n on @r's pool, and take a reference on the pool for it: *@pp.
+ * 0 or -errno (nothing queued). */
+static int
+pool_submit(struct fut_runtime *r, struct fut__pool_node *n,
+            struct fut__pool **pp)
 {
     struct rt *rt = rt_of(r);
     struct fut__pool *p;
@@ -345,10 +428,9 @@ fut__job_submit(struct fut_runtime *r, struct fut__job *job)
             err = 0;
     }
     if (err == 0) {
-        job->pool = p;
+        *pp = p;
         __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
-        __atomic_store_n(&job->refs, 2, __ATOMIC_RELAXED);
-        queue_push(p, job);
+        queue_push(p, n);
         p->active++;
         if (rt->attached)
             p->holding = 1;
@@ -364,21 +446,46 @@ fut__job_submit(struct fut_runtime *r, struct fut__job *job)
 }
 
 int
+fut__job_submit(struct fut_runtime *r, struct fut__job *job)
+{
+    struct fut__pool *p = NULL;
+    int err;
+
+    job->node.kind_ = FUT__NODE_JOB;
+    /* The pool's reference, before a thread can take the job. */
+    __atomic_store_n(&job->refs, 2, __ATOMIC_RELAXED);
+    err = pool_submit(r, &job->node, &p);
+    if (err != 0) {
+        __atomic_store_n(&job->refs, 1, __ATOMIC_RELAXED);
+        return err;
+    }
+    job->pool = p;
+    return 0;
+}
+
+/* Take @n out of @p's queue if it is there (lock held): 1 if removed.
+ * *@ring: the runtime's doorbell must be rung once the lock is let go. */
+static int
+pool_unqueue(struct fut__pool *p, struct fut__pool_node *n, int *ring)
+{
+    *ring = 0;
+    if (!n->queued_)
+        return 0;
+    queue_remove(p, n);
+    *ring = --p->active == 0 && p->holding;
+    return 1;
+}
+
+int
 fut__job_cancel(struct fut__job *job)
 {
     struct fut__pool *p = job->pool;
-    int removed = 0;
+    int removed, ring;
 
     if (p == NULL)
         return 0;
-    int ring = 0;
-
     pthread_mutex_lock(&p->lock);
-    if (job->queued) {
-        queue_remove(p, job);
-        removed = 1;
-        ring = --p->active == 0 && p->holding;
-    }
+    removed = pool_unqueue(p, &job->node, &ring);
     pthread_mutex_unlock(&p->lock);
     if (removed)
         fut__job_unref(job);    /* the pool's reference: it never runs */
@@ -444,40 +551,13 @@ fut_runtime_blocking_threads(const struct fut_runtime *r)
 
 /* ---- the public future ------------------------------------------------------------- */
 
-struct blocking_job {
-    struct fut__job job;
-    fut_blocking_fn fn;
-    void *arg;
-    fut_blocking_cleanup_fn cleanup;
-    int result;
-    int taken;          /* the owner took arg back: no cleanup */
-};
-
 enum { SB_INIT, SB_QUEUED, SB_DONE };
-
-static void
-blocking_run(struct fut__job *job)
-{
-    struct blocking_job *b = (struct blocking_job *)job;
-
-    b->result = b->fn(b->arg);
-}
-
-static void
-blocking_release(struct fut__job *job)
-{
-    struct blocking_job *b = (struct blocking_job *)job;
-
-    if (!b->taken && b->cleanup != NULL)
-        b->cleanup(b->arg);
-    fut__free(b);
-}
 
 static enum fut_poll
 spawn_blocking_poll(struct fut_future *base, struct fut_context *cx)
 {
     struct fut_spawn_blocking *f = (struct fut_spawn_blocking *)base;
-    struct blocking_job *b;
+    struct fut__pool *p = NULL;
     int err;
 
     if (f->state_ == SB_DONE)
@@ -487,37 +567,30 @@ spawn_blocking_poll(struct fut_future *base, struct fut_context *cx)
             err = -EINVAL;
             goto fail;
         }
-        b = fut__malloc(sizeof *b);
-        if (b == NULL) {
-            err = -ENOMEM;
-            goto fail;
-        }
-        fut__job_init(&b->job, blocking_run, blocking_release);
-        b->fn = f->fn_;
-        b->arg = f->arg;
-        b->cleanup = f->cleanup_;
-        b->result = 0;
-        b->taken = 0;
-        err = fut__job_submit(cx->rt, &b->job);
+        fut_atomic_waker_init(&f->aw_);
+        f->worker_ = NULL;
+        f->node_.kind_ = FUT__NODE_BLOCKING;
+        /* The waker is in place before a pool thread can finish. */
+        fut_atomic_waker_register(&f->aw_, cx->waker);
+        err = pool_submit(cx->rt, &f->node_, &p);
         if (err != 0) {
             /* Not queued: the argument is still ours, for the caller. */
-            fut__free(b);
+            fut_atomic_waker_drop(&f->aw_);
             goto fail;
         }
-        f->job_ = &b->job;
+        f->pool_ = p;
         f->state_ = SB_QUEUED;
-    }
-    b = (struct blocking_job *)f->job_;
-    fut_atomic_waker_register(&b->job.aw, cx->waker);
-    if (!fut_atomic_waker_take_woken(&b->job.aw))
         return FUT_PENDING;
-    f->result = b->result;
-    f->arg = b->arg;
-    b->taken = 1;
-    fut_atomic_waker_drop(&b->job.aw);
-    f->job_ = NULL;
+    }
+    fut_atomic_waker_register(&f->aw_, cx->waker);
+    if (!fut_atomic_waker_take_woken(&f->aw_))
+        return FUT_PENDING;
+    /* The pool thread stored the result before the wake. */
+    fut_atomic_waker_drop(&f->aw_);
+    p = f->pool_;
+    f->pool_ = NULL;
     f->state_ = SB_DONE;
-    fut__job_unref(&b->job);
+    pool_unref(p);
     return FUT_READY;
 
 fail:
@@ -531,17 +604,32 @@ static void
 spawn_blocking_drop(struct fut_future *base)
 {
     struct fut_spawn_blocking *f = (struct fut_spawn_blocking *)base;
-    struct fut__job *job = f->job_;
+    struct fut__pool *p = f->pool_;
+    int release = 0, ring = 0;
 
     if (f->state_ == SB_INIT) {
-        if (f->cleanup_ != NULL)
-            f->cleanup_(f->arg);
-    } else if (job != NULL) {
-        (void)fut__job_cancel(job);
-        fut_atomic_waker_drop(&job->aw);
-        fut__job_unref(job);    /* the last one calls cleanup */
+        release = 1;
+    } else if (f->state_ == SB_QUEUED) {
+        pthread_mutex_lock(&p->lock);
+        if (pool_unqueue(p, &f->node_, &ring)) {
+            release = 1;        /* it never runs */
+        } else if (f->worker_ != NULL) {
+            /* It runs: its thread releases the argument afterwards. */
+            ((struct worker *)f->worker_)->abandoned = 1;
+        } else {
+            release = 1;        /* it finished: the result is unread */
+        }
+        pthread_mutex_unlock(&p->lock);
+        /* No wake is in progress: the pool thread took the waker under
+         * the lock. */
+        fut_atomic_waker_drop(&f->aw_);
+        if (ring)
+            fut__shared_notify(p->sh);  /* the hook releases the hold */
+        f->pool_ = NULL;
+        pool_unref(p);
     }
-    f->job_ = NULL;
+    if (release && f->cleanup_ != NULL)
+        f->cleanup_(f->arg);
     f->state_ = SB_DONE;
 }
 

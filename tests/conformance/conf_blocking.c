@@ -529,7 +529,8 @@ START_TEST(test_blocking_submit_while_closing)
 }
 END_TEST
 
-/* The allocation per job fails: READY with -ENOMEM, the argument back. */
+/* The pool cannot be allocated (its first job): READY with -ENOMEM, the
+ * argument back. */
 START_TEST(test_blocking_enomem)
 {
     struct fut_spawn_blocking f;
@@ -545,6 +546,41 @@ START_TEST(test_blocking_enomem)
     ck_assert_ptr_eq(f.arg, &j);
     fut_future_drop(&f.base);
     ck_assert_int_eq(cleanups, 0);
+}
+END_TEST
+
+/* Once the pool has an idle thread, a job allocates nothing: it lives in
+ * the future. Every allocation fails, and the jobs still run. */
+START_TEST(test_blocking_no_allocation_per_job)
+{
+    struct fut_runtime rt;
+    struct fut_spawn_blocking f[4];
+    struct job j[4];
+    int i;
+
+    /* An idle time far beyond the test: the thread stays. */
+    ck_assert_int_eq(runtime_with(&rt, 1, 600000), 0);
+    memset(j, 0, sizeof j);
+    j[0].in = 1;
+    ck_assert_int_eq(fut_spawn_blocking_init(&f[0], job_fn, &j[0], NULL), 0);
+    ck_assert_int_eq(fut_block_on(&rt, &f[0].base), 0);
+    ck_assert_int_eq(f[0].result, 2);
+    fut_future_drop(&f[0].base);
+    ck_assert_uint_eq(fut_runtime_blocking_threads(&rt), 1);
+
+    test_failalloc_install();
+    test_failalloc_fail_after(0);
+    for (i = 0; i < 4; i++) {
+        j[i].in = 10 + i;
+        ck_assert_int_eq(fut_spawn_blocking_init(&f[i], job_fn, &j[i], NULL),
+                         0);
+        ck_assert_int_eq(fut_block_on(&rt, &f[i].base), 0);
+        ck_assert_int_eq(f[i].result, 10 + i + 1);
+        ck_assert_int_eq(j[i].out, 2 * (10 + i));
+        fut_future_drop(&f[i].base);
+    }
+    test_failalloc_fail_after(-1);
+    ck_assert_int_eq(fut_runtime_close(&rt), 0);
 }
 END_TEST
 
@@ -567,6 +603,7 @@ fut_conf_blocking_suite(void)
     tcase_add_test(tc, test_blocking_close_with_jobs);
     tcase_add_test(tc, test_blocking_submit_while_closing);
     tcase_add_test(tc, test_blocking_enomem);
+    tcase_add_test(tc, test_blocking_no_allocation_per_job);
     suite_add_tcase(s, tc);
     return s;
 }

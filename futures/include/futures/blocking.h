@@ -43,8 +43,12 @@ typedef int (*fut_blocking_fn)(void *arg);
  */
 typedef void (*fut_blocking_cleanup_fn)(void *arg);
 
-/* Private. */
-struct fut__job;
+/* Private: a job's place in its pool's queue. */
+struct fut__pool_node {
+    struct fut__pool_node *prev_, *next_;  /* under the pool's lock */
+    unsigned char kind_;
+    unsigned char queued_;                 /* under the pool's lock */
+};
 
 /**
  * struct fut_spawn_blocking - run @fn(@arg) on the pool; READY with its
@@ -56,8 +60,9 @@ struct fut__job;
  * @arg:    after READY, the job's argument, handed back to the caller
  *          (whatever @fn left in it: a job writes its outputs there).
  *
- * The first poll submits the job (one allocation, freed when both sides
- * let go). Dropping the future (fut_future_drop()):
+ * The first poll submits the job; the job lives in the future itself (no
+ * allocation), which is pinned from then on, as every future is. Dropping
+ * the future (fut_future_drop()):
  * - before the first poll: @cleanup(@arg) is called at once;
  * - while the job is queued: it is removed, never runs, and @cleanup(@arg)
  *   is called at once;
@@ -75,7 +80,10 @@ struct fut_spawn_blocking {
     /* private */
     fut_blocking_fn fn_;
     fut_blocking_cleanup_fn cleanup_;
-    struct fut__job *job_;
+    struct fut__pool_node node_;
+    void *pool_;              /* a reference on the pool, once submitted */
+    void *worker_;            /* under the pool's lock: who runs it */
+    struct fut_atomic_waker aw_;
     int state_;
 };
 
