@@ -326,30 +326,6 @@ join_all(struct worker *w)
     }
 }
 
-/* The pool's lock is taken for every job by the submitting thread and by
- * a pool thread, each for a few instructions, and a burst has every pool
- * thread take it in turn: where the C library has one, an adaptive mutex
- * spins briefly before it sleeps, which saves the futex sleep and wake of
- * nearly every collision (10,000 empty jobs at once: see
- * docs/performance.md). */
-static void
-pool_lock_init(pthread_mutex_t *m)
-{
-#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
-    pthread_mutexattr_t a;
-
-    if (pthread_mutexattr_init(&a) == 0) {
-        if (pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP) == 0 &&
-            pthread_mutex_init(m, &a) == 0) {
-            pthread_mutexattr_destroy(&a);
-            return;
-        }
-        pthread_mutexattr_destroy(&a);
-    }
-#endif
-    pthread_mutex_init(m, NULL);
-}
-
 /* ---- the runtime's side ------------------------------------------------------------ */
 
 struct fut__pool *
@@ -378,7 +354,10 @@ fut__rt_pool(struct rt *rt, int *err)
         return NULL;
     }
     pthread_condattr_destroy(&ca);
-    pool_lock_init(&p->lock);
+    /* Taken for every job by the submitting thread and by a pool thread,
+     * each for a few instructions, and by every pool thread in turn in a
+     * burst: spinning saves a futex sleep and wake per collision. */
+    fut__os_mutex_init_spin(&p->lock);
     p->sh = rt->shared;
     fut__shared_ref(p->sh);
     p->max = rt->pool_max;
