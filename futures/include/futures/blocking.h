@@ -36,10 +36,10 @@ typedef int (*fut_blocking_fn)(void *arg);
 
 /**
  * fut_blocking_cleanup_fn - releases a job's @arg when its result will
- * never reach anyone: the future was dropped (before the job ran, on the
- * dropping thread; while or after it ran, on the thread that lets go last,
- * possibly a pool thread). Never called after a READY poll: @arg is then
- * the caller's again.
+ * never reach anyone: the future was dropped (before the job ran or after
+ * it finished, on the dropping thread; while it ran, on its pool thread
+ * once @fn returned). Never called after a READY poll: @arg is then the
+ * caller's again.
  */
 typedef void (*fut_blocking_cleanup_fn)(void *arg);
 
