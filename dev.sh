@@ -6,8 +6,10 @@
 #   ./dev.sh demo    the echo server, linked with each backend, under load;
 #                    then the timers example
 #   ./dev.sh test    make check (gcc, -Werror), then the same suite under
-#                    ASan+UBSan, TSan and valgrind, the coroutine suite
-#                    with the portable ucontext switch, and make distcheck
+#                    ASan+UBSan, TSan and valgrind, the conformance suite
+#                    built with the portable fallbacks (the ucontext
+#                    coroutine switch, the OS layer's FUT_OS_PORTABLE),
+#                    and make distcheck
 #   ./dev.sh quick   make check only
 #   ./dev.sh stress  what 'test' runs, while two CPU hogs (stress-ng --cpu 2)
 #                    compete for the machine: timing in the tests must hold
@@ -156,11 +158,14 @@ all_tests() {
     check _build-tsan check
     build _build-valgrind --enable-valgrind --disable-shared
     check _build-valgrind check-valgrind
-    # The coroutine switch's fallback, on a machine that has assembly.
-    build _build-ucontext --with-coro-switch=ucontext --disable-shared \
-        --enable-werror
-    check _build-ucontext check TESTS=tests/conformance-epoll \
-        CK_RUN_SUITE=coro
+    # The portable fallbacks, on a machine that has the faster paths: the
+    # coroutine switch's ucontext one, and the OS layer's without Linux's
+    # own calls (futures/internal.h, FUT_OS_PORTABLE). The conformance
+    # suite on epoll and on libev, the portable loop.
+    build _build-portable --with-coro-switch=ucontext --disable-shared \
+        --enable-werror CPPFLAGS=-DFUT_OS_PORTABLE
+    check _build-portable check \
+        TESTS="tests/conformance-epoll tests/conformance-ev"
     check _build distcheck
 }
 

@@ -137,6 +137,21 @@ FUT__HIDDEN int fut__os_pipe(int fds[2], int nonblock);
 FUT__HIDDEN int fut__os_set_nonblock(int fd, int on, int *was);
 /* Set FD_CLOEXEC. */
 FUT__HIDDEN int fut__os_set_cloexec(int fd);
+/* The OS layer's Linux-only paths (os.c, sys.c). A build with
+ * -DFUT_OS_PORTABLE leaves them out, and the feature tests beside them
+ * fail, so that the fallbacks a port to another system runs are compiled
+ * and run by the test suite on Linux (dev.sh's portable build). */
+#if defined(__linux__) && !defined(FUT_OS_PORTABLE)
+#define FUT__OS_LINUX 1
+#else
+#define FUT__OS_LINUX 0
+#endif
+#ifdef FUT_OS_PORTABLE
+#define FUT__OS_FEATURES 0
+#else
+#define FUT__OS_FEATURES 1
+#endif
+
 /* Flags for send(2)/sendmsg(2) that keep a closed peer from raising
  * SIGPIPE (MSG_NOSIGNAL; 0 where the socket carries SO_NOSIGPIPE). */
 #ifdef MSG_NOSIGNAL

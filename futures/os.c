@@ -108,7 +108,7 @@ fut__os_socket(int domain, int type, int protocol)
 {
     int fd;
 
-#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+#if FUT__OS_FEATURES && defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
     fd = fut__sys.socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
                          protocol);
     if (fd >= 0)
@@ -127,7 +127,7 @@ fut__os_accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
     int c;
 
-#if defined(__linux__) && defined(SOCK_NONBLOCK)
+#if FUT__OS_LINUX && defined(SOCK_NONBLOCK)
     c = fut__sys.accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (c >= 0)
         return c;
@@ -145,7 +145,7 @@ fut__os_socketpair(int domain, int type, int protocol, int sv[2], int nonblock)
 {
     int err, i;
 
-#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+#if FUT__OS_FEATURES && defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
     if (fut__sys.socketpair(domain,
                             type | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0),
                             protocol, sv) == 0)
@@ -194,7 +194,7 @@ fut__os_pipe(int fds[2], int nonblock)
 ssize_t
 fut__os_pread_nowait(int fd, void *buf, size_t len, int64_t off)
 {
-#ifdef RWF_NOWAIT
+#if FUT__OS_LINUX && defined(RWF_NOWAIT)
     /* RWF_NOWAIT for reads: Linux 4.14. It answers EAGAIN when a page is
      * not cached (so the read would wait for the device), and may return
      * a short count when only the first pages are. File systems that do
@@ -251,7 +251,7 @@ fut__os_mcast4(int fd, int join, const struct in_addr *group,
                unsigned int ifindex)
 {
     int opt = join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP;
-#ifdef __linux__
+#if FUT__OS_LINUX
     /* Linux's ip_mreqn names the interface by index, as IPv6 does. */
     struct ip_mreqn m;
 
@@ -277,7 +277,7 @@ fut__os_mcast4(int fd, int join, const struct in_addr *group,
 int
 fut__os_peer_cred(int fd, long *pid, long *uid, long *gid)
 {
-#if defined(__linux__) && defined(SO_PEERCRED)
+#if FUT__OS_LINUX && defined(SO_PEERCRED)
     struct ucred cr;
     socklen_t len = sizeof cr;
 
@@ -303,7 +303,7 @@ fut__os_recv_dgram(int fd, void *buf, size_t len, struct sockaddr *addr,
                    socklen_t *alen, size_t *full, int *trunc)
 {
     ssize_t n;
-#ifdef __linux__
+#if FUT__OS_LINUX
     /* With MSG_TRUNC, Linux returns the datagram's real length even when
      * the buffer was shorter (UDP since 2.2, Unix datagrams since 3.4), so
      * the plain recvfrom(2) says everything and skips recvmsg(2)'s msghdr

@@ -44,7 +44,16 @@ sys_socket(int domain, int type, int protocol)
 static int
 sys_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
+#if FUT__OS_LINUX
     return accept4(fd, addr, len, flags);
+#else
+    /* accept4(2) is not everywhere (macOS): os.c sets the flags itself. */
+    if (flags != 0) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return accept(fd, addr, len);
+#endif
 }
 
 static int
@@ -122,7 +131,7 @@ sys_recvmsg(int fd, struct msghdr *msg, int flags)
 static int
 sys_pipe2(int fds[2], int flags)
 {
-#ifdef __linux__
+#if FUT__OS_LINUX
     return pipe2(fds, flags);
 #else
     if (flags != 0) {
@@ -289,7 +298,7 @@ sys_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 static ssize_t
 sys_preadv2(int fd, const struct iovec *iov, int iovcnt, off_t off, int flags)
 {
-#ifdef RWF_NOWAIT
+#if FUT__OS_LINUX && defined(RWF_NOWAIT)
     return preadv2(fd, iov, iovcnt, off, flags);
 #else
     /* A libc without preadv2 (glibc before 2.26): the caller uses the pool. */
@@ -308,7 +317,7 @@ sys_preadv2(int fd, const struct iovec *iov, int iovcnt, off_t off, int flags)
 static int
 sys_pidfd_open(pid_t pid, unsigned int flags)
 {
-#if defined(__linux__) && defined(SYS_pidfd_open)
+#if FUT__OS_LINUX && defined(SYS_pidfd_open)
     return (int)syscall(SYS_pidfd_open, pid, flags);
 #else
     (void)pid;

@@ -1269,10 +1269,15 @@ START_TEST(test_file_nowait)
     }
     ck_assert_int_eq(n, 0);
     ck_assert_uint_eq(got, 300000);
+#if FUT__OS_LINUX && defined(RWF_NOWAIT)
     if (_i == 2)
         ck_assert_int_eq(nowait_calls, 1);
     if (_i == 1 || _i == 3)
         ck_assert_int_gt(nowait_calls, 0);
+#else
+    /* The OS layer has no way to ask (os.c): every read is a pool job. */
+    ck_assert_int_eq(nowait_calls, 0);
+#endif
     if (_i != 0)
         ck_assert_uint_gt(fut_runtime_blocking_threads(&conf_rt), 0);
     ck_assert_int_eq(fut_file_close(&file), 0);
