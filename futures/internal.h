@@ -244,10 +244,11 @@ fut__stream_writer_io(struct fut_async_write *w)
 }
 
 /*
- * The readiness half of every read and write: wait until @dir is ready and
- * spend one unit of coop budget. Returns FUT_READY with *err == 0 when the
- * caller should make its syscall, FUT_READY with *err < 0 on failure
- * (-EBADF once closed), or FUT_PENDING.
+ * The readiness half of every read and write (of streams, and of udp.c's
+ * datagrams): wait until @dir is ready and spend one unit of coop budget.
+ * Returns FUT_READY with *err == 0 when the caller should make its
+ * syscall, FUT_READY with *err < 0 on failure (-EBADF once closed), or
+ * FUT_PENDING.
  */
 static FUT__ALWAYS_INLINE enum fut_poll
 fut__stream_ready(struct fut_io *io, struct fut_context *cx, unsigned int dir,
@@ -261,8 +262,8 @@ fut__stream_ready(struct fut_io *io, struct fut_context *cx, unsigned int dir,
         return FUT_PENDING;
     if (*err != 0)
         return FUT_READY;
-    /* Spent before the syscall: bytes already moved must not be lost to a
-     * budget that ran out after it. */
+    /* Spent before the syscall: bytes already moved (a datagram taken)
+     * must not be lost to a budget that ran out after it. */
     if (!fut_coop_proceed(cx))
         return FUT_PENDING;
     return FUT_READY;
