@@ -23,8 +23,7 @@ static int abstract_seq;
 static void
 unix_setup(void)
 {
-    conf_setup();
-    fut__sys_reset();
+    conf_sys_setup();
     snprintf(dir, sizeof dir, "/tmp/fut-unix.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path_a, sizeof path_a, "%s/a.sock", dir);
@@ -36,14 +35,13 @@ unix_teardown(void)
 {
     char cmd[128];
 
-    fut__sys_reset();
     /* The socket files the test left (closing never removes them). */
     (void)unlink(path_a);
     (void)unlink(path_b);
     snprintf(cmd, sizeof cmd, "%s/file", dir);
     (void)unlink(cmd);
     ck_assert_int_eq(rmdir(dir), 0);
-    conf_teardown();
+    conf_sys_teardown();
 }
 
 /* A fresh abstract name ("\0fut-<pid>-<n>") in @buf; returns its length. */
@@ -55,14 +53,6 @@ abstract_name(char *buf, size_t size)
 
     buf[0] = '\0';
     return (size_t)n + 1;
-}
-
-static struct fut_context
-noop_cx(void)
-{
-    struct fut_context cx = {fut_waker_noop(), &conf_rt};
-
-    return cx;
 }
 
 static int
@@ -92,32 +82,6 @@ connect_one(struct fut_unix_stream *s, const char *name, size_t len,
     res = c.res;
     ck_assert_int_eq(fut_future_result(&c.base), res);
     fut_future_drop(&c.base);
-    return res;
-}
-
-static ssize_t
-read_some(struct fut_unix_stream *s, void *buf, size_t len)
-{
-    struct fut_read r;
-    ssize_t res;
-
-    ck_assert_int_eq(fut_read_init(&r, &s->reader, buf, len), 0);
-    ck_assert_int_eq(fut_block_on(&conf_rt, &r.base), 0);
-    res = r.res;
-    fut_future_drop(&r.base);
-    return res;
-}
-
-static int
-write_all(struct fut_unix_stream *s, const void *buf, size_t len)
-{
-    struct fut_write_all w;
-    int res;
-
-    ck_assert_int_eq(fut_write_all_init(&w, &s->writer, buf, len), 0);
-    ck_assert_int_eq(fut_block_on(&conf_rt, &w.base), 0);
-    res = w.res;
-    fut_future_drop(&w.base);
     return res;
 }
 
@@ -219,61 +183,6 @@ assert_name(const struct sockaddr_storage *ss, socklen_t sslen,
     ck_assert_int_eq(n, (ssize_t)len);
     if (len > 0)
         ck_assert_int_eq(memcmp(got, name, len), 0);
-}
-
-/* ---- drop after N polls (as conf_tcp.c) ---------------------------------- */
-
-struct drop_driver {
-    struct fut_future base;
-    int state;
-    struct fut_future *child;
-    int n, polls, ready;
-    struct fut_sleep nap;
-};
-
-static enum fut_poll
-drop_driver_poll(struct fut_future *f, struct fut_context *cx)
-{
-    struct drop_driver *d = (struct drop_driver *)f;
-
-    FUT_ASYNC_BEGIN(&d->state);
-    while (d->polls < d->n) {
-        d->polls++;
-        if (fut_future_poll(d->child, cx) == FUT_READY) {
-            d->ready = 1;
-            break;
-        }
-        ck_assert_int_eq(fut_sleep_init(&d->nap, FUT_NSEC_PER_MSEC), 0);
-        FUT_AWAIT_FUTURE(&d->state, &d->nap.base, cx);
-        fut_future_drop(&d->nap.base);
-    }
-    FUT_ASYNC_END(&d->state);
-}
-
-static void
-drop_driver_drop(struct fut_future *f)
-{
-    fut_future_drop(&((struct drop_driver *)f)->nap.base);
-}
-
-static const struct fut_future_vtable drop_driver_vtable = {
-    .poll = drop_driver_poll,
-    .drop = drop_driver_drop,
-    .result = NULL,
-};
-
-static int
-drive(struct fut_future *child, int n)
-{
-    struct drop_driver d;
-
-    memset(&d, 0, sizeof d);
-    d.base.vtable = &drop_driver_vtable;
-    d.child = child;
-    d.n = n;
-    ck_assert_int_eq(fut_block_on(&conf_rt, &d.base), 0);
-    fut_future_drop(&d.base);
-    return d.ready;
 }
 
 /* Fill @l's backlog with raw nonblocking connects until the kernel says
@@ -397,11 +306,11 @@ START_TEST(test_unix_stream_path)
     ck_assert_int_eq(connect_one(&c, path_a, 0, -1), 0);
     ck_assert_int_eq(accept_one(&l, &s), 0);
     /* Data both ways through the traits. */
-    ck_assert_int_eq(write_all(&c, "ping", 4), 0);
-    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 4);
+    ck_assert_int_eq(conf_write_all(&c.writer, "ping", 4), 0);
+    ck_assert_int_eq(conf_read_some(&s.reader, buf, sizeof buf), 4);
     ck_assert_int_eq(memcmp(buf, "ping", 4), 0);
-    ck_assert_int_eq(write_all(&s, "pong!", 5), 0);
-    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 5);
+    ck_assert_int_eq(conf_write_all(&s.writer, "pong!", 5), 0);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, sizeof buf), 5);
     /* Addresses and credentials. */
     ck_assert_int_eq(fut_unix_stream_peer_addr(&c, &ss, &len), 0);
     assert_name(&ss, len, path_a, strlen(path_a));
@@ -415,11 +324,11 @@ START_TEST(test_unix_stream_path)
     ck_assert_int_eq(cred.pid, (long)getpid());
     /* End of file after the peer shuts down its side. */
     ck_assert_int_eq(fut_unix_stream_shutdown(&c, SHUT_WR), 0);
-    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 0);
+    ck_assert_int_eq(conf_read_some(&s.reader, buf, sizeof buf), 0);
     ck_assert_int_eq(fut_unix_stream_close(&c), 0);
     ck_assert_int_eq(fut_unix_stream_close(&c), -EBADF);
     /* A write to a closed peer is -EPIPE, with no SIGPIPE. */
-    ck_assert_int_eq(write_all(&s, "x", 1), -EPIPE);
+    ck_assert_int_eq(conf_write_all(&s.writer, "x", 1), -EPIPE);
     ck_assert_int_eq(fut_unix_stream_close(&s), 0);
     ck_assert_int_eq(fut_unix_listener_close(&l), 0);
     ck_assert_int_eq(fut_unix_listener_close(&l), -EBADF);
@@ -450,10 +359,10 @@ START_TEST(test_unix_stream_abstract)
     }
     ck_assert_int_eq(connect_one(&c, name, n, -1), 0);
     ck_assert_int_eq(accept_one(&l, &s), 0);
-    ck_assert_int_eq(write_all(&c, "abs", 3), 0);
-    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 3);
+    ck_assert_int_eq(conf_write_all(&c.writer, "abs", 3), 0);
+    ck_assert_int_eq(conf_read_some(&s.reader, buf, sizeof buf), 3);
     ck_assert_int_eq(fut_unix_stream_close(&c), 0);
-    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 0);
+    ck_assert_int_eq(conf_read_some(&s.reader, buf, sizeof buf), 0);
     ck_assert_int_eq(fut_unix_stream_close(&s), 0);
     ck_assert_int_eq(fut_unix_listener_close(&l), 0);
     /* Gone with its socket: the name is free again, nothing to remove. */
@@ -509,14 +418,14 @@ START_TEST(test_unix_stream_pair)
     struct fut_unix_cred cred;
     char buf[16];
     struct iovec iov[2];
-    struct fut_context cx = noop_cx();
+    struct fut_context cx = conf_noop_cx();
     ssize_t res;
 
     ck_assert_int_eq(fut_unix_stream_pair(&a, &b), 0);
-    ck_assert_int_eq(write_all(&a, "left", 4), 0);
-    ck_assert_int_eq(read_some(&b, buf, sizeof buf), 4);
-    ck_assert_int_eq(write_all(&b, "right", 5), 0);
-    ck_assert_int_eq(read_some(&a, buf, sizeof buf), 5);
+    ck_assert_int_eq(conf_write_all(&a.writer, "left", 4), 0);
+    ck_assert_int_eq(conf_read_some(&b.reader, buf, sizeof buf), 4);
+    ck_assert_int_eq(conf_write_all(&b.writer, "right", 5), 0);
+    ck_assert_int_eq(conf_read_some(&a.reader, buf, sizeof buf), 5);
     ck_assert_int_eq(memcmp(buf, "right", 5), 0);
     /* The vectored forms. */
     iov[0].iov_base = "ab";
@@ -550,7 +459,7 @@ START_TEST(test_unix_stream_pair)
     ck_assert_int_eq(fut_async_write_poll_close(&a.writer, &cx, &res),
                      FUT_READY);
     ck_assert_int_eq(res, 0);
-    ck_assert_int_eq(read_some(&b, buf, sizeof buf), 0);
+    ck_assert_int_eq(conf_read_some(&b.reader, buf, sizeof buf), 0);
     ck_assert_int_eq(fut_unix_stream_close(&a), 0);
     ck_assert_int_eq(fut_unix_stream_close(&b), 0);
     /* Closed: the traits answer -EBADF. */
@@ -560,8 +469,8 @@ START_TEST(test_unix_stream_pair)
     ck_assert_int_eq(fut_async_write_poll_close(&a.writer, &cx, &res),
                      FUT_READY);
     ck_assert_int_eq(res, -EBADF);
-    ck_assert_int_eq(read_some(&a, buf, sizeof buf), -EBADF);
-    ck_assert_int_eq(write_all(&a, "x", 1), -EBADF);
+    ck_assert_int_eq(conf_read_some(&a.reader, buf, sizeof buf), -EBADF);
+    ck_assert_int_eq(conf_write_all(&a.writer, "x", 1), -EBADF);
 }
 END_TEST
 
@@ -629,7 +538,7 @@ START_TEST(test_unix_connect_backlog_full)
     /* Pending while full; connected once the listener accepts. */
     ck_assert_int_eq(fut_unix_stream_init(&c), 0);
     ck_assert_int_eq(fut_unix_connect_init(&conn, &c, path_a, 0, -1), 0);
-    ck_assert_int_eq(drive(&conn.base, 3), 0);
+    ck_assert_int_eq(conf_drive(&conn.base, 3), 0);
     for (i = 0; i < n; i++) {
         ck_assert_int_eq(accept_one(&l, &s), 0);
         ck_assert_int_eq(fut_unix_stream_close(&s), 0);
@@ -638,7 +547,7 @@ START_TEST(test_unix_connect_backlog_full)
     ck_assert_int_eq(conn.res, 0);
     fut_future_drop(&conn.base);
     ck_assert_int_eq(accept_one(&l, &s), 0);
-    ck_assert_int_eq(write_all(&c, "in", 2), 0);
+    ck_assert_int_eq(conf_write_all(&c.writer, "in", 2), 0);
     ck_assert_int_eq(fut_unix_stream_close(&s), 0);
     ck_assert_int_eq(fut_unix_stream_close(&c), 0);
     close_fds(fds, n);
@@ -783,7 +692,7 @@ START_TEST(test_unix_bad_input)
     struct fut_unix_cred cred;
     struct sockaddr_storage ss;
     socklen_t len;
-    struct fut_context cx = noop_cx();
+    struct fut_context cx = conf_noop_cx();
     char longp[200], buf[8], notdir[160];
     ssize_t res;
     int ires;
@@ -926,7 +835,7 @@ START_TEST(test_unix_accept_drop_after_n_polls)
     ck_assert_int_eq(fut_unix_listener_bind(&l, path_a, 0, 0, 0), 0);
     ck_assert_int_eq(fut_unix_accept_init(&a, &l, &s), 0);
     /* Nobody connects: pending until the drop. */
-    ready = drive(&a.base, _i);
+    ready = conf_drive(&a.base, _i);
     ck_assert_int_eq(ready, 0);
     fut_future_drop(&a.base);
     ck_assert_ptr_null(l.io.read_waker.vtable);
@@ -954,7 +863,7 @@ START_TEST(test_unix_connect_drop_after_n_polls)
     ck_assert_int_eq(fut_unix_connect_init(&conn, &c, path_a, 0,
                                            10 * FUT_NSEC_PER_SEC),
                      0);
-    ck_assert_int_eq(drive(&conn.base, _i), 0);
+    ck_assert_int_eq(conf_drive(&conn.base, _i), 0);
     fut_future_drop(&conn.base);
     ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
     ck_assert_uint_eq(fut__runtime_io_count(&conf_rt), 0);
@@ -972,11 +881,11 @@ START_TEST(test_unix_read_drop_after_n_polls)
 
     ck_assert_int_eq(fut_unix_stream_pair(&a, &b), 0);
     ck_assert_int_eq(fut_read_init(&r, &a.reader, buf, sizeof buf), 0);
-    ck_assert_int_eq(drive(&r.base, _i), 0);
+    ck_assert_int_eq(conf_drive(&r.base, _i), 0);
     fut_future_drop(&r.base);
     ck_assert_ptr_null(a.io.read_waker.vtable);
-    ck_assert_int_eq(write_all(&b, "after", 5), 0);
-    ck_assert_int_eq(read_some(&a, buf, sizeof buf), 5);
+    ck_assert_int_eq(conf_write_all(&b.writer, "after", 5), 0);
+    ck_assert_int_eq(conf_read_some(&a.reader, buf, sizeof buf), 5);
     ck_assert_int_eq(fut_unix_stream_close(&a), 0);
     ck_assert_int_eq(fut_unix_stream_close(&b), 0);
 }
@@ -992,16 +901,16 @@ START_TEST(test_unix_write_drop_after_n_polls)
 
     ck_assert_int_eq(fut_unix_stream_pair(&a, &b), 0);
     ck_assert_int_eq(fut_write_all_init(&w, &a.writer, big, BIG), 0);
-    ck_assert_int_eq(drive(&w.base, _i), 0);
+    ck_assert_int_eq(conf_drive(&w.base, _i), 0);
     fut_future_drop(&w.base);
     ck_assert_uint_lt(w.done, BIG);
     ck_assert_ptr_null(a.io.write_waker.vtable);
     /* Still usable: what the dropped write queued arrives, and the
      * stream writes again. */
     if (w.done > 0)
-        ck_assert_int_ge(read_some(&b, buf, sizeof buf), 1);
+        ck_assert_int_ge(conf_read_some(&b.reader, buf, sizeof buf), 1);
     ck_assert_int_eq(fut_unix_stream_shutdown(&a, SHUT_RDWR), 0);
-    ck_assert_int_eq(write_all(&b, "x", 1), -EPIPE);
+    ck_assert_int_eq(conf_write_all(&b.writer, "x", 1), -EPIPE);
     ck_assert_int_eq(fut_unix_stream_close(&a), 0);
     ck_assert_int_eq(fut_unix_stream_close(&b), 0);
 }
@@ -1016,7 +925,7 @@ START_TEST(test_unix_dgram_recv_drop_after_n_polls)
     ck_assert_int_eq(fut_unix_dgram_pair(&p, &q), 0);
     ck_assert_int_eq(fut_unix_dgram_recv_init(&r, &p, buf, sizeof buf, NULL),
                      0);
-    ck_assert_int_eq(drive(&r.base, _i), 0);
+    ck_assert_int_eq(conf_drive(&r.base, _i), 0);
     fut_future_drop(&r.base);
     ck_assert_ptr_null(p.io.read_waker.vtable);
     ck_assert_int_eq(dsend(&q, "after", 5, NULL, 0), 5);
@@ -1044,7 +953,7 @@ START_TEST(test_unix_dgram_send_drop_after_n_polls)
     ck_assert_int_eq(n, -EAGAIN);
     ck_assert_int_gt(queued, 0);
     ck_assert_int_eq(fut_unix_dgram_send_init(&s, &a, "last", 4, NULL, 0), 0);
-    ck_assert_int_eq(drive(&s.base, _i), 0);
+    ck_assert_int_eq(conf_drive(&s.base, _i), 0);
     fut_future_drop(&s.base);
     ck_assert_ptr_null(a.io.write_waker.vtable);
     /* Drain: exactly what was queued, not the dropped "last". */
