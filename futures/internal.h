@@ -478,7 +478,7 @@ FUT__HIDDEN int fut__sock_close(struct fut_io *io);
 /* ---- stream listeners (sockstream.c; tcp.c, unix.c) ---------------------
  * A listener is its io and a spare descriptor (-1: none) for running out
  * of descriptors (see sockstream.c). */
-/* Open a spare: a descriptor or -errno. */
+/* Open a spare: a descriptor, or -1 (none). */
 FUT__HIDDEN int fut__listener_spare(void);
 /* Accept one connection into the socket stream of @out, as
  * fut_tcp_listener_poll_accept() states it. NULL @io/@out: -EINVAL. */

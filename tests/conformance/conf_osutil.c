@@ -207,6 +207,12 @@ conf_fault_read(int fd, void *buf, size_t len)
     return conf_fault_now(fd) ? -1 : conf_real_sys.read(fd, buf, len);
 }
 
+ssize_t
+conf_fault_send(int fd, const void *buf, size_t len, int flags)
+{
+    return conf_fault_now(fd) ? -1 : conf_real_sys.send(fd, buf, len, flags);
+}
+
 int
 conf_fault_socket(int domain, int type, int protocol)
 {
@@ -218,6 +224,13 @@ int
 conf_fault_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
     return conf_fault_now(fd) ? -1 : conf_real_sys.connect(fd, addr, len);
+}
+
+int
+conf_fault_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+    return conf_fault_now(-1) ? -1
+                              : conf_real_sys.openat(dirfd, path, flags, mode);
 }
 
 int

@@ -823,6 +823,333 @@ START_TEST(test_unix_bad_input)
 }
 END_TEST
 
+/* ---- tests: readiness, then a syscall that never waits ----------------------- */
+
+/* Poll @s's readiness in @which until READY, turning conf_rt between polls;
+ * returns the res. */
+static int
+wait_ready(struct fut_unix_stream *s, unsigned int which)
+{
+    struct test_waker tw;
+    struct fut_context cx;
+    enum fut_poll p;
+    int res = 1;
+
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    for (;;) {
+        if (which == FUT_IO_READABLE)
+            p = fut_unix_stream_poll_read_ready(s, &cx, &res);
+        else
+            p = fut_unix_stream_poll_write_ready(s, &cx, &res);
+        if (p == FUT_READY)
+            break;
+        conf_turn_until_woken(&tw, tw.wakes);
+    }
+    ck_assert_int_eq(tw.live, 0);
+    return res;
+}
+
+START_TEST(test_unix_try_bad_input)
+{
+    struct fut_unix_stream a, b, never;
+    struct fut_context rcx = conf_noop_cx();
+    char buf[4];
+    int res;
+
+    /* NULL arguments. */
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(NULL, &rcx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EINVAL);
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_write_ready(NULL, &rcx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EINVAL);
+    ck_assert_int_eq(fut_unix_stream_try_read(NULL, buf, sizeof buf),
+                     -EINVAL);
+    ck_assert_int_eq(fut_unix_stream_try_write(NULL, buf, sizeof buf),
+                     -EINVAL);
+
+    ck_assert_int_eq(fut_unix_stream_pair(&a, &b), 0);
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(&a, NULL, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EINVAL);
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_write_ready(&a, NULL, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EINVAL);
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(&a, &rcx, NULL),
+                     FUT_READY);
+    ck_assert_int_eq(fut_unix_stream_poll_write_ready(&a, &rcx, NULL),
+                     FUT_READY);
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, NULL, 4), -EINVAL);
+    ck_assert_int_eq(fut_unix_stream_try_write(&a, NULL, 4), -EINVAL);
+
+    /* Zero length: 0, and no syscall (a read(2) would fail here). */
+    fut__sys.read = conf_fault_read;
+    fut__sys.send = conf_fault_send;
+    conf_fault_set(-1, EIO, 2);
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, 0), 0);
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, NULL, 0), 0);
+    ck_assert_int_eq(fut_unix_stream_try_write(&a, buf, 0), 0);
+    ck_assert_int_eq(fut_unix_stream_try_write(&a, NULL, 0), 0);
+    ck_assert_int_eq(conf_fault_hits, 0);
+    /* The syscall's error is the call's. */
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, sizeof buf), -EIO);
+    ck_assert_int_eq(fut_unix_stream_try_write(&a, "x", 1), -EIO);
+    ck_assert_int_eq(conf_fault_hits, 2);
+    fut__sys_reset();
+
+    /* Closed. */
+    ck_assert_int_eq(fut_unix_stream_close(&a), 0);
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(&a, &rcx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EBADF);
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_write_ready(&a, &rcx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EBADF);
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, sizeof buf), -EBADF);
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, 0), -EBADF);
+    ck_assert_int_eq(fut_unix_stream_try_write(&a, "x", 1), -EBADF);
+    ck_assert_int_eq(fut_unix_stream_try_write(&a, "x", 0), -EBADF);
+
+    /* Never opened. */
+    ck_assert_int_eq(fut_unix_stream_init(&never), 0);
+    ck_assert_int_eq(fut_unix_stream_try_read(&never, buf, sizeof buf),
+                     -EBADF);
+    ck_assert_int_eq(fut_unix_stream_try_write(&never, "x", 1), -EBADF);
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_write_ready(&never, &rcx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EBADF);
+    ck_assert_int_eq(fut_unix_stream_close(&b), 0);
+}
+END_TEST
+
+/* Nothing there: -EAGAIN, and the readiness is cleared, so the next poll
+ * waits for the backend. */
+START_TEST(test_unix_try_read_eagain)
+{
+    struct fut_unix_stream a, b;
+    struct fut_context cx;
+    struct test_waker tw;
+    char buf[8];
+    int res;
+
+    ck_assert_int_eq(fut_unix_stream_pair(&a, &b), 0);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, sizeof buf), -EAGAIN);
+    ck_assert_uint_eq(a.io.ready & FUT_IO_READABLE, 0);
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(&a, &cx, &res),
+                     FUT_PENDING);
+    ck_assert_int_eq(tw.live, 1);
+    /* Closing drops the stored waker. */
+    ck_assert_int_eq(fut_unix_stream_close(&a), 0);
+    ck_assert_int_eq(tw.live, 0);
+    ck_assert_int_eq(fut_unix_stream_close(&b), 0);
+}
+END_TEST
+
+START_TEST(test_unix_read_ready_then_try_read)
+{
+    struct fut_unix_stream a, b;
+    struct fut_context cx;
+    struct test_waker tw;
+    char buf[16];
+    int res;
+
+    ck_assert_int_eq(fut_unix_stream_pair(&a, &b), 0);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    /* Nothing sent: PENDING, with a clone of the waker in the stream. */
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(&a, &cx, &res),
+                     FUT_PENDING);
+    ck_assert_int_eq(tw.live, 1);
+    /* Data arrives: the waker is woken (and so released). */
+    ck_assert_int_eq(conf_write_all(&b.writer, "hello", 5), 0);
+    conf_turn_until_woken(&tw, 0);
+    ck_assert_int_eq(tw.live, 0);
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(&a, &cx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, 0);
+    /* Asking consumed nothing: the bytes are all there. */
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, sizeof buf), 5);
+    ck_assert_int_eq(memcmp(buf, "hello", 5), 0);
+    /* Emptied: the next poll waits (after one -EAGAIN where the backend
+     * does not forget the readiness on a short read). */
+    if (!(a.io.flags & FUT_IO_SHORT_READ_DRAINS))
+        ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, sizeof buf),
+                         -EAGAIN);
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(&a, &cx, &res),
+                     FUT_PENDING);
+
+    /* The write side: room, and the bytes reach the waiting reader. */
+    ck_assert_int_eq(wait_ready(&b, FUT_IO_WRITABLE), 0);
+    ck_assert_int_eq(fut_unix_stream_try_write(&b, "abc", 3), 3);
+    conf_turn_until_woken(&tw, 1);
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(&a, &cx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, sizeof buf), 3);
+    ck_assert_int_eq(memcmp(buf, "abc", 3), 0);
+    /* End of file, then a gone peer: 0, and -EPIPE with no SIGPIPE. */
+    ck_assert_int_eq(fut_unix_stream_close(&b), 0);
+    ck_assert_int_eq(conf_read_some(&a.reader, buf, sizeof buf), 0);
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, sizeof buf), 0);
+    ck_assert_int_eq(fut_unix_stream_try_write(&a, "x", 1), -EPIPE);
+    ck_assert_int_eq(fut_unix_stream_close(&a), 0);
+    ck_assert_int_eq(tw.live, 0);
+}
+END_TEST
+
+/* A peer that does not read: the socket fills up, the write that finds no
+ * room says -EAGAIN and clears the readiness, and the wait for room ends
+ * when the peer reads. */
+START_TEST(test_unix_try_write_full)
+{
+    static unsigned char big[1 << 16];
+    static unsigned char sink[1 << 16];
+    struct fut_unix_stream a, b;
+    struct fut_context cx;
+    struct test_waker tw;
+    size_t total = 0, drained = 0;
+    ssize_t n;
+    int res, i;
+
+    ck_assert_int_eq(fut_unix_stream_pair(&a, &b), 0);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    for (i = 0; i < 100000; i++) {
+        n = fut_unix_stream_try_write(&a, big, sizeof big);
+        if (n == -EAGAIN)
+            break;
+        ck_assert_int_gt(n, 0);
+        total += (size_t)n;
+    }
+    ck_assert_int_eq(n, -EAGAIN);
+    ck_assert_uint_eq(a.io.ready & FUT_IO_WRITABLE, 0);
+    ck_assert_int_eq(fut_unix_stream_poll_write_ready(&a, &cx, &res),
+                     FUT_PENDING);
+    ck_assert_int_eq(tw.live, 1);
+    while (drained < total) {
+        n = conf_read_some(&b.reader, sink, sizeof sink);
+        ck_assert_int_gt(n, 0);
+        drained += (size_t)n;
+    }
+    conf_turn_until_woken(&tw, 0);
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_write_ready(&a, &cx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, 0);
+    ck_assert_int_eq(fut_unix_stream_try_write(&a, "z", 1), 1);
+    ck_assert_int_eq(conf_read_some(&b.reader, sink, sizeof sink), 1);
+    ck_assert_int_eq(fut_unix_stream_close(&a), 0);
+    ck_assert_int_eq(fut_unix_stream_close(&b), 0);
+    ck_assert_int_eq(tw.live, 0);
+}
+END_TEST
+
+/* A plain blocking connect to @name, outside the runtime (a Unix connect
+ * completes into the listener's backlog, no accept needed). */
+static int
+raw_connect(const char *name)
+{
+    struct sockaddr_un sun;
+    socklen_t sunlen;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fut_unix_sockaddr(name, 0, &sun, &sunlen), 0);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sunlen), 0);
+    return fd;
+}
+
+/*
+ * Out of descriptors, the listener refuses the queued connection through
+ * its spare descriptor and waits again, as a TCP listener does: the caller
+ * sees no EMFILE, the peer sees its connection closed, and the next
+ * connection is accepted. Without a spare (none could be opened) the
+ * error is the caller's.
+ */
+START_TEST(test_unix_accept_emfile_refuses_connection)
+{
+    static const int errs[] = { EMFILE, ENFILE };
+    struct fut_unix_listener l;
+    struct fut_unix_stream s;
+    struct fut_unix_accept a;
+    char byte;
+    size_t i;
+    int fd;
+
+    ck_assert_int_eq(fut_unix_listener_bind(&l, path_a, 0, 0, 0), 0);
+    ck_assert_int_ge(l.spare, 0);
+    fut__sys.accept4 = conf_fault_accept4;
+    for (i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        fd = raw_connect(path_a);
+        conf_fault_set(l.io.fd, errs[i], 1);
+        ck_assert_int_eq(fut_unix_accept_init(&a, &l, &s), 0);
+        /* It tried, met the fault, and waits again. */
+        ck_assert_int_eq(conf_fault_probe(&a.base), 1);
+        fut_future_drop(&a.base);
+        ck_assert_int_eq(conf_fault_hits, 1);
+        /* The spare is back, and the refused peer reads the close. */
+        ck_assert_int_ge(l.spare, 0);
+        ck_assert_int_le(read(fd, &byte, 1), 0);
+        close(fd);
+    }
+    fd = raw_connect(path_a);
+    ck_assert_int_eq(accept_one(&l, &s), 0);
+    ck_assert_int_eq(fut_unix_stream_close(&s), 0);
+    close(fd);
+
+    /* No spare, and none to be had: the caller gets -EMFILE, and the
+     * connection stays queued for a later accept. */
+    close(l.spare);
+    l.spare = -1;
+    fd = raw_connect(path_a);
+    fut__sys.openat = conf_fault_openat;
+    conf_fault_set(-1, EMFILE, 2);      /* the accept, the spare's reopen */
+    ck_assert_int_eq(accept_one(&l, &s), -EMFILE);
+    ck_assert_int_eq(conf_fault_hits, 2);
+    ck_assert_int_eq(l.spare, -1);
+    /* Descriptors back: the accept works, and the spare returns with the
+     * next shortage. */
+    ck_assert_int_eq(accept_one(&l, &s), 0);
+    ck_assert_int_eq(fut_unix_stream_close(&s), 0);
+    close(fd);
+    ck_assert_int_eq(fut_unix_listener_close(&l), 0);
+    ck_assert_int_eq(l.spare, -1);
+}
+END_TEST
+
+/* The errors accept(2) says to treat like EAGAIN are retried inside. */
+START_TEST(test_unix_accept_transient_errors_retried)
+{
+    static const int errs[] = { ECONNABORTED, EPROTO, EINTR };
+    struct fut_unix_listener l;
+    struct fut_unix_stream s;
+    size_t i;
+    int fd;
+
+    ck_assert_int_eq(fut_unix_listener_bind(&l, path_a, 0, 0, 0), 0);
+    fut__sys.accept4 = conf_fault_accept4;
+    for (i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        fd = raw_connect(path_a);
+        conf_fault_set(l.io.fd, errs[i], 1);
+        ck_assert_msg(accept_one(&l, &s) == 0, "errno %d", errs[i]);
+        ck_assert_int_eq(conf_fault_hits, 1);
+        ck_assert_int_eq(fut_unix_stream_close(&s), 0);
+        close(fd);
+    }
+    ck_assert_int_eq(fut_unix_listener_close(&l), 0);
+}
+END_TEST
+
 /* ---- tests: cancellation is drop ---------------------------------------------- */
 
 START_TEST(test_unix_accept_drop_after_n_polls)
@@ -994,6 +1321,13 @@ fut_conf_unix_suite(void)
     tcase_add_test(tc, test_unix_connect_backlog_full);
     suite_add_tcase(s, tc);
 
+    tc = unix_case("try_io", 30);
+    tcase_add_test(tc, test_unix_try_bad_input);
+    tcase_add_test(tc, test_unix_try_read_eagain);
+    tcase_add_test(tc, test_unix_read_ready_then_try_read);
+    tcase_add_test(tc, test_unix_try_write_full);
+    suite_add_tcase(s, tc);
+
     tc = unix_case("dgram", 30);
     tcase_add_test(tc, test_unix_dgram_paths);
     tcase_add_test(tc, test_unix_dgram_abstract_and_pair);
@@ -1001,6 +1335,8 @@ fut_conf_unix_suite(void)
 
     tc = unix_case("errors", 10);
     tcase_add_test(tc, test_unix_bad_input);
+    tcase_add_test(tc, test_unix_accept_emfile_refuses_connection);
+    tcase_add_test(tc, test_unix_accept_transient_errors_retried);
     suite_add_tcase(s, tc);
 
     tc = unix_case("drop", 30);

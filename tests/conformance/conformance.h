@@ -77,8 +77,10 @@ int conf_fault_now(int fd);
 int conf_fault_accept4(int fd, struct sockaddr *addr, socklen_t *len,
                        int flags);
 ssize_t conf_fault_read(int fd, void *buf, size_t len);
+ssize_t conf_fault_send(int fd, const void *buf, size_t len, int flags);
 int conf_fault_socket(int domain, int type, int protocol);
 int conf_fault_connect(int fd, const struct sockaddr *addr, socklen_t len);
+int conf_fault_openat(int dirfd, const char *path, int flags, mode_t mode);
 int conf_fault_bind(int fd, const struct sockaddr *addr, socklen_t len);
 ssize_t conf_fault_sendto(int fd, const void *buf, size_t len, int flags,
                           const struct sockaddr *addr, socklen_t alen);
