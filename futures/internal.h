@@ -437,7 +437,8 @@ fut__stream_try_io(struct fut_io *io, enum fut__stream_call call, void *buf,
 }
 
 /* The trait tables of the socket streams (TCP and Unix). */
-extern FUT__HIDDEN const struct fut_async_read_vtable fut__sockstream_read_vtable;
+extern FUT__HIDDEN const struct fut_async_read_vtable
+    fut__sockstream_read_vtable;
 extern FUT__HIDDEN const struct fut_async_write_vtable
     fut__sockstream_write_vtable;
 /* Trait functions fut_fd shares (its tables are its own). */

@@ -27,7 +27,7 @@ SAME_OFFSET(struct fut_fd, reader);
 SAME_OFFSET(struct fut_fd, writer);
 SAME_OFFSET(struct fut_fd, io);
 
-/* ---- the traits ------------------------------------------------------------ */
+/* ---- the traits --------------------------------------------------------- */
 
 static enum fut_poll
 stream_poll_read(struct fut_async_read *self, struct fut_context *cx,
@@ -156,7 +156,7 @@ const struct fut_async_write_vtable fut__sockstream_write_vtable = {
     .forget_write_reg = fut__stream_forget_write_reg,
 };
 
-/* ---- socket streams -------------------------------------------------------- */
+/* ---- socket streams ----------------------------------------------------- */
 
 static struct fut_async_read *
 io_reader(struct fut_io *io)
@@ -245,7 +245,7 @@ fut__sock_close(struct fut_io *io)
     return 0;
 }
 
-/* ---- listeners ------------------------------------------------------------- */
+/* ---- listeners ---------------------------------------------------------- */
 
 /*
  * Out of descriptors (EMFILE, ENFILE), accept(2) fails and leaves the
@@ -389,7 +389,7 @@ fut__listener_close(struct fut_io *io, int *spare)
     return err;
 }
 
-/* ---- the accept futures ------------------------------------------------------ */
+/* ---- the accept futures ------------------------------------------------- */
 
 /*
  * A pending accept leaves a clone of its waker in the listener's

@@ -154,7 +154,7 @@ fut_tcp_listener_close(struct fut_tcp_listener *l)
     return err;
 }
 
-/* ---- stream ---------------------------------------------------------------- */
+/* ---- stream -------------------------------------------------------------- */
 
 int
 fut_tcp_stream_init(struct fut_tcp_stream *s)
@@ -250,7 +250,7 @@ fut_tcp_stream_close(struct fut_tcp_stream *s)
     return fut__sock_close(s != NULL ? &s->io : NULL);
 }
 
-/* ---- accept ---------------------------------------------------------------- */
+/* ---- accept -------------------------------------------------------------- */
 
 enum fut_poll
 fut_tcp_listener_poll_accept(struct fut_tcp_listener *l,

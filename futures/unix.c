@@ -13,9 +13,9 @@
  * Streams and listeners are the stream core's (sockstream.c), as TCP's
  * are: the same traits over a struct fut_io, with send(2)/sendmsg(2) and
  * MSG_NOSIGNAL so a vanished peer is -EPIPE, not SIGPIPE, and the same
- * accept loop with its spare descriptor. Datagram sockets use the datagram core of
- * udp.c (fut__dgram_*), so truncation, zero-length datagrams and the
- * futures behave exactly as for UDP.
+ * accept loop with its spare descriptor. Datagram sockets use the
+ * datagram core of udp.c (fut__dgram_*), so truncation, zero-length
+ * datagrams and the futures behave exactly as for UDP.
  *
  * Names are checked before anything is opened: a path that does not fit
  * sun_path is -ENAMETOOLONG, never cut (a cut name would bind or reach a

@@ -823,7 +823,7 @@ START_TEST(test_unix_bad_input)
 }
 END_TEST
 
-/* ---- tests: readiness, then a syscall that never waits ----------------------- */
+/* ---- tests: readiness, then a syscall that never waits ------------------- */
 
 /* Poll @s's readiness in @which until READY, turning conf_rt between polls;
  * returns the res. */
