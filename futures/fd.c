@@ -25,52 +25,9 @@
 #define FD_SHUT 0x10u
 
 static struct fut_fd *
-reader_fd(struct fut_async_read *r)
-{
-    return FUT_CONTAINER_OF(r, struct fut_fd, reader);
-}
-
-static struct fut_fd *
 writer_fd(struct fut_async_write *w)
 {
     return FUT_CONTAINER_OF(w, struct fut_fd, writer);
-}
-
-/* Readiness, then one unit of coop budget (as tcp.c's stream_ready()). */
-static enum fut_poll
-fd_ready(struct fut_fd *f, struct fut_context *cx, unsigned int dir, int *err)
-{
-    if (f->io.fd < 0) {
-        *err = -EBADF;
-        return FUT_READY;
-    }
-    if (fut_io_poll_ready(&f->io, cx, dir, err) == FUT_PENDING)
-        return FUT_PENDING;
-    if (*err != 0)
-        return FUT_READY;
-    if (!fut_coop_proceed(cx))
-        return FUT_PENDING;
-    return FUT_READY;
-}
-
-/* READY with *res, or PENDING meaning "go round again" (EAGAIN after the
- * readiness was cleared, or EINTR). */
-static enum fut_poll
-fd_result(struct fut_fd *f, unsigned int dir, ssize_t n, int err,
-          ssize_t *res)
-{
-    if (n >= 0) {
-        *res = n;
-        return FUT_READY;
-    }
-    if (err == EAGAIN || err == EWOULDBLOCK) {
-        fut_io_clear_ready(&f->io, dir);
-        return FUT_PENDING;
-    }
-    if (err == EINTR)
-        return FUT_PENDING;
-    *res = err > 0 ? -err : -EIO;
-    return FUT_READY;
 }
 
 /*
@@ -80,15 +37,15 @@ fd_result(struct fut_fd *f, unsigned int dir, ssize_t n, int err,
  * thread, so pending here) is taken with a zero-timeout sigtimedwait(2)
  * before the mask is put back. A thread that already blocked SIGPIPE is
  * left alone: whatever is pending is the program's. Returns as the syscall
- * does, with its errno in *@err.
+ * does, with errno as the syscall left it.
  */
-static ssize_t
-write_nosigpipe(int fd, const struct iovec *iov, int iovcnt, int *err)
+ssize_t
+fut__fd_write_nosigpipe(int fd, const struct iovec *iov, int iovcnt)
 {
     static const struct timespec zero = { 0, 0 };
     sigset_t pipe_set, old;
     ssize_t n;
-    int masked;
+    int masked, err;
 
     sigemptyset(&pipe_set);
     sigaddset(&pipe_set, SIGPIPE);
@@ -98,92 +55,56 @@ write_nosigpipe(int fd, const struct iovec *iov, int iovcnt, int *err)
         n = fut__sys.write(fd, iov[0].iov_base, iov[0].iov_len);
     else
         n = fut__sys.writev(fd, iov, iovcnt);
-    *err = n < 0 ? errno : 0;
+    err = errno;
     if (masked) {
-        if (n < 0 && *err == EPIPE) {
+        if (n < 0 && err == EPIPE) {
             while (sigtimedwait(&pipe_set, NULL, &zero) < 0 &&
                    errno == EINTR)
                 ;
         }
         (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
+    errno = err;
     return n;
 }
 
-static enum fut_poll
-fd_poll_readv_common(struct fut_fd *f, struct fut_context *cx,
-                     const struct iovec *iov, int iovcnt, ssize_t *res)
-{
-    ssize_t n;
-    int err;
-
-    for (;;) {
-        if (fd_ready(f, cx, FUT_IO_READABLE, &err) == FUT_PENDING)
-            return FUT_PENDING;
-        if (err != 0) {
-            *res = err;
-            return FUT_READY;
-        }
-        if (iovcnt == 1)
-            n = fut__sys.read(f->io.fd, iov[0].iov_base, iov[0].iov_len);
-        else
-            n = fut__sys.readv(f->io.fd, iov, iovcnt);
-        if (fd_result(f, FUT_IO_READABLE, n, n < 0 ? errno : 0, res) ==
-            FUT_READY)
-            return FUT_READY;
-    }
-}
-
+/*
+ * Reads and writes are the stream core's loop (fut__stream_poll_io()):
+ * the readiness half, the result and the registration numbers are the
+ * socket streams'. What differs: no short-read drain (a terminal returns a
+ * line at a time, so a short read says nothing of what is left), read(2)
+ * for one buffer, and for writes the descriptor's kind: send(2)/sendmsg(2)
+ * with MSG_NOSIGNAL for a socket, fut__fd_write_nosigpipe() otherwise.
+ */
 static enum fut_poll
 fd_poll_read(struct fut_async_read *self, struct fut_context *cx, void *buf,
              size_t len, ssize_t *res)
 {
-    struct iovec iov;
+    struct iovec one = { buf, len };
 
-    iov.iov_base = buf;
-    iov.iov_len = len;
-    return fd_poll_readv_common(reader_fd(self), cx, &iov, 1, res);
+    return fut__stream_poll_io(fut__stream_reader_io(self), cx,
+                               FUT__STREAM_READ, &one, 1, 0, res);
 }
 
 static enum fut_poll
 fd_poll_readv(struct fut_async_read *self, struct fut_context *cx,
               const struct iovec *iov, int iovcnt, ssize_t *res)
 {
-    return fd_poll_readv_common(reader_fd(self), cx, iov, iovcnt, res);
+    return fut__stream_poll_io(fut__stream_reader_io(self), cx,
+                               iovcnt == 1 ? FUT__STREAM_READ
+                                           : FUT__STREAM_READV,
+                               iov, iovcnt, 0, res);
 }
 
 static enum fut_poll
 fd_poll_writev_common(struct fut_fd *f, struct fut_context *cx,
                       const struct iovec *iov, int iovcnt, ssize_t *res)
 {
-    struct msghdr msg;
-    ssize_t n;
-    int err;
+    enum fut__stream_call call = FUT__STREAM_WRITE;
 
-    for (;;) {
-        if (fd_ready(f, cx, FUT_IO_WRITABLE, &err) == FUT_PENDING)
-            return FUT_PENDING;
-        if (err != 0) {
-            *res = err;
-            return FUT_READY;
-        }
-        if (f->priv & FD_SOCKET) {
-            if (iovcnt == 1) {
-                n = fut__sys.send(f->io.fd, iov[0].iov_base, iov[0].iov_len,
-                                  FUT__OS_SEND_FLAGS);
-            } else {
-                memset(&msg, 0, sizeof msg);
-                msg.msg_iov = (struct iovec *)iov;
-                msg.msg_iovlen = (size_t)iovcnt;
-                n = fut__sys.sendmsg(f->io.fd, &msg, FUT__OS_SEND_FLAGS);
-            }
-            err = n < 0 ? errno : 0;
-        } else {
-            n = write_nosigpipe(f->io.fd, iov, iovcnt, &err);
-        }
-        if (fd_result(f, FUT_IO_WRITABLE, n, err, res) == FUT_READY)
-            return FUT_READY;
-    }
+    if (f->priv & FD_SOCKET)
+        call = iovcnt == 1 ? FUT__STREAM_SEND : FUT__STREAM_SENDMSG;
+    return fut__stream_poll_io(&f->io, cx, call, iov, iovcnt, 0, res);
 }
 
 static enum fut_poll
@@ -202,14 +123,6 @@ fd_poll_writev(struct fut_async_write *self, struct fut_context *cx,
                const struct iovec *iov, int iovcnt, ssize_t *res)
 {
     return fd_poll_writev_common(writer_fd(self), cx, iov, iovcnt, res);
-}
-
-static enum fut_poll
-fd_poll_flush(struct fut_async_write *self, struct fut_context *cx,
-              ssize_t *res)
-{
-    *res = writer_fd(self)->io.fd < 0 ? -EBADF : 0;
-    return FUT_READY;
 }
 
 /* Put O_NONBLOCK back as it was, deregister, and forget the descriptor;
@@ -235,7 +148,7 @@ fd_poll_close(struct fut_async_write *self, struct fut_context *cx,
     if (f->io.fd < 0) {
         *res = -EBADF;
     } else if (f->priv & FD_SOCKET) {
-        *res = shutdown(f->io.fd, SHUT_WR) < 0 ? fut__os_err() : 0;
+        *res = fut__sock_shutdown(&f->io, SHUT_WR);
     } else if (f->priv & FD_OWN) {
         /* A pipe's reader sees end of file only once every write end is
          * closed: closing ours is the shutdown. */
@@ -248,66 +161,25 @@ fd_poll_close(struct fut_async_write *self, struct fut_context *cx,
     return FUT_READY;
 }
 
-/* The numbered registrations, as tcp.c's streams: the waker is stored only
- * through fut_io_poll_ready(), so the slot holds this poll's or none. */
-static void
-fd_forget_read(struct fut_async_read *self, const struct fut_waker *w)
-{
-    fut_io_forget(&reader_fd(self)->io, FUT_IO_READABLE, w);
-}
-
-static void
-fd_forget_write(struct fut_async_write *self, const struct fut_waker *w)
-{
-    fut_io_forget(&writer_fd(self)->io, FUT_IO_WRITABLE, w);
-}
-
-static void
-fd_note_read(struct fut_async_read *self, struct fut_reg *reg)
-{
-    struct fut_io *io = &reader_fd(self)->io;
-
-    reg->id = io->read_waker.vtable != NULL ? io->read_id : 0;
-}
-
-static void
-fd_forget_read_reg(struct fut_async_read *self, const struct fut_reg *reg)
-{
-    fut_io_forget_reg(&reader_fd(self)->io, FUT_IO_READABLE, reg);
-}
-
-static void
-fd_note_write(struct fut_async_write *self, struct fut_reg *reg)
-{
-    struct fut_io *io = &writer_fd(self)->io;
-
-    reg->id = io->write_waker.vtable != NULL ? io->write_id : 0;
-}
-
-static void
-fd_forget_write_reg(struct fut_async_write *self, const struct fut_reg *reg)
-{
-    fut_io_forget_reg(&writer_fd(self)->io, FUT_IO_WRITABLE, reg);
-}
-
+/* Flush and the registration numbers are the socket streams'. */
 static const struct fut_async_read_vtable fd_read_vtable = {
     .version = 3,
     .poll_read = fd_poll_read,
     .poll_readv = fd_poll_readv,
-    .forget_read = fd_forget_read,
-    .note_read = fd_note_read,
-    .forget_read_reg = fd_forget_read_reg,
+    .forget_read = fut__stream_forget_read,
+    .note_read = fut__stream_note_read,
+    .forget_read_reg = fut__stream_forget_read_reg,
 };
 
 static const struct fut_async_write_vtable fd_write_vtable = {
     .version = 3,
     .poll_write = fd_poll_write,
     .poll_writev = fd_poll_writev,
-    .poll_flush = fd_poll_flush,
+    .poll_flush = fut__stream_poll_flush,
     .poll_close = fd_poll_close,
-    .forget_write = fd_forget_write,
-    .note_write = fd_note_write,
-    .forget_write_reg = fd_forget_write_reg,
+    .forget_write = fut__stream_forget_write,
+    .note_write = fut__stream_note_write,
+    .forget_write_reg = fut__stream_forget_write_reg,
 };
 
 /* A closed object: every operation answers -EBADF. */

@@ -10,8 +10,11 @@
 #include <sys/uio.h>
 #include <assert.h>
 #include <dirent.h>
+#include <errno.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stddef.h>
+#include <string.h>
 
 #include "futures.h"
 #include "futures/backend.h"
@@ -226,6 +229,304 @@ FUT__HIDDEN void fut__dgram_recv_setup(struct fut_dgram_recv *f,
                                        struct fut_io *io, void *buf,
                                        size_t len,
                                        struct fut_dgram_info *info);
+
+/* ---- byte streams over a struct fut_io (sockstream.c; tcp.c, unix.c, fd.c)
+ * struct fut_tcp_stream, struct fut_unix_stream and struct fut_fd begin
+ * with the same three members, reader, writer and io, at the same offsets
+ * (sockstream.c asserts it). The core finds one member from another by
+ * those offsets, so one set of trait functions serves the three types and
+ * none of them is cast to another. The socket streams (TCP, Unix) share
+ * the trait tables whole; fut_fd shares all but its reads (no short-read
+ * drain: a terminal returns a line at a time) and its writes (write(2) with
+ * SIGPIPE held off, for what is not a socket).
+ *
+ * Hot paths (the trait functions, try_read/try_write, poll_*_ready) are the
+ * always-inline helpers below, so each caller compiles to one loop with its
+ * syscall fixed, as a hand-written one; the rest are functions. */
+#define FUT__ALWAYS_INLINE inline __attribute__((always_inline))
+
+#define FUT__STREAM_READER_OFF offsetof(struct fut_tcp_stream, reader)
+#define FUT__STREAM_WRITER_OFF offsetof(struct fut_tcp_stream, writer)
+#define FUT__STREAM_IO_OFF offsetof(struct fut_tcp_stream, io)
+
+static FUT__ALWAYS_INLINE struct fut_io *
+fut__stream_reader_io(struct fut_async_read *r)
+{
+    return (struct fut_io *)(void *)((char *)r - FUT__STREAM_READER_OFF +
+                                     FUT__STREAM_IO_OFF);
+}
+
+static FUT__ALWAYS_INLINE struct fut_io *
+fut__stream_writer_io(struct fut_async_write *w)
+{
+    return (struct fut_io *)(void *)((char *)w - FUT__STREAM_WRITER_OFF +
+                                     FUT__STREAM_IO_OFF);
+}
+
+/*
+ * The readiness half of every read and write (of streams, and of udp.c's
+ * datagrams): wait until @dir is ready and spend one unit of coop budget.
+ * Returns FUT_READY with *err == 0 when the caller should make its
+ * syscall, FUT_READY with *err < 0 on failure (-EBADF once closed), or
+ * FUT_PENDING.
+ */
+static FUT__ALWAYS_INLINE enum fut_poll
+fut__stream_ready(struct fut_io *io, struct fut_context *cx, unsigned int dir,
+                  int *err)
+{
+    if (io->fd < 0) {
+        *err = -EBADF;
+        return FUT_READY;
+    }
+    if (fut_io_poll_ready(io, cx, dir, err) == FUT_PENDING)
+        return FUT_PENDING;
+    if (*err != 0)
+        return FUT_READY;
+    /* Spent before the syscall: bytes already moved (a datagram taken)
+     * must not be lost to a budget that ran out after it. */
+    if (!fut_coop_proceed(cx))
+        return FUT_PENDING;
+    return FUT_READY;
+}
+
+/*
+ * What a read or write syscall's result @n (errno set when < 0) means.
+ * Returns FUT_READY with *res set, or FUT_PENDING-as-"try again": the
+ * caller loops (EAGAIN after clearing the readiness, so the next round
+ * waits for the backend; EINTR).
+ */
+static FUT__ALWAYS_INLINE enum fut_poll
+fut__stream_result(struct fut_io *io, unsigned int dir, ssize_t n,
+                   ssize_t *res)
+{
+    if (n >= 0) {
+        *res = n;
+        return FUT_READY;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        fut_io_clear_ready(io, dir);
+        return FUT_PENDING;
+    }
+    if (errno == EINTR)
+        return FUT_PENDING;
+    *res = errno > 0 ? -errno : -EIO;
+    return FUT_READY;
+}
+
+/* The syscall of one stream operation. */
+enum fut__stream_call {
+    FUT__STREAM_READ,    /* read(2) into iov[0] */
+    FUT__STREAM_READV,   /* readv(2) */
+    FUT__STREAM_SEND,    /* send(2) of iov[0], FUT__OS_SEND_FLAGS */
+    FUT__STREAM_SENDMSG, /* sendmsg(2), FUT__OS_SEND_FLAGS */
+    FUT__STREAM_WRITE    /* fut__fd_write_nosigpipe() (not a socket) */
+};
+
+/* fd.c: write(2) (@iovcnt 1) or writev(2) on a descriptor that is not a
+ * socket, with SIGPIPE held off; returns as the syscall does, errno kept. */
+FUT__HIDDEN ssize_t fut__fd_write_nosigpipe(int fd, const struct iovec *iov,
+                                            int iovcnt);
+
+/* Bytes a readv of @iov could take; saturates rather than wraps. */
+static FUT__ALWAYS_INLINE size_t
+fut__iov_total(const struct iovec *iov, int iovcnt)
+{
+    size_t total = 0;
+    int i;
+
+    for (i = 0; i < iovcnt; i++) {
+        if (iov[i].iov_len > SIZE_MAX - total)
+            return SIZE_MAX;
+        total += iov[i].iov_len;
+    }
+    return total;
+}
+
+/*
+ * One read or write of a stream as its trait function does it: readiness,
+ * then @call until it gives an answer. @drains (reads): a short read
+ * emptied the descriptor, so skip the read that would only say EAGAIN
+ * (where the backend makes that safe: fut_io_drained()); true of sockets,
+ * not of every descriptor (a terminal returns a line at a time).
+ * A caller passes @call and @drains as constants: the switch and the tests
+ * of them compile away.
+ */
+static FUT__ALWAYS_INLINE enum fut_poll
+fut__stream_poll_io(struct fut_io *io, struct fut_context *cx,
+                    enum fut__stream_call call, const struct iovec *iov,
+                    int iovcnt, int drains, ssize_t *res)
+{
+    unsigned int dir = call <= FUT__STREAM_READV ? FUT_IO_READABLE
+                                                 : FUT_IO_WRITABLE;
+    struct msghdr msg;
+    ssize_t n;
+    int err;
+
+    for (;;) {
+        if (fut__stream_ready(io, cx, dir, &err) == FUT_PENDING)
+            return FUT_PENDING;
+        if (err != 0) {
+            *res = err;
+            return FUT_READY;
+        }
+        switch (call) {
+        case FUT__STREAM_READ:
+            n = fut__sys.read(io->fd, iov[0].iov_base, iov[0].iov_len);
+            break;
+        case FUT__STREAM_READV:
+            n = fut__sys.readv(io->fd, iov, iovcnt);
+            break;
+        case FUT__STREAM_SEND:
+            n = fut__sys.send(io->fd, iov[0].iov_base, iov[0].iov_len,
+                              FUT__OS_SEND_FLAGS);
+            break;
+        case FUT__STREAM_SENDMSG:
+            memset(&msg, 0, sizeof msg);
+            msg.msg_iov = (struct iovec *)iov;
+            msg.msg_iovlen = (size_t)iovcnt;
+            n = fut__sys.sendmsg(io->fd, &msg, FUT__OS_SEND_FLAGS);
+            break;
+        default:
+            n = fut__fd_write_nosigpipe(io->fd, iov, iovcnt);
+            break;
+        }
+        if (fut__stream_result(io, dir, n, res) == FUT_READY) {
+            if (drains && *res > 0 &&
+                (size_t)*res < (call == FUT__STREAM_READ
+                                    ? iov[0].iov_len
+                                    : fut__iov_total(iov, iovcnt)))
+                fut_io_drained(io, FUT_IO_READABLE);
+            return FUT_READY;
+        }
+    }
+}
+
+/*
+ * Readiness, then a syscall that never waits (the socket streams'
+ * poll_read_ready/poll_write_ready and try_read/try_write, as tcp.h states
+ * them). They share fut__stream_ready() with the trait functions, so the
+ * waker slot, the coop budget and the error rules are the same. A NULL
+ * @io is the caller's NULL object: -EINVAL.
+ */
+static FUT__ALWAYS_INLINE enum fut_poll
+fut__stream_poll_ready(struct fut_io *io, struct fut_context *cx,
+                       unsigned int dir, int *res)
+{
+    if (res == NULL)
+        return FUT_READY;
+    if (io == NULL || cx == NULL) {
+        *res = -EINVAL;
+        return FUT_READY;
+    }
+    return fut__stream_ready(io, cx, dir, res);
+}
+
+/* One read(2) (@call FUT__STREAM_READ) or send(2) (FUT__STREAM_SEND). */
+static FUT__ALWAYS_INLINE ssize_t
+fut__stream_try_io(struct fut_io *io, enum fut__stream_call call, void *buf,
+                   size_t len)
+{
+    unsigned int dir = call == FUT__STREAM_READ ? FUT_IO_READABLE
+                                                : FUT_IO_WRITABLE;
+    ssize_t n;
+
+    if (io == NULL || (buf == NULL && len > 0))
+        return -EINVAL;
+    if (io->fd < 0)
+        return -EBADF;
+    if (len == 0)
+        return 0;
+    do
+        n = call == FUT__STREAM_READ
+                ? fut__sys.read(io->fd, buf, len)
+                : fut__sys.send(io->fd, buf, len, FUT__OS_SEND_FLAGS);
+    while (n < 0 && errno == EINTR);
+    if (n >= 0) {
+        /* As in fut__stream_poll_io(): a short read emptied the socket. */
+        if (call == FUT__STREAM_READ && n > 0 && (size_t)n < len)
+            fut_io_drained(io, FUT_IO_READABLE);
+        return n;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        /* The kernel said so: the next poll_*_ready waits for the
+         * backend. */
+        fut_io_clear_ready(io, dir);
+        return -EAGAIN;
+    }
+    return errno > 0 ? -errno : -EIO;
+}
+
+/* The trait tables of the socket streams (TCP and Unix). */
+extern FUT__HIDDEN const struct fut_async_read_vtable
+    fut__sockstream_read_vtable;
+extern FUT__HIDDEN const struct fut_async_write_vtable
+    fut__sockstream_write_vtable;
+/* Trait functions fut_fd shares (its tables are its own). */
+FUT__HIDDEN enum fut_poll fut__stream_poll_flush(struct fut_async_write *self,
+                                                 struct fut_context *cx,
+                                                 ssize_t *res);
+FUT__HIDDEN void fut__stream_forget_read(struct fut_async_read *self,
+                                         const struct fut_waker *w);
+FUT__HIDDEN void fut__stream_note_read(struct fut_async_read *self,
+                                       struct fut_reg *reg);
+FUT__HIDDEN void fut__stream_forget_read_reg(struct fut_async_read *self,
+                                             const struct fut_reg *reg);
+FUT__HIDDEN void fut__stream_forget_write(struct fut_async_write *self,
+                                          const struct fut_waker *w);
+FUT__HIDDEN void fut__stream_note_write(struct fut_async_write *self,
+                                        struct fut_reg *reg);
+FUT__HIDDEN void fut__stream_forget_write_reg(struct fut_async_write *self,
+                                              const struct fut_reg *reg);
+
+/* Make the socket stream whose io is @io a closed one (its traits answer
+ * -EBADF), or open it on @fd (nonblocking already; 0 or -errno). */
+FUT__HIDDEN void fut__sockstream_reset(struct fut_io *io);
+FUT__HIDDEN int fut__sockstream_open(struct fut_io *io, int fd);
+/* 1 if the socket stream of @io was initialised and holds a descriptor. */
+FUT__HIDDEN int fut__sockstream_is_open(struct fut_io *io);
+
+/* Socket calls over @io for the public wrappers, which pass NULL for a
+ * NULL object: -EINVAL (also for a NULL @ss/@len or a bad @how), -EBADF
+ * when closed, or the -errno of the syscall. */
+FUT__HIDDEN int fut__sock_shutdown(struct fut_io *io, int how);
+/* getsockname(2), or getpeername(2) when @peer. */
+FUT__HIDDEN int fut__sock_addr(const struct fut_io *io,
+                               struct sockaddr_storage *ss, socklen_t *len,
+                               int peer);
+/* Deregister and close the descriptor (stream, listener, datagram). */
+FUT__HIDDEN int fut__sock_close(struct fut_io *io);
+
+/* ---- stream listeners (sockstream.c; tcp.c, unix.c) ---------------------
+ * A listener is its io and a spare descriptor (-1: none) for running out
+ * of descriptors (see sockstream.c). */
+/* Open a spare: a descriptor, or -1 (none). */
+FUT__HIDDEN int fut__listener_spare(void);
+/* Accept one connection into the socket stream of @out, as
+ * fut_tcp_listener_poll_accept() states it. NULL @io/@out: -EINVAL. */
+FUT__HIDDEN enum fut_poll fut__listener_poll_accept(struct fut_io *io,
+                                                    int *spare,
+                                                    struct fut_context *cx,
+                                                    struct fut_io *out,
+                                                    int *res);
+/* Close the socket and the spare: 0, -EINVAL (NULL @io) or -EBADF. */
+FUT__HIDDEN int fut__listener_close(struct fut_io *io, int *spare);
+
+/* The accept futures (struct fut_tcp_accept, struct fut_unix_accept): *@res
+ * stays FUT__ACCEPT_PENDING until READY, so polling again after READY
+ * returns the same output (futures are fused). poll: the future's poll
+ * over its listener's @io and @spare; forget: its drop (and what a READY
+ * poll does), withdrawing only the registration @reg it noted. */
+#define FUT__ACCEPT_PENDING 1
+FUT__HIDDEN enum fut_poll fut__accept_poll(struct fut_io *io, int *spare,
+                                           struct fut_context *cx,
+                                           struct fut_io *out, int *res,
+                                           struct fut_reg *reg);
+FUT__HIDDEN void fut__accept_forget(struct fut_io *io, struct fut_reg *reg);
+
+/* ---- deadlines (timer.c) ------------------------------------------------
+ * The deadline @timeout_ns from now (saturating at INT64_MAX), or -1 (no
+ * limit) for a negative @timeout_ns. */
+FUT__HIDDEN int64_t fut__deadline_after(int64_t timeout_ns);
 
 /* ---- the blocking pool (pool.c) ---------------------------------------------
  * A job is the unit the pool runs: embed one in an allocation of your own

@@ -6,22 +6,18 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 /*
- * Writes go through send(2) and sendmsg(2) with MSG_NOSIGNAL rather than
- * write(2), so a peer that has gone away gives -EPIPE instead of killing the
- * process with SIGPIPE; programs need not ignore the signal. Every call
- * goes through the fut__sys table, the Linux-specific ones (accept4,
- * SOCK_NONBLOCK, MSG_NOSIGNAL) through the OS layer (os.c).
+ * Streams, their traits and the accept loop are the stream core's
+ * (sockstream.c), shared with Unix streams. Every call goes through the
+ * fut__sys table, the Linux-specific ones (accept4, SOCK_NONBLOCK,
+ * MSG_NOSIGNAL) through the OS layer (os.c).
  *
- * A closed listener has fd == -1, a closed stream io.fd == -1 (a stream
- * keeps its descriptor only in its registration: every connection embeds
- * one, so it carries no second copy); every operation on either answers
- * -EBADF.
+ * A closed listener has fd == io.fd == -1, a closed stream io.fd == -1;
+ * every operation on either answers -EBADF.
  */
 
 static int
@@ -34,14 +30,6 @@ addr_ok(const struct sockaddr *addr, socklen_t len)
     if (addr->sa_family == AF_INET6)
         return len >= (socklen_t)sizeof(struct sockaddr_in6);
     return 0;
-}
-
-static void
-close_fd(int fd)
-{
-    /* Linux releases the descriptor even when close(2) says EINTR, so it is
-     * never retried (a retry could close a descriptor reused meanwhile). */
-    (void)fut__sys.close(fd);
 }
 
 int
@@ -74,27 +62,6 @@ fut_sockaddr_parse(const char *host, unsigned int port,
 
 /* ---- listener ------------------------------------------------------------ */
 
-/*
- * Out of descriptors (EMFILE, ENFILE), accept(2) fails and leaves the
- * connection queued, so the listener stays readable: a caller that simply
- * polls again spins, and one that backs off holds the peer in the backlog
- * for nothing. Each listener therefore keeps one spare descriptor (libuv's
- * trick, with its own code): on EMFILE or ENFILE it closes the spare,
- * accepts the queued connection into the freed slot, closes it at once
- * (the peer sees the connection reset or closed) and opens the spare
- * again. The queue drains, the readiness is cleared by the EAGAIN that
- * follows, and the listener waits for the next connection: no spin, no
- * timer, and the caller never sees EMFILE. We chose this over a built-in
- * back-off because a back-off needs a timer and a choice of delay, keeps
- * refused peers waiting, and still polls at that rate while the limit
- * lasts; the price is one descriptor per listener.
- */
-static int
-spare_open(void)
-{
-    return fut__sys.openat(AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC, 0);
-}
-
 int
 fut_tcp_listener_bind(struct fut_tcp_listener *l, const struct sockaddr *addr,
                       socklen_t len, int backlog)
@@ -117,18 +84,18 @@ fut_tcp_listener_bind(struct fut_tcp_listener *l, const struct sockaddr *addr,
         bind(fd, addr, len) < 0 ||
         listen(fd, backlog <= 0 ? SOMAXCONN : backlog) < 0) {
         err = -errno;
-        close_fd(fd);
+        fut__os_close(fd);
         return err;
     }
     err = fut_io_init(&l->io, fd);
     if (err != 0) {
-        close_fd(fd);
+        fut__os_close(fd);
         return err;
     }
     l->fd = fd;
     /* Without a spare (the process is at its limit already) the listener
      * still works; it reports EMFILE as accept(2) does. */
-    l->spare = spare_open();
+    l->spare = fut__listener_spare();
     return 0;
 }
 
@@ -136,14 +103,7 @@ int
 fut_tcp_listener_local_addr(const struct fut_tcp_listener *l,
                             struct sockaddr_storage *ss, socklen_t *len)
 {
-    if (l == NULL || ss == NULL || len == NULL)
-        return -EINVAL;
-    if (l->fd < 0)
-        return -EBADF;
-    *len = (socklen_t)sizeof *ss;
-    if (getsockname(l->fd, (struct sockaddr *)ss, len) < 0)
-        return -errno;
-    return 0;
+    return fut__sock_addr(l != NULL ? &l->io : NULL, ss, len, 0);
 }
 
 int
@@ -184,338 +144,24 @@ fut_tcp_listener_port(const struct fut_tcp_listener *l)
 int
 fut_tcp_listener_close(struct fut_tcp_listener *l)
 {
+    int err;
+
     if (l == NULL)
         return -EINVAL;
-    if (l->fd < 0)
-        return -EBADF;
-    (void)fut_io_close(&l->io);
-    close_fd(l->fd);
-    l->fd = -1;
-    if (l->spare >= 0) {
-        close_fd(l->spare);
-        l->spare = -1;
-    }
-    return 0;
+    err = fut__listener_close(&l->io, &l->spare);
+    if (err == 0)
+        l->fd = -1;
+    return err;
 }
 
-/*
- * Out of descriptors: refuse one queued connection through the spare (see
- * spare_open()). Returns 0 when the spare was there (the caller accepts
- * again: the next connection, or EAGAIN), or -@err when there is none.
- */
-static int
-listener_refuse(struct fut_tcp_listener *l, int err)
-{
-    int fd;
-
-    if (l->spare < 0) {
-        /* Try to get it back: descriptors may have been freed since. */
-        l->spare = spare_open();
-        return l->spare < 0 ? -err : 0;
-    }
-    close_fd(l->spare);
-    l->spare = -1;
-    fd = fut__os_accept(l->fd, NULL, NULL);
-    if (fd >= 0)
-        close_fd(fd);
-    l->spare = spare_open();
-    return 0;
-}
-
-/* ---- stream: AsyncRead / AsyncWrite -------------------------------------- */
-
-static struct fut_tcp_stream *
-reader_stream(struct fut_async_read *r)
-{
-    return FUT_CONTAINER_OF(r, struct fut_tcp_stream, reader);
-}
-
-static struct fut_tcp_stream *
-writer_stream(struct fut_async_write *w)
-{
-    return FUT_CONTAINER_OF(w, struct fut_tcp_stream, writer);
-}
-
-/*
- * The readiness half of every read and write: wait until @dir is ready and
- * spend one unit of coop budget. Returns FUT_READY with *err == 0 when the
- * caller should make its syscall, FUT_READY with *err < 0 on failure, or
- * FUT_PENDING.
- */
-static enum fut_poll
-stream_ready(struct fut_tcp_stream *s, struct fut_context *cx,
-             unsigned int dir, int *err)
-{
-    if (s->io.fd < 0) {
-        *err = -EBADF;
-        return FUT_READY;
-    }
-    if (fut_io_poll_ready(&s->io, cx, dir, err) == FUT_PENDING)
-        return FUT_PENDING;
-    if (*err != 0)
-        return FUT_READY;
-    /* Spent before the syscall: bytes already moved must not be lost to a
-     * budget that ran out after it. */
-    if (!fut_coop_proceed(cx))
-        return FUT_PENDING;
-    return FUT_READY;
-}
-
-/*
- * What a read or write syscall's result means. Returns FUT_READY with *res
- * set, or FUT_PENDING-as-"try again": the caller loops (EAGAIN after
- * clearing the readiness, so the next round waits for the backend).
- */
-static enum fut_poll
-stream_result(struct fut_tcp_stream *s, unsigned int dir, ssize_t n,
-              ssize_t *res)
-{
-    if (n >= 0) {
-        *res = n;
-        return FUT_READY;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        fut_io_clear_ready(&s->io, dir);
-        return FUT_PENDING;
-    }
-    if (errno == EINTR)
-        return FUT_PENDING;
-    *res = -errno;
-    return FUT_READY;
-}
-
-static enum fut_poll
-stream_poll_read(struct fut_async_read *self, struct fut_context *cx,
-                 void *buf, size_t len, ssize_t *res)
-{
-    struct fut_tcp_stream *s = reader_stream(self);
-    int err;
-
-    for (;;) {
-        if (stream_ready(s, cx, FUT_IO_READABLE, &err) == FUT_PENDING)
-            return FUT_PENDING;
-        if (err != 0) {
-            *res = err;
-            return FUT_READY;
-        }
-        if (stream_result(s, FUT_IO_READABLE, fut__sys.read(s->io.fd, buf, len),
-                          res) == FUT_READY) {
-            /* A short read emptied the socket: skip the read that would
-             * only say EAGAIN (where the backend makes that safe). */
-            if (*res > 0 && (size_t)*res < len)
-                fut_io_drained(&s->io, FUT_IO_READABLE);
-            return FUT_READY;
-        }
-    }
-}
-
-/* Bytes a readv of @iov could take; saturates rather than wraps. */
-static size_t
-iov_total(const struct iovec *iov, int iovcnt)
-{
-    size_t total = 0;
-    int i;
-
-    for (i = 0; i < iovcnt; i++) {
-        if (iov[i].iov_len > SIZE_MAX - total)
-            return SIZE_MAX;
-        total += iov[i].iov_len;
-    }
-    return total;
-}
-
-static enum fut_poll
-stream_poll_readv(struct fut_async_read *self, struct fut_context *cx,
-                  const struct iovec *iov, int iovcnt, ssize_t *res)
-{
-    struct fut_tcp_stream *s = reader_stream(self);
-    int err;
-
-    for (;;) {
-        if (stream_ready(s, cx, FUT_IO_READABLE, &err) == FUT_PENDING)
-            return FUT_PENDING;
-        if (err != 0) {
-            *res = err;
-            return FUT_READY;
-        }
-        if (stream_result(s, FUT_IO_READABLE,
-                          fut__sys.readv(s->io.fd, iov, iovcnt),
-                          res) == FUT_READY) {
-            if (*res > 0 && (size_t)*res < iov_total(iov, iovcnt))
-                fut_io_drained(&s->io, FUT_IO_READABLE);
-            return FUT_READY;
-        }
-    }
-}
-
-static enum fut_poll
-stream_poll_write(struct fut_async_write *self, struct fut_context *cx,
-                  const void *buf, size_t len, ssize_t *res)
-{
-    struct fut_tcp_stream *s = writer_stream(self);
-    int err;
-
-    for (;;) {
-        if (stream_ready(s, cx, FUT_IO_WRITABLE, &err) == FUT_PENDING)
-            return FUT_PENDING;
-        if (err != 0) {
-            *res = err;
-            return FUT_READY;
-        }
-        if (stream_result(s, FUT_IO_WRITABLE,
-                          fut__sys.send(s->io.fd, buf, len, FUT__OS_SEND_FLAGS),
-                          res) == FUT_READY)
-            return FUT_READY;
-    }
-}
-
-static enum fut_poll
-stream_poll_writev(struct fut_async_write *self, struct fut_context *cx,
-                   const struct iovec *iov, int iovcnt, ssize_t *res)
-{
-    struct fut_tcp_stream *s = writer_stream(self);
-    struct msghdr msg;
-    int err;
-
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = (struct iovec *)iov;
-    msg.msg_iovlen = (size_t)iovcnt;
-    for (;;) {
-        if (stream_ready(s, cx, FUT_IO_WRITABLE, &err) == FUT_PENDING)
-            return FUT_PENDING;
-        if (err != 0) {
-            *res = err;
-            return FUT_READY;
-        }
-        if (stream_result(s, FUT_IO_WRITABLE,
-                          fut__sys.sendmsg(s->io.fd, &msg, FUT__OS_SEND_FLAGS),
-                          res) == FUT_READY)
-            return FUT_READY;
-    }
-}
-
-static enum fut_poll
-stream_poll_flush(struct fut_async_write *self, struct fut_context *cx,
-                  ssize_t *res)
-{
-    /* Nothing is buffered in user space; the kernel sends on its own. */
-    *res = writer_stream(self)->io.fd < 0 ? -EBADF : 0;
-    return FUT_READY;
-}
-
-static enum fut_poll
-stream_poll_close(struct fut_async_write *self, struct fut_context *cx,
-                  ssize_t *res)
-{
-    struct fut_tcp_stream *s = writer_stream(self);
-
-    if (s->io.fd < 0)
-        *res = -EBADF;
-    else if (shutdown(s->io.fd, SHUT_WR) < 0)
-        *res = -errno;
-    else
-        *res = 0;
-    return FUT_READY;
-}
-
-/* The waker of a pending read or write is in the registration's slot for
- * that direction (a closed stream's io has none left). */
-static void
-stream_forget_read(struct fut_async_read *self, const struct fut_waker *w)
-{
-    fut_io_forget(&reader_stream(self)->io, FUT_IO_READABLE, w);
-}
-
-static void
-stream_forget_write(struct fut_async_write *self, const struct fut_waker *w)
-{
-    fut_io_forget(&writer_stream(self)->io, FUT_IO_WRITABLE, w);
-}
-
-/*
- * The numbered forms: reads and writes store their waker only through
- * fut_io_poll_ready(), and a coop yield returns PENDING only once the
- * direction is ready, when its slot is empty; so the registration in the
- * slot right after a PENDING poll is the one that poll made, or none.
- */
-static void
-stream_note_read(struct fut_async_read *self, struct fut_reg *reg)
-{
-    struct fut_io *io = &reader_stream(self)->io;
-
-    reg->id = io->read_waker.vtable != NULL ? io->read_id : 0;
-}
-
-static void
-stream_forget_read_reg(struct fut_async_read *self, const struct fut_reg *reg)
-{
-    fut_io_forget_reg(&reader_stream(self)->io, FUT_IO_READABLE, reg);
-}
-
-static void
-stream_note_write(struct fut_async_write *self, struct fut_reg *reg)
-{
-    struct fut_io *io = &writer_stream(self)->io;
-
-    reg->id = io->write_waker.vtable != NULL ? io->write_id : 0;
-}
-
-static void
-stream_forget_write_reg(struct fut_async_write *self,
-                        const struct fut_reg *reg)
-{
-    fut_io_forget_reg(&writer_stream(self)->io, FUT_IO_WRITABLE, reg);
-}
-
-static const struct fut_async_read_vtable stream_read_vtable = {
-    .version = 3,
-    .poll_read = stream_poll_read,
-    .poll_readv = stream_poll_readv,
-    .forget_read = stream_forget_read,
-    .note_read = stream_note_read,
-    .forget_read_reg = stream_forget_read_reg,
-};
-
-static const struct fut_async_write_vtable stream_write_vtable = {
-    .version = 3,
-    .poll_write = stream_poll_write,
-    .poll_writev = stream_poll_writev,
-    .poll_flush = stream_poll_flush,
-    .poll_close = stream_poll_close,
-    .forget_write = stream_forget_write,
-    .note_write = stream_note_write,
-    .forget_write_reg = stream_forget_write_reg,
-};
-
-/* A stream that is not open: its traits work and answer -EBADF. */
-static void
-stream_reset(struct fut_tcp_stream *s)
-{
-    memset(s, 0, sizeof *s);
-    s->reader.vtable = &stream_read_vtable;
-    s->writer.vtable = &stream_write_vtable;
-    s->io.fd = -1;
-}
+/* ---- stream -------------------------------------------------------------- */
 
 int
 fut_tcp_stream_init(struct fut_tcp_stream *s)
 {
     if (s == NULL)
         return -EINVAL;
-    stream_reset(s);
-    return 0;
-}
-
-/* Adopt @fd (nonblocking already) into @s. Returns 0 or -errno. */
-static int
-stream_open(struct fut_tcp_stream *s, int fd)
-{
-    int err;
-
-    stream_reset(s);
-    err = fut_io_init(&s->io, fd);
-    if (err != 0)
-        return err;
+    fut__sockstream_reset(&s->io);
     return 0;
 }
 
@@ -529,7 +175,7 @@ fut_tcp_stream_from_fd(struct fut_tcp_stream *s, int fd)
     err = fut__os_set_nonblock(fd, 1, NULL);
     if (err != 0)
         return err;
-    return stream_open(s, fd);
+    return fut__sockstream_open(&s->io, fd);
 }
 
 int
@@ -549,144 +195,59 @@ fut_tcp_stream_set_nodelay(struct fut_tcp_stream *s, int on)
 int
 fut_tcp_stream_shutdown(struct fut_tcp_stream *s, int how)
 {
-    if (s == NULL || (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR))
-        return -EINVAL;
-    if (s->io.fd < 0)
-        return -EBADF;
-    if (shutdown(s->io.fd, how) < 0)
-        return -errno;
-    return 0;
+    return fut__sock_shutdown(s != NULL ? &s->io : NULL, how);
 }
 
 int
 fut_tcp_stream_peer_addr(const struct fut_tcp_stream *s,
                          struct sockaddr_storage *ss, socklen_t *len)
 {
-    if (s == NULL || ss == NULL || len == NULL)
-        return -EINVAL;
-    if (s->io.fd < 0)
-        return -EBADF;
-    *len = (socklen_t)sizeof *ss;
-    if (getpeername(s->io.fd, (struct sockaddr *)ss, len) < 0)
-        return -errno;
-    return 0;
+    return fut__sock_addr(s != NULL ? &s->io : NULL, ss, len, 1);
 }
 
 int
 fut_tcp_stream_local_addr(const struct fut_tcp_stream *s,
                           struct sockaddr_storage *ss, socklen_t *len)
 {
-    if (s == NULL || ss == NULL || len == NULL)
-        return -EINVAL;
-    if (s->io.fd < 0)
-        return -EBADF;
-    *len = (socklen_t)sizeof *ss;
-    if (getsockname(s->io.fd, (struct sockaddr *)ss, len) < 0)
-        return -errno;
-    return 0;
+    return fut__sock_addr(s != NULL ? &s->io : NULL, ss, len, 0);
 }
 
-/* ---- stream: readiness, then a syscall that never waits ------------------ */
-
-/*
- * These let a connection hold no buffer while it waits: its task awaits
- * readiness with nothing borrowed, then reads into a buffer it borrows for
- * that one call. They share stream_ready() with the AsyncRead/AsyncWrite
- * paths, so the waker slot, the coop budget and the error rules are the
- * same; the syscall half is the loop body of stream_poll_read() and
- * stream_poll_write(), made once.
- */
-static enum fut_poll
-stream_poll_ready(struct fut_tcp_stream *s, struct fut_context *cx,
-                  unsigned int dir, int *res)
-{
-    if (res == NULL)
-        return FUT_READY;
-    if (s == NULL || cx == NULL) {
-        *res = -EINVAL;
-        return FUT_READY;
-    }
-    return stream_ready(s, cx, dir, res);
-}
-
+/* Readiness, then a syscall that never waits: the stream core's. */
 enum fut_poll
 fut_tcp_stream_poll_read_ready(struct fut_tcp_stream *s,
                                struct fut_context *cx, int *res)
 {
-    return stream_poll_ready(s, cx, FUT_IO_READABLE, res);
+    return fut__stream_poll_ready(s != NULL ? &s->io : NULL, cx,
+                                  FUT_IO_READABLE, res);
 }
 
 enum fut_poll
 fut_tcp_stream_poll_write_ready(struct fut_tcp_stream *s,
                                 struct fut_context *cx, int *res)
 {
-    return stream_poll_ready(s, cx, FUT_IO_WRITABLE, res);
-}
-
-/* What a try_read or try_write syscall's result @n means for @dir. */
-static ssize_t
-stream_try_result(struct fut_tcp_stream *s, unsigned int dir, ssize_t n)
-{
-    if (n >= 0)
-        return n;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        /* The kernel said so: the next poll_*_ready waits for the
-         * backend. */
-        fut_io_clear_ready(&s->io, dir);
-        return -EAGAIN;
-    }
-    return -errno;
+    return fut__stream_poll_ready(s != NULL ? &s->io : NULL, cx,
+                                  FUT_IO_WRITABLE, res);
 }
 
 ssize_t
 fut_tcp_stream_try_read(struct fut_tcp_stream *s, void *buf, size_t len)
 {
-    ssize_t n;
-
-    if (s == NULL || (buf == NULL && len > 0))
-        return -EINVAL;
-    if (s->io.fd < 0)
-        return -EBADF;
-    if (len == 0)
-        return 0;
-    do
-        n = fut__sys.read(s->io.fd, buf, len);
-    while (n < 0 && errno == EINTR);
-    /* As in stream_poll_read(): a short read emptied the socket. */
-    if (n > 0 && (size_t)n < len)
-        fut_io_drained(&s->io, FUT_IO_READABLE);
-    return stream_try_result(s, FUT_IO_READABLE, n);
+    return fut__stream_try_io(s != NULL ? &s->io : NULL, FUT__STREAM_READ,
+                              buf, len);
 }
 
 ssize_t
 fut_tcp_stream_try_write(struct fut_tcp_stream *s, const void *buf,
                          size_t len)
 {
-    ssize_t n;
-
-    if (s == NULL || (buf == NULL && len > 0))
-        return -EINVAL;
-    if (s->io.fd < 0)
-        return -EBADF;
-    if (len == 0)
-        return 0;
-    do
-        n = fut__sys.send(s->io.fd, buf, len, FUT__OS_SEND_FLAGS);
-    while (n < 0 && errno == EINTR);
-    return stream_try_result(s, FUT_IO_WRITABLE, n);
+    return fut__stream_try_io(s != NULL ? &s->io : NULL, FUT__STREAM_SEND,
+                              (void *)buf, len);
 }
 
 int
 fut_tcp_stream_close(struct fut_tcp_stream *s)
 {
-    if (s == NULL)
-        return -EINVAL;
-    if (s->io.fd < 0)
-        return -EBADF;
-    (void)fut_io_close(&s->io);
-    close_fd(s->io.fd);
-    s->io.fd = -1;
-    return 0;
+    return fut__sock_close(s != NULL ? &s->io : NULL);
 }
 
 /* ---- accept -------------------------------------------------------------- */
@@ -696,129 +257,27 @@ fut_tcp_listener_poll_accept(struct fut_tcp_listener *l,
                              struct fut_context *cx,
                              struct fut_tcp_stream *out, int *res)
 {
-    int fd, err;
-
-    if (res == NULL)
-        return FUT_READY;
-    if (l == NULL || cx == NULL || out == NULL) {
-        *res = -EINVAL;
-        return FUT_READY;
-    }
-    if (l->fd < 0) {
-        *res = -EBADF;
-        return FUT_READY;
-    }
-    for (;;) {
-        if (fut_io_poll_ready(&l->io, cx, FUT_IO_READABLE, &err) ==
-            FUT_PENDING)
-            return FUT_PENDING;
-        if (err != 0) {
-            *res = err;
-            return FUT_READY;
-        }
-        /* A listener under a connection storm is ready again and again;
-         * the budget lets the accepted connections' tasks run too. */
-        if (!fut_coop_proceed(cx))
-            return FUT_PENDING;
-        fd = fut__os_accept(l->fd, NULL, NULL);
-        if (fd >= 0)
-            break;
-        switch (-fd) {
-        case EAGAIN:
-#if EWOULDBLOCK != EAGAIN
-        case EWOULDBLOCK:
-#endif
-            fut_io_clear_ready(&l->io, FUT_IO_READABLE);
-            continue;
-        case EINTR:
-            continue;
-        case ECONNABORTED:
-        case EPROTO:
-        case ENETDOWN:
-        case ENOPROTOOPT:
-        case EHOSTDOWN:
-#ifdef ENONET
-        case ENONET:
-#endif
-        case EHOSTUNREACH:
-        case EOPNOTSUPP:
-        case ENETUNREACH:
-            /* The connection was reset while it waited in the backlog,
-             * or Linux passed on a network error of the new connection;
-             * accept(2) ("Error handling") says to treat these like
-             * EAGAIN by retrying. They concern that one connection, not
-             * the listener: skip it. The coop budget above bounds the
-             * loop should they keep coming. */
-            continue;
-        case EMFILE:
-        case ENFILE:
-            err = listener_refuse(l, errno);
-            if (err == 0)
-                continue;
-            *res = err;
-            return FUT_READY;
-        default:
-            /* ENOBUFS, ENOMEM, EPERM (a firewall): the connection stays
-             * queued; the caller decides. */
-            *res = -errno;
-            return FUT_READY;
-        }
-    }
-    err = stream_open(out, fd);
-    if (err != 0) {
-        close_fd(fd);
-        *res = err;
-        return FUT_READY;
-    }
-    *res = 0;
-    return FUT_READY;
-}
-
-/* The accept future keeps res at ACCEPT_PENDING until it is READY, so that
- * polling again after READY returns the same output (futures are fused). */
-#define ACCEPT_PENDING 1
-
-/*
- * A pending accept leaves a clone of its waker in the listener's
- * registration until the next readiness or close. The waker may point into
- * storage freed right after the future is dropped (a select's child
- * waker), so the future notes its registration (a plain copy of the waker
- * and the listener's number for it) when PENDING and withdraws it when it
- * is dropped or finishes, leaving a newer one of the same task alone.
- */
-static void
-accept_forget(struct fut_tcp_accept *a)
-{
-    if (a->reg.waker.vtable != NULL) {
-        fut_io_forget_reg(&a->listener->io, FUT_IO_READABLE, &a->reg);
-        fut_reg_clear(&a->reg);
-    }
+    return fut__listener_poll_accept(l != NULL ? &l->io : NULL,
+                                     l != NULL ? &l->spare : NULL, cx,
+                                     out != NULL ? &out->io : NULL, res);
 }
 
 static enum fut_poll
 accept_poll(struct fut_future *f, struct fut_context *cx)
 {
     struct fut_tcp_accept *a = (struct fut_tcp_accept *)f;
-    int res;
 
-    if (a->res != ACCEPT_PENDING)
-        return FUT_READY;
-    if (fut_tcp_listener_poll_accept(a->listener, cx, a->out, &res) ==
-        FUT_PENDING) {
-        /* Noted for accept_forget(). */
-        fut_io_note(&a->listener->io, FUT_IO_READABLE, cx, &a->reg);
-        return FUT_PENDING;
-    }
-    accept_forget(a);
-    a->res = res;
-    return FUT_READY;
+    return fut__accept_poll(&a->listener->io, &a->listener->spare, cx,
+                            &a->out->io, &a->res, &a->reg);
 }
 
 static void
 accept_drop(struct fut_future *f)
 {
+    struct fut_tcp_accept *a = (struct fut_tcp_accept *)f;
+
     /* A READY future's stream is the caller's: only the waker goes. */
-    accept_forget((struct fut_tcp_accept *)f);
+    fut__accept_forget(&a->listener->io, &a->reg);
 }
 
 static int
@@ -826,7 +285,7 @@ accept_result(const struct fut_future *f)
 {
     const struct fut_tcp_accept *a = (const struct fut_tcp_accept *)f;
 
-    return a->res == ACCEPT_PENDING ? 0 : a->res;
+    return a->res == FUT__ACCEPT_PENDING ? 0 : a->res;
 }
 
 static const struct fut_future_vtable accept_vtable = {
@@ -844,7 +303,7 @@ fut_tcp_accept_init(struct fut_tcp_accept *f, struct fut_tcp_listener *l,
     f->base.vtable = &accept_vtable;
     f->listener = l;
     f->out = out;
-    f->res = ACCEPT_PENDING;
+    f->res = FUT__ACCEPT_PENDING;
     fut_reg_clear(&f->reg);
     return 0;
 }
@@ -894,9 +353,9 @@ connect_start(struct fut_tcp_connect *f, struct fut_context *cx)
         f->state = CONNECT_DONE;
         return FUT_READY;
     }
-    err = stream_open(f->stream, fd);
+    err = fut__sockstream_open(&f->stream->io, fd);
     if (err != 0) {
-        close_fd(fd);
+        fut__os_close(fd);
         f->res = err;
         f->state = CONNECT_DONE;
         return FUT_READY;
@@ -1004,14 +463,12 @@ fut_tcp_connect_init(struct fut_tcp_connect *f, struct fut_tcp_stream *stream,
                      const struct sockaddr *addr, socklen_t len,
                      int64_t timeout_ns)
 {
-    int64_t now;
-
     if (f == NULL || stream == NULL || !addr_ok(addr, len) ||
         len > (socklen_t)sizeof f->addr)
         return -EINVAL;
     /* Resetting an open stream would lose its descriptor. The contract
      * asks for an initialised stream, so this reads defined memory. */
-    if (stream->reader.vtable == &stream_read_vtable && stream->io.fd >= 0) {
+    if (fut__sockstream_is_open(&stream->io)) {
         f->base.vtable = NULL; /* dropped state: dropping it is harmless */
         return -EISCONN;
     }
@@ -1021,18 +478,12 @@ fut_tcp_connect_init(struct fut_tcp_connect *f, struct fut_tcp_stream *stream,
     memcpy(&f->addr, addr, len);
     f->addrlen = len;
     /* The deadline counts from now, as a timeout wrapped around the future
-     * at construction would. It saturates instead of overflowing. */
-    if (timeout_ns < 0) {
-        f->deadline_ns = -1;
-    } else {
-        now = fut_now_ns();
-        f->deadline_ns = timeout_ns > INT64_MAX - now ? INT64_MAX
-                                                      : now + timeout_ns;
-    }
+     * at construction would. */
+    f->deadline_ns = fut__deadline_after(timeout_ns);
     f->state = CONNECT_START;
     f->res = 0;
     /* Until the connect succeeds the stream is not open: its operations
      * answer -EBADF and closing it is harmless. */
-    stream_reset(stream);
+    fut__sockstream_reset(&stream->io);
     return 0;
 }

@@ -388,14 +388,20 @@ fut_sleep_until_init(struct fut_sleep *s, int64_t deadline_ns)
 int
 fut_sleep_init(struct fut_sleep *s, int64_t duration_ns)
 {
-    int64_t now;
-
     if (s == NULL || duration_ns < 0)
         return -EINVAL;
+    return fut_sleep_until_init(s, fut__deadline_after(duration_ns));
+}
+
+int64_t
+fut__deadline_after(int64_t timeout_ns)
+{
+    int64_t now;
+
+    if (timeout_ns < 0)
+        return -1;
     now = fut_now_ns();
-    if (duration_ns > INT64_MAX - now)
-        return fut_sleep_until_init(s, INT64_MAX);
-    return fut_sleep_until_init(s, now + duration_ns);
+    return timeout_ns > INT64_MAX - now ? INT64_MAX : now + timeout_ns;
 }
 
 int

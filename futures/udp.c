@@ -37,26 +37,6 @@ dgram_clear(struct fut_io *io, unsigned int dir)
     io->ready &= (uint8_t) ~(FUT_IO_ERROR | FUT_IO_HUP | FUT_IO_RDHUP);
 }
 
-/* Wait for @dir and spend a unit of coop budget, as tcp.c's stream_ready(). */
-static enum fut_poll
-dgram_ready(struct fut_io *io, struct fut_context *cx, unsigned int dir,
-            int *err)
-{
-    if (io->fd < 0) {
-        *err = -EBADF;
-        return FUT_READY;
-    }
-    if (fut_io_poll_ready(io, cx, dir, err) == FUT_PENDING)
-        return FUT_PENDING;
-    if (*err != 0)
-        return FUT_READY;
-    /* Before the syscall: a datagram taken must not be lost to a budget
-     * that ran out after it. */
-    if (!fut_coop_proceed(cx))
-        return FUT_PENDING;
-    return FUT_READY;
-}
-
 /* One sendto(2); EINTR retried. Returns @len or -errno (-EAGAIN too). */
 static ssize_t
 dgram_send_once(struct fut_io *io, const void *buf, size_t len,
@@ -118,7 +98,7 @@ fut__dgram_poll_send(struct fut_io *io, struct fut_context *cx,
     int err;
 
     for (;;) {
-        if (dgram_ready(io, cx, FUT_IO_WRITABLE, &err) == FUT_PENDING)
+        if (fut__stream_ready(io, cx, FUT_IO_WRITABLE, &err) == FUT_PENDING)
             return FUT_PENDING;
         if (err != 0) {
             *res = err;
@@ -141,7 +121,7 @@ fut__dgram_poll_recv(struct fut_io *io, struct fut_context *cx, void *buf,
     int err;
 
     for (;;) {
-        if (dgram_ready(io, cx, FUT_IO_READABLE, &err) == FUT_PENDING)
+        if (fut__stream_ready(io, cx, FUT_IO_READABLE, &err) == FUT_PENDING)
             return FUT_PENDING;
         if (err != 0) {
             *res = err;

@@ -10,11 +10,12 @@
 #include <sys/un.h>
 
 /*
- * Streams follow tcp.c: the same AsyncRead/AsyncWrite shape over a
- * struct fut_io, with send(2)/sendmsg(2) and MSG_NOSIGNAL so a vanished
- * peer is -EPIPE, not SIGPIPE. Datagram sockets use the datagram core of
- * udp.c (fut__dgram_*), so truncation, zero-length datagrams and the
- * futures behave exactly as for UDP.
+ * Streams and listeners are the stream core's (sockstream.c), as TCP's
+ * are: the same traits over a struct fut_io, with send(2)/sendmsg(2) and
+ * MSG_NOSIGNAL so a vanished peer is -EPIPE, not SIGPIPE, and the same
+ * accept loop with its spare descriptor. Datagram sockets use the
+ * datagram core of udp.c (fut__dgram_*), so truncation, zero-length
+ * datagrams and the futures behave exactly as for UDP.
  *
  * Names are checked before anything is opened: a path that does not fit
  * sun_path is -ENAMETOOLONG, never cut (a cut name would bind or reach a
@@ -139,291 +140,14 @@ bind_name(int type, const char *name, size_t len, unsigned int flags)
     return fd;
 }
 
-static int
-local_addr(const struct fut_io *io, struct sockaddr_storage *ss,
-           socklen_t *len)
-{
-    if (ss == NULL || len == NULL)
-        return -EINVAL;
-    if (io->fd < 0)
-        return -EBADF;
-    *len = (socklen_t)sizeof *ss;
-    if (getsockname(io->fd, (struct sockaddr *)ss, len) < 0)
-        return fut__os_err();
-    return 0;
-}
-
-/* ---- stream: AsyncRead / AsyncWrite (as tcp.c's) -------------------------- */
-
-static struct fut_unix_stream *
-reader_stream(struct fut_async_read *r)
-{
-    return FUT_CONTAINER_OF(r, struct fut_unix_stream, reader);
-}
-
-static struct fut_unix_stream *
-writer_stream(struct fut_async_write *w)
-{
-    return FUT_CONTAINER_OF(w, struct fut_unix_stream, writer);
-}
-
-static enum fut_poll
-stream_ready(struct fut_unix_stream *s, struct fut_context *cx,
-             unsigned int dir, int *err)
-{
-    if (s->io.fd < 0) {
-        *err = -EBADF;
-        return FUT_READY;
-    }
-    if (fut_io_poll_ready(&s->io, cx, dir, err) == FUT_PENDING)
-        return FUT_PENDING;
-    if (*err != 0)
-        return FUT_READY;
-    if (!fut_coop_proceed(cx))
-        return FUT_PENDING;
-    return FUT_READY;
-}
-
-/* READY with *res set, or PENDING meaning "try again" (EAGAIN: readiness
- * cleared, so the next round waits; EINTR). */
-static enum fut_poll
-stream_result(struct fut_unix_stream *s, unsigned int dir, ssize_t n,
-              ssize_t *res)
-{
-    if (n >= 0) {
-        *res = n;
-        return FUT_READY;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        fut_io_clear_ready(&s->io, dir);
-        return FUT_PENDING;
-    }
-    if (errno == EINTR)
-        return FUT_PENDING;
-    *res = fut__os_err();
-    return FUT_READY;
-}
-
-static size_t
-iov_total(const struct iovec *iov, int iovcnt)
-{
-    size_t total = 0;
-    int i;
-
-    for (i = 0; i < iovcnt; i++) {
-        if (iov[i].iov_len > SIZE_MAX - total)
-            return SIZE_MAX;
-        total += iov[i].iov_len;
-    }
-    return total;
-}
-
-static enum fut_poll
-stream_poll_read(struct fut_async_read *self, struct fut_context *cx,
-                 void *buf, size_t len, ssize_t *res)
-{
-    struct fut_unix_stream *s = reader_stream(self);
-    int err;
-
-    for (;;) {
-        if (stream_ready(s, cx, FUT_IO_READABLE, &err) == FUT_PENDING)
-            return FUT_PENDING;
-        if (err != 0) {
-            *res = err;
-            return FUT_READY;
-        }
-        if (stream_result(s, FUT_IO_READABLE,
-                          fut__sys.read(s->io.fd, buf, len),
-                          res) == FUT_READY) {
-            if (*res > 0 && (size_t)*res < len)
-                fut_io_drained(&s->io, FUT_IO_READABLE);
-            return FUT_READY;
-        }
-    }
-}
-
-static enum fut_poll
-stream_poll_readv(struct fut_async_read *self, struct fut_context *cx,
-                  const struct iovec *iov, int iovcnt, ssize_t *res)
-{
-    struct fut_unix_stream *s = reader_stream(self);
-    int err;
-
-    for (;;) {
-        if (stream_ready(s, cx, FUT_IO_READABLE, &err) == FUT_PENDING)
-            return FUT_PENDING;
-        if (err != 0) {
-            *res = err;
-            return FUT_READY;
-        }
-        if (stream_result(s, FUT_IO_READABLE,
-                          fut__sys.readv(s->io.fd, iov, iovcnt),
-                          res) == FUT_READY) {
-            if (*res > 0 && (size_t)*res < iov_total(iov, iovcnt))
-                fut_io_drained(&s->io, FUT_IO_READABLE);
-            return FUT_READY;
-        }
-    }
-}
-
-static enum fut_poll
-stream_poll_write(struct fut_async_write *self, struct fut_context *cx,
-                  const void *buf, size_t len, ssize_t *res)
-{
-    struct fut_unix_stream *s = writer_stream(self);
-    int err;
-
-    for (;;) {
-        if (stream_ready(s, cx, FUT_IO_WRITABLE, &err) == FUT_PENDING)
-            return FUT_PENDING;
-        if (err != 0) {
-            *res = err;
-            return FUT_READY;
-        }
-        if (stream_result(s, FUT_IO_WRITABLE,
-                          fut__sys.send(s->io.fd, buf, len,
-                                        FUT__OS_SEND_FLAGS),
-                          res) == FUT_READY)
-            return FUT_READY;
-    }
-}
-
-static enum fut_poll
-stream_poll_writev(struct fut_async_write *self, struct fut_context *cx,
-                   const struct iovec *iov, int iovcnt, ssize_t *res)
-{
-    struct fut_unix_stream *s = writer_stream(self);
-    struct msghdr msg;
-    int err;
-
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = (struct iovec *)iov;
-    msg.msg_iovlen = (size_t)iovcnt;
-    for (;;) {
-        if (stream_ready(s, cx, FUT_IO_WRITABLE, &err) == FUT_PENDING)
-            return FUT_PENDING;
-        if (err != 0) {
-            *res = err;
-            return FUT_READY;
-        }
-        if (stream_result(s, FUT_IO_WRITABLE,
-                          fut__sys.sendmsg(s->io.fd, &msg,
-                                           FUT__OS_SEND_FLAGS),
-                          res) == FUT_READY)
-            return FUT_READY;
-    }
-}
-
-static enum fut_poll
-stream_poll_flush(struct fut_async_write *self, struct fut_context *cx,
-                  ssize_t *res)
-{
-    FUT__UNUSED(cx);
-    *res = writer_stream(self)->io.fd < 0 ? -EBADF : 0;
-    return FUT_READY;
-}
-
-static enum fut_poll
-stream_poll_close(struct fut_async_write *self, struct fut_context *cx,
-                  ssize_t *res)
-{
-    struct fut_unix_stream *s = writer_stream(self);
-
-    FUT__UNUSED(cx);
-    if (s->io.fd < 0)
-        *res = -EBADF;
-    else if (shutdown(s->io.fd, SHUT_WR) < 0)
-        *res = fut__os_err();
-    else
-        *res = 0;
-    return FUT_READY;
-}
-
-static void
-stream_forget_read(struct fut_async_read *self, const struct fut_waker *w)
-{
-    fut_io_forget(&reader_stream(self)->io, FUT_IO_READABLE, w);
-}
-
-static void
-stream_forget_write(struct fut_async_write *self, const struct fut_waker *w)
-{
-    fut_io_forget(&writer_stream(self)->io, FUT_IO_WRITABLE, w);
-}
-
-/* As in tcp.c: the registration in the slot right after a PENDING poll is
- * the one that poll made, or none. */
-static void
-stream_note_read(struct fut_async_read *self, struct fut_reg *reg)
-{
-    struct fut_io *io = &reader_stream(self)->io;
-
-    reg->id = io->read_waker.vtable != NULL ? io->read_id : 0;
-}
-
-static void
-stream_forget_read_reg(struct fut_async_read *self, const struct fut_reg *reg)
-{
-    fut_io_forget_reg(&reader_stream(self)->io, FUT_IO_READABLE, reg);
-}
-
-static void
-stream_note_write(struct fut_async_write *self, struct fut_reg *reg)
-{
-    struct fut_io *io = &writer_stream(self)->io;
-
-    reg->id = io->write_waker.vtable != NULL ? io->write_id : 0;
-}
-
-static void
-stream_forget_write_reg(struct fut_async_write *self,
-                        const struct fut_reg *reg)
-{
-    fut_io_forget_reg(&writer_stream(self)->io, FUT_IO_WRITABLE, reg);
-}
-
-static const struct fut_async_read_vtable stream_read_vtable = {
-    .version = 3,
-    .poll_read = stream_poll_read,
-    .poll_readv = stream_poll_readv,
-    .forget_read = stream_forget_read,
-    .note_read = stream_note_read,
-    .forget_read_reg = stream_forget_read_reg,
-};
-
-static const struct fut_async_write_vtable stream_write_vtable = {
-    .version = 3,
-    .poll_write = stream_poll_write,
-    .poll_writev = stream_poll_writev,
-    .poll_flush = stream_poll_flush,
-    .poll_close = stream_poll_close,
-    .forget_write = stream_forget_write,
-    .note_write = stream_note_write,
-    .forget_write_reg = stream_forget_write_reg,
-};
-
-static void
-stream_reset(struct fut_unix_stream *s)
-{
-    memset(s, 0, sizeof *s);
-    s->reader.vtable = &stream_read_vtable;
-    s->writer.vtable = &stream_write_vtable;
-    s->io.fd = -1;
-}
-
-static int
-stream_open(struct fut_unix_stream *s, int fd)
-{
-    stream_reset(s);
-    return fut_io_init(&s->io, fd);
-}
+/* ---- stream -------------------------------------------------------------- */
 
 int
 fut_unix_stream_init(struct fut_unix_stream *s)
 {
     if (s == NULL)
         return -EINVAL;
-    stream_reset(s);
+    fut__sockstream_reset(&s->io);
     return 0;
 }
 
@@ -434,13 +158,13 @@ fut_unix_stream_pair(struct fut_unix_stream *a, struct fut_unix_stream *b)
 
     if (a == NULL || b == NULL || a == b)
         return -EINVAL;
-    stream_reset(a);
-    stream_reset(b);
+    fut__sockstream_reset(&a->io);
+    fut__sockstream_reset(&b->io);
     err = fut__os_socketpair(AF_UNIX, SOCK_STREAM, 0, sv, 1);
     if (err != 0)
         return err;
-    (void)stream_open(a, sv[0]);
-    (void)stream_open(b, sv[1]);
+    (void)fut__sockstream_open(&a->io, sv[0]);
+    (void)fut__sockstream_open(&b->io, sv[1]);
     return 0;
 }
 
@@ -460,57 +184,58 @@ int
 fut_unix_stream_local_addr(const struct fut_unix_stream *s,
                            struct sockaddr_storage *ss, socklen_t *len)
 {
-    if (s == NULL)
-        return -EINVAL;
-    return local_addr(&s->io, ss, len);
+    return fut__sock_addr(s != NULL ? &s->io : NULL, ss, len, 0);
 }
 
 int
 fut_unix_stream_peer_addr(const struct fut_unix_stream *s,
                           struct sockaddr_storage *ss, socklen_t *len)
 {
-    if (s == NULL || ss == NULL || len == NULL)
-        return -EINVAL;
-    if (s->io.fd < 0)
-        return -EBADF;
-    *len = (socklen_t)sizeof *ss;
-    if (getpeername(s->io.fd, (struct sockaddr *)ss, len) < 0)
-        return fut__os_err();
-    return 0;
+    return fut__sock_addr(s != NULL ? &s->io : NULL, ss, len, 1);
 }
 
 int
 fut_unix_stream_shutdown(struct fut_unix_stream *s, int how)
 {
-    if (s == NULL || (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR))
-        return -EINVAL;
-    if (s->io.fd < 0)
-        return -EBADF;
-    if (shutdown(s->io.fd, how) < 0)
-        return fut__os_err();
-    return 0;
+    return fut__sock_shutdown(s != NULL ? &s->io : NULL, how);
 }
 
-/* Deregister and close @io's descriptor; -EBADF if there is none. */
-static int
-io_close(struct fut_io *io)
+/* Readiness, then a syscall that never waits: the stream core's. */
+enum fut_poll
+fut_unix_stream_poll_read_ready(struct fut_unix_stream *s,
+                                struct fut_context *cx, int *res)
 {
-    int fd = io->fd;
+    return fut__stream_poll_ready(s != NULL ? &s->io : NULL, cx,
+                                  FUT_IO_READABLE, res);
+}
 
-    if (fd < 0)
-        return -EBADF;
-    (void)fut_io_close(io);
-    fut__os_close(fd);
-    io->fd = -1;
-    return 0;
+enum fut_poll
+fut_unix_stream_poll_write_ready(struct fut_unix_stream *s,
+                                 struct fut_context *cx, int *res)
+{
+    return fut__stream_poll_ready(s != NULL ? &s->io : NULL, cx,
+                                  FUT_IO_WRITABLE, res);
+}
+
+ssize_t
+fut_unix_stream_try_read(struct fut_unix_stream *s, void *buf, size_t len)
+{
+    return fut__stream_try_io(s != NULL ? &s->io : NULL, FUT__STREAM_READ,
+                              buf, len);
+}
+
+ssize_t
+fut_unix_stream_try_write(struct fut_unix_stream *s, const void *buf,
+                          size_t len)
+{
+    return fut__stream_try_io(s != NULL ? &s->io : NULL, FUT__STREAM_SEND,
+                              (void *)buf, len);
 }
 
 int
 fut_unix_stream_close(struct fut_unix_stream *s)
 {
-    if (s == NULL)
-        return -EINVAL;
-    return io_close(&s->io);
+    return fut__sock_close(s != NULL ? &s->io : NULL);
 }
 
 /* ---- listener ------------------------------------------------------------- */
@@ -525,6 +250,7 @@ fut_unix_listener_bind(struct fut_unix_listener *l, const char *name,
         return -EINVAL;
     memset(l, 0, sizeof *l);
     l->io.fd = -1;
+    l->spare = -1;
     fd = bind_name(SOCK_STREAM, name, len, flags);
     if (fd < 0)
         return fd;
@@ -533,16 +259,18 @@ fut_unix_listener_bind(struct fut_unix_listener *l, const char *name,
         fut__os_close(fd);
         return err;
     }
-    return fut_io_init(&l->io, fd);
+    (void)fut_io_init(&l->io, fd);
+    /* As for TCP: without a spare the listener still works, and reports
+     * EMFILE as accept(2) does. */
+    l->spare = fut__listener_spare();
+    return 0;
 }
 
 int
 fut_unix_listener_local_addr(const struct fut_unix_listener *l,
                              struct sockaddr_storage *ss, socklen_t *len)
 {
-    if (l == NULL)
-        return -EINVAL;
-    return local_addr(&l->io, ss, len);
+    return fut__sock_addr(l != NULL ? &l->io : NULL, ss, len, 0);
 }
 
 int
@@ -550,7 +278,7 @@ fut_unix_listener_close(struct fut_unix_listener *l)
 {
     if (l == NULL)
         return -EINVAL;
-    return io_close(&l->io);
+    return fut__listener_close(&l->io, &l->spare);
 }
 
 enum fut_poll
@@ -558,80 +286,27 @@ fut_unix_listener_poll_accept(struct fut_unix_listener *l,
                               struct fut_context *cx,
                               struct fut_unix_stream *out, int *res)
 {
-    int fd, err;
-
-    if (res == NULL)
-        return FUT_READY;
-    if (l == NULL || cx == NULL || out == NULL) {
-        *res = -EINVAL;
-        return FUT_READY;
-    }
-    if (l->io.fd < 0) {
-        *res = -EBADF;
-        return FUT_READY;
-    }
-    for (;;) {
-        if (fut_io_poll_ready(&l->io, cx, FUT_IO_READABLE, &err) ==
-            FUT_PENDING)
-            return FUT_PENDING;
-        if (err != 0) {
-            *res = err;
-            return FUT_READY;
-        }
-        if (!fut_coop_proceed(cx))
-            return FUT_PENDING;
-        fd = fut__os_accept(l->io.fd, NULL, NULL);
-        if (fd >= 0)
-            break;
-        if (fd == -EAGAIN || fd == -EWOULDBLOCK) {
-            fut_io_clear_ready(&l->io, FUT_IO_READABLE);
-            continue;
-        }
-        /* A connection reset while queued concerns that one connection:
-         * skip it, as accept(2) advises. */
-        if (fd == -EINTR || fd == -ECONNABORTED)
-            continue;
-        *res = fd;
-        return FUT_READY;
-    }
-    (void)stream_open(out, fd);
-    *res = 0;
-    return FUT_READY;
+    return fut__listener_poll_accept(l != NULL ? &l->io : NULL,
+                                     l != NULL ? &l->spare : NULL, cx,
+                                     out != NULL ? &out->io : NULL, res);
 }
 
-#define ACCEPT_PENDING 1
-
-static void
-accept_forget(struct fut_unix_accept *a)
-{
-    if (a->reg.waker.vtable != NULL) {
-        fut_io_forget_reg(&a->listener->io, FUT_IO_READABLE, &a->reg);
-        fut_reg_clear(&a->reg);
-    }
-}
-
+/* The accept future: the stream core's (fut__accept_poll()). */
 static enum fut_poll
 accept_poll(struct fut_future *f, struct fut_context *cx)
 {
     struct fut_unix_accept *a = (struct fut_unix_accept *)f;
-    int res;
 
-    if (a->res != ACCEPT_PENDING)
-        return FUT_READY;
-    if (fut_unix_listener_poll_accept(a->listener, cx, a->out, &res) ==
-        FUT_PENDING) {
-        fut_io_note(&a->listener->io, FUT_IO_READABLE, cx, &a->reg);
-        return FUT_PENDING;
-    }
-    accept_forget(a);
-    a->res = res;
-    return FUT_READY;
+    return fut__accept_poll(&a->listener->io, &a->listener->spare, cx,
+                            &a->out->io, &a->res, &a->reg);
 }
 
 static void
 accept_drop(struct fut_future *f)
 {
-    accept_forget((struct fut_unix_accept *)f);
+    struct fut_unix_accept *a = (struct fut_unix_accept *)f;
+
+    fut__accept_forget(&a->listener->io, &a->reg);
 }
 
 static int
@@ -639,7 +314,7 @@ accept_result(const struct fut_future *f)
 {
     const struct fut_unix_accept *a = (const struct fut_unix_accept *)f;
 
-    return a->res == ACCEPT_PENDING ? 0 : a->res;
+    return a->res == FUT__ACCEPT_PENDING ? 0 : a->res;
 }
 
 static const struct fut_future_vtable accept_vtable = {
@@ -657,7 +332,7 @@ fut_unix_accept_init(struct fut_unix_accept *f, struct fut_unix_listener *l,
     f->base.vtable = &accept_vtable;
     f->listener = l;
     f->out = out;
-    f->res = ACCEPT_PENDING;
+    f->res = FUT__ACCEPT_PENDING;
     fut_reg_clear(&f->reg);
     return 0;
 }
@@ -704,7 +379,7 @@ connect_poll(struct fut_future *base, struct fut_context *cx)
             fd = fut__os_socket(AF_UNIX, SOCK_STREAM, 0);
             if (fd < 0)
                 return connect_finish(f, fd);
-            err = stream_open(f->stream, fd);
+            err = fut__sockstream_open(&f->stream->io, fd);
             if (err != 0) {
                 fut__os_close(fd);
                 return connect_finish(f, err);
@@ -798,7 +473,6 @@ fut_unix_connect_init(struct fut_unix_connect *f,
 {
     struct sockaddr_un sun;
     socklen_t sunlen;
-    int64_t now;
     int err;
 
     if (f == NULL || stream == NULL)
@@ -806,22 +480,16 @@ fut_unix_connect_init(struct fut_unix_connect *f,
     err = fut_unix_sockaddr(name, len, &sun, &sunlen);
     if (err != 0)
         return err;
-    if (stream->reader.vtable == &stream_read_vtable && stream->io.fd >= 0)
+    if (fut__sockstream_is_open(&stream->io))
         return -EISCONN;
     memset(f, 0, sizeof *f);
     f->base.vtable = &connect_vtable;
     f->stream = stream;
     f->addr = sun;
     f->addrlen = sunlen;
-    if (timeout_ns < 0) {
-        f->deadline_ns = -1;
-    } else {
-        now = fut_now_ns();
-        f->deadline_ns = timeout_ns > INT64_MAX - now ? INT64_MAX
-                                                      : now + timeout_ns;
-    }
+    f->deadline_ns = fut__deadline_after(timeout_ns);
     f->state = CONNECT_START;
-    stream_reset(stream);
+    fut__sockstream_reset(&stream->io);
     return 0;
 }
 
@@ -914,9 +582,7 @@ int
 fut_unix_dgram_local_addr(const struct fut_unix_dgram *d,
                           struct sockaddr_storage *ss, socklen_t *len)
 {
-    if (d == NULL)
-        return -EINVAL;
-    return local_addr(&d->io, ss, len);
+    return fut__sock_addr(d != NULL ? &d->io : NULL, ss, len, 0);
 }
 
 enum fut_poll
@@ -1032,7 +698,5 @@ fut_unix_dgram_recv_init(struct fut_dgram_recv *f, struct fut_unix_dgram *d,
 int
 fut_unix_dgram_close(struct fut_unix_dgram *d)
 {
-    if (d == NULL)
-        return -EINVAL;
-    return io_close(&d->io);
+    return fut__sock_close(d != NULL ? &d->io : NULL);
 }

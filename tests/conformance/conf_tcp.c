@@ -16,26 +16,6 @@
 
 /* ---- fixture and helpers ------------------------------------------------- */
 
-/* The real syscalls, saved before a test swaps entries of fut__sys. */
-static struct fut__syscalls real_sys;
-
-static void
-tcp_setup(void)
-{
-    conf_setup();
-    fut__sys_reset();
-    real_sys = fut__sys;
-}
-
-static void
-tcp_teardown(void)
-{
-    fut__sys_reset();
-    ck_assert_uint_eq(fut__runtime_io_count(&conf_rt), 0);
-    ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
-    conf_teardown();
-}
-
 /* Bind @l to @host port 0; its address goes to @ss / @len. */
 static int
 listen_on(struct fut_tcp_listener *l, const char *host, int backlog,
@@ -114,33 +94,6 @@ make_pair(struct fut_tcp_listener *l, struct fut_tcp_stream *client,
     ck_assert_int_eq(listen_on(l, "127.0.0.1", 0, &ss, &len), 0);
     ck_assert_int_eq(connect_one(client, &ss, len, -1), 0);
     ck_assert_int_eq(accept_one(l, server), 0);
-}
-
-/* One read with the read future (waits for at least one byte). */
-static ssize_t
-read_some(struct fut_tcp_stream *s, void *buf, size_t len)
-{
-    struct fut_read r;
-    ssize_t res;
-
-    ck_assert_int_eq(fut_read_init(&r, &s->reader, buf, len), 0);
-    ck_assert_int_eq(fut_block_on(&conf_rt, &r.base), 0);
-    res = r.res;
-    fut_future_drop(&r.base);
-    return res;
-}
-
-static int
-write_all(struct fut_tcp_stream *s, const void *buf, size_t len)
-{
-    struct fut_write_all w;
-    int res;
-
-    ck_assert_int_eq(fut_write_all_init(&w, &s->writer, buf, len), 0);
-    ck_assert_int_eq(fut_block_on(&conf_rt, &w.base), 0);
-    res = w.res;
-    fut_future_drop(&w.base);
-    return res;
 }
 
 static void
@@ -574,129 +527,16 @@ run_echo(const char *host, int conns, int messages, size_t size)
     return run_echo_with(host, conns, messages, size, 0, NULL);
 }
 
-/* ---- drop after N polls -------------------------------------------------- */
-
-/* Polls @child up to @n times (stopping early once it is READY), napping a
- * millisecond between polls so the runtime turns its reactor, then
- * finishes without dropping @child: the test does that, and checks what
- * the drop left behind. */
-struct drop_driver {
-    struct fut_future base;
-    int state;
-    struct fut_future *child;
-    int n, polls, ready;
-    struct fut_sleep nap;
-};
-
-static enum fut_poll
-drop_driver_poll(struct fut_future *f, struct fut_context *cx)
-{
-    struct drop_driver *d = (struct drop_driver *)f;
-
-    FUT_ASYNC_BEGIN(&d->state);
-    while (d->polls < d->n) {
-        d->polls++;
-        if (fut_future_poll(d->child, cx) == FUT_READY) {
-            d->ready = 1;
-            break;
-        }
-        ck_assert_int_eq(fut_sleep_init(&d->nap, FUT_NSEC_PER_MSEC), 0);
-        FUT_AWAIT_FUTURE(&d->state, &d->nap.base, cx);
-        fut_future_drop(&d->nap.base);
-    }
-    FUT_ASYNC_END(&d->state);
-}
-
-static void
-drop_driver_drop(struct fut_future *f)
-{
-    struct drop_driver *d = (struct drop_driver *)f;
-
-    fut_future_drop(&d->nap.base);
-}
-
-static const struct fut_future_vtable drop_driver_vtable = {
-    .poll = drop_driver_poll,
-    .drop = drop_driver_drop,
-    .result = NULL,
-};
-
-/* Drive @child for @n polls on conf_rt; returns 1 if it became READY. The
- * child is not dropped. */
-static int
-drive(struct fut_future *child, int n)
-{
-    struct drop_driver d;
-
-    memset(&d, 0, sizeof d);
-    d.base.vtable = &drop_driver_vtable;
-    d.child = child;
-    d.n = n;
-    ck_assert_int_eq(fut_block_on(&conf_rt, &d.base), 0);
-    fut_future_drop(&d.base);
-    return d.ready;
-}
-
 /* ---- fault injection ----------------------------------------------------- */
-
-static int fault_fd = -1;       /* the descriptor a fault applies to, -1: any */
-static int fault_errno;
-static int fault_left;          /* faults still to inject */
-static int fault_hits;          /* faults injected */
-
-static void
-fault_set(int fd, int err, int count)
-{
-    fault_fd = fd;
-    fault_errno = err;
-    fault_left = count;
-    fault_hits = 0;
-}
-
-static int
-fault_now(int fd)
-{
-    if (fault_left > 0 && (fault_fd < 0 || fd == fault_fd)) {
-        fault_left--;
-        fault_hits++;
-        errno = fault_errno;
-        return 1;
-    }
-    return 0;
-}
-
-static int
-fault_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
-{
-    return fault_now(fd) ? -1 : real_sys.accept4(fd, addr, len, flags);
-}
-
-static ssize_t
-fault_read(int fd, void *buf, size_t len)
-{
-    return fault_now(fd) ? -1 : real_sys.read(fd, buf, len);
-}
-
-static int
-fault_socket(int domain, int type, int protocol)
-{
-    return fault_now(-1) ? -1 : real_sys.socket(domain, type, protocol);
-}
-
-static int
-fault_connect(int fd, const struct sockaddr *addr, socklen_t len)
-{
-    return fault_now(fd) ? -1 : real_sys.connect(fd, addr, len);
-}
 
 /* A signal that lands in connect(2): the connect has started, but the call
  * says EINTR. */
 static int
 fault_connect_eintr(int fd, const struct sockaddr *addr, socklen_t len)
 {
-    int r = real_sys.connect(fd, addr, len);
+    int r = conf_real_sys.connect(fd, addr, len);
 
-    if ((r == 0 || errno == EINPROGRESS) && fault_now(fd)) {
+    if ((r == 0 || errno == EINPROGRESS) && conf_fault_now(fd)) {
         errno = EINTR;
         return -1;
     }
@@ -706,15 +546,15 @@ fault_connect_eintr(int fd, const struct sockaddr *addr, socklen_t len)
 static int
 fault_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
-    if (op == EPOLL_CTL_ADD && fault_now(fd))
+    if (op == EPOLL_CTL_ADD && conf_fault_now(fd))
         return -1;
-    return real_sys.epoll_ctl(epfd, op, fd, ev);
+    return conf_real_sys.epoll_ctl(epfd, op, fd, ev);
 }
 
 static int
 fault_epoll_wait(int epfd, struct epoll_event *ev, int max, int ms)
 {
-    return fault_now(-1) ? -1 : real_sys.epoll_wait(epfd, ev, max, ms);
+    return conf_fault_now(-1) ? -1 : conf_real_sys.epoll_wait(epfd, ev, max, ms);
 }
 
 /* ---- tests: addresses, bind, accept, connect ----------------------------- */
@@ -851,8 +691,8 @@ START_TEST(test_tcp_from_fd)
     fd = raw_connect(&ss, len);     /* blocking: from_fd makes it not */
     ck_assert_int_eq(fut_tcp_stream_from_fd(&c, fd), 0);
     ck_assert_int_eq(accept_one(&l, &s), 0);
-    ck_assert_int_eq(write_all(&s, "ping", 4), 0);
-    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 4);
+    ck_assert_int_eq(conf_write_all(&s.writer, "ping", 4), 0);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, sizeof buf), 4);
     ck_assert_int_eq(memcmp(buf, "ping", 4), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
@@ -951,7 +791,7 @@ START_TEST(test_tcp_eof_after_shutdown)
     size_t got = 0;
 
     make_pair(&l, &c, &s);
-    ck_assert_int_eq(write_all(&s, "bye", 3), 0);
+    ck_assert_int_eq(conf_write_all(&s.writer, "bye", 3), 0);
     /* poll_close shuts the write side down: the peer reads the bytes, then
      * end of file, and can still write back. */
     ck_assert_int_eq(fut_shutdown_init(&sd, &s.writer), 0);
@@ -959,19 +799,19 @@ START_TEST(test_tcp_eof_after_shutdown)
     ck_assert_int_eq(sd.res, 0);
     fut_future_drop(&sd.base);
     while (got < 3) {
-        n = read_some(&c, buf + got, sizeof buf - got);
+        n = conf_read_some(&c.reader, buf + got, sizeof buf - got);
         ck_assert_int_gt(n, 0);
         got += (size_t)n;
     }
     ck_assert_int_eq(memcmp(buf, "bye", 3), 0);
-    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 0);
-    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 0);    /* and again */
-    ck_assert_int_eq(write_all(&c, "ok", 2), 0);
-    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 2);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, sizeof buf), 0);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, sizeof buf), 0);    /* and again */
+    ck_assert_int_eq(conf_write_all(&c.writer, "ok", 2), 0);
+    ck_assert_int_eq(conf_read_some(&s.reader, buf, sizeof buf), 2);
 
     /* The other way, with fut_tcp_stream_shutdown(). */
     ck_assert_int_eq(fut_tcp_stream_shutdown(&c, SHUT_WR), 0);
-    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 0);
+    ck_assert_int_eq(conf_read_some(&s.reader, buf, sizeof buf), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
     ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
@@ -985,7 +825,7 @@ static ssize_t
 counting_read(int fd, void *buf, size_t len)
 {
     reads_made++;
-    return real_sys.read(fd, buf, len);
+    return conf_real_sys.read(fd, buf, len);
 }
 
 /*
@@ -1004,47 +844,47 @@ START_TEST(test_tcp_short_read_drains)
 
     make_pair(&l, &c, &s);
     fut__sys.read = counting_read;
-    ck_assert_int_eq(write_all(&s, "abc", 3), 0);
-    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 3);
+    ck_assert_int_eq(conf_write_all(&s.writer, "abc", 3), 0);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, sizeof buf), 3);
     ck_assert_int_eq(memcmp(buf, "abc", 3), 0);
 
     /* The next read: one read(2), the one that returns the new bytes. */
-    ck_assert_int_eq(write_all(&s, "defg", 4), 0);
+    ck_assert_int_eq(conf_write_all(&s.writer, "defg", 4), 0);
     before = reads_made;
-    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 4);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, sizeof buf), 4);
     ck_assert_int_eq(memcmp(buf, "defg", 4), 0);
     ck_assert_int_eq(reads_made - before, 1);
 
     /* A full read keeps readiness: what is left comes without a wait. */
-    ck_assert_int_eq(write_all(&s, "0123456789", 10), 0);
-    ck_assert_int_eq(read_some(&c, buf, 4), 4);
-    ck_assert_int_eq(read_some(&c, buf + 4, sizeof buf - 4), 6);
+    ck_assert_int_eq(conf_write_all(&s.writer, "0123456789", 10), 0);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, 4), 4);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf + 4, sizeof buf - 4), 6);
     ck_assert_int_eq(memcmp(buf, "0123456789", 10), 0);
 
     /* Data and end of file together, before the reader looks. */
-    ck_assert_int_eq(write_all(&s, "hi", 2), 0);
+    ck_assert_int_eq(conf_write_all(&s.writer, "hi", 2), 0);
     ck_assert_int_eq(fut_tcp_stream_shutdown(&s, SHUT_WR), 0);
     usleep(2000);
-    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 2);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, sizeof buf), 2);
     ck_assert_int_eq(memcmp(buf, "hi", 2), 0);
-    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 0);
-    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 0);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, sizeof buf), 0);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, sizeof buf), 0);
 
     /* The other way: the reader waits first, then data and FIN arrive. */
     {
         struct fut_read r;
 
         ck_assert_int_eq(fut_read_init(&r, &s.reader, buf, sizeof buf), 0);
-        ck_assert_int_eq(drive(&r.base, 3), 0);
-        ck_assert_int_eq(write_all(&c, "yo", 2), 0);
+        ck_assert_int_eq(conf_drive(&r.base, 3), 0);
+        ck_assert_int_eq(conf_write_all(&c.writer, "yo", 2), 0);
         ck_assert_int_eq(fut_tcp_stream_shutdown(&c, SHUT_WR), 0);
         usleep(2000);
         ck_assert_int_eq(fut_block_on(&conf_rt, &r.base), 0);
         ck_assert_int_eq(r.res, 2);
         fut_future_drop(&r.base);
-        ck_assert_int_eq(read_some(&s, buf, sizeof buf), 0);
+        ck_assert_int_eq(conf_read_some(&s.reader, buf, sizeof buf), 0);
     }
-    fut__sys.read = real_sys.read;
+    fut__sys.read = conf_real_sys.read;
     ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
     ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
@@ -1063,7 +903,7 @@ START_TEST(test_tcp_write_after_peer_close)
     /* The first write may be accepted; the peer's reset then fails the
      * next ones with EPIPE or ECONNRESET, and no SIGPIPE kills us. */
     for (i = 0; i < 50; i++) {
-        res = write_all(&c, big, sizeof big);
+        res = conf_write_all(&c.writer, big, sizeof big);
         if (res != 0)
             break;
         usleep(1000);
@@ -1090,7 +930,7 @@ START_TEST(test_tcp_connect_refused)
     ck_assert_int_eq(connect_one(&c, &ss, len, -1), -ECONNREFUSED);
     /* The stream is not open and nothing stays registered. */
     ck_assert_uint_eq(fut__runtime_io_count(&conf_rt), 0);
-    ck_assert_int_eq(read_some(&c, buf, sizeof buf), -EBADF);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, sizeof buf), -EBADF);
     ck_assert_int_eq(fut_tcp_stream_close(&c), -EBADF);
     /* Again with a deadline: the timer goes with the failure. */
     ck_assert_int_eq(connect_one(&c, &ss, len, 10 * FUT_NSEC_PER_SEC),
@@ -1331,8 +1171,8 @@ START_TEST(test_tcp_bad_input)
     ck_assert_int_eq(fut_async_write_poll_close(&c.writer, &rcx, &res),
                      FUT_READY);
     ck_assert_int_eq(res, -EBADF);
-    ck_assert_int_eq(write_all(&c, "x", 1), -EBADF);
-    ck_assert_int_eq(read_some(&c, buf, sizeof buf), -EBADF);
+    ck_assert_int_eq(conf_write_all(&c.writer, "x", 1), -EBADF);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, sizeof buf), -EBADF);
 
     ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
     ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
@@ -1354,7 +1194,7 @@ START_TEST(test_tcp_accept_drop_after_n_polls)
     ck_assert_int_eq(listen_on(&l, "127.0.0.1", 0, &ss, &len), 0);
     fd = raw_connect(&ss, len);
     ck_assert_int_eq(fut_tcp_accept_init(&a, &l, &s), 0);
-    ready = drive(&a.base, _i);
+    ready = conf_drive(&a.base, _i);
     if (ready) {
         ck_assert_int_eq(a.res, 0);
         /* Fused: polling again gives the same output, accepts nothing. */
@@ -1373,7 +1213,7 @@ START_TEST(test_tcp_accept_drop_after_n_polls)
     if (!ready)
         ck_assert_int_eq(accept_one(&l, &s), 0);
     ck_assert_int_eq(write(fd, "hi", 2), 2);
-    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 2);
+    ck_assert_int_eq(conf_read_some(&s.reader, buf, sizeof buf), 2);
     ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
     close(fd);
     ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
@@ -1393,7 +1233,7 @@ START_TEST(test_tcp_connect_drop_after_n_polls)
     ck_assert_int_eq(fut_tcp_stream_init(&c), 0);
     ck_assert_int_eq(fut_tcp_connect_init(&conn, &c, (struct sockaddr *)&ss,
                                           len, 10 * FUT_NSEC_PER_SEC), 0);
-    ready = drive(&conn.base, _i);
+    ready = conf_drive(&conn.base, _i);
     fut_future_drop(&conn.base);
     /* The deadline's timer is gone either way. */
     ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
@@ -1427,7 +1267,7 @@ START_TEST(test_tcp_connect_timeout_drop_after_n_polls)
     ck_assert_int_eq(fut_tcp_stream_init(&c), 0);
     ck_assert_int_eq(fut_tcp_connect_init(&conn, &c, (struct sockaddr *)&ss,
                                           len, 10 * FUT_NSEC_PER_SEC), 0);
-    ck_assert_int_eq(drive(&conn.base, _i), 0);
+    ck_assert_int_eq(conf_drive(&conn.base, _i), 0);
     fut_future_drop(&conn.base);
     ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
     ck_assert_uint_eq(fut__runtime_io_count(&conf_rt), 0);
@@ -1447,13 +1287,13 @@ START_TEST(test_tcp_read_drop_after_n_polls)
     make_pair(&l, &c, &s);
     ck_assert_int_eq(fut_read_init(&r, &c.reader, buf, sizeof buf), 0);
     /* Nothing was sent: the read stays pending until the drop. */
-    ck_assert_int_eq(drive(&r.base, _i), 0);
+    ck_assert_int_eq(conf_drive(&r.base, _i), 0);
     fut_future_drop(&r.base);
     ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
     ck_assert_ptr_null(c.io.read_waker.vtable);
     /* Cancel-safe: what arrives after the drop is all there to read. */
-    ck_assert_int_eq(write_all(&s, "after", 5), 0);
-    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 5);
+    ck_assert_int_eq(conf_write_all(&s.writer, "after", 5), 0);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, sizeof buf), 5);
     ck_assert_int_eq(memcmp(buf, "after", 5), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
@@ -1474,15 +1314,15 @@ START_TEST(test_tcp_write_drop_after_n_polls)
     /* More than the socket buffers hold while the peer does not read: the
      * write goes pending after the first chunks. */
     ck_assert_int_eq(fut_write_all_init(&w, &c.writer, big, BIG), 0);
-    ck_assert_int_eq(drive(&w.base, _i), 0);
+    ck_assert_int_eq(conf_drive(&w.base, _i), 0);
     fut_future_drop(&w.base);
     ck_assert_uint_lt(w.done, BIG);
     ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
     ck_assert_ptr_null(c.io.write_waker.vtable);
     /* The stream is still usable after the drop. */
     ck_assert_int_eq(fut_tcp_stream_shutdown(&c, SHUT_RDWR), 0);
-    ck_assert_int_eq(write_all(&s, "x", 1), 0);
-    ck_assert_int_ge(read_some(&s, buf, sizeof buf), 0);
+    ck_assert_int_eq(conf_write_all(&s.writer, "x", 1), 0);
+    ck_assert_int_ge(conf_read_some(&s.reader, buf, sizeof buf), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
     ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
@@ -1562,13 +1402,13 @@ START_TEST(test_tcp_select_dropped_read_forgets_waker)
     ck_assert_ptr_null(c.io.read_waker.vtable);
     /* Now the peer writes, and the runtime turns its reactor for a few
      * milliseconds: the readiness finds nothing to wake. */
-    ck_assert_int_eq(write_all(&s, "late", 4), 0);
+    ck_assert_int_eq(conf_write_all(&s.writer, "late", 4), 0);
     ck_assert_int_eq(fut_sleep_init(&nap, 5 * FUT_NSEC_PER_MSEC), 0);
     ck_assert_int_eq(fut_block_on(&conf_rt, &nap.base), 0);
     fut_future_drop(&nap.base);
     ck_assert_int_ge(fut_runtime_run_until_stalled(&conf_rt), 0);
     /* Cancel-safe: the bytes are all there for the next read. */
-    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 4);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, sizeof buf), 4);
     ck_assert_int_eq(memcmp(buf, "late", 4), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
@@ -1661,20 +1501,6 @@ wait_ready(struct fut_tcp_stream *s, unsigned int dir)
     return w.res;
 }
 
-/* Turn the runtime (no task is waiting) until @tw was woken more than
- * @wakes times in all. */
-static void
-turn_until_woken(struct test_waker *tw, int wakes)
-{
-    int i;
-
-    for (i = 0; i < 2000 && tw->wakes <= wakes; i++) {
-        ck_assert_int_ge(fut_runtime_run_until_stalled(&conf_rt), 0);
-        usleep(1000);
-    }
-    ck_assert_int_gt(tw->wakes, wakes);
-}
-
 START_TEST(test_tcp_try_bad_input)
 {
     struct fut_tcp_listener l;
@@ -1741,7 +1567,7 @@ START_TEST(test_tcp_try_bad_input)
     ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, 0), 0);
     ck_assert_int_eq(fut_tcp_stream_try_read(&c, NULL, 0), 0);
     ck_assert_int_eq(reads_made, before);
-    fut__sys.read = real_sys.read;
+    fut__sys.read = conf_real_sys.read;
     ck_assert_int_eq(fut_tcp_stream_try_write(&c, buf, 0), 0);
     ck_assert_int_eq(fut_tcp_stream_try_write(&c, NULL, 0), 0);
 
@@ -1800,8 +1626,8 @@ START_TEST(test_tcp_read_ready_then_try_read)
     ck_assert_int_eq(tw.live, 1);
     ck_assert_int_eq(tw.wakes, 0);
     /* Data arrives: the waker is woken (and so released). */
-    ck_assert_int_eq(write_all(&s, "hello", 5), 0);
-    turn_until_woken(&tw, 0);
+    ck_assert_int_eq(conf_write_all(&s.writer, "hello", 5), 0);
+    conf_turn_until_woken(&tw, 0);
     ck_assert_int_eq(tw.live, 0);
     res = 1;
     ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, &cx, &res),
@@ -1828,8 +1654,8 @@ START_TEST(test_tcp_read_ready_then_try_read)
     /* A read that fills its buffer keeps the readiness: the rest comes
      * without a wait. */
     wakes = tw.wakes;
-    ck_assert_int_eq(write_all(&s, "0123456789", 10), 0);
-    turn_until_woken(&tw, wakes);
+    ck_assert_int_eq(conf_write_all(&s.writer, "0123456789", 10), 0);
+    conf_turn_until_woken(&tw, wakes);
     ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, &cx, &res),
                      FUT_READY);
     ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, 4), 4);
@@ -1869,7 +1695,7 @@ START_TEST(test_tcp_try_read_eagain)
     /* Stale readiness: a read that took exactly what was there keeps it,
      * so the poll says READY; the read then says -EAGAIN and clears it,
      * and the next poll waits. */
-    ck_assert_int_eq(write_all(&s, "abcd", 4), 0);
+    ck_assert_int_eq(conf_write_all(&s.writer, "abcd", 4), 0);
     ck_assert_int_eq(wait_ready(&c, FUT_IO_READABLE), 0);
     ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, 4), 4);
     ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, &cx, &res),
@@ -1880,7 +1706,7 @@ START_TEST(test_tcp_try_read_eagain)
     ck_assert_int_eq(fut_tcp_stream_poll_read_ready(&c, &cx, &res),
                      FUT_PENDING);
     ck_assert_int_eq(tw.live, 1);
-    fut__sys.read = real_sys.read;
+    fut__sys.read = conf_real_sys.read;
     /* Closing drops the stored waker. */
     ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
     ck_assert_int_eq(tw.live, 0);
@@ -1898,7 +1724,7 @@ START_TEST(test_tcp_try_read_eof)
 
     make_pair(&l, &c, &s);
     /* Data and end of file together, before the reader looks. */
-    ck_assert_int_eq(write_all(&s, "hi", 2), 0);
+    ck_assert_int_eq(conf_write_all(&s.writer, "hi", 2), 0);
     ck_assert_int_eq(fut_tcp_stream_shutdown(&s, SHUT_WR), 0);
     usleep(2000);
     ck_assert_int_eq(wait_ready(&c, FUT_IO_READABLE), 0);
@@ -1912,8 +1738,8 @@ START_TEST(test_tcp_try_read_eof)
 
     /* The other way: the reader waits first, then data and FIN arrive. */
     ready_wait_init(&w, &s, FUT_IO_READABLE);
-    ck_assert_int_eq(drive(&w.base, 3), 0);
-    ck_assert_int_eq(write_all(&c, "yo", 2), 0);
+    ck_assert_int_eq(conf_drive(&w.base, 3), 0);
+    ck_assert_int_eq(conf_write_all(&c.writer, "yo", 2), 0);
     ck_assert_int_eq(fut_tcp_stream_shutdown(&c, SHUT_WR), 0);
     usleep(2000);
     ck_assert_int_eq(fut_block_on(&conf_rt, &w.base), 0);
@@ -1947,7 +1773,7 @@ START_TEST(test_tcp_try_write)
     cx = test_cx(&tw, &conf_rt);
     ck_assert_int_eq(wait_ready(&c, FUT_IO_WRITABLE), 0);
     ck_assert_int_eq(fut_tcp_stream_try_write(&c, "abc", 3), 3);
-    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 3);
+    ck_assert_int_eq(conf_read_some(&s.reader, buf, sizeof buf), 3);
     ck_assert_int_eq(memcmp(buf, "abc", 3), 0);
 
     /* The peer does not read: the socket fills up, and the write that
@@ -1966,18 +1792,18 @@ START_TEST(test_tcp_try_write)
     ck_assert_int_eq(tw.live, 1);
     /* The peer reads it all: room again, and the waker is woken. */
     while (drained < total) {
-        n = read_some(&s, sink, sizeof sink);
+        n = conf_read_some(&s.reader, sink, sizeof sink);
         ck_assert_int_gt(n, 0);
         drained += (size_t)n;
     }
-    turn_until_woken(&tw, 0);
+    conf_turn_until_woken(&tw, 0);
     ck_assert_int_eq(tw.live, 0);
     res = 1;
     ck_assert_int_eq(fut_tcp_stream_poll_write_ready(&c, &cx, &res),
                      FUT_READY);
     ck_assert_int_eq(res, 0);
     ck_assert_int_eq(fut_tcp_stream_try_write(&c, "z", 1), 1);
-    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 1);
+    ck_assert_int_eq(conf_read_some(&s.reader, buf, sizeof buf), 1);
 
     /* The peer gone: -EPIPE or -ECONNRESET (after a write or two the
      * kernel may still take), and no SIGPIPE. */
@@ -2053,7 +1879,7 @@ START_TEST(test_tcp_echo_try_io_backpressure)
     /* The kernel may take all of it on the way there (loopback buffers
      * grow to megabytes): the write need not be pending after this. */
     ck_assert_int_eq(fut_write_all_init(&wa, &c.writer, tx, N), 0);
-    if (drive(&wa.base, 20))
+    if (conf_drive(&wa.base, 20))
         ck_assert_int_eq(wa.res, 0);
     fut_future_drop(&wa.base);
     /* Let the server run with nobody reading the echo. */
@@ -2103,12 +1929,12 @@ START_TEST(test_tcp_ready_drop_after_n_polls)
     make_pair(&l, &c, &s);
     ready_wait_init(&w, &c, FUT_IO_READABLE);
     /* Nothing was sent: it stays pending until the drop. */
-    ck_assert_int_eq(drive(&w.base, _i), 0);
+    ck_assert_int_eq(conf_drive(&w.base, _i), 0);
     fut_future_drop(&w.base);
     ck_assert_ptr_null(c.io.read_waker.vtable);
     ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
     /* Cancel-safe: what arrives after the drop is all there to read. */
-    ck_assert_int_eq(write_all(&s, "after", 5), 0);
+    ck_assert_int_eq(conf_write_all(&s.writer, "after", 5), 0);
     ck_assert_int_eq(wait_ready(&c, FUT_IO_READABLE), 0);
     ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, sizeof buf), 5);
     ck_assert_int_eq(memcmp(buf, "after", 5), 0);
@@ -2116,7 +1942,7 @@ START_TEST(test_tcp_ready_drop_after_n_polls)
     /* Writable: READY at the first poll that learns of it, or dropped
      * before; nothing stays in the write slot either way. */
     ready_wait_init(&w, &c, FUT_IO_WRITABLE);
-    if (drive(&w.base, _i))
+    if (conf_drive(&w.base, _i))
         ck_assert_int_eq(w.res, 0);
     fut_future_drop(&w.base);
     ck_assert_ptr_null(c.io.write_waker.vtable);
@@ -2134,17 +1960,17 @@ START_TEST(test_tcp_fault_try_read)
     char buf[16];
 
     make_pair(&l, &c, &s);
-    ck_assert_int_eq(write_all(&s, "hello", 5), 0);
+    ck_assert_int_eq(conf_write_all(&s.writer, "hello", 5), 0);
     ck_assert_int_eq(wait_ready(&c, FUT_IO_READABLE), 0);
-    fut__sys.read = fault_read;
+    fut__sys.read = conf_fault_read;
     /* An error is returned as is, and the data stays. */
-    fault_set(c.io.fd, ECONNRESET, 1);
+    conf_fault_set(c.io.fd, ECONNRESET, 1);
     ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, sizeof buf),
                      -ECONNRESET);
     /* EINTR is retried inside: never -EINTR. */
-    fault_set(c.io.fd, EINTR, 3);
+    conf_fault_set(c.io.fd, EINTR, 3);
     ck_assert_int_eq(fut_tcp_stream_try_read(&c, buf, sizeof buf), 5);
-    ck_assert_int_eq(fault_hits, 3);
+    ck_assert_int_eq(conf_fault_hits, 3);
     ck_assert_int_eq(memcmp(buf, "hello", 5), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
@@ -2164,10 +1990,10 @@ START_TEST(test_tcp_fault_accept_aborted_skipped)
 
     ck_assert_int_eq(listen_on(&l, "127.0.0.1", 0, &ss, &len), 0);
     fd = raw_connect(&ss, len);
-    fault_set(l.fd, ECONNABORTED, 2);
-    fut__sys.accept4 = fault_accept4;
+    conf_fault_set(l.fd, ECONNABORTED, 2);
+    fut__sys.accept4 = conf_fault_accept4;
     ck_assert_int_eq(accept_one(&l, &s), 0);
-    ck_assert_int_eq(fault_hits, 2);
+    ck_assert_int_eq(conf_fault_hits, 2);
     ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
     close(fd);
     ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
@@ -2181,12 +2007,12 @@ START_TEST(test_tcp_fault_read_eintr)
     char buf[16];
 
     make_pair(&l, &c, &s);
-    ck_assert_int_eq(write_all(&s, "hello", 5), 0);
-    fault_set(c.io.fd, EINTR, 3);
-    fut__sys.read = fault_read;
+    ck_assert_int_eq(conf_write_all(&s.writer, "hello", 5), 0);
+    conf_fault_set(c.io.fd, EINTR, 3);
+    fut__sys.read = conf_fault_read;
     /* EINTR is retried inside: the caller sees the data, never -EINTR. */
-    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 5);
-    ck_assert_int_eq(fault_hits, 3);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, sizeof buf), 5);
+    ck_assert_int_eq(conf_fault_hits, 3);
     ck_assert_int_eq(memcmp(buf, "hello", 5), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
@@ -2201,11 +2027,11 @@ START_TEST(test_tcp_fault_read_error)
     char buf[16];
 
     make_pair(&l, &c, &s);
-    ck_assert_int_eq(write_all(&s, "hello", 5), 0);
-    fault_set(c.io.fd, ECONNRESET, 1);
-    fut__sys.read = fault_read;
-    ck_assert_int_eq(read_some(&c, buf, sizeof buf), -ECONNRESET);
-    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 5);
+    ck_assert_int_eq(conf_write_all(&s.writer, "hello", 5), 0);
+    conf_fault_set(c.io.fd, ECONNRESET, 1);
+    fut__sys.read = conf_fault_read;
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, sizeof buf), -ECONNRESET);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, sizeof buf), 5);
     ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
     ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
@@ -2220,14 +2046,14 @@ START_TEST(test_tcp_fault_socket)
     socklen_t len;
 
     ck_assert_int_eq(fut_sockaddr_parse("127.0.0.1", 0, &ss, &len), 0);
-    fault_set(-1, EMFILE, 2);
-    fut__sys.socket = fault_socket;
+    conf_fault_set(-1, EMFILE, 2);
+    fut__sys.socket = conf_fault_socket;
     ck_assert_int_eq(fut_tcp_listener_bind(&l, (struct sockaddr *)&ss, len,
                                            0), -EMFILE);
     ck_assert_int_eq(fut_tcp_listener_close(&l), -EBADF);
     ck_assert_int_eq(connect_one(&c, &ss, len, FUT_NSEC_PER_SEC), -EMFILE);
     ck_assert_int_eq(fut_tcp_stream_close(&c), -EBADF);
-    ck_assert_int_eq(fault_hits, 2);
+    ck_assert_int_eq(conf_fault_hits, 2);
 }
 END_TEST
 
@@ -2239,18 +2065,18 @@ START_TEST(test_tcp_fault_connect)
     socklen_t len;
 
     ck_assert_int_eq(listen_on(&l, "127.0.0.1", 0, &ss, &len), 0);
-    fault_set(-1, ENETUNREACH, 1);
-    fut__sys.connect = fault_connect;
+    conf_fault_set(-1, ENETUNREACH, 1);
+    fut__sys.connect = conf_fault_connect;
     ck_assert_int_eq(connect_one(&c, &ss, len, FUT_NSEC_PER_SEC),
                      -ENETUNREACH);
     ck_assert_int_eq(fut_tcp_stream_close(&c), -EBADF);
     ck_assert_uint_eq(fut__runtime_io_count(&conf_rt), 0);
     /* EINTR from a nonblocking connect means it goes on in the
      * background: the connect still succeeds. */
-    fault_set(-1, EINTR, 1);
+    conf_fault_set(-1, EINTR, 1);
     fut__sys.connect = fault_connect_eintr;
     ck_assert_int_eq(connect_one(&c, &ss, len, FUT_NSEC_PER_SEC), 0);
-    ck_assert_int_eq(fault_hits, 1);
+    ck_assert_int_eq(conf_fault_hits, 1);
     ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
     ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
 }
@@ -2263,15 +2089,15 @@ START_TEST(test_tcp_fault_register)
     char buf[16];
 
     make_pair(&l, &c, &s);
-    ck_assert_int_eq(write_all(&c, "later", 5), 0);
+    ck_assert_int_eq(conf_write_all(&c.writer, "later", 5), 0);
     /* The accepted stream was never polled, so its first read registers
      * it; the backend cannot, and the read reports why. */
-    fault_set(s.io.fd, ENOMEM, 1);
+    conf_fault_set(s.io.fd, ENOMEM, 1);
     fut__sys.epoll_ctl = fault_epoll_ctl;
-    ck_assert_int_eq(read_some(&s, buf, sizeof buf), -ENOMEM);
-    ck_assert_int_eq(fault_hits, 1);
+    ck_assert_int_eq(conf_read_some(&s.reader, buf, sizeof buf), -ENOMEM);
+    ck_assert_int_eq(conf_fault_hits, 1);
     /* The next attempt registers and works. */
-    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 5);
+    ck_assert_int_eq(conf_read_some(&s.reader, buf, sizeof buf), 5);
     ck_assert_int_eq(memcmp(buf, "later", 5), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
     ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
@@ -2289,11 +2115,11 @@ START_TEST(test_tcp_fault_turn_eintr)
 
     ck_assert_int_eq(listen_on(&l, "127.0.0.1", 0, &ss, &len), 0);
     /* A signal interrupting the backend's wait is not an error. */
-    fault_set(-1, EINTR, 2);
+    conf_fault_set(-1, EINTR, 2);
     fut__sys.epoll_wait = fault_epoll_wait;
     fd = raw_connect(&ss, len);
     ck_assert_int_eq(accept_one(&l, &s), 0);
-    ck_assert_int_ge(fault_hits, 1);
+    ck_assert_int_ge(conf_fault_hits, 1);
     ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
     close(fd);
     ck_assert_int_eq(fut_tcp_listener_close(&l), 0);
@@ -2342,7 +2168,7 @@ START_TEST(test_tcp_stale_read_drop_keeps_live_waker)
     /* The live read's registration is still there... */
     ck_assert_ptr_nonnull(c.io.read_waker.vtable);
     /* ...and it is woken by the data, in whatever turns that takes. */
-    ck_assert_int_eq(write_all(&s, "x", 1), 0);
+    ck_assert_int_eq(conf_write_all(&s.writer, "x", 1), 0);
     while (tw.wakes == 0)
         turn_reactor();
     ck_assert_int_eq(fut_future_poll(&live.base, &cx), FUT_READY);
@@ -2453,41 +2279,6 @@ START_TEST(test_mpsc_stale_next_drop_keeps_live_waker)
 }
 END_TEST
 
-/* An accept future that notes whether the listener tried accept(2) and
- * failed with the injected error, then went back to waiting. */
-struct accept_probe {
-    struct fut_future base;
-    struct fut_tcp_accept accept;
-    int res;        /* 1: pending after the fault; else the accept's res */
-};
-
-static enum fut_poll
-accept_probe_poll(struct fut_future *f, struct fut_context *cx)
-{
-    struct accept_probe *p = (struct accept_probe *)f;
-
-    if (fut_future_poll(&p->accept.base, cx) == FUT_READY) {
-        p->res = p->accept.res;
-        return FUT_READY;
-    }
-    if (fault_hits == 0)
-        return FUT_PENDING;     /* not even tried yet: wait for readiness */
-    p->res = 1;
-    return FUT_READY;
-}
-
-static void
-accept_probe_drop(struct fut_future *f)
-{
-    fut_future_drop(&((struct accept_probe *)f)->accept.base);
-}
-
-static const struct fut_future_vtable accept_probe_vtable = {
-    .poll = accept_probe_poll,
-    .drop = accept_probe_drop,
-    .result = NULL,
-};
-
 /*
  * Out of descriptors, the listener refuses the queued connection through
  * its spare descriptor and waits again: the caller sees no EMFILE, the
@@ -2500,24 +2291,22 @@ START_TEST(test_tcp_accept_emfile_refuses_connection)
     struct fut_tcp_stream s;
     struct sockaddr_storage ss;
     socklen_t len;
-    struct accept_probe p;
+    struct fut_tcp_accept a;
     char byte;
     size_t i;
     int fd;
 
     ck_assert_int_eq(listen_on(&l, "127.0.0.1", 0, &ss, &len), 0);
     ck_assert_int_ge(l.spare, 0);
-    fut__sys.accept4 = fault_accept4;
+    fut__sys.accept4 = conf_fault_accept4;
     for (i = 0; i < sizeof errs / sizeof errs[0]; i++) {
         fd = raw_connect(&ss, len);
-        fault_set(l.fd, errs[i], 1);
-        memset(&p, 0, sizeof p);
-        p.base.vtable = &accept_probe_vtable;
-        ck_assert_int_eq(fut_tcp_accept_init(&p.accept, &l, &s), 0);
-        ck_assert_int_eq(fut_block_on(&conf_rt, &p.base), 0);
-        fut_future_drop(&p.base);
-        ck_assert_int_eq(p.res, 1);
-        ck_assert_int_eq(fault_hits, 1);
+        conf_fault_set(l.fd, errs[i], 1);
+        ck_assert_int_eq(fut_tcp_accept_init(&a, &l, &s), 0);
+        /* It tried, met the fault, and waits again. */
+        ck_assert_int_eq(conf_fault_probe(&a.base), 1);
+        fut_future_drop(&a.base);
+        ck_assert_int_eq(conf_fault_hits, 1);
         /* The spare is back, and the refused peer reads the close. */
         ck_assert_int_ge(l.spare, 0);
         ck_assert_int_le(read(fd, &byte, 1), 0);
@@ -2545,12 +2334,12 @@ START_TEST(test_tcp_accept_transient_errors_retried)
     int fd;
 
     ck_assert_int_eq(listen_on(&l, "127.0.0.1", 0, &ss, &len), 0);
-    fut__sys.accept4 = fault_accept4;
+    fut__sys.accept4 = conf_fault_accept4;
     for (i = 0; i < sizeof errs / sizeof errs[0]; i++) {
         fd = raw_connect(&ss, len);
-        fault_set(l.fd, errs[i], 1);
+        conf_fault_set(l.fd, errs[i], 1);
         ck_assert_msg(accept_one(&l, &s) == 0, "errno %d", errs[i]);
-        ck_assert_int_eq(fault_hits, 1);
+        ck_assert_int_eq(conf_fault_hits, 1);
         ck_assert_int_eq(fut_tcp_stream_close(&s), 0);
         close(fd);
     }
@@ -2579,8 +2368,8 @@ START_TEST(test_tcp_connect_init_open_stream)
     fut_future_drop(&conn.base);
     /* Still the same open stream, still working. */
     ck_assert_int_eq(c.io.fd, fd);
-    ck_assert_int_eq(write_all(&c, "ok", 2), 0);
-    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 2);
+    ck_assert_int_eq(conf_write_all(&c.writer, "ok", 2), 0);
+    ck_assert_int_eq(conf_read_some(&s.reader, buf, sizeof buf), 2);
     ck_assert_int_eq(fut_tcp_stream_close(&c), 0);
     /* Closed, it may be connected again. */
     ck_assert_int_eq(fut_tcp_connect_init(&conn, &c,
@@ -2598,7 +2387,7 @@ tcp_case(const char *name, int timeout)
 {
     TCase *tc = tcase_create(name);
 
-    tcase_add_checked_fixture(tc, tcp_setup, tcp_teardown);
+    tcase_add_checked_fixture(tc, conf_sys_setup, conf_sys_teardown);
     tcase_set_timeout(tc, timeout);
     return tc;
 }

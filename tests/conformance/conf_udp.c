@@ -15,31 +15,6 @@
 
 /* ---- fixture and helpers ------------------------------------------------- */
 
-static struct fut__syscalls real_sys;
-
-static void
-udp_setup(void)
-{
-    conf_setup();
-    fut__sys_reset();
-    real_sys = fut__sys;
-}
-
-static void
-udp_teardown(void)
-{
-    fut__sys_reset();
-    conf_teardown();
-}
-
-static struct fut_context
-noop_cx(void)
-{
-    struct fut_context cx = {fut_waker_noop(), &conf_rt};
-
-    return cx;
-}
-
 /* Bind @u to @host port 0 and return its address in @ss / @len. */
 static int
 bind_on(struct fut_udp_socket *u, const char *host,
@@ -170,122 +145,6 @@ run_op(enum op_kind kind, struct fut_udp_socket *u, void *buf, size_t len,
     ck_assert_int_eq(fut_block_on(&conf_rt, &o.base), 0);
     fut_future_drop(&o.base);
     return o.res;
-}
-
-/* ---- drop after N polls (as conf_tcp.c) ---------------------------------- */
-
-struct drop_driver {
-    struct fut_future base;
-    int state;
-    struct fut_future *child;
-    int n, polls, ready;
-    struct fut_sleep nap;
-};
-
-static enum fut_poll
-drop_driver_poll(struct fut_future *f, struct fut_context *cx)
-{
-    struct drop_driver *d = (struct drop_driver *)f;
-
-    FUT_ASYNC_BEGIN(&d->state);
-    while (d->polls < d->n) {
-        d->polls++;
-        if (fut_future_poll(d->child, cx) == FUT_READY) {
-            d->ready = 1;
-            break;
-        }
-        ck_assert_int_eq(fut_sleep_init(&d->nap, FUT_NSEC_PER_MSEC), 0);
-        FUT_AWAIT_FUTURE(&d->state, &d->nap.base, cx);
-        fut_future_drop(&d->nap.base);
-    }
-    FUT_ASYNC_END(&d->state);
-}
-
-static void
-drop_driver_drop(struct fut_future *f)
-{
-    fut_future_drop(&((struct drop_driver *)f)->nap.base);
-}
-
-static const struct fut_future_vtable drop_driver_vtable = {
-    .poll = drop_driver_poll,
-    .drop = drop_driver_drop,
-    .result = NULL,
-};
-
-/* Poll @child up to @n times on conf_rt (a turn of the reactor between
- * polls); returns 1 if it became READY. The child is not dropped. */
-static int
-drive(struct fut_future *child, int n)
-{
-    struct drop_driver d;
-
-    memset(&d, 0, sizeof d);
-    d.base.vtable = &drop_driver_vtable;
-    d.child = child;
-    d.n = n;
-    ck_assert_int_eq(fut_block_on(&conf_rt, &d.base), 0);
-    fut_future_drop(&d.base);
-    return d.ready;
-}
-
-/* ---- fault injection ------------------------------------------------------ */
-
-static int fault_errno;
-static int fault_left;
-static int fault_hits;
-
-static void
-fault_set(int err, int count)
-{
-    fault_errno = err;
-    fault_left = count;
-    fault_hits = 0;
-}
-
-static int
-fault_now(void)
-{
-    if (fault_left > 0) {
-        fault_left--;
-        fault_hits++;
-        errno = fault_errno;
-        return 1;
-    }
-    return 0;
-}
-
-static ssize_t
-fault_sendto(int fd, const void *buf, size_t len, int flags,
-             const struct sockaddr *addr, socklen_t alen)
-{
-    return fault_now() ? -1 : real_sys.sendto(fd, buf, len, flags, addr, alen);
-}
-
-static ssize_t
-fault_recvfrom(int fd, void *buf, size_t len, int flags,
-               struct sockaddr *addr, socklen_t *alen)
-{
-    return fault_now() ? -1 : real_sys.recvfrom(fd, buf, len, flags, addr,
-                                                alen);
-}
-
-static ssize_t
-fault_recvmsg(int fd, struct msghdr *msg, int flags)
-{
-    return fault_now() ? -1 : real_sys.recvmsg(fd, msg, flags);
-}
-
-static int
-fault_socket(int domain, int type, int protocol)
-{
-    return fault_now() ? -1 : real_sys.socket(domain, type, protocol);
-}
-
-static int
-fault_bind(int fd, const struct sockaddr *addr, socklen_t len)
-{
-    return fault_now() ? -1 : real_sys.bind(fd, addr, len);
 }
 
 /* ---- tests: bind, addresses, data ------------------------------------------ */
@@ -512,7 +371,7 @@ START_TEST(test_udp_connection_refused)
     /* Reported once: a receive now waits (it stays pending through
      * several turns of the reactor instead of spinning on the error). */
     ck_assert_int_eq(fut_udp_recv_init(&r, &a, buf, sizeof buf, NULL), 0);
-    ck_assert_int_eq(drive(&r.base, 3), 0);
+    ck_assert_int_eq(conf_drive(&r.base, 3), 0);
     fut_future_drop(&r.base);
     ck_assert_ptr_null(a.io.read_waker.vtable);
     /* On a send. */
@@ -724,7 +583,7 @@ START_TEST(test_udp_bad_input)
     struct sockaddr_in short_sin;
     struct sockaddr unix_sa;
     socklen_t len;
-    struct fut_context cx = noop_cx();
+    struct fut_context cx = conf_noop_cx();
     ssize_t res;
     char buf[8];
     static char huge[70000];
@@ -898,14 +757,14 @@ START_TEST(test_udp_recv_drop_after_n_polls)
     struct sockaddr_storage sa, sb;
     socklen_t la, lb;
     struct fut_dgram_recv r;
-    struct fut_context cx = noop_cx();
+    struct fut_context cx = conf_noop_cx();
     char buf[16];
 
     ck_assert_int_eq(bind_on(&a, "127.0.0.1", &sa, &la), 0);
     ck_assert_int_eq(bind_on(&b, "127.0.0.1", &sb, &lb), 0);
     ck_assert_int_eq(fut_udp_recv_init(&r, &b, buf, sizeof buf, NULL), 0);
     /* Nothing was sent: pending until the drop. */
-    ck_assert_int_eq(drive(&r.base, _i), 0);
+    ck_assert_int_eq(conf_drive(&r.base, _i), 0);
     fut_future_drop(&r.base);
     ck_assert_ptr_null(b.io.read_waker.vtable);
     ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
@@ -939,16 +798,16 @@ START_TEST(test_udp_send_drop_after_n_polls)
 
     ck_assert_int_eq(bind_on(&a, "127.0.0.1", &sa, &la), 0);
     ck_assert_int_eq(bind_on(&b, "127.0.0.1", &sb, &lb), 0);
-    fault_set(EAGAIN, 1000000);
-    fut__sys.sendto = fault_sendto;
+    conf_fault_set(-1, EAGAIN, 1000000);
+    fut__sys.sendto = conf_fault_sendto;
     ck_assert_int_eq(fut_udp_send_init(&s, &a, "data", 4,
                                        (struct sockaddr *)&sb, lb),
                      0);
-    ready = drive(&s.base, _i);
+    ready = conf_drive(&s.base, _i);
     ck_assert_int_eq(ready, 0);
     fut_future_drop(&s.base);
     ck_assert_ptr_null(a.io.write_waker.vtable);
-    fut__sys.sendto = real_sys.sendto;
+    fut__sys.sendto = conf_real_sys.sendto;
     /* Nothing was sent by the dropped future. */
     ck_assert_int_eq(fut_udp_try_recv_from(&b, buf, sizeof buf, NULL),
                      -EAGAIN);
@@ -972,7 +831,7 @@ START_TEST(test_udp_stale_recv_drop_keeps_live_waker)
     struct sockaddr_storage sa, sb;
     socklen_t la, lb;
     struct fut_dgram_recv stale, live;
-    struct fut_context cx = noop_cx();
+    struct fut_context cx = conf_noop_cx();
     char buf[8], buf2[8];
 
     ck_assert_int_eq(bind_on(&a, "127.0.0.1", &sa, &la), 0);
@@ -1005,25 +864,25 @@ START_TEST(test_udp_fault_eintr_retried)
 
     ck_assert_int_eq(bind_on(&a, "127.0.0.1", &sa, &la), 0);
     ck_assert_int_eq(bind_on(&b, "127.0.0.1", &sb, &lb), 0);
-    fault_set(EINTR, 2);
-    fut__sys.sendto = fault_sendto;
+    conf_fault_set(-1, EINTR, 2);
+    fut__sys.sendto = conf_fault_sendto;
     ck_assert_int_eq(send_to(&a, "intr", 4, &sb, lb), 4);
-    ck_assert_int_eq(fault_hits, 2);
-    fut__sys.sendto = real_sys.sendto;
-    fault_set(EINTR, 2);
+    ck_assert_int_eq(conf_fault_hits, 2);
+    fut__sys.sendto = conf_real_sys.sendto;
+    conf_fault_set(-1, EINTR, 2);
     /* (recvmsg(2) where the OS layer cannot use recvfrom: os.c) */
-    fut__sys.recvfrom = fault_recvfrom;
-    fut__sys.recvmsg = fault_recvmsg;
+    fut__sys.recvfrom = conf_fault_recvfrom;
+    fut__sys.recvmsg = conf_fault_recvmsg;
     ck_assert_int_eq(recv_from(&b, buf, sizeof buf, NULL), 4);
-    ck_assert_int_eq(fault_hits, 2);
+    ck_assert_int_eq(conf_fault_hits, 2);
     /* Another error is passed on. */
-    fault_set(ENOBUFS, 1);
-    fut__sys.sendto = fault_sendto;
+    conf_fault_set(-1, ENOBUFS, 1);
+    fut__sys.sendto = conf_fault_sendto;
     ck_assert_int_eq(send_to(&a, "x", 1, &sb, lb), -ENOBUFS);
     ck_assert_int_eq(fut_udp_try_send_to(&a, "x", 1, (struct sockaddr *)&sb,
                                          lb),
                      1);
-    fault_set(ENOMEM, 1);
+    conf_fault_set(-1, ENOMEM, 1);
     ck_assert_int_eq(recv_from(&b, buf, sizeof buf, NULL), -ENOMEM);
     ck_assert_int_eq(recv_from(&b, buf, sizeof buf, NULL), 1);
     ck_assert_int_eq(fut_udp_close(&a), 0);
@@ -1035,13 +894,13 @@ START_TEST(test_udp_fault_bind_leaves_nothing)
 {
     struct fut_udp_socket u;
 
-    fault_set(EMFILE, 1);
-    fut__sys.socket = fault_socket;
+    conf_fault_set(-1, EMFILE, 1);
+    fut__sys.socket = conf_fault_socket;
     ck_assert_int_eq(fut_udp_bind_host(&u, "127.0.0.1", 0, 0), -EMFILE);
     ck_assert_int_eq(u.io.fd, -1);
-    fut__sys.socket = real_sys.socket;
-    fault_set(EACCES, 1);
-    fut__sys.bind = fault_bind;
+    fut__sys.socket = conf_real_sys.socket;
+    conf_fault_set(-1, EACCES, 1);
+    fut__sys.bind = conf_fault_bind;
     ck_assert_int_eq(fut_udp_bind_host(&u, "127.0.0.1", 0, 0), -EACCES);
     ck_assert_int_eq(u.io.fd, -1);
     /* The teardown checks no descriptor was left open. */
@@ -1053,7 +912,7 @@ udp_case(const char *name, int timeout)
 {
     TCase *tc = tcase_create(name);
 
-    tcase_add_checked_fixture(tc, udp_setup, udp_teardown);
+    tcase_add_checked_fixture(tc, conf_sys_setup, conf_sys_teardown);
     tcase_set_timeout(tc, timeout);
     return tc;
 }

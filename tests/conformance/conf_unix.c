@@ -23,8 +23,7 @@ static int abstract_seq;
 static void
 unix_setup(void)
 {
-    conf_setup();
-    fut__sys_reset();
+    conf_sys_setup();
     snprintf(dir, sizeof dir, "/tmp/fut-unix.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path_a, sizeof path_a, "%s/a.sock", dir);
@@ -36,14 +35,13 @@ unix_teardown(void)
 {
     char cmd[128];
 
-    fut__sys_reset();
     /* The socket files the test left (closing never removes them). */
     (void)unlink(path_a);
     (void)unlink(path_b);
     snprintf(cmd, sizeof cmd, "%s/file", dir);
     (void)unlink(cmd);
     ck_assert_int_eq(rmdir(dir), 0);
-    conf_teardown();
+    conf_sys_teardown();
 }
 
 /* A fresh abstract name ("\0fut-<pid>-<n>") in @buf; returns its length. */
@@ -55,14 +53,6 @@ abstract_name(char *buf, size_t size)
 
     buf[0] = '\0';
     return (size_t)n + 1;
-}
-
-static struct fut_context
-noop_cx(void)
-{
-    struct fut_context cx = {fut_waker_noop(), &conf_rt};
-
-    return cx;
 }
 
 static int
@@ -92,32 +82,6 @@ connect_one(struct fut_unix_stream *s, const char *name, size_t len,
     res = c.res;
     ck_assert_int_eq(fut_future_result(&c.base), res);
     fut_future_drop(&c.base);
-    return res;
-}
-
-static ssize_t
-read_some(struct fut_unix_stream *s, void *buf, size_t len)
-{
-    struct fut_read r;
-    ssize_t res;
-
-    ck_assert_int_eq(fut_read_init(&r, &s->reader, buf, len), 0);
-    ck_assert_int_eq(fut_block_on(&conf_rt, &r.base), 0);
-    res = r.res;
-    fut_future_drop(&r.base);
-    return res;
-}
-
-static int
-write_all(struct fut_unix_stream *s, const void *buf, size_t len)
-{
-    struct fut_write_all w;
-    int res;
-
-    ck_assert_int_eq(fut_write_all_init(&w, &s->writer, buf, len), 0);
-    ck_assert_int_eq(fut_block_on(&conf_rt, &w.base), 0);
-    res = w.res;
-    fut_future_drop(&w.base);
     return res;
 }
 
@@ -219,61 +183,6 @@ assert_name(const struct sockaddr_storage *ss, socklen_t sslen,
     ck_assert_int_eq(n, (ssize_t)len);
     if (len > 0)
         ck_assert_int_eq(memcmp(got, name, len), 0);
-}
-
-/* ---- drop after N polls (as conf_tcp.c) ---------------------------------- */
-
-struct drop_driver {
-    struct fut_future base;
-    int state;
-    struct fut_future *child;
-    int n, polls, ready;
-    struct fut_sleep nap;
-};
-
-static enum fut_poll
-drop_driver_poll(struct fut_future *f, struct fut_context *cx)
-{
-    struct drop_driver *d = (struct drop_driver *)f;
-
-    FUT_ASYNC_BEGIN(&d->state);
-    while (d->polls < d->n) {
-        d->polls++;
-        if (fut_future_poll(d->child, cx) == FUT_READY) {
-            d->ready = 1;
-            break;
-        }
-        ck_assert_int_eq(fut_sleep_init(&d->nap, FUT_NSEC_PER_MSEC), 0);
-        FUT_AWAIT_FUTURE(&d->state, &d->nap.base, cx);
-        fut_future_drop(&d->nap.base);
-    }
-    FUT_ASYNC_END(&d->state);
-}
-
-static void
-drop_driver_drop(struct fut_future *f)
-{
-    fut_future_drop(&((struct drop_driver *)f)->nap.base);
-}
-
-static const struct fut_future_vtable drop_driver_vtable = {
-    .poll = drop_driver_poll,
-    .drop = drop_driver_drop,
-    .result = NULL,
-};
-
-static int
-drive(struct fut_future *child, int n)
-{
-    struct drop_driver d;
-
-    memset(&d, 0, sizeof d);
-    d.base.vtable = &drop_driver_vtable;
-    d.child = child;
-    d.n = n;
-    ck_assert_int_eq(fut_block_on(&conf_rt, &d.base), 0);
-    fut_future_drop(&d.base);
-    return d.ready;
 }
 
 /* Fill @l's backlog with raw nonblocking connects until the kernel says
@@ -416,11 +325,11 @@ START_TEST(test_unix_stream_path)
     ck_assert_int_eq(connect_one(&c, path_a, 0, -1), 0);
     ck_assert_int_eq(accept_one(&l, &s), 0);
     /* Data both ways through the traits. */
-    ck_assert_int_eq(write_all(&c, "ping", 4), 0);
-    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 4);
+    ck_assert_int_eq(conf_write_all(&c.writer, "ping", 4), 0);
+    ck_assert_int_eq(conf_read_some(&s.reader, buf, sizeof buf), 4);
     ck_assert_int_eq(memcmp(buf, "ping", 4), 0);
-    ck_assert_int_eq(write_all(&s, "pong!", 5), 0);
-    ck_assert_int_eq(read_some(&c, buf, sizeof buf), 5);
+    ck_assert_int_eq(conf_write_all(&s.writer, "pong!", 5), 0);
+    ck_assert_int_eq(conf_read_some(&c.reader, buf, sizeof buf), 5);
     /* Addresses and credentials. */
     ck_assert_int_eq(fut_unix_stream_peer_addr(&c, &ss, &len), 0);
     assert_name(&ss, len, path_a, strlen(path_a));
@@ -430,11 +339,11 @@ START_TEST(test_unix_stream_path)
     assert_peer_is_us(&c);
     /* End of file after the peer shuts down its side. */
     ck_assert_int_eq(fut_unix_stream_shutdown(&c, SHUT_WR), 0);
-    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 0);
+    ck_assert_int_eq(conf_read_some(&s.reader, buf, sizeof buf), 0);
     ck_assert_int_eq(fut_unix_stream_close(&c), 0);
     ck_assert_int_eq(fut_unix_stream_close(&c), -EBADF);
     /* A write to a closed peer is -EPIPE, with no SIGPIPE. */
-    ck_assert_int_eq(write_all(&s, "x", 1), -EPIPE);
+    ck_assert_int_eq(conf_write_all(&s.writer, "x", 1), -EPIPE);
     ck_assert_int_eq(fut_unix_stream_close(&s), 0);
     ck_assert_int_eq(fut_unix_listener_close(&l), 0);
     ck_assert_int_eq(fut_unix_listener_close(&l), -EBADF);
@@ -465,10 +374,10 @@ START_TEST(test_unix_stream_abstract)
     }
     ck_assert_int_eq(connect_one(&c, name, n, -1), 0);
     ck_assert_int_eq(accept_one(&l, &s), 0);
-    ck_assert_int_eq(write_all(&c, "abs", 3), 0);
-    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 3);
+    ck_assert_int_eq(conf_write_all(&c.writer, "abs", 3), 0);
+    ck_assert_int_eq(conf_read_some(&s.reader, buf, sizeof buf), 3);
     ck_assert_int_eq(fut_unix_stream_close(&c), 0);
-    ck_assert_int_eq(read_some(&s, buf, sizeof buf), 0);
+    ck_assert_int_eq(conf_read_some(&s.reader, buf, sizeof buf), 0);
     ck_assert_int_eq(fut_unix_stream_close(&s), 0);
     ck_assert_int_eq(fut_unix_listener_close(&l), 0);
     /* Gone with its socket: the name is free again, nothing to remove. */
@@ -523,14 +432,14 @@ START_TEST(test_unix_stream_pair)
     struct fut_unix_stream a, b;
     char buf[16];
     struct iovec iov[2];
-    struct fut_context cx = noop_cx();
+    struct fut_context cx = conf_noop_cx();
     ssize_t res;
 
     ck_assert_int_eq(fut_unix_stream_pair(&a, &b), 0);
-    ck_assert_int_eq(write_all(&a, "left", 4), 0);
-    ck_assert_int_eq(read_some(&b, buf, sizeof buf), 4);
-    ck_assert_int_eq(write_all(&b, "right", 5), 0);
-    ck_assert_int_eq(read_some(&a, buf, sizeof buf), 5);
+    ck_assert_int_eq(conf_write_all(&a.writer, "left", 4), 0);
+    ck_assert_int_eq(conf_read_some(&b.reader, buf, sizeof buf), 4);
+    ck_assert_int_eq(conf_write_all(&b.writer, "right", 5), 0);
+    ck_assert_int_eq(conf_read_some(&a.reader, buf, sizeof buf), 5);
     ck_assert_int_eq(memcmp(buf, "right", 5), 0);
     /* The vectored forms. */
     iov[0].iov_base = "ab";
@@ -563,7 +472,7 @@ START_TEST(test_unix_stream_pair)
     ck_assert_int_eq(fut_async_write_poll_close(&a.writer, &cx, &res),
                      FUT_READY);
     ck_assert_int_eq(res, 0);
-    ck_assert_int_eq(read_some(&b, buf, sizeof buf), 0);
+    ck_assert_int_eq(conf_read_some(&b.reader, buf, sizeof buf), 0);
     ck_assert_int_eq(fut_unix_stream_close(&a), 0);
     ck_assert_int_eq(fut_unix_stream_close(&b), 0);
     /* Closed: the traits answer -EBADF. */
@@ -573,8 +482,8 @@ START_TEST(test_unix_stream_pair)
     ck_assert_int_eq(fut_async_write_poll_close(&a.writer, &cx, &res),
                      FUT_READY);
     ck_assert_int_eq(res, -EBADF);
-    ck_assert_int_eq(read_some(&a, buf, sizeof buf), -EBADF);
-    ck_assert_int_eq(write_all(&a, "x", 1), -EBADF);
+    ck_assert_int_eq(conf_read_some(&a.reader, buf, sizeof buf), -EBADF);
+    ck_assert_int_eq(conf_write_all(&a.writer, "x", 1), -EBADF);
 }
 END_TEST
 
@@ -642,7 +551,7 @@ START_TEST(test_unix_connect_backlog_full)
     /* Pending while full; connected once the listener accepts. */
     ck_assert_int_eq(fut_unix_stream_init(&c), 0);
     ck_assert_int_eq(fut_unix_connect_init(&conn, &c, path_a, 0, -1), 0);
-    ck_assert_int_eq(drive(&conn.base, 3), 0);
+    ck_assert_int_eq(conf_drive(&conn.base, 3), 0);
     for (i = 0; i < n; i++) {
         ck_assert_int_eq(accept_one(&l, &s), 0);
         ck_assert_int_eq(fut_unix_stream_close(&s), 0);
@@ -651,7 +560,7 @@ START_TEST(test_unix_connect_backlog_full)
     ck_assert_int_eq(conn.res, 0);
     fut_future_drop(&conn.base);
     ck_assert_int_eq(accept_one(&l, &s), 0);
-    ck_assert_int_eq(write_all(&c, "in", 2), 0);
+    ck_assert_int_eq(conf_write_all(&c.writer, "in", 2), 0);
     ck_assert_int_eq(fut_unix_stream_close(&s), 0);
     ck_assert_int_eq(fut_unix_stream_close(&c), 0);
     close_fds(fds, n);
@@ -797,7 +706,7 @@ START_TEST(test_unix_bad_input)
     struct fut_unix_cred cred;
     struct sockaddr_storage ss;
     socklen_t len;
-    struct fut_context cx = noop_cx();
+    struct fut_context cx = conf_noop_cx();
     char longp[200], buf[8], notdir[160];
     ssize_t res;
     int ires;
@@ -928,6 +837,333 @@ START_TEST(test_unix_bad_input)
 }
 END_TEST
 
+/* ---- tests: readiness, then a syscall that never waits ------------------- */
+
+/* Poll @s's readiness in @which until READY, turning conf_rt between polls;
+ * returns the res. */
+static int
+wait_ready(struct fut_unix_stream *s, unsigned int which)
+{
+    struct test_waker tw;
+    struct fut_context cx;
+    enum fut_poll p;
+    int res = 1;
+
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    for (;;) {
+        if (which == FUT_IO_READABLE)
+            p = fut_unix_stream_poll_read_ready(s, &cx, &res);
+        else
+            p = fut_unix_stream_poll_write_ready(s, &cx, &res);
+        if (p == FUT_READY)
+            break;
+        conf_turn_until_woken(&tw, tw.wakes);
+    }
+    ck_assert_int_eq(tw.live, 0);
+    return res;
+}
+
+START_TEST(test_unix_try_bad_input)
+{
+    struct fut_unix_stream a, b, never;
+    struct fut_context rcx = conf_noop_cx();
+    char buf[4];
+    int res;
+
+    /* NULL arguments. */
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(NULL, &rcx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EINVAL);
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_write_ready(NULL, &rcx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EINVAL);
+    ck_assert_int_eq(fut_unix_stream_try_read(NULL, buf, sizeof buf),
+                     -EINVAL);
+    ck_assert_int_eq(fut_unix_stream_try_write(NULL, buf, sizeof buf),
+                     -EINVAL);
+
+    ck_assert_int_eq(fut_unix_stream_pair(&a, &b), 0);
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(&a, NULL, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EINVAL);
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_write_ready(&a, NULL, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EINVAL);
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(&a, &rcx, NULL),
+                     FUT_READY);
+    ck_assert_int_eq(fut_unix_stream_poll_write_ready(&a, &rcx, NULL),
+                     FUT_READY);
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, NULL, 4), -EINVAL);
+    ck_assert_int_eq(fut_unix_stream_try_write(&a, NULL, 4), -EINVAL);
+
+    /* Zero length: 0, and no syscall (a read(2) would fail here). */
+    fut__sys.read = conf_fault_read;
+    fut__sys.send = conf_fault_send;
+    conf_fault_set(-1, EIO, 2);
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, 0), 0);
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, NULL, 0), 0);
+    ck_assert_int_eq(fut_unix_stream_try_write(&a, buf, 0), 0);
+    ck_assert_int_eq(fut_unix_stream_try_write(&a, NULL, 0), 0);
+    ck_assert_int_eq(conf_fault_hits, 0);
+    /* The syscall's error is the call's. */
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, sizeof buf), -EIO);
+    ck_assert_int_eq(fut_unix_stream_try_write(&a, "x", 1), -EIO);
+    ck_assert_int_eq(conf_fault_hits, 2);
+    fut__sys_reset();
+
+    /* Closed. */
+    ck_assert_int_eq(fut_unix_stream_close(&a), 0);
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(&a, &rcx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EBADF);
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_write_ready(&a, &rcx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EBADF);
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, sizeof buf), -EBADF);
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, 0), -EBADF);
+    ck_assert_int_eq(fut_unix_stream_try_write(&a, "x", 1), -EBADF);
+    ck_assert_int_eq(fut_unix_stream_try_write(&a, "x", 0), -EBADF);
+
+    /* Never opened. */
+    ck_assert_int_eq(fut_unix_stream_init(&never), 0);
+    ck_assert_int_eq(fut_unix_stream_try_read(&never, buf, sizeof buf),
+                     -EBADF);
+    ck_assert_int_eq(fut_unix_stream_try_write(&never, "x", 1), -EBADF);
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_write_ready(&never, &rcx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, -EBADF);
+    ck_assert_int_eq(fut_unix_stream_close(&b), 0);
+}
+END_TEST
+
+/* Nothing there: -EAGAIN, and the readiness is cleared, so the next poll
+ * waits for the backend. */
+START_TEST(test_unix_try_read_eagain)
+{
+    struct fut_unix_stream a, b;
+    struct fut_context cx;
+    struct test_waker tw;
+    char buf[8];
+    int res;
+
+    ck_assert_int_eq(fut_unix_stream_pair(&a, &b), 0);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, sizeof buf), -EAGAIN);
+    ck_assert_uint_eq(a.io.ready & FUT_IO_READABLE, 0);
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(&a, &cx, &res),
+                     FUT_PENDING);
+    ck_assert_int_eq(tw.live, 1);
+    /* Closing drops the stored waker. */
+    ck_assert_int_eq(fut_unix_stream_close(&a), 0);
+    ck_assert_int_eq(tw.live, 0);
+    ck_assert_int_eq(fut_unix_stream_close(&b), 0);
+}
+END_TEST
+
+START_TEST(test_unix_read_ready_then_try_read)
+{
+    struct fut_unix_stream a, b;
+    struct fut_context cx;
+    struct test_waker tw;
+    char buf[16];
+    int res;
+
+    ck_assert_int_eq(fut_unix_stream_pair(&a, &b), 0);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    /* Nothing sent: PENDING, with a clone of the waker in the stream. */
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(&a, &cx, &res),
+                     FUT_PENDING);
+    ck_assert_int_eq(tw.live, 1);
+    /* Data arrives: the waker is woken (and so released). */
+    ck_assert_int_eq(conf_write_all(&b.writer, "hello", 5), 0);
+    conf_turn_until_woken(&tw, 0);
+    ck_assert_int_eq(tw.live, 0);
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(&a, &cx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, 0);
+    /* Asking consumed nothing: the bytes are all there. */
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, sizeof buf), 5);
+    ck_assert_int_eq(memcmp(buf, "hello", 5), 0);
+    /* Emptied: the next poll waits (after one -EAGAIN where the backend
+     * does not forget the readiness on a short read). */
+    if (!(a.io.flags & FUT_IO_SHORT_READ_DRAINS))
+        ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, sizeof buf),
+                         -EAGAIN);
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(&a, &cx, &res),
+                     FUT_PENDING);
+
+    /* The write side: room, and the bytes reach the waiting reader. */
+    ck_assert_int_eq(wait_ready(&b, FUT_IO_WRITABLE), 0);
+    ck_assert_int_eq(fut_unix_stream_try_write(&b, "abc", 3), 3);
+    conf_turn_until_woken(&tw, 1);
+    ck_assert_int_eq(fut_unix_stream_poll_read_ready(&a, &cx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, sizeof buf), 3);
+    ck_assert_int_eq(memcmp(buf, "abc", 3), 0);
+    /* End of file, then a gone peer: 0, and -EPIPE with no SIGPIPE. */
+    ck_assert_int_eq(fut_unix_stream_close(&b), 0);
+    ck_assert_int_eq(conf_read_some(&a.reader, buf, sizeof buf), 0);
+    ck_assert_int_eq(fut_unix_stream_try_read(&a, buf, sizeof buf), 0);
+    ck_assert_int_eq(fut_unix_stream_try_write(&a, "x", 1), -EPIPE);
+    ck_assert_int_eq(fut_unix_stream_close(&a), 0);
+    ck_assert_int_eq(tw.live, 0);
+}
+END_TEST
+
+/* A peer that does not read: the socket fills up, the write that finds no
+ * room says -EAGAIN and clears the readiness, and the wait for room ends
+ * when the peer reads. */
+START_TEST(test_unix_try_write_full)
+{
+    static unsigned char big[1 << 16];
+    static unsigned char sink[1 << 16];
+    struct fut_unix_stream a, b;
+    struct fut_context cx;
+    struct test_waker tw;
+    size_t total = 0, drained = 0;
+    ssize_t n;
+    int res, i;
+
+    ck_assert_int_eq(fut_unix_stream_pair(&a, &b), 0);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    for (i = 0; i < 100000; i++) {
+        n = fut_unix_stream_try_write(&a, big, sizeof big);
+        if (n == -EAGAIN)
+            break;
+        ck_assert_int_gt(n, 0);
+        total += (size_t)n;
+    }
+    ck_assert_int_eq(n, -EAGAIN);
+    ck_assert_uint_eq(a.io.ready & FUT_IO_WRITABLE, 0);
+    ck_assert_int_eq(fut_unix_stream_poll_write_ready(&a, &cx, &res),
+                     FUT_PENDING);
+    ck_assert_int_eq(tw.live, 1);
+    while (drained < total) {
+        n = conf_read_some(&b.reader, sink, sizeof sink);
+        ck_assert_int_gt(n, 0);
+        drained += (size_t)n;
+    }
+    conf_turn_until_woken(&tw, 0);
+    res = 1;
+    ck_assert_int_eq(fut_unix_stream_poll_write_ready(&a, &cx, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, 0);
+    ck_assert_int_eq(fut_unix_stream_try_write(&a, "z", 1), 1);
+    ck_assert_int_eq(conf_read_some(&b.reader, sink, sizeof sink), 1);
+    ck_assert_int_eq(fut_unix_stream_close(&a), 0);
+    ck_assert_int_eq(fut_unix_stream_close(&b), 0);
+    ck_assert_int_eq(tw.live, 0);
+}
+END_TEST
+
+/* A plain blocking connect to @name, outside the runtime (a Unix connect
+ * completes into the listener's backlog, no accept needed). */
+static int
+raw_connect(const char *name)
+{
+    struct sockaddr_un sun;
+    socklen_t sunlen;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fut_unix_sockaddr(name, 0, &sun, &sunlen), 0);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sunlen), 0);
+    return fd;
+}
+
+/*
+ * Out of descriptors, the listener refuses the queued connection through
+ * its spare descriptor and waits again, as a TCP listener does: the caller
+ * sees no EMFILE, the peer sees its connection closed, and the next
+ * connection is accepted. Without a spare (none could be opened) the
+ * error is the caller's.
+ */
+START_TEST(test_unix_accept_emfile_refuses_connection)
+{
+    static const int errs[] = { EMFILE, ENFILE };
+    struct fut_unix_listener l;
+    struct fut_unix_stream s;
+    struct fut_unix_accept a;
+    char byte;
+    size_t i;
+    int fd;
+
+    ck_assert_int_eq(fut_unix_listener_bind(&l, path_a, 0, 0, 0), 0);
+    ck_assert_int_ge(l.spare, 0);
+    fut__sys.accept4 = conf_fault_accept4;
+    for (i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        fd = raw_connect(path_a);
+        conf_fault_set(l.io.fd, errs[i], 1);
+        ck_assert_int_eq(fut_unix_accept_init(&a, &l, &s), 0);
+        /* It tried, met the fault, and waits again. */
+        ck_assert_int_eq(conf_fault_probe(&a.base), 1);
+        fut_future_drop(&a.base);
+        ck_assert_int_eq(conf_fault_hits, 1);
+        /* The spare is back, and the refused peer reads the close. */
+        ck_assert_int_ge(l.spare, 0);
+        ck_assert_int_le(read(fd, &byte, 1), 0);
+        close(fd);
+    }
+    fd = raw_connect(path_a);
+    ck_assert_int_eq(accept_one(&l, &s), 0);
+    ck_assert_int_eq(fut_unix_stream_close(&s), 0);
+    close(fd);
+
+    /* No spare, and none to be had: the caller gets -EMFILE, and the
+     * connection stays queued for a later accept. */
+    close(l.spare);
+    l.spare = -1;
+    fd = raw_connect(path_a);
+    fut__sys.openat = conf_fault_openat;
+    conf_fault_set(-1, EMFILE, 2);      /* the accept, the spare's reopen */
+    ck_assert_int_eq(accept_one(&l, &s), -EMFILE);
+    ck_assert_int_eq(conf_fault_hits, 2);
+    ck_assert_int_eq(l.spare, -1);
+    /* Descriptors back: the accept works, and the spare returns with the
+     * next shortage. */
+    ck_assert_int_eq(accept_one(&l, &s), 0);
+    ck_assert_int_eq(fut_unix_stream_close(&s), 0);
+    close(fd);
+    ck_assert_int_eq(fut_unix_listener_close(&l), 0);
+    ck_assert_int_eq(l.spare, -1);
+}
+END_TEST
+
+/* The errors accept(2) says to treat like EAGAIN are retried inside. */
+START_TEST(test_unix_accept_transient_errors_retried)
+{
+    static const int errs[] = { ECONNABORTED, EPROTO, EINTR };
+    struct fut_unix_listener l;
+    struct fut_unix_stream s;
+    size_t i;
+    int fd;
+
+    ck_assert_int_eq(fut_unix_listener_bind(&l, path_a, 0, 0, 0), 0);
+    fut__sys.accept4 = conf_fault_accept4;
+    for (i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        fd = raw_connect(path_a);
+        conf_fault_set(l.io.fd, errs[i], 1);
+        ck_assert_msg(accept_one(&l, &s) == 0, "errno %d", errs[i]);
+        ck_assert_int_eq(conf_fault_hits, 1);
+        ck_assert_int_eq(fut_unix_stream_close(&s), 0);
+        close(fd);
+    }
+    ck_assert_int_eq(fut_unix_listener_close(&l), 0);
+}
+END_TEST
+
 /* ---- tests: cancellation is drop ---------------------------------------------- */
 
 START_TEST(test_unix_accept_drop_after_n_polls)
@@ -940,7 +1176,7 @@ START_TEST(test_unix_accept_drop_after_n_polls)
     ck_assert_int_eq(fut_unix_listener_bind(&l, path_a, 0, 0, 0), 0);
     ck_assert_int_eq(fut_unix_accept_init(&a, &l, &s), 0);
     /* Nobody connects: pending until the drop. */
-    ready = drive(&a.base, _i);
+    ready = conf_drive(&a.base, _i);
     ck_assert_int_eq(ready, 0);
     fut_future_drop(&a.base);
     ck_assert_ptr_null(l.io.read_waker.vtable);
@@ -968,7 +1204,7 @@ START_TEST(test_unix_connect_drop_after_n_polls)
     ck_assert_int_eq(fut_unix_connect_init(&conn, &c, path_a, 0,
                                            10 * FUT_NSEC_PER_SEC),
                      0);
-    ck_assert_int_eq(drive(&conn.base, _i), 0);
+    ck_assert_int_eq(conf_drive(&conn.base, _i), 0);
     fut_future_drop(&conn.base);
     ck_assert_uint_eq(fut__runtime_timer_count(&conf_rt), 0);
     ck_assert_uint_eq(fut__runtime_io_count(&conf_rt), 0);
@@ -986,11 +1222,11 @@ START_TEST(test_unix_read_drop_after_n_polls)
 
     ck_assert_int_eq(fut_unix_stream_pair(&a, &b), 0);
     ck_assert_int_eq(fut_read_init(&r, &a.reader, buf, sizeof buf), 0);
-    ck_assert_int_eq(drive(&r.base, _i), 0);
+    ck_assert_int_eq(conf_drive(&r.base, _i), 0);
     fut_future_drop(&r.base);
     ck_assert_ptr_null(a.io.read_waker.vtable);
-    ck_assert_int_eq(write_all(&b, "after", 5), 0);
-    ck_assert_int_eq(read_some(&a, buf, sizeof buf), 5);
+    ck_assert_int_eq(conf_write_all(&b.writer, "after", 5), 0);
+    ck_assert_int_eq(conf_read_some(&a.reader, buf, sizeof buf), 5);
     ck_assert_int_eq(fut_unix_stream_close(&a), 0);
     ck_assert_int_eq(fut_unix_stream_close(&b), 0);
 }
@@ -1006,16 +1242,16 @@ START_TEST(test_unix_write_drop_after_n_polls)
 
     ck_assert_int_eq(fut_unix_stream_pair(&a, &b), 0);
     ck_assert_int_eq(fut_write_all_init(&w, &a.writer, big, BIG), 0);
-    ck_assert_int_eq(drive(&w.base, _i), 0);
+    ck_assert_int_eq(conf_drive(&w.base, _i), 0);
     fut_future_drop(&w.base);
     ck_assert_uint_lt(w.done, BIG);
     ck_assert_ptr_null(a.io.write_waker.vtable);
     /* Still usable: what the dropped write queued arrives, and the
      * stream writes again. */
     if (w.done > 0)
-        ck_assert_int_ge(read_some(&b, buf, sizeof buf), 1);
+        ck_assert_int_ge(conf_read_some(&b.reader, buf, sizeof buf), 1);
     ck_assert_int_eq(fut_unix_stream_shutdown(&a, SHUT_RDWR), 0);
-    ck_assert_int_eq(write_all(&b, "x", 1), -EPIPE);
+    ck_assert_int_eq(conf_write_all(&b.writer, "x", 1), -EPIPE);
     ck_assert_int_eq(fut_unix_stream_close(&a), 0);
     ck_assert_int_eq(fut_unix_stream_close(&b), 0);
 }
@@ -1030,7 +1266,7 @@ START_TEST(test_unix_dgram_recv_drop_after_n_polls)
     ck_assert_int_eq(fut_unix_dgram_pair(&p, &q), 0);
     ck_assert_int_eq(fut_unix_dgram_recv_init(&r, &p, buf, sizeof buf, NULL),
                      0);
-    ck_assert_int_eq(drive(&r.base, _i), 0);
+    ck_assert_int_eq(conf_drive(&r.base, _i), 0);
     fut_future_drop(&r.base);
     ck_assert_ptr_null(p.io.read_waker.vtable);
     ck_assert_int_eq(dsend(&q, "after", 5, NULL, 0), 5);
@@ -1058,7 +1294,7 @@ START_TEST(test_unix_dgram_send_drop_after_n_polls)
     ck_assert_int_eq(n, -EAGAIN);
     ck_assert_int_gt(queued, 0);
     ck_assert_int_eq(fut_unix_dgram_send_init(&s, &a, "last", 4, NULL, 0), 0);
-    ck_assert_int_eq(drive(&s.base, _i), 0);
+    ck_assert_int_eq(conf_drive(&s.base, _i), 0);
     fut_future_drop(&s.base);
     ck_assert_ptr_null(a.io.write_waker.vtable);
     /* Drain: exactly what was queued, not the dropped "last". */
@@ -1099,6 +1335,13 @@ fut_conf_unix_suite(void)
     tcase_add_test(tc, test_unix_connect_backlog_full);
     suite_add_tcase(s, tc);
 
+    tc = unix_case("try_io", 30);
+    tcase_add_test(tc, test_unix_try_bad_input);
+    tcase_add_test(tc, test_unix_try_read_eagain);
+    tcase_add_test(tc, test_unix_read_ready_then_try_read);
+    tcase_add_test(tc, test_unix_try_write_full);
+    suite_add_tcase(s, tc);
+
     tc = unix_case("dgram", 30);
     tcase_add_test(tc, test_unix_dgram_paths);
     tcase_add_test(tc, test_unix_dgram_abstract_and_pair);
@@ -1106,6 +1349,8 @@ fut_conf_unix_suite(void)
 
     tc = unix_case("errors", 10);
     tcase_add_test(tc, test_unix_bad_input);
+    tcase_add_test(tc, test_unix_accept_emfile_refuses_connection);
+    tcase_add_test(tc, test_unix_accept_transient_errors_retried);
     suite_add_tcase(s, tc);
 
     tc = unix_case("drop", 30);

@@ -39,7 +39,7 @@ int conf_scaled(int n);
 #define CONF_SKIP(why) ck_abort_msg(CONF_SKIP_TAG "%s", (why))
 
 Suite *fut_conf_blocking_suite(void);
-/* Helpers of the fd, signal and process suites (conf_osutil.c). */
+/* Helpers shared by the suites (conf_osutil.c). */
 /* Drive @child on conf_rt for up to @n polls; 1 if it became READY. The
  * child is not dropped. */
 int conf_drive(struct fut_future *child, int n);
@@ -51,6 +51,46 @@ int conf_write_all(struct fut_async_write *w, const void *buf, size_t len);
 /* Teardown check: no reaper thread left, no child (waitpid(-1) says
  * ECHILD), no signal listener open. */
 void conf_no_children(void);
+/* A context over the noop waker and conf_rt. */
+struct fut_context conf_noop_cx(void);
+/* Turn conf_rt (no task is waiting) until @tw was woken more than @wakes
+ * times in all. */
+void conf_turn_until_woken(struct test_waker *tw, int wakes);
+
+/*
+ * Fault injection through the fut__sys table (internal.h). Use
+ * conf_sys_setup/conf_sys_teardown as the fixture: they restore the real
+ * syscalls around the test and save them in conf_real_sys. A test swaps an
+ * entry for one of the conf_fault_* doubles and arms it with
+ * conf_fault_set(fd, err, count): the next @count calls on @fd (-1: on
+ * any) fail with @err, counted in conf_fault_hits; the rest go to the real
+ * call.
+ */
+struct fut__syscalls;
+extern struct fut__syscalls conf_real_sys;
+extern int conf_fault_hits;
+void conf_sys_setup(void);
+void conf_sys_teardown(void);
+void conf_fault_set(int fd, int err, int count);
+/* 1 (errno set, the fault counted) if the call on @fd is to fail. */
+int conf_fault_now(int fd);
+int conf_fault_accept4(int fd, struct sockaddr *addr, socklen_t *len,
+                       int flags);
+ssize_t conf_fault_read(int fd, void *buf, size_t len);
+ssize_t conf_fault_send(int fd, const void *buf, size_t len, int flags);
+int conf_fault_socket(int domain, int type, int protocol);
+int conf_fault_connect(int fd, const struct sockaddr *addr, socklen_t len);
+int conf_fault_openat(int dirfd, const char *path, int flags, mode_t mode);
+int conf_fault_bind(int fd, const struct sockaddr *addr, socklen_t len);
+ssize_t conf_fault_sendto(int fd, const void *buf, size_t len, int flags,
+                          const struct sockaddr *addr, socklen_t alen);
+ssize_t conf_fault_recvfrom(int fd, void *buf, size_t len, int flags,
+                            struct sockaddr *addr, socklen_t *alen);
+ssize_t conf_fault_recvmsg(int fd, struct msghdr *msg, int flags);
+/* Drive @child on conf_rt until it is READY (returns its result) or until
+ * a fault was injected and it went back to waiting (returns 1). The child
+ * is not dropped. */
+int conf_fault_probe(struct fut_future *child);
 
 Suite *fut_conf_channel_suite(void);
 Suite *fut_conf_combinators_suite(void);

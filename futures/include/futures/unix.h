@@ -123,20 +123,102 @@ FUT_API int fut_unix_stream_peer_addr(const struct fut_unix_stream *s,
  * SHUT_RDWR. 0, -EINVAL, -EBADF or -errno. */
 FUT_API int fut_unix_stream_shutdown(struct fut_unix_stream *s, int how);
 
+/*
+ * Readiness, then a syscall that never waits, as for TCP (tcp.h says why:
+ * a task that awaits readiness first needs no buffer while the connection
+ * is idle). The waker a PENDING poll_read_ready or poll_write_ready stores
+ * sits in the same slot as one from a PENDING read or write of that
+ * direction; code that may be dropped while pending withdraws it with
+ * fut_async_read_note()/fut_async_read_forget_reg() on &s->reader (or the
+ * write forms on &s->writer). Closing the stream drops it as well.
+ */
+
+/**
+ * fut_unix_stream_poll_read_ready - wait until a read would not block.
+ * @res: receives 0 or -errno.
+ *
+ * READY with *@res = 0: the socket is readable, or end of file or an error
+ * is pending (the next fut_unix_stream_try_read() reports which), or the
+ * readiness is stale: try_read then says -EAGAIN and clears it, and the
+ * next poll waits. READY with *@res < 0: -EINVAL (NULL @s or @cx, no
+ * runtime in @cx), -EBADF (closed), -EXDEV (bound to another runtime), or
+ * the backend's registration error. A NULL @res: READY, nothing done.
+ * PENDING: not readable yet; a clone of cx->waker is stored in the stream
+ * and woken when it may be, or the task's coop budget ran out and it was
+ * woken to run again later. Each READY with 0 spends one unit of coop
+ * budget. Consumes nothing: cancel-safe. The first poll binds the stream
+ * to cx->rt. Runtime thread only.
+ */
+FUT_API enum fut_poll
+fut_unix_stream_poll_read_ready(struct fut_unix_stream *s,
+                                struct fut_context *cx, int *res);
+
+/**
+ * fut_unix_stream_try_read - one read(2) into @buf, without waiting.
+ * @buf: borrowed for this call only.
+ *
+ * Returns the bytes read (> 0), 0 at end of file, or -errno: -EAGAIN when
+ * nothing is there (the read readiness is then cleared, so the next
+ * fut_unix_stream_poll_read_ready() waits for the backend), -EINVAL (NULL
+ * @s, or NULL @buf with @len > 0), -EBADF (closed), -ECONNRESET... EINTR
+ * is retried. A @len of 0 returns 0 without a syscall. A read shorter than
+ * @len forgets the readiness too, where the backend makes that safe
+ * (fut_io_drained()). Spends no coop budget. Works on a stream no runtime
+ * polled yet. Runtime thread only.
+ */
+FUT_API ssize_t fut_unix_stream_try_read(struct fut_unix_stream *s, void *buf,
+                                         size_t len);
+
+/**
+ * fut_unix_stream_poll_write_ready - wait until a write would not block.
+ * @res: receives 0 or -errno.
+ *
+ * As fut_unix_stream_poll_read_ready(), for writing: READY with *@res = 0
+ * when the socket has room (or an error or hang-up is pending: the next
+ * fut_unix_stream_try_write() reports it), READY with -errno (-EINVAL,
+ * -EBADF, -EXDEV, registration errors), PENDING with a clone of cx->waker
+ * stored in the stream's write slot (or the coop budget ran out).
+ * Cancel-safe. Runtime thread only.
+ */
+FUT_API enum fut_poll
+fut_unix_stream_poll_write_ready(struct fut_unix_stream *s,
+                                 struct fut_context *cx, int *res);
+
+/**
+ * fut_unix_stream_try_write - one send(2) from @buf, without waiting.
+ * @buf: borrowed for this call only.
+ *
+ * Returns the bytes the kernel took (> 0; fewer than @len when its buffer
+ * filled up), or -errno: -EAGAIN when it took none (the write readiness is
+ * then cleared, so the next fut_unix_stream_poll_write_ready() waits),
+ * -EINVAL (NULL @s, or NULL @buf with @len > 0), -EBADF (closed), -EPIPE
+ * or -ECONNRESET (the peer is gone; no SIGPIPE is raised). EINTR is
+ * retried. A @len of 0 returns 0 without a syscall. Spends no coop budget.
+ * Runtime thread only.
+ */
+FUT_API ssize_t fut_unix_stream_try_write(struct fut_unix_stream *s,
+                                          const void *buf, size_t len);
+
 /** fut_unix_stream_close - deregister and close. 0, -EINVAL (NULL) or
  * -EBADF (closed). */
 FUT_API int fut_unix_stream_close(struct fut_unix_stream *s);
 
 /**
  * struct fut_unix_listener - a listening Unix stream socket. The
- * descriptor is io.fd (-1 once closed); the rest is private.
+ * descriptor is io.fd (-1 once closed); the rest is private. It holds two
+ * descriptors, as a TCP listener does: the socket, and a spare (on
+ * /dev/null) that fut_unix_listener_poll_accept() spends when the process
+ * runs out.
  */
 struct fut_unix_listener {
     struct fut_io io;
+    int spare; /* private */
 };
 
 /**
- * fut_unix_listener_bind - socket, bind to a name (see above), listen.
+ * fut_unix_listener_bind - socket, bind to a name (see above), listen, and
+ * a spare descriptor (failing to open it is not an error: the listener
+ * then has none).
  * @backlog: <= 0 means SOMAXCONN. @flags: enum fut_unix_flags or 0.
  * Returns 0, -EINVAL (NULL, bad name, unknown flags), -ENAMETOOLONG,
  * -ENOTSUP, or the -errno of the syscall (-EADDRINUSE: the name is taken,
@@ -156,10 +238,17 @@ FUT_API int fut_unix_listener_local_addr(const struct fut_unix_listener *l,
  * fut_unix_listener_poll_accept - accept one connection into @out.
  * READY with *@res = 0 (@out is an open stream: close it; it is written
  * whatever it held, so it must not be open) or -errno: -EINVAL (NULL),
- * -EBADF (closed), -EMFILE / -ENFILE / -ENOBUFS / -ENOMEM (the connection
- * stays queued; the caller decides). ECONNABORTED and EINTR are retried.
- * PENDING: none waiting; a clone of cx->waker is in the listener (or the
- * coop budget ran out). Cancel-safe. Runtime thread only.
+ * -EBADF (closed), -ENOBUFS / -ENOMEM (the connection stays queued; the
+ * caller decides), or -EMFILE / -ENFILE only from a listener that has no
+ * spare descriptor. PENDING: none waiting; a clone of cx->waker is in the
+ * listener (or the coop budget ran out). Cancel-safe. Runtime thread only.
+ *
+ * As fut_tcp_listener_poll_accept() (tcp.h), errors that concern one
+ * connection (ECONNABORTED, EPROTO, EINTR, ...) are retried inside, and out
+ * of descriptors (EMFILE, ENFILE) the listener refuses the waiting
+ * connections through its spare descriptor instead of reporting the error:
+ * the peer sees its connection closed, the backlog drains and the listener
+ * waits for the next connection without spinning.
  */
 FUT_API enum fut_poll
 fut_unix_listener_poll_accept(struct fut_unix_listener *l,
