@@ -566,6 +566,7 @@ struct scope_parent {
     struct fut_scope scope;
     struct fut_scope_wait join;
     struct fut_timeout to;
+    uint64_t timeout_ns;    /* 0: 1 ms */
     int state;
     int result;
 };
@@ -585,7 +586,10 @@ scope_parent_poll(struct fut_future *f, struct fut_context *cx)
                                              sizeof never, NULL), 0);
         ck_assert_int_eq(fut_scope_join_init(&p->join, &p->scope), 0);
         ck_assert_int_eq(fut_timeout_init(&p->to, &p->join.base,
-                                          FUT_NSEC_PER_MSEC), 0);
+                                          p->timeout_ns != 0
+                                              ? p->timeout_ns
+                                              : FUT_NSEC_PER_MSEC),
+                         0);
         p->state = 1;
     }
     if (fut_future_poll(&p->to.base, cx) == FUT_PENDING)
@@ -644,6 +648,10 @@ START_TEST(test_threads_scope_drop_parent_cancelled)
 
     memset(&p, 0, sizeof p);
     p.base.vtable = &scope_parent_vtable;
+    /* The parent must still wait when it is aborted: a deadline far
+     * beyond the test (1 ms expired during a slow first run under
+     * valgrind on a loaded machine). */
+    p.timeout_ns = 3600 * FUT_NSEC_PER_SEC;
 
     ck_assert_int_eq(FUT_SPAWN(&conf_rt, &p, &h), 0);
     ck_assert_int_ge(fut_runtime_run_until_stalled(&conf_rt), 1);
