@@ -194,11 +194,6 @@ FUT__HIDDEN int fut__os_mcast4(int fd, int join, const struct in_addr *group,
 /* The peer's credentials of a connected Unix stream socket (SO_PEERCRED);
  * -ENOTSUP where the OS has no such call. */
 FUT__HIDDEN int fut__os_peer_cred(int fd, long *pid, long *uid, long *gid);
-/* Initialise @m (a pthread_mutex_t) as a mutex that spins briefly before
- * it sleeps, where the C library has one (glibc's adaptive mutex), else a
- * plain one: for locks that many threads take for a few instructions (the
- * blocking pool's queue). */
-FUT__HIDDEN void fut__os_mutex_init_spin(void *m);
 
 /* ---- datagrams (udp.c; unix.c uses them for Unix datagram sockets) ------
  * Readiness wait + one sendmsg/recvmsg over @io, as udp.h describes them;

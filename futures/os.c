@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,25 +27,6 @@ int
 fut__os_err(void)
 {
     return errno > 0 ? -errno : -EIO;
-}
-
-void
-fut__os_mutex_init_spin(void *mp)
-{
-    pthread_mutex_t *m = mp;
-#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
-    pthread_mutexattr_t a;
-
-    if (pthread_mutexattr_init(&a) == 0) {
-        if (pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP) == 0 &&
-            pthread_mutex_init(m, &a) == 0) {
-            pthread_mutexattr_destroy(&a);
-            return;
-        }
-        pthread_mutexattr_destroy(&a);
-    }
-#endif
-    pthread_mutex_init(m, NULL);
 }
 
 void
