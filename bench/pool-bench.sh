@@ -48,6 +48,10 @@ row() { # LABEL OURS_KEY UV_KEY
 row "round trip, empty job, awaited" rt rt
 row "10,000 at once (pool: 64 threads)" many many
 row "10,000 at once (pool: 4 threads)" many4 many
+row "10,000 at once, one task (64 threads)" join many
+row "10,000 at once, one task (4 threads)" join4 many
 row "CPU: round trip" rt_cpu rt_cpu
 row "CPU: 10,000 at once (64 threads)" many_cpu many_cpu
 row "CPU: 10,000 at once (4 threads)" many4_cpu many_cpu
+row "CPU: 10,000 at once, one task (64 thr.)" join_cpu many_cpu
+row "CPU: 10,000 at once, one task (4 thr.)" join4_cpu many_cpu

@@ -15,11 +15,15 @@
  * - many:   10,000 jobs at once, each a task awaiting its own
  *           spawn_blocking, until all are done, per op;
  * - many4:  the same with the pool capped at 4 threads, libuv's default
- *           thread pool size.
+ *           thread pool size;
+ * - join, join4: 10,000 jobs at once from one task, a fut_join_all of a
+ *           static array of spawn_blocking futures: no allocation per job,
+ *           as bench/raw/pool_uv.c's static array of requests (64 and 4
+ *           threads).
  * Each is followed by NAME_cpu: the CPU time of all the process's
  * threads per op over the same interval, which a loaded machine disturbs
  * less than the wall clock.
- * Usage: pool [ROUND_TRIPS [rt|many|many4]] (default 20,000, all three;
+ * Usage: pool [ROUND_TRIPS [rt|many|many4|join|join4]] (default 20,000, all;
  * naming one runs only that one, for a profiler).
  */
 
@@ -174,6 +178,45 @@ many(unsigned int threads)
     return (double)t0 / MANY;
 }
 
+static struct fut_spawn_blocking join_jobs[MANY];
+static struct fut_future *join_kids[MANY];
+static struct fut_child join_slots[MANY];
+
+static void
+join_round(struct fut_runtime *rt)
+{
+    struct fut_join_all j;
+    int i;
+
+    for (i = 0; i < MANY; i++) {
+        fut_spawn_blocking_init(&join_jobs[i], empty_fn, NULL, NULL);
+        join_kids[i] = &join_jobs[i].base;
+    }
+    if (fut_join_all_init(&j, join_kids, join_slots, MANY) != 0 ||
+        fut_block_on(rt, &j.base) != 0 || j.result != 0) {
+        fprintf(stderr, "join failed\n");
+        exit(1);
+    }
+    fut_future_drop(&j.base);
+}
+
+static double
+many_join(unsigned int threads)
+{
+    struct fut_runtime rt;
+    int64_t t0, c0;
+
+    init_rt(&rt, threads);
+    join_round(&rt); /* warm up, as many() does */
+    c0 = cpu_ns();
+    t0 = now_ns();
+    join_round(&rt);
+    t0 = now_ns() - t0;
+    cpu_per_op = (double)(cpu_ns() - c0) / MANY;
+    fut_runtime_close(&rt);
+    return (double)t0 / MANY;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -181,7 +224,7 @@ main(int argc, char **argv)
     const char *only = argc > 2 ? argv[2] : "";
 
     if (n <= 0) {
-        fprintf(stderr, "usage: pool [ROUND_TRIPS [rt|many|many4]]\n");
+        fprintf(stderr, "usage: pool [ROUND_TRIPS [rt|many|many4|join|join4]]\n");
         return 2;
     }
     if (!*only || strcmp(only, "rt") == 0) {
@@ -195,6 +238,14 @@ main(int argc, char **argv)
     if (!*only || strcmp(only, "many4") == 0) {
         printf("many4 %.1f\n", many(4));
         printf("many4_cpu %.1f\n", cpu_per_op);
+    }
+    if (!*only || strcmp(only, "join") == 0) {
+        printf("join %.1f\n", many_join(0));
+        printf("join_cpu %.1f\n", cpu_per_op);
+    }
+    if (!*only || strcmp(only, "join4") == 0) {
+        printf("join4 %.1f\n", many_join(4));
+        printf("join4_cpu %.1f\n", cpu_per_op);
     }
     return 0;
 }
