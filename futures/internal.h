@@ -542,12 +542,6 @@ FUT__HIDDEN int64_t fut__deadline_after(int64_t timeout_ns);
  *            fut_atomic_waker_drop(&job->aw); fut__job_unref(job)
  * Pool thread: run(job); fut_atomic_waker_wake(&job->aw); unref. */
 struct fut__pool;
-/* As fut_atomic_waker_wake(), but the waker taken out of @aw is handed to
- * the caller in *@out (vtable NULL if none) to wake once it has let go of
- * whatever lock keeps @aw alive: the blocking pool marks a job in a
- * future's own storage done under its lock (pool.c). */
-FUT__HIDDEN void fut__atomic_waker_take(struct fut_atomic_waker *aw,
-                                        struct fut_waker *out);
 enum { FUT__NODE_JOB = 0, FUT__NODE_BLOCKING = 1 };
 struct fut__job {
     struct fut__pool_node node;             /* the queue, under its lock */
@@ -584,6 +578,12 @@ FUT__HIDDEN int fut__job_reuse(struct fut__job *job,
  * (runs what is queued, joins every thread). */
 FUT__HIDDEN void fut__pool_shutdown(struct fut__pool *pool);
 FUT__HIDDEN size_t fut__pool_threads(const struct fut__pool *pool);
+/* Runtime's thread: whether blocking jobs finished and wait to be
+ * delivered (any thread may ask; a pool thread that adds the first one
+ * rings the doorbell), and their delivery: each future is marked finished
+ * and its waker woken, on this thread. */
+FUT__HIDDEN int fut__pool_has_done(const struct fut__pool *pool);
+FUT__HIDDEN void fut__pool_deliver(struct fut__pool *pool);
 
 /* ---- signals and processes (signal.c, process.c; issue 10) ------------
  * Listeners open in the process, and reaper threads still waiting for a

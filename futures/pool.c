@@ -44,6 +44,9 @@ struct fut__pool {
     pthread_mutex_t lock;
     pthread_cond_t cond;        /* a job was queued, or shutdown */
     struct fut__pool_node *head, *tail;
+    /* Blocking jobs that finished, for the runtime's thread to deliver
+     * (fut__pool_deliver()); done_head is also read atomically. */
+    struct fut__pool_node *done_head, *done_tail;
     struct worker *workers;
     size_t nthreads;            /* also read atomically */
     size_t idle;
@@ -160,13 +163,12 @@ deadline_after_ms(unsigned int ms)
 
 /*
  * What a pool thread still has to do for the job it finished, once it has
- * let go of the lock: wake the owner, release an abandoned job's
- * argument, ring the runtime's doorbell for a held loop. It does them
- * after taking its next job, so that finishing one job and starting the
- * next cost one round of the lock, not two.
+ * let go of the lock: release an abandoned job's argument, ring the
+ * runtime's doorbell (for finished jobs to deliver, or for a held loop).
+ * It does them after taking its next job, so that finishing one job and
+ * starting the next cost one round of the lock, not two.
  */
 struct after {
-    struct fut_waker waker;             /* vtable NULL: none */
     fut_blocking_cleanup_fn cleanup;    /* NULL: none */
     void *arg;
     int ring;
@@ -175,17 +177,13 @@ struct after {
 static int
 after_pending(const struct after *a)
 {
-    return a->waker.vtable != NULL || a->cleanup != NULL || a->ring;
+    return a->cleanup != NULL || a->ring;
 }
 
 /* Unlocked. */
 static void
 after_run(struct fut__pool *p, struct after *a)
 {
-    if (a->waker.vtable != NULL) {
-        fut_waker_wake(a->waker);
-        a->waker.vtable = NULL;
-    }
     if (a->cleanup != NULL) {
         a->cleanup(a->arg);     /* dropped while it ran: see below */
         a->cleanup = NULL;
@@ -199,7 +197,13 @@ after_run(struct fut__pool *p, struct after *a)
 /* Run the blocking job @n, just taken from the queue (lock held; held
  * again on return, with what is left to do in @a). The future may be
  * dropped while @fn runs: its storage is touched again only under the
- * lock, and only if no drop marked this thread's record meanwhile. */
+ * lock, and only if no drop marked this thread's record meanwhile.
+ *
+ * The job then goes on the list of finished ones, which the runtime's
+ * thread takes as a whole and delivers (fut__pool_deliver()): the owner's
+ * waker is woken on the runtime's own thread, as libuv runs a request's
+ * after_work callback on the loop's. The pool thread wakes nobody; it
+ * rings the runtime's doorbell when the list was empty, once per batch. */
 static void
 run_blocking(struct fut__pool *p, struct worker *self,
              struct fut__pool_node *n, struct after *a)
@@ -225,8 +229,19 @@ run_blocking(struct fut__pool *p, struct worker *self,
     }
     f->result = result;
     f->worker_ = NULL;
-    /* The last touch of the future; the waker is woken unlocked. */
-    fut__atomic_waker_take(&f->aw_, &a->waker);
+    /* The last touch of the future. */
+    n->next_ = NULL;
+    n->prev_ = p->done_tail;
+    n->queued_ = 2;
+    if (p->done_tail != NULL) {
+        p->done_tail->next_ = n;
+    } else {
+        /* Sequentially consistent, against the runtime's look before it
+         * sleeps (fut__pool_has_done() after clearing its doorbell flag). */
+        __atomic_store_n(&p->done_head, n, __ATOMIC_SEQ_CST);
+        a->ring = 1;
+    }
+    p->done_tail = n;
 }
 
 static void *
@@ -488,11 +503,30 @@ static int
 pool_unqueue(struct fut__pool *p, struct fut__pool_node *n, int *ring)
 {
     *ring = 0;
-    if (!n->queued_)
+    if (n->queued_ != 1)
         return 0;
     queue_remove(p, n);
     *ring = --p->active == 0 && p->holding;
     return 1;
+}
+
+/* Take the finished blocking job @n off the list of finished ones, if it
+ * is there (lock held). */
+static void
+done_remove(struct fut__pool *p, struct fut__pool_node *n)
+{
+    if (n->queued_ != 2)
+        return;
+    if (n->prev_ != NULL)
+        n->prev_->next_ = n->next_;
+    else
+        __atomic_store_n(&p->done_head, n->next_, __ATOMIC_RELAXED);
+    if (n->next_ != NULL)
+        n->next_->prev_ = n->prev_;
+    else
+        p->done_tail = n->prev_;
+    n->prev_ = n->next_ = NULL;
+    n->queued_ = 0;
 }
 
 int
@@ -527,6 +561,9 @@ fut__pool_shutdown(struct fut__pool *p)
     p->workers = NULL;
     pthread_mutex_unlock(&p->lock);
     join_all(all);
+    /* What ran to the end for futures that outlive the runtime is theirs
+     * now: a later poll is READY. */
+    fut__pool_deliver(p);
     pool_unref(p);
 }
 
@@ -554,6 +591,12 @@ fut__rt_pool_release_hold(struct rt *rt, int force)
     }
 }
 
+int
+fut__pool_has_done(const struct fut__pool *p)
+{
+    return __atomic_load_n(&p->done_head, __ATOMIC_SEQ_CST) != NULL;
+}
+
 size_t
 fut__pool_threads(const struct fut__pool *p)
 {
@@ -570,7 +613,39 @@ fut_runtime_blocking_threads(const struct fut_runtime *r)
 
 /* ---- the public future ------------------------------------------------------------- */
 
-enum { SB_INIT, SB_QUEUED, SB_DONE };
+enum { SB_INIT, SB_QUEUED, SB_FINISHED, SB_DONE };
+
+/*
+ * Runtime's thread: deliver the blocking jobs that finished since the last
+ * look. The list is taken whole under the lock; its futures are then
+ * touched without it, which is sound because only this thread polls or
+ * drops them (the contract) and no pool thread touches a job once it is
+ * on the list.
+ */
+void
+fut__pool_deliver(struct fut__pool *p)
+{
+    struct fut__pool_node *n, *next;
+
+    pthread_mutex_lock(&p->lock);
+    n = p->done_head;
+    __atomic_store_n(&p->done_head, NULL, __ATOMIC_RELAXED);
+    p->done_tail = NULL;
+    pthread_mutex_unlock(&p->lock);
+    for (; n != NULL; n = next) {
+        struct fut_spawn_blocking *f =
+            FUT_CONTAINER_OF(n, struct fut_spawn_blocking, node_);
+        struct fut_waker w = f->waker_;
+
+        next = n->next_;
+        n->prev_ = n->next_ = NULL;
+        n->queued_ = 0;
+        f->state_ = SB_FINISHED;
+        f->waker_.vtable = NULL;
+        if (w.vtable != NULL)
+            fut_waker_wake(w);
+    }
+}
 
 static enum fut_poll
 spawn_blocking_poll(struct fut_future *base, struct fut_context *cx)
@@ -586,26 +661,33 @@ spawn_blocking_poll(struct fut_future *base, struct fut_context *cx)
             err = -EINVAL;
             goto fail;
         }
-        fut_atomic_waker_init(&f->aw_);
         f->worker_ = NULL;
         f->node_.kind_ = FUT__NODE_BLOCKING;
-        /* The waker is in place before a pool thread can finish. */
-        fut_atomic_waker_register(&f->aw_, cx->waker);
         err = pool_submit(cx->rt, &f->node_, &p);
-        if (err != 0) {
-            /* Not queued: the argument is still ours, for the caller. */
-            fut_atomic_waker_drop(&f->aw_);
-            goto fail;
-        }
+        if (err != 0)
+            goto fail;  /* not queued: the argument is the caller's */
         f->pool_ = p;
+        f->waker_ = fut_waker_clone(cx->waker);
         f->state_ = SB_QUEUED;
         return FUT_PENDING;
     }
-    fut_atomic_waker_register(&f->aw_, cx->waker);
-    if (!fut_atomic_waker_take_woken(&f->aw_))
+    if (f->state_ == SB_QUEUED) {
+        /* Only this thread delivers: a job that finished is delivered
+         * now, for a poll that nothing woke (one by hand, outside the
+         * runtime's loop). */
+        if (fut__pool_has_done(f->pool_))
+            fut__pool_deliver(f->pool_);
+    }
+    if (f->state_ == SB_QUEUED) {
+        if (f->waker_.vtable == NULL ||
+            !fut_waker_will_wake(&f->waker_, cx->waker)) {
+            fut_waker_drop(&f->waker_);
+            f->waker_ = fut_waker_clone(cx->waker);
+        }
         return FUT_PENDING;
-    /* The pool thread stored the result before the wake. */
-    fut_atomic_waker_drop(&f->aw_);
+    }
+    /* SB_FINISHED: the pool thread stored the result under the lock that
+     * the delivery took after it. */
     p = f->pool_;
     f->pool_ = NULL;
     f->state_ = SB_DONE;
@@ -628,7 +710,7 @@ spawn_blocking_drop(struct fut_future *base)
 
     if (f->state_ == SB_INIT) {
         release = 1;
-    } else if (f->state_ == SB_QUEUED) {
+    } else if (f->state_ == SB_QUEUED || f->state_ == SB_FINISHED) {
         pthread_mutex_lock(&p->lock);
         if (pool_unqueue(p, &f->node_, &ring)) {
             release = 1;        /* it never runs */
@@ -636,12 +718,12 @@ spawn_blocking_drop(struct fut_future *base)
             /* It runs: its thread releases the argument afterwards. */
             ((struct worker *)f->worker_)->abandoned = 1;
         } else {
-            release = 1;        /* it finished: the result is unread */
+            /* It finished, delivered or not: the result is unread. */
+            done_remove(p, &f->node_);
+            release = 1;
         }
         pthread_mutex_unlock(&p->lock);
-        /* No wake is in progress: the pool thread took the waker under
-         * the lock. */
-        fut_atomic_waker_drop(&f->aw_);
+        fut_waker_drop(&f->waker_);
         if (ring)
             fut__shared_notify(p->sh);  /* the hook releases the hold */
         f->pool_ = NULL;

@@ -117,6 +117,8 @@ drain_remote(struct rt *rt)
         fut__rt_push_local(rt, head);
         head = next;
     }
+    if (rt->pool != NULL && fut__pool_has_done(rt->pool))
+        fut__pool_deliver(rt->pool);
     if (FUT__UNLIKELY(__atomic_load_n(&rt->shared->signalled,
                                       __ATOMIC_RELAXED)))
         fut__notify_collect(rt);
@@ -187,7 +189,8 @@ rt_turn(struct rt *rt, int block)
         __atomic_store_n(&sh->notified, 0, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&sh->remote_head, __ATOMIC_SEQ_CST) == NULL &&
             !__atomic_load_n(&sh->main_woken, __ATOMIC_SEQ_CST) &&
-            !__atomic_load_n(&sh->signalled, __ATOMIC_SEQ_CST))
+            !__atomic_load_n(&sh->signalled, __ATOMIC_SEQ_CST) &&
+            (rt->pool == NULL || !fut__pool_has_done(rt->pool)))
             deadline = fut__wheel_next_deadline(&rt->wheel);
     }
     err = fut__backend_turn(rt->be, deadline);

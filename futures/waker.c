@@ -136,23 +136,6 @@ fut_atomic_waker_wake(struct fut_atomic_waker *aw)
      * Either way the fetch_or above was our last touch. */
 }
 
-void
-fut__atomic_waker_take(struct fut_atomic_waker *aw, struct fut_waker *out)
-{
-    unsigned int prev = __atomic_fetch_or(&aw->state, AW_WAKING | AW_WOKEN,
-                                          __ATOMIC_ACQ_REL);
-
-    out->vtable = NULL;
-    out->data = NULL;
-    if ((prev & (AW_WAKING | AW_REGISTERING)) == 0) {
-        *out = aw->waker;
-        aw->waker.vtable = NULL;
-        __atomic_fetch_and(&aw->state, ~(unsigned int)AW_WAKING,
-                           __ATOMIC_RELEASE);
-    }
-    /* Otherwise the wake in progress, or the register, wakes the waker. */
-}
-
 int
 fut_atomic_waker_take_woken(struct fut_atomic_waker *aw)
 {

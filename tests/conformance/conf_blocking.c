@@ -231,42 +231,140 @@ START_TEST(test_blocking_drop_queued_and_running)
 }
 END_TEST
 
-static int
-woken(void *arg)
+/* A future that polls @inner once (PENDING) and is READY when woken,
+ * without polling it again: it leaves @inner finished, its waker woken,
+ * and its result unread. */
+struct peek {
+    struct fut_future base;
+    struct fut_future *inner;
+    int polled;
+};
+
+static enum fut_poll
+peek_poll(struct fut_future *base, struct fut_context *cx)
 {
-    return __atomic_load_n(&((struct test_waker *)arg)->wakes,
-                           __ATOMIC_SEQ_CST) > 0;
+    struct peek *p = (struct peek *)base;
+
+    if (p->polled)
+        return FUT_READY;
+    p->polled = 1;
+    ck_assert_int_eq(fut_future_poll(p->inner, cx), FUT_PENDING);
+    return FUT_PENDING;
 }
 
-/* Finished, woken, but never polled again: the drop releases the result
- * (the argument) through cleanup, exactly once. */
+static void
+peek_drop(struct fut_future *base)
+{
+    (void)base;
+}
+
+static const struct fut_future_vtable peek_vtable = {
+    .poll = peek_poll,
+    .drop = peek_drop,
+};
+
+/* Finished, woken (on the runtime's thread, which delivers what the pool
+ * finished), but never polled again: the drop releases the result (the
+ * argument) through cleanup, exactly once. */
 START_TEST(test_blocking_drop_after_done)
 {
-    sem_t cleaned, gate;
+    sem_t cleaned;
     int cleanups = 0;
     struct job j = { .in = 5 };
     struct fut_spawn_blocking f;
-    struct test_waker tw;
-    struct fut_context cx;
+    struct peek pk = { .base.vtable = &peek_vtable, .inner = &f.base };
 
     sem_init(&cleaned, 0, 0);
-    sem_init(&gate, 0, 0);
     j.cleanups = &cleanups;
     j.cleaned = &cleaned;
-    j.gate = &gate;            /* so that the first poll is PENDING */
-    test_waker_init(&tw);
-    cx = test_cx(&tw, &conf_rt);
     ck_assert_int_eq(fut_spawn_blocking_init(&f, job_fn, &j, job_cleanup), 0);
-    ck_assert_int_eq(fut_future_poll(&f.base, &cx), FUT_PENDING);
-    sem_post(&gate);
-    wait_until(woken, &tw);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &pk.base), 0);
     ck_assert_int_eq(j.out, 10);
     fut_future_drop(&f.base);
     sem_wait_safe(&cleaned);
     ck_assert_int_eq(__atomic_load_n(&cleanups, __ATOMIC_SEQ_CST), 1);
+    sem_destroy(&cleaned);
+}
+END_TEST
+
+/* Finished on its pool thread but not yet delivered (the runtime has not
+ * run since): the drop takes it off the list of finished jobs, releases
+ * the argument at once, and its waker is never woken. With one pool
+ * thread, a second job starting proves the first is on that list. */
+START_TEST(test_blocking_drop_finished_undelivered)
+{
+    struct fut_runtime rt;
+    sem_t started, gate;
+    int cleanups = 0;
+    struct job a = { .in = 1 }, b = { .in = 2 };
+    struct fut_spawn_blocking fa, fb;
+    struct test_waker tw, twb;
+    struct fut_context cx, cxb;
+
+    ck_assert_int_eq(runtime_with(&rt, 1, 0), 0);
+    sem_init(&started, 0, 0);
+    sem_init(&gate, 0, 0);
+    a.cleanups = &cleanups;
+    b.started = &started;
+    b.gate = &gate;
+    test_waker_init(&tw);
+    test_waker_init(&twb);
+    cx = test_cx(&tw, &rt);
+    cxb = test_cx(&twb, &rt);
+    ck_assert_int_eq(fut_spawn_blocking_init(&fa, job_fn, &a, job_cleanup), 0);
+    ck_assert_int_eq(fut_spawn_blocking_init(&fb, job_fn, &b, job_cleanup), 0);
+    ck_assert_int_eq(fut_future_poll(&fa.base, &cx), FUT_PENDING);
+    ck_assert_int_eq(fut_future_poll(&fb.base, &cxb), FUT_PENDING);
+    sem_wait_safe(&started);         /* so a finished */
+    ck_assert_int_eq(a.out, 2);
+    fut_future_drop(&fa.base);
+    ck_assert_int_eq(__atomic_load_n(&cleanups, __ATOMIC_SEQ_CST), 1);
+    sem_post(&gate);
+    /* b is delivered by the runtime's loop; a never is. */
+    ck_assert_int_eq(fut_block_on(&rt, &fb.base), 0);
+    ck_assert_int_eq(fb.result, 3);
+    ck_assert_ptr_eq(fb.arg, &b);
+    fut_future_drop(&fb.base);
+    ck_assert_int_eq(__atomic_load_n(&cleanups, __ATOMIC_SEQ_CST), 1);
+    ck_assert_int_eq(__atomic_load_n(&tw.wakes, __ATOMIC_SEQ_CST), 0);
+    ck_assert_int_eq(tw.live, 0);
+    ck_assert_int_eq(twb.live, 0);
+    ck_assert_int_eq(fut_runtime_close(&rt), 0);
+    sem_destroy(&started);
+    sem_destroy(&gate);
+}
+END_TEST
+
+/* A job that finished is READY at a poll nothing woke (by hand, on the
+ * runtime's thread, its loop not running): the poll delivers it. */
+START_TEST(test_blocking_poll_by_hand)
+{
+    sem_t cleaned;
+    struct job j = { .in = 4 };
+    struct fut_spawn_blocking f;
+    struct test_waker tw;
+    struct fut_context cx;
+    struct timespec start, now;
+    enum fut_poll r;
+
+    sem_init(&cleaned, 0, 0);
+    j.cleaned = &cleaned;           /* not called: READY hands @arg back */
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    ck_assert_int_eq(fut_spawn_blocking_init(&f, job_fn, &j, job_cleanup), 0);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while ((r = fut_future_poll(&f.base, &cx)) == FUT_PENDING) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        ck_assert_msg(now.tv_sec - start.tv_sec < 60,
+                      "the job did not finish within 60 s");
+        sched_yield();
+    }
+    ck_assert_int_eq(f.result, 5);
+    ck_assert_ptr_eq(f.arg, &j);
+    fut_future_drop(&f.base);
+    ck_assert_int_eq(sem_trywait(&cleaned), -1);
     ck_assert_int_eq(tw.live, 0);
     sem_destroy(&cleaned);
-    sem_destroy(&gate);
 }
 END_TEST
 
@@ -597,6 +695,8 @@ fut_conf_blocking_suite(void)
     tcase_add_test(tc, test_blocking_drop_before_poll);
     tcase_add_test(tc, test_blocking_drop_queued_and_running);
     tcase_add_test(tc, test_blocking_drop_after_done);
+    tcase_add_test(tc, test_blocking_drop_finished_undelivered);
+    tcase_add_test(tc, test_blocking_poll_by_hand);
     tcase_add_test(tc, test_blocking_thousand_concurrent);
     tcase_add_test(tc, test_blocking_cap);
     tcase_add_test(tc, test_blocking_idle_exit);

@@ -47,7 +47,9 @@ typedef void (*fut_blocking_cleanup_fn)(void *arg);
 struct fut__pool_node {
     struct fut__pool_node *prev_, *next_;  /* under the pool's lock */
     unsigned char kind_;
-    unsigned char queued_;                 /* under the pool's lock */
+    unsigned char queued_;                 /* under the pool's lock: 1 in
+                                            * the queue, 2 in the list of
+                                            * finished jobs */
 };
 
 /**
@@ -71,7 +73,10 @@ struct fut__pool_node {
  * - after it finished but before a READY poll: @cleanup(@arg) at once.
  * So @arg must not borrow anything the caller frees after a drop: move
  * what the job needs into it (a buffer the job owns, a copy of a path).
- * Poll and drop on the runtime's thread.
+ * Poll and drop on the runtime's thread. The waker is woken on that
+ * thread as well, when the runtime next runs (it delivers what its pool
+ * finished, as libuv runs after_work on the loop's thread); a poll by
+ * hand outside the runtime's loop delivers a finished job itself.
  */
 struct fut_spawn_blocking {
     struct fut_future base;
@@ -83,7 +88,7 @@ struct fut_spawn_blocking {
     struct fut__pool_node node_;
     void *pool_;              /* a reference on the pool, once submitted */
     void *worker_;            /* under the pool's lock: who runs it */
-    struct fut_atomic_waker aw_;
+    struct fut_waker waker_;  /* the runtime's thread only */
     int state_;
 };
 
