@@ -11,10 +11,16 @@
  *   (io_stop, EPOLL_CTL_DEL) before it closes, and EPOLL_CTL_DEL on a
  *   descriptor that is already closed (EBADF) or unknown (ENOENT) is fine.
  * - Edge-triggered mode (EPOLLET) reports a direction when it becomes
- *   ready, not while it stays ready. We register every descriptor once for
- *   both directions and never modify it, and the core keeps readiness in
- *   io->ready until a read or write says EAGAIN; that saves one
- *   epoll_ctl(2) per wait, which level-triggered backends pay.
+ *   ready, not while it stays ready, and the core keeps readiness in
+ *   io->ready until a read or write says EAGAIN; that saves the
+ *   epoll_ctl(2) per wait which level-triggered backends pay. A descriptor
+ *   is registered for reading always, and for writing only once a write
+ *   waits (a direction once added stays: one epoll_ctl at most per
+ *   descriptor). Until then it counts as writable, so a write just tries.
+ *   Registering EPOLLOUT from the start would cost a UDP socket a wake-up
+ *   per datagram sent: the kernel signals write space each time a sent
+ *   datagram is freed, and an edge-triggered EPOLLOUT reports every one
+ *   (the UDP echo server made twice the epoll_wait calls of a raw one).
  * - EPOLLERR and EPOLLHUP are always reported, asked for or not. EPOLLRDHUP
  *   (Linux >= 2.6.17) tells a half-close by the peer apart from data; we
  *   report it as readable, since read(2) returns 0 there.
@@ -124,6 +130,7 @@ epoll_fini(struct fut_backend *be)
     st->epfd = -1;
 }
 
+/* io->backend_priv[0]: the directions registered (FUT_IO_*). */
 static int
 epoll_io_start(struct fut_backend *be, struct fut_io *io,
                unsigned int interest)
@@ -132,18 +139,49 @@ epoll_io_start(struct fut_backend *be, struct fut_io *io,
     struct epoll_event ev;
     int err;
 
-    /* Both directions at once, whatever @interest says: with EPOLLET an
-     * unwanted direction costs one spurious fut_io_ready() per edge, far
-     * less than an epoll_ctl(2) whenever the interest changes. */
-    (void)interest;
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    /* Reading always: it is what nearly every descriptor waits for next,
+     * and an unwanted EPOLLIN edge costs one fut_io_ready(). Writing only
+     * when a write waits already (a connect does); otherwise the
+     * descriptor counts as writable until a write says EAGAIN, and
+     * epoll_io_update() adds EPOLLOUT then (see the quirks above). */
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+    if (interest & FUT_IO_WRITABLE)
+        ev.events |= EPOLLOUT;
     ev.data.ptr = io;
     err = fut_sys_epoll_ctl(st->epfd, EPOLL_CTL_ADD, io->fd, &ev);
     if (err < 0)
         return err;
+    io->backend_priv[0] = FUT_IO_READABLE;
+    if (interest & FUT_IO_WRITABLE)
+        io->backend_priv[0] |= FUT_IO_WRITABLE;
+    else
+        io->ready |= FUT_IO_WRITABLE;
     /* EPOLLRDHUP is reported as FUT_IO_RDHUP, so end of file stays known
      * after a short read forgets READABLE. */
     io->flags |= FUT_IO_SHORT_READ_DRAINS;
+    return 0;
+}
+
+/* A write waits for the first time: add EPOLLOUT, once. The modification
+ * reports the descriptor at once if it is writable already, so a write
+ * that said EAGAIN just before cannot miss its edge. */
+static int
+epoll_io_update(struct fut_backend *be, struct fut_io *io,
+                unsigned int interest)
+{
+    struct epoll_backend *st;
+    struct epoll_event ev;
+    int err;
+
+    if ((interest & ~(unsigned int)io->backend_priv[0]) == 0)
+        return 0;
+    st = to_epoll(be);
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.ptr = io;
+    err = fut_sys_epoll_ctl(st->epfd, EPOLL_CTL_MOD, io->fd, &ev);
+    if (err < 0)
+        return err;
+    io->backend_priv[0] = FUT_IO_READABLE | FUT_IO_WRITABLE;
     return 0;
 }
 
@@ -285,7 +323,7 @@ static const struct fut_backend_vtable epoll_vtable = {
     .init = epoll_init,
     .fini = epoll_fini,
     .io_start = epoll_io_start,
-    .io_update = NULL,
+    .io_update = epoll_io_update,
     .io_stop = epoll_io_stop,
     .notify = epoll_notify,
     .turn = epoll_turn,
