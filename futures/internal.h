@@ -584,6 +584,11 @@ FUT__HIDDEN size_t fut__pool_threads(const struct fut__pool *pool);
  * and its waker woken, on this thread. */
 FUT__HIDDEN int fut__pool_has_done(const struct fut__pool *pool);
 FUT__HIDDEN void fut__pool_deliver(struct fut__pool *pool);
+/* Runtime's thread: whether its tasks submitted blocking jobs that are
+ * not handed to the pool yet, and the handing over (one round of the
+ * pool's lock for the whole batch). */
+FUT__HIDDEN int fut__pool_has_batch(const struct fut__pool *pool);
+FUT__HIDDEN void fut__pool_flush(struct fut__pool *pool);
 
 /* ---- signals and processes (signal.c, process.c; issue 10) ------------
  * Listeners open in the process, and reaper threads still waiting for a

@@ -47,6 +47,12 @@ struct fut__pool {
     /* Blocking jobs that finished, for the runtime's thread to deliver
      * (fut__pool_deliver()); done_head is also read atomically. */
     struct fut__pool_node *done_head, *done_tail;
+    /* The runtime's thread only: blocking jobs submitted by its tasks
+     * since it last looked, handed over in one round of the lock
+     * (fut__pool_flush()). */
+    struct fut__pool_node *out_head, *out_tail;
+    size_t out_count;
+    int attached;               /* the runtime runs in the program's loop */
     struct worker *workers;
     size_t nthreads;            /* also read atomically */
     size_t idle;
@@ -414,6 +420,7 @@ fut__rt_pool(struct rt *rt, int *err)
      * (docs/performance.md). */
     pthread_mutex_init(&p->lock, NULL);
     p->sh = rt->shared;
+    p->attached = rt->attached;
     fut__shared_ref(p->sh);
     p->max = rt->pool_max;
     p->idle_ms = rt->pool_idle_ms;
@@ -422,8 +429,27 @@ fut__rt_pool(struct rt *rt, int *err)
     return p;
 }
 
+/* Loop hold for an attached runtime: jobs are on their way (runtime's
+ * thread). */
+static void
+hold_loop(struct rt *rt)
+{
+    if (rt->attached && !rt->hold) {
+        rt->hold = 1;
+        fut__backend_hold(rt->be, 1);
+    }
+}
+
 /* Queue @n on @r's pool, and take a reference on the pool for it: *@pp.
- * 0 or -errno (nothing queued). */
+ * 0 or -errno (nothing queued).
+ *
+ * A blocking job submitted while the runtime runs on this thread (a task
+ * polled it) goes into the runtime's batch instead, without the lock; the
+ * runtime hands the batch over when it next looks at its remote queue,
+ * right after the round of polls (fut__pool_flush()). A burst of jobs
+ * from one round (a join of 10,000) then costs the pool's lock once, not
+ * once per job, against pool threads that take it for every job. A job
+ * polled by hand, outside the loop, is queued at once. */
 static int
 pool_submit(struct fut_runtime *r, struct fut__pool_node *n,
             struct fut__pool **pp)
@@ -440,6 +466,22 @@ pool_submit(struct fut_runtime *r, struct fut__pool_node *n,
     p = fut__rt_pool(rt, &err);
     if (p == NULL)
         return err;
+    if (n->kind_ == FUT__NODE_BLOCKING && fut__tls_rt == rt) {
+        n->next_ = NULL;
+        n->prev_ = p->out_tail;
+        if (p->out_tail != NULL)
+            p->out_tail->next_ = n;
+        else
+            p->out_head = n;
+        p->out_tail = n;
+        p->out_count++;
+        n->local_ = 1;
+        n->queued_ = 0;
+        __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
+        *pp = p;
+        hold_loop(rt);
+        return 0;
+    }
     pthread_mutex_lock(&p->lock);
     if (p->shutdown) {
         pthread_mutex_unlock(&p->lock);
@@ -472,11 +514,107 @@ pool_submit(struct fut_runtime *r, struct fut__pool_node *n,
     gone = take_exited(p);
     pthread_mutex_unlock(&p->lock);
     join_all(gone);
-    if (err == 0 && rt->attached && !rt->hold) {
-        rt->hold = 1;
-        fut__backend_hold(rt->be, 1);
-    }
+    if (err == 0)
+        hold_loop(rt);
     return err;
+}
+
+/* Take @n out of the runtime's batch (runtime's thread). */
+static void
+outbox_remove(struct fut__pool *p, struct fut__pool_node *n)
+{
+    if (n->prev_ != NULL)
+        n->prev_->next_ = n->next_;
+    else
+        p->out_head = n->next_;
+    if (n->next_ != NULL)
+        n->next_->prev_ = n->prev_;
+    else
+        p->out_tail = n->prev_;
+    n->prev_ = n->next_ = NULL;
+    n->local_ = 0;
+    p->out_count--;
+}
+
+int
+fut__pool_has_batch(const struct fut__pool *p)
+{
+    return p->out_head != NULL;
+}
+
+/*
+ * Runtime's thread: hand the batch over, in one round of the lock. As a
+ * submit of each job would: idle threads get one signal (the woken one
+ * wakes the next while jobs are waiting, see worker_main), and for the
+ * jobs no idle thread will take, threads start up to the cap. If no
+ * thread runs and none could start, every job of the batch fails with
+ * that error, delivered as its result (the argument handed back), as a
+ * submit that failed would have made it.
+ */
+void
+fut__pool_flush(struct fut__pool *p)
+{
+    struct fut__pool_node *first = p->out_head, *last = p->out_tail, *n;
+    size_t k = p->out_count, avail, want;
+    struct worker *gone;
+    int err = 0, was_empty;
+
+    if (first == NULL)
+        return;
+    p->out_head = p->out_tail = NULL;
+    p->out_count = 0;
+    /* Not yet seen by any pool thread: published by the lock below. */
+    for (n = first; n != NULL; n = n->next_)
+        n->local_ = 0;
+    pthread_mutex_lock(&p->lock);
+    avail = p->idle > p->notified ? p->idle - p->notified : 0;
+    want = k > avail ? k - avail : 0;
+    if (p->shutdown)
+        err = -ESHUTDOWN;
+    while (err == 0 && want > 0 && p->nthreads < p->max) {
+        int e = spawn_worker(p);
+
+        if (e != 0) {
+            if (p->nthreads == 0)
+                err = e;
+            break;
+        }
+        want--;
+    }
+    if (err != 0) {
+        /* Nothing will run them: finished, with the error. */
+        for (n = first; n != NULL; n = n->next_) {
+            FUT_CONTAINER_OF(n, struct fut_spawn_blocking, node_)->result =
+                err;
+            n->queued_ = 2;
+        }
+        first->prev_ = p->done_tail;
+        if (p->done_tail != NULL)
+            p->done_tail->next_ = first;
+        else
+            __atomic_store_n(&p->done_head, first, __ATOMIC_SEQ_CST);
+        p->done_tail = last;
+    } else {
+        for (n = first; n != NULL; n = n->next_)
+            n->queued_ = 1;
+        was_empty = p->head == NULL;
+        first->prev_ = p->tail;
+        if (p->tail != NULL)
+            p->tail->next_ = first;
+        else
+            p->head = first;
+        p->tail = last;
+        p->active += k;
+        if (p->attached)
+            p->holding = 1;
+        if (avail > 0 && (p->notified == 0 || was_empty)) {
+            p->notified++;
+            pthread_cond_signal(&p->cond);
+        }
+    }
+    gone = take_exited(p);
+    pthread_mutex_unlock(&p->lock);
+    join_all(gone);
 }
 
 int
@@ -554,6 +692,8 @@ fut__pool_shutdown(struct fut__pool *p)
 
     if (p == NULL)
         return;
+    /* Jobs of futures that outlive the runtime run too. */
+    fut__pool_flush(p);
     pthread_mutex_lock(&p->lock);
     p->shutdown = 1;
     pthread_cond_broadcast(&p->cond);
@@ -709,6 +849,13 @@ spawn_blocking_drop(struct fut_future *base)
     int release = 0, ring = 0;
 
     if (f->state_ == SB_INIT) {
+        release = 1;
+    } else if (f->state_ == SB_QUEUED && f->node_.local_) {
+        /* Still in the runtime's batch: no pool thread saw it. */
+        outbox_remove(p, &f->node_);
+        fut_waker_drop(&f->waker_);
+        f->pool_ = NULL;
+        pool_unref(p);
         release = 1;
     } else if (f->state_ == SB_QUEUED || f->state_ == SB_FINISHED) {
         pthread_mutex_lock(&p->lock);

@@ -117,8 +117,12 @@ drain_remote(struct rt *rt)
         fut__rt_push_local(rt, head);
         head = next;
     }
-    if (rt->pool != NULL && fut__pool_has_done(rt->pool))
-        fut__pool_deliver(rt->pool);
+    if (rt->pool != NULL) {
+        if (fut__pool_has_batch(rt->pool))
+            fut__pool_flush(rt->pool);
+        if (fut__pool_has_done(rt->pool))
+            fut__pool_deliver(rt->pool);
+    }
     if (FUT__UNLIKELY(__atomic_load_n(&rt->shared->signalled,
                                       __ATOMIC_RELAXED)))
         fut__notify_collect(rt);

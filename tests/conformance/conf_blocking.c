@@ -647,6 +647,84 @@ START_TEST(test_blocking_enomem)
 }
 END_TEST
 
+/* A task's job goes into the runtime's batch, handed to the pool after
+ * the round of polls; no thread could start: it fails with the error,
+ * delivered as its result, and the argument comes back. */
+START_TEST(test_blocking_enomem_thread)
+{
+    struct fut_spawn_blocking f;
+    int cleanups = 0;
+    struct job j = { .in = 1, .cleanups = &cleanups };
+
+    test_failalloc_install();
+    test_failalloc_fail_after(1);      /* the pool, not its thread */
+    ck_assert_int_eq(fut_spawn_blocking_init(&f, job_fn, &j, job_cleanup), 0);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &f.base), 0);
+    test_failalloc_fail_after(-1);
+    ck_assert_int_eq(f.result, -ENOMEM);
+    ck_assert_ptr_eq(f.arg, &j);
+    ck_assert_int_eq(j.out, 0);
+    fut_future_drop(&f.base);
+    ck_assert_int_eq(cleanups, 0);
+    ck_assert_uint_eq(fut_runtime_blocking_threads(&conf_rt), 0);
+}
+END_TEST
+
+/* A future that submits a job and drops it in the same poll: the job is
+ * still in the runtime's batch, leaves it, and never runs. */
+struct submit_drop {
+    struct fut_future base;
+    struct fut_spawn_blocking f;
+    struct job j;
+};
+
+static enum fut_poll
+submit_drop_poll(struct fut_future *base, struct fut_context *cx)
+{
+    struct submit_drop *t = (struct submit_drop *)base;
+
+    ck_assert_int_eq(fut_spawn_blocking_init(&t->f, job_fn, &t->j,
+                                             job_cleanup), 0);
+    ck_assert_int_eq(fut_future_poll(&t->f.base, cx), FUT_PENDING);
+    fut_future_drop(&t->f.base);
+    return FUT_READY;
+}
+
+static void
+submit_drop_drop(struct fut_future *base)
+{
+    (void)base;
+}
+
+static const struct fut_future_vtable submit_drop_vtable = {
+    .poll = submit_drop_poll,
+    .drop = submit_drop_drop,
+};
+
+START_TEST(test_blocking_drop_in_batch)
+{
+    int cleanups = 0;
+    struct submit_drop t;
+    struct job other = { .in = 3 };
+    struct fut_spawn_blocking f;
+
+    memset(&t, 0, sizeof t);
+    t.base.vtable = &submit_drop_vtable;
+    t.j.in = 2;
+    t.j.cleanups = &cleanups;
+    ck_assert_int_eq(fut_block_on(&conf_rt, &t.base), 0);
+    ck_assert_int_eq(__atomic_load_n(&cleanups, __ATOMIC_SEQ_CST), 1);
+    /* A job submitted after it runs to its end: the pool queue held
+     * nothing of the dropped one. */
+    ck_assert_int_eq(fut_spawn_blocking_init(&f, job_fn, &other, NULL), 0);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &f.base), 0);
+    ck_assert_int_eq(f.result, 4);
+    fut_future_drop(&f.base);
+    ck_assert_int_eq(t.j.out, 0);
+    ck_assert_int_eq(__atomic_load_n(&cleanups, __ATOMIC_SEQ_CST), 1);
+}
+END_TEST
+
 /* Once the pool has an idle thread, a job allocates nothing: it lives in
  * the future. Every allocation fails, and the jobs still run. */
 START_TEST(test_blocking_no_allocation_per_job)
@@ -703,6 +781,8 @@ fut_conf_blocking_suite(void)
     tcase_add_test(tc, test_blocking_close_with_jobs);
     tcase_add_test(tc, test_blocking_submit_while_closing);
     tcase_add_test(tc, test_blocking_enomem);
+    tcase_add_test(tc, test_blocking_enomem_thread);
+    tcase_add_test(tc, test_blocking_drop_in_batch);
     tcase_add_test(tc, test_blocking_no_allocation_per_job);
     suite_add_tcase(s, tc);
     return s;

@@ -50,6 +50,8 @@ struct fut__pool_node {
     unsigned char queued_;                 /* under the pool's lock: 1 in
                                             * the queue, 2 in the list of
                                             * finished jobs */
+    unsigned char local_;                  /* runtime's thread: 1 in its
+                                            * batch not yet handed over */
 };
 
 /**
