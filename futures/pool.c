@@ -717,7 +717,16 @@ fut__rt_pool_release_hold(struct rt *rt, int force)
         return;
     if (p != NULL) {
         pthread_mutex_lock(&p->lock);
-        if (p->active == 0 || force) {
+        /* Finished jobs not yet delivered count as work: the pool thread
+         * that put the last one on the list also rang the doorbell, and
+         * the loop must stay alive until that ring is answered (libuv's
+         * loop ends with an unreferenced async handle still pending). The
+         * same for a wake a pool thread queued remotely (files, DNS)
+         * before it counted its job finished. */
+        if (force ||
+            (p->active == 0 && p->done_head == NULL && p->out_head == NULL &&
+             __atomic_load_n(&rt->shared->remote_head, __ATOMIC_SEQ_CST) ==
+                 NULL)) {
             p->holding = 0;
             release = 1;
         }
