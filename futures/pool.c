@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /*
  * One pool per runtime, started by the first job (docs/os.md says why per
@@ -21,6 +22,22 @@
  *   runtime's thread pays one futex call per burst;
  * - a record per thread, so that close can join them all and a thread that
  *   left on its own (idle too long) is joined by the next submit.
+ *
+ * Threads start in two ways. A submit that finds no idle thread starts one
+ * itself while fewer than `core` run (the number of CPUs, at least 4, at
+ * most the cap): beyond that, a burst of short jobs gains nothing from
+ * more threads but contention for the lock and the CPUs (10,000 empty jobs
+ * at once took 1.5-1.9x libuv's time on 64 threads, 0.7x on 4:
+ * docs/performance.md). Beyond `core`, the watchdog starts them: a thread
+ * of the pool's own that, while jobs wait and no thread is free, looks at
+ * the workers every FUT__POOL_TICK_MS. A worker still on the job it ran
+ * at the last look has run it for a whole tick: it is blocked (a slow
+ * disk, a lock, a sleep) or long, and the watchdog starts a thread to
+ * replace it, once per job, up to the cap. Jobs that block thus get their
+ * threads within a tick or two, and a job that never returns does not
+ * hold up the jobs queued behind it (the deadlock of a fixed pool of
+ * four, libuv's). Go's scheduler hands a processor away from a thread
+ * blocked in a system call the same way (its sysmon thread).
  *
  * The pool is reference counted: the runtime holds one reference, and so
  * does every job submitted, until its last reference goes. A job dropped
@@ -38,6 +55,12 @@ struct worker {
     int exited;                 /* under lock: the thread is leaving */
     int abandoned;              /* under lock: the future of the blocking
                                  * job it runs was dropped */
+    int watchdog;               /* the pool's watchdog, not a worker */
+    /* Under lock, for the watchdog: `busy` while it runs a job; `seq`
+     * counts the jobs it took; `seen` is `seq` at the watchdog's last
+     * look, `replaced` the job it already started a thread for. */
+    int busy;
+    unsigned long seq, seen, replaced;
 };
 
 struct fut__pool {
@@ -59,7 +82,13 @@ struct fut__pool {
     size_t notified;
     size_t exited;              /* records of threads that left, unjoined */
     unsigned int max;
+    unsigned int core;          /* threads a submit starts itself */
     unsigned int idle_ms;
+    /* The watchdog (see below), under lock: `wd_running` while its thread
+     * lives, `wd_waiting` while it sleeps on `wd_cond` with nothing to
+     * watch, `wd_kicked` once a submit woke it. */
+    pthread_cond_t wd_cond;
+    int wd_running, wd_waiting, wd_kicked;
     int shutdown;
     unsigned int refs;          /* atomic */
     /* Attached runtimes: the program's loop is held alive while jobs are
@@ -79,6 +108,7 @@ pool_unref(struct fut__pool *p)
     if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
     fut__shared_unref(p->sh);
+    pthread_cond_destroy(&p->wd_cond);
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);
     fut__free(p);
@@ -268,6 +298,8 @@ worker_main(void *arg)
     for (;;) {
         while ((n = p->head) != NULL) {
             queue_remove(p, n);
+            self->busy = 1;
+            self->seq++;
             /* More waiting: hand one to an idle peer (see submit). */
             if (p->head != NULL && p->idle > p->notified) {
                 p->notified++;
@@ -299,6 +331,7 @@ worker_main(void *arg)
             break;
         until = deadline_after_ms(p->idle_ms);
         timed_out = 0;
+        self->busy = 0;
         p->idle++;
         while (p->notified == 0 && !p->shutdown && !timed_out)
             timed_out = pthread_cond_timedwait(&p->cond, &p->lock, &until) ==
@@ -320,9 +353,15 @@ worker_main(void *arg)
     return NULL;
 }
 
-/* Start one thread (lock held). 0 or -errno. */
+/* How often the watchdog looks while jobs wait for a thread: a job that
+ * runs longer than one to two ticks gets a thread to replace its own. */
+#define FUT__POOL_TICK_MS 1
+
+static void *watchdog_main(void *arg);
+
+/* Start one thread running @main (lock held). 0 or -errno. */
 static int
-spawn_worker(struct fut__pool *p)
+spawn_thread(struct fut__pool *p, void *(*main)(void *), int watchdog)
 {
     struct worker *w;
     pthread_attr_t attr;
@@ -341,7 +380,8 @@ spawn_worker(struct fut__pool *p)
      * blocked, and this thread gets its own mask back. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    err = pthread_create(&w->tid, &attr, worker_main, w);
+    w->watchdog = watchdog;
+    err = pthread_create(&w->tid, &attr, main, w);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
     if (err != 0) {
@@ -350,8 +390,126 @@ spawn_worker(struct fut__pool *p)
     }
     w->next = p->workers;
     p->workers = w;
-    __atomic_store_n(&p->nthreads, p->nthreads + 1, __ATOMIC_RELAXED);
+    if (watchdog)
+        p->wd_running = 1;
+    else
+        __atomic_store_n(&p->nthreads, p->nthreads + 1, __ATOMIC_RELAXED);
     return 0;
+}
+
+static int
+spawn_worker(struct fut__pool *p)
+{
+    return spawn_thread(p, worker_main, 0);
+}
+
+/* Jobs wait and no thread is free to take them (lock held). */
+static int
+pool_starved(const struct fut__pool *p)
+{
+    return p->head != NULL && p->idle <= p->notified && p->nthreads < p->max &&
+           !p->shutdown;
+}
+
+/* Jobs wait, no thread is free and no submit will start one (lock held):
+ * wake the watchdog, or start it. Once per burst: while it watches, this
+ * costs nothing. */
+static void
+kick_watchdog(struct fut__pool *p)
+{
+    if (p->nthreads < p->core || !pool_starved(p))
+        return;
+    if (!p->wd_running) {
+        /* Without it, the jobs still run on the threads there are. */
+        (void)spawn_thread(p, watchdog_main, 1);
+    } else if (p->wd_waiting && !p->wd_kicked) {
+        p->wd_kicked = 1;
+        pthread_cond_signal(&p->wd_cond);
+    }
+}
+
+/* Where each worker is now, for the watchdog's next look (lock held). */
+static void
+watchdog_mark(struct fut__pool *p)
+{
+    struct worker *w;
+
+    for (w = p->workers; w != NULL; w = w->next)
+        w->seen = w->seq;
+}
+
+/* The watchdog's look (lock held): a thread for each worker that has run
+ * the same job since the last look, as many as jobs wait and the cap
+ * allows; then the next look starts from here. */
+static void
+watchdog_look(struct fut__pool *p)
+{
+    struct worker *w;
+    size_t stuck = 0, busy = 0, waiting;
+
+    for (w = p->workers; w != NULL; w = w->next) {
+        if (w->watchdog || w->exited || !w->busy)
+            continue;
+        busy++;
+        if (w->seq == w->seen && w->replaced != w->seq) {
+            w->replaced = w->seq;
+            stuck++;
+        }
+    }
+    /* `active` counts the jobs queued and running. */
+    waiting = p->active > busy ? p->active - busy : 0;
+    if (stuck > waiting)
+        stuck = waiting;
+    while (stuck-- > 0 && pool_starved(p))
+        if (spawn_worker(p) != 0)
+            break;
+    watchdog_mark(p);
+}
+
+/* The watchdog's thread: looks every tick while the pool is starved,
+ * sleeps while it is not, and leaves after idle_ms of sleep, as an idle
+ * worker does. */
+static void *
+watchdog_main(void *arg)
+{
+    struct worker *self = arg;
+    struct fut__pool *p = *(struct fut__pool **)(void *)(self + 1);
+    struct timespec until;
+    int timed_out;
+
+    pthread_mutex_lock(&p->lock);
+    watchdog_mark(p);
+    for (;;) {
+        if (p->shutdown)
+            break;
+        if (!pool_starved(p)) {
+            until = deadline_after_ms(p->idle_ms);
+            timed_out = 0;
+            p->wd_waiting = 1;
+            while (!p->wd_kicked && !p->shutdown && !timed_out)
+                timed_out = pthread_cond_timedwait(&p->wd_cond, &p->lock,
+                                                   &until) == ETIMEDOUT;
+            p->wd_waiting = 0;
+            p->wd_kicked = 0;
+            if (timed_out && !pool_starved(p))
+                break;
+            watchdog_mark(p);
+            continue;
+        }
+        /* Starved: a look a tick after the last. */
+        until = deadline_after_ms(FUT__POOL_TICK_MS);
+        timed_out = 0;
+        while (!p->shutdown && !timed_out)
+            timed_out = pthread_cond_timedwait(&p->wd_cond, &p->lock,
+                                               &until) == ETIMEDOUT;
+        if (!p->shutdown && pool_starved(p))
+            watchdog_look(p);
+    }
+    p->wd_running = 0;
+    self->exited = 1;
+    p->exited++;
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
 }
 
 /* Take the records of threads that left (lock held); join them unlocked. */
@@ -394,6 +552,7 @@ fut__rt_pool(struct rt *rt, int *err)
 {
     struct fut__pool *p = rt->pool;
     pthread_condattr_t ca;
+    long ncpu;
 
     if (p != NULL)
         return p;
@@ -414,6 +573,13 @@ fut__rt_pool(struct rt *rt, int *err)
         *err = -ENOMEM;
         return NULL;
     }
+    if (pthread_cond_init(&p->wd_cond, &ca) != 0) {
+        pthread_cond_destroy(&p->cond);
+        pthread_condattr_destroy(&ca);
+        fut__free(p);
+        *err = -ENOMEM;
+        return NULL;
+    }
     pthread_condattr_destroy(&ca);
     /* A plain mutex: glibc's adaptive (spinning) one measured slower on a
      * quiet machine, 10,000 jobs at once on 4 threads 570 -> 679 ns/op
@@ -423,6 +589,10 @@ fut__rt_pool(struct rt *rt, int *err)
     p->attached = rt->attached;
     fut__shared_ref(p->sh);
     p->max = rt->pool_max;
+    ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    p->core = ncpu > 4 ? (unsigned int)(ncpu < 4096 ? ncpu : 4096) : 4;
+    if (p->core > p->max)
+        p->core = p->max;
     p->idle_ms = rt->pool_idle_ms;
     p->refs = 1;
     rt->pool = p;
@@ -497,7 +667,7 @@ pool_submit(struct fut_runtime *r, struct fut__pool_node *n,
             p->notified++;
             pthread_cond_signal(&p->cond);
         }
-    } else if (p->nthreads < p->max) {
+    } else if (p->nthreads < p->core) {
         err = spawn_worker(p);
         /* Without a new thread the job still runs if one exists. */
         if (err != 0 && p->nthreads > 0)
@@ -510,6 +680,7 @@ pool_submit(struct fut_runtime *r, struct fut__pool_node *n,
         p->active++;
         if (rt->attached)
             p->holding = 1;
+        kick_watchdog(p);
     }
     gone = take_exited(p);
     pthread_mutex_unlock(&p->lock);
@@ -546,7 +717,8 @@ fut__pool_has_batch(const struct fut__pool *p)
  * Runtime's thread: hand the batch over, in one round of the lock. As a
  * submit of each job would: idle threads get one signal (the woken one
  * wakes the next while jobs are waiting, see worker_main), and for the
- * jobs no idle thread will take, threads start up to the cap. If no
+ * jobs no idle thread will take, threads start up to `core`, beyond it
+ * the watchdog's business. If no
  * thread runs and none could start, every job of the batch fails with
  * that error, delivered as its result (the argument handed back), as a
  * submit that failed would have made it.
@@ -571,7 +743,7 @@ fut__pool_flush(struct fut__pool *p)
     want = k > avail ? k - avail : 0;
     if (p->shutdown)
         err = -ESHUTDOWN;
-    while (err == 0 && want > 0 && p->nthreads < p->max) {
+    while (err == 0 && want > 0 && p->nthreads < p->core) {
         int e = spawn_worker(p);
 
         if (e != 0) {
@@ -611,6 +783,7 @@ fut__pool_flush(struct fut__pool *p)
             p->notified++;
             pthread_cond_signal(&p->cond);
         }
+        kick_watchdog(p);
     }
     gone = take_exited(p);
     pthread_mutex_unlock(&p->lock);
@@ -697,6 +870,7 @@ fut__pool_shutdown(struct fut__pool *p)
     pthread_mutex_lock(&p->lock);
     p->shutdown = 1;
     pthread_cond_broadcast(&p->cond);
+    pthread_cond_signal(&p->wd_cond);
     all = p->workers;
     p->workers = NULL;
     pthread_mutex_unlock(&p->lock);

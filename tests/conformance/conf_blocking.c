@@ -466,6 +466,106 @@ START_TEST(test_blocking_cap)
 }
 END_TEST
 
+/* Jobs that all wait for one another: each runs only once every one has
+ * started, so they finish only if the pool gives each a thread of its own
+ * - more than a submit starts by itself (the number of CPUs, at least 4):
+ * the watchdog sees them blocked and starts the rest. */
+#define WAITERS 24
+
+struct waiters {
+    int arrived;
+    sem_t go;
+};
+
+static int
+waiter_fn(void *arg)
+{
+    struct waiters *w = arg;
+    struct timespec ts;
+    int i;
+
+    if (__atomic_add_fetch(&w->arrived, 1, __ATOMIC_SEQ_CST) == WAITERS)
+        for (i = 0; i < WAITERS; i++)
+            sem_post(&w->go);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 60;
+    while (sem_timedwait(&w->go, &ts) != 0)
+        if (errno != EINTR)
+            return 0;   /* the test fails on the result, not here */
+    return 1;
+}
+
+START_TEST(test_blocking_blocked_jobs_get_threads)
+{
+    static struct fut_spawn_blocking jobs[WAITERS];
+    static struct fut_future *kids[WAITERS];
+    static struct fut_child slots[WAITERS];
+    struct fut_join_all j;
+    struct waiters w;
+    int i;
+
+    memset(&w, 0, sizeof w);
+    ck_assert_int_eq(sem_init(&w.go, 0, 0), 0);
+    for (i = 0; i < WAITERS; i++) {
+        ck_assert_int_eq(fut_spawn_blocking_init(&jobs[i], waiter_fn, &w,
+                                                 NULL), 0);
+        kids[i] = &jobs[i].base;
+    }
+    ck_assert_int_eq(fut_join_all_init(&j, kids, slots, WAITERS), 0);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &j.base), 0);
+    ck_assert_int_eq(j.result, 0);
+    for (i = 0; i < WAITERS; i++)
+        ck_assert_msg(jobs[i].result == 1, "job %d never got a thread", i);
+    ck_assert_uint_ge(fut_runtime_blocking_threads(&conf_rt), WAITERS);
+    fut_future_drop(&j.base);
+    sem_destroy(&w.go);
+}
+END_TEST
+
+/* With the cap below the jobs that need one another, the jobs beyond it
+ * wait in the queue: the watchdog starts no thread past the cap. */
+START_TEST(test_blocking_watchdog_cap)
+{
+    struct fut_runtime rt;
+    struct job j[8];
+    struct fut_spawn_blocking f[8];
+    sem_t started, gate;
+    struct test_waker tw;
+    struct fut_context cx;
+    int i;
+
+    ck_assert_int_eq(runtime_with(&rt, 6, 0), 0);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &rt);
+    ck_assert_int_eq(sem_init(&started, 0, 0), 0);
+    ck_assert_int_eq(sem_init(&gate, 0, 0), 0);
+    for (i = 0; i < 8; i++) {
+        memset(&j[i], 0, sizeof j[i]);
+        j[i].in = i;
+        j[i].started = &started;
+        j[i].gate = &gate;
+        ck_assert_int_eq(fut_spawn_blocking_init(&f[i], job_fn, &j[i], NULL),
+                         0);
+        ck_assert_int_eq(fut_future_poll(&f[i].base, &cx), FUT_PENDING);
+    }
+    for (i = 0; i < 6; i++)
+        sem_wait_safe(&started);    /* six run, each on its own thread */
+    ck_assert_uint_eq(fut_runtime_blocking_threads(&rt), 6);
+    for (i = 0; i < 8; i++)
+        sem_post(&gate);
+    for (i = 6; i < 8; i++)
+        sem_wait_safe(&started);    /* ...the other two after them */
+    for (i = 0; i < 8; i++) {
+        ck_assert_int_eq(fut_block_on(&rt, &f[i].base), 0);
+        ck_assert_int_eq(f[i].result, i + 1);
+        fut_future_drop(&f[i].base);
+    }
+    ck_assert_int_eq(fut_runtime_close(&rt), 0);
+    sem_destroy(&started);
+    sem_destroy(&gate);
+}
+END_TEST
+
 static int
 no_threads(void *arg)
 {
@@ -778,6 +878,8 @@ fut_conf_blocking_suite(void)
     tcase_add_test(tc, test_blocking_thousand_concurrent);
     tcase_add_test(tc, test_blocking_cap);
     tcase_add_test(tc, test_blocking_idle_exit);
+    tcase_add_test(tc, test_blocking_blocked_jobs_get_threads);
+    tcase_add_test(tc, test_blocking_watchdog_cap);
     tcase_add_test(tc, test_blocking_close_with_jobs);
     tcase_add_test(tc, test_blocking_submit_while_closing);
     tcase_add_test(tc, test_blocking_enomem);
