@@ -122,6 +122,9 @@ init_rt(struct fut_runtime *rt, unsigned int threads)
     }
 }
 
+/* Pool threads alive when the measured round ended. */
+static size_t threads_after;
+
 static double
 round_trip(long n)
 {
@@ -174,6 +177,7 @@ many(unsigned int threads)
     fut_runtime_run(&rt);
     t0 = now_ns() - t0;
     cpu_per_op = (double)(cpu_ns() - c0) / MANY;
+    threads_after = fut_runtime_blocking_threads(&rt);
     fut_runtime_close(&rt);
     return (double)t0 / MANY;
 }
@@ -213,6 +217,7 @@ many_join(unsigned int threads)
     join_round(&rt);
     t0 = now_ns() - t0;
     cpu_per_op = (double)(cpu_ns() - c0) / MANY;
+    threads_after = fut_runtime_blocking_threads(&rt);
     fut_runtime_close(&rt);
     return (double)t0 / MANY;
 }
@@ -234,18 +239,22 @@ main(int argc, char **argv)
     if (!*only || strcmp(only, "many") == 0) {
         printf("many %.1f\n", many(0));
         printf("many_cpu %.1f\n", cpu_per_op);
+        printf("many_threads %zu\n", threads_after);
     }
     if (!*only || strcmp(only, "many4") == 0) {
         printf("many4 %.1f\n", many(4));
         printf("many4_cpu %.1f\n", cpu_per_op);
+        printf("many4_threads %zu\n", threads_after);
     }
     if (!*only || strcmp(only, "join") == 0) {
         printf("join %.1f\n", many_join(0));
         printf("join_cpu %.1f\n", cpu_per_op);
+        printf("join_threads %zu\n", threads_after);
     }
     if (!*only || strcmp(only, "join4") == 0) {
         printf("join4 %.1f\n", many_join(4));
         printf("join4_cpu %.1f\n", cpu_per_op);
+        printf("join4_threads %zu\n", threads_after);
     }
     return 0;
 }
