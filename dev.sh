@@ -161,11 +161,13 @@ all_tests() {
     # The portable fallbacks, on a machine that has the faster paths: the
     # coroutine switch's ucontext one, and the OS layer's without Linux's
     # own calls (futures/internal.h, FUT_OS_PORTABLE). The conformance
-    # suite on epoll and on libev, the portable loop.
+    # suite on epoll, on libev (the portable loop) and on libevent (its
+    # doorbell a pipe and its deadline a libevent timer, not eventfd and
+    # timerfd).
     build _build-portable --with-coro-switch=ucontext --disable-shared \
         --enable-werror CPPFLAGS=-DFUT_OS_PORTABLE
     check _build-portable check \
-        TESTS="tests/conformance-epoll tests/conformance-ev"
+        TESTS="tests/conformance-epoll tests/conformance-ev tests/conformance-event"
     check _build distcheck
 }
 

@@ -3,7 +3,9 @@
 #ifndef FUTURES_INTERNAL_H
 #define FUTURES_INTERNAL_H
 
-#include <sys/epoll.h>
+#ifdef __linux__
+#include <sys/epoll.h>  /* the epoll backend's calls, in the syscall table */
+#endif
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -191,6 +193,9 @@ FUT__HIDDEN ssize_t fut__os_recv_dgram(int fd, void *buf, size_t len,
 struct in_addr;
 FUT__HIDDEN int fut__os_mcast4(int fd, int join, const struct in_addr *group,
                                unsigned int ifindex);
+/* IP_MULTICAST_IF: multicast datagrams sent leave by interface @ifindex
+ * (0: the kernel's choice). 0 or -errno (-ENODEV: no such interface). */
+FUT__HIDDEN int fut__os_mcast4_if(int fd, unsigned int ifindex);
 /* The peer's credentials of a connected Unix stream socket (SO_PEERCRED);
  * -ENOTSUP where the OS has no such call. */
 FUT__HIDDEN int fut__os_peer_cred(int fd, long *pid, long *uid, long *gid);

@@ -17,7 +17,11 @@
  *   deadline (the clock of fut_now_ns()), with a persistent read event.
  *   That is exact to the nanosecond on any base and any method, never
  *   early, and costs one timerfd_settime(2) when the deadline changes
- *   (libevent's precise epoll method pays the same per wait).
+ *   (libevent's precise epoll method pays the same per wait). Without
+ *   timerfd (other systems, or -DFUT_OS_PORTABLE) the deadline is a
+ *   libevent timer, and a base of our own is made with
+ *   EVENT_BASE_FLAG_PRECISE_TIMER; on a program's base it is as good as
+ *   the program's flags make that base's clock.
  * - event_process_active() runs the active queue of one priority until it
  *   is empty, including events activated by its own callbacks, and only
  *   then goes back to the poll. A tick that re-activated itself with
@@ -45,8 +49,8 @@
  * - libevent's cross-thread notification (evthread_make_base_notifiable)
  *   needs evthread_use_pthreads(), a process-wide choice that is the
  *   program's to make. Our doorbell is an eventfd (Linux >= 2.6.27 for the
- *   flags) with a persistent read event; notify only writes to it and
- *   never touches the event_base.
+ *   flags; a non-blocking pipe elsewhere) with a persistent read event;
+ *   notify only writes to it and never touches the event_base.
  * - libevent has no "unref" for events: the doorbell's and the timerfd's
  *   read events keep event_base_dispatch() of an attached base from
  *   returning for lack of events. Programs stop their loop with
@@ -64,11 +68,21 @@
 #endif
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Linux's eventfd and timerfd for the doorbell and the deadline; elsewhere
+ * (and in a build with -DFUT_OS_PORTABLE, so that the test suite runs the
+ * fallbacks on Linux too) a non-blocking pipe and a libevent timer. */
+#if defined(__linux__) && !defined(FUT_OS_PORTABLE)
+#define LEVENT_LINUX 1
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
-#include <unistd.h>
+#else
+#define LEVENT_LINUX 0
+#endif
 
 #include <event2/event.h>
 
@@ -85,11 +99,12 @@ struct levent_backend {
     int et;               /* evb supports EV_ET */
     short closed;         /* EV_CLOSED where evb reports it, else 0 */
     int in_turn;          /* inside levent_turn's event_base_loop */
-    int efd;              /* the doorbell */
-    int tfd;              /* the deadline timer */
-    int64_t armed_ns;     /* tfd's deadline, -1 when not armed */
+    int efd;              /* the doorbell (the pipe's read end) */
+    int wfd;              /* the pipe's write end; efd on Linux */
+    int tfd;              /* the deadline timer (Linux), else -1 */
+    int64_t armed_ns;     /* the timer's deadline, -1 when not armed */
     struct event *doorbell;
-    struct event *timer;  /* reads tfd */
+    struct event *timer;  /* reads tfd, or is a libevent timer */
     struct event *tick;   /* attached: runs the tasks */
 };
 
@@ -118,6 +133,7 @@ levent_error(void)
 static int
 timer_arm(struct levent_backend *st, int64_t deadline_ns)
 {
+#if LEVENT_LINUX
     struct itimerspec its;
 
     if (deadline_ns == st->armed_ns)
@@ -132,6 +148,28 @@ timer_arm(struct levent_backend *st, int64_t deadline_ns)
         return -errno;
     st->armed_ns = deadline_ns;
     return 0;
+#else
+    /* A libevent timer, relative, rounded up to the microsecond. It may
+     * fire early by what the base's clock lags ours (its cached or coarse
+     * time): an early return of a turn, which the contract allows; the
+     * runtime then arms it again for what is left. It is never late by
+     * more than the base's clock is. */
+    struct timeval tv;
+    int64_t left = deadline_ns - fut_now_ns();
+
+    if (deadline_ns == st->armed_ns)
+        return 0;
+    if (left < 0)
+        left = 0;
+    left = (left + 999) / 1000;
+    tv.tv_sec = (time_t)(left / 1000000);
+    tv.tv_usec = (suseconds_t)(left % 1000000);
+    errno = 0;
+    if (event_add(st->timer, &tv) != 0)
+        return levent_error();
+    st->armed_ns = deadline_ns;
+    return 0;
+#endif
 }
 
 static void
@@ -141,10 +179,16 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
     uint64_t expirations;
 
     (void)what;
+#if LEVENT_LINUX
     /* One-shot: after the read it is disarmed, and not readable until it
      * is armed again. EAGAIN (re-armed for later since it fired) is fine. */
     if (read(fd, &expirations, sizeof expirations) > 0)
         st->armed_ns = -1;
+#else
+    (void)fd;
+    (void)expirations;
+    st->armed_ns = -1;  /* a timer event fires once per event_add() */
+#endif
     /* Owned, or a turn of an attached runtime: becoming active is all it is
      * for, it makes EVLOOP_ONCE return. Attached: time to run the tick. */
     if (st->tick != NULL && !st->in_turn)
@@ -195,8 +239,18 @@ doorbell_cb(evutil_socket_t fd, short what, void *arg)
      * nothing to do. The event is level-triggered, so a ring that races
      * with the drain fires it again. read(2) directly rather than through
      * fut_sys_read(): tests inject faults there into the I/O objects'
-     * reads. */
+     * reads. A pipe is drained until it is empty. */
+#if LEVENT_LINUX
     (void)read(fd, &count, sizeof count);
+#else
+    {
+        char buf[64];
+
+        (void)count;
+        while (read(fd, buf, sizeof buf) == (ssize_t)sizeof buf)
+            ;
+    }
+#endif
     /* Attached: the wake queued a task on the runtime's remote queue, which
      * only fut_runtime_attached_run() drains. */
     if (st->tick != NULL && !st->in_turn)
@@ -216,12 +270,14 @@ levent_release(struct levent_backend *st)
         event_free(st->doorbell);
     if (st->tfd >= 0)
         (void)close(st->tfd);
+    if (st->wfd >= 0 && st->wfd != st->efd)
+        (void)close(st->wfd);
     if (st->efd >= 0)
         (void)close(st->efd);
     if (st->owned && st->evb != NULL)
         event_base_free(st->evb);
     st->tick = st->timer = st->doorbell = NULL;
-    st->efd = st->tfd = -1;
+    st->efd = st->wfd = st->tfd = -1;
     st->evb = NULL;
 }
 
@@ -239,10 +295,38 @@ levent_new_base(void)
      * timerfd (see the quirks above), and the flag would only make the
      * epoll method create and re-arm a second one. */
     (void)event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+#if !LEVENT_LINUX
+    /* No timerfd: our deadlines are libevent timers, as exact as the
+     * base's clock. */
+    (void)event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+#endif
     evb = event_base_new_with_config(cfg);
     event_config_free(cfg);
     return evb;
 }
+
+#if !LEVENT_LINUX
+/* The doorbell without eventfd: a pipe, both ends non-blocking and
+ * close-on-exec. 0 or -errno. */
+static int
+doorbell_pipe(struct levent_backend *st)
+{
+    int fds[2], i;
+
+    if (pipe(fds) < 0)
+        return -errno;
+    st->efd = fds[0];
+    st->wfd = fds[1];
+    for (i = 0; i < 2; i++) {
+        int fl = fcntl(fds[i], F_GETFL);
+
+        if (fl < 0 || fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) < 0 ||
+            fcntl(fds[i], F_SETFD, FD_CLOEXEC) < 0)
+            return -errno;
+    }
+    return 0;
+}
+#endif
 
 static int
 levent_init(struct fut_backend *be, const struct fut_backend_config *c)
@@ -250,7 +334,7 @@ levent_init(struct fut_backend *be, const struct fut_backend_config *c)
     struct levent_backend *st = to_levent(be);
     int err;
 
-    st->efd = st->tfd = -1;
+    st->efd = st->wfd = st->tfd = -1;
     st->armed_ns = -1;
     if (c != NULL && c->loop != NULL) {
         st->evb = c->loop;
@@ -265,7 +349,8 @@ levent_init(struct fut_backend *be, const struct fut_backend_config *c)
     if (event_base_get_features(st->evb) & EV_FEATURE_EARLY_CLOSE)
         st->closed = EV_CLOSED;
 #endif
-    st->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+#if LEVENT_LINUX
+    st->efd = st->wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (st->efd < 0) {
         err = -errno;
         goto fail;
@@ -275,17 +360,23 @@ levent_init(struct fut_backend *be, const struct fut_backend_config *c)
         err = -errno;
         goto fail;
     }
-    st->doorbell = event_new(st->evb, st->efd, EV_READ | EV_PERSIST,
-                             doorbell_cb, st);
     st->timer = event_new(st->evb, st->tfd, EV_READ | EV_PERSIST, timer_cb,
                           st);
+#else
+    err = doorbell_pipe(st);
+    if (err != 0)
+        goto fail;
+    st->timer = event_new(st->evb, -1, 0, timer_cb, st);
+#endif
+    st->doorbell = event_new(st->evb, st->efd, EV_READ | EV_PERSIST,
+                             doorbell_cb, st);
     if (st->doorbell == NULL || st->timer == NULL) {
         err = -ENOMEM;
         goto fail;
     }
     errno = 0;
     if (event_add(st->doorbell, NULL) != 0 ||
-        event_add(st->timer, NULL) != 0) {
+        (LEVENT_LINUX && event_add(st->timer, NULL) != 0)) {
         err = levent_error();
         goto fail;
     }
@@ -485,11 +576,12 @@ levent_notify(struct fut_backend *be)
     ssize_t n;
 
     /* Any thread, any time, even a signal handler: one write(2), nothing
-     * of libevent's. */
+     * of libevent's (to a pipe, one byte). */
     do {
-        n = write(st->efd, &one, sizeof one);
+        n = write(st->wfd, &one, LEVENT_LINUX ? sizeof one : 1);
     } while (n < 0 && errno == EINTR);
-    /* EAGAIN: the counter is saturated, so a wake-up is pending anyway. */
+    /* EAGAIN: the counter is saturated (the pipe full), so a wake-up is
+     * pending anyway. */
     if (n < 0 && errno != EAGAIN)
         return -errno;
     return 0;
