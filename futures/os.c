@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <unistd.h>
@@ -226,6 +228,36 @@ fut__os_pidfd_open(pid_t pid)
 
 /* ---- datagrams and Unix sockets (udp.c, unix.c) ---------------------------- */
 
+#if !FUT__OS_LINUX
+/* The first IPv4 address of interface @ifindex (0: INADDR_ANY), for the
+ * IPv4 multicast options that name an interface by address. 0, -ENODEV
+ * (no such interface, or one without an IPv4 address) or -errno. */
+static int
+if_addr4(unsigned int ifindex, struct in_addr *out)
+{
+    struct ifaddrs *all, *ifa;
+    int err = -ENODEV;
+
+    out->s_addr = htonl(INADDR_ANY);
+    if (ifindex == 0)
+        return 0;
+    if (getifaddrs(&all) < 0)
+        return fut__os_err();
+    for (ifa = all; ifa != NULL; ifa = ifa->ifa_next) {
+        if (ifa->ifa_addr == NULL || ifa->ifa_addr->sa_family != AF_INET ||
+            if_nametoindex(ifa->ifa_name) != ifindex)
+            continue;
+        memcpy(out, &((const struct sockaddr_in *)(const void *)ifa->ifa_addr)
+                         ->sin_addr,
+               sizeof *out);
+        err = 0;
+        break;
+    }
+    freeifaddrs(all);
+    return err;
+}
+#endif
+
 int
 fut__os_mcast4(int fd, int join, const struct in_addr *group,
                unsigned int ifindex)
@@ -240,17 +272,43 @@ fut__os_mcast4(int fd, int join, const struct in_addr *group,
     m.imr_address.s_addr = htonl(INADDR_ANY);
     m.imr_ifindex = (int)ifindex;
 #else
-    /* Elsewhere ip_mreq names it by address; only "any" maps onto it. */
+    /* Elsewhere ip_mreq names it by address: the interface's first. */
     struct ip_mreq m;
+    int err;
 
-    if (ifindex != 0)
-        return -ENOTSUP;
     memset(&m, 0, sizeof m);
     m.imr_multiaddr = *group;
-    m.imr_interface.s_addr = htonl(INADDR_ANY);
+    err = if_addr4(ifindex, &m.imr_interface);
+    if (err != 0)
+        return err;
 #endif
     if (fut__sys.setsockopt(fd, IPPROTO_IP, opt, &m, sizeof m) < 0)
         return fut__os_err();
+    return 0;
+}
+
+int
+fut__os_mcast4_if(int fd, unsigned int ifindex)
+{
+#if FUT__OS_LINUX
+    struct ip_mreqn m;
+
+    memset(&m, 0, sizeof m);
+    m.imr_address.s_addr = htonl(INADDR_ANY);
+    m.imr_ifindex = (int)ifindex;
+    if (fut__sys.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &m, sizeof m) <
+        0)
+        return fut__os_err();
+#else
+    struct in_addr a;
+    int err = if_addr4(ifindex, &a);
+
+    if (err != 0)
+        return err;
+    if (fut__sys.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &a, sizeof a) <
+        0)
+        return fut__os_err();
+#endif
     return 0;
 }
 

@@ -610,6 +610,19 @@ fut_udp_set_multicast_loop(struct fut_udp_socket *u, int on)
     return udp_setopt(u, IPPROTO_IP, IP_MULTICAST_LOOP, &c, sizeof c);
 }
 
+int
+fut_udp_set_multicast_interface(struct fut_udp_socket *u, unsigned int ifindex)
+{
+    if (u == NULL)
+        return -EINVAL;
+    if (u->io.fd < 0)
+        return -EBADF;
+    if (u->family == AF_INET6)
+        return udp_setopt(u, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex,
+                          sizeof ifindex);
+    return fut__os_mcast4_if(u->io.fd, ifindex);
+}
+
 static int
 udp_multicast(struct fut_udp_socket *u, const char *group,
               unsigned int ifindex, int join)

@@ -224,6 +224,19 @@ FUT_API int fut_udp_set_multicast_ttl(struct fut_udp_socket *u, int ttl);
 FUT_API int fut_udp_set_multicast_loop(struct fut_udp_socket *u, int on);
 
 /**
+ * fut_udp_set_multicast_interface - send multicast datagrams out of
+ * interface @ifindex (IP_MULTICAST_IF / IPV6_MULTICAST_IF; 0: the
+ * kernel's choice by its routes, the default). libuv's
+ * uv_udp_set_multicast_interface() names the interface by an address;
+ * if_nametoindex(3) gives the index of a name.
+ * Returns 0, -EINVAL (NULL), -EBADF (closed), -ENODEV (no such interface,
+ * or on an IPv4 socket outside Linux one without an IPv4 address) or
+ * -errno.
+ */
+FUT_API int fut_udp_set_multicast_interface(struct fut_udp_socket *u,
+                                            unsigned int ifindex);
+
+/**
  * fut_udp_close - deregister and close the socket. Returns 0, -EINVAL for
  * NULL, or -EBADF when already closed.
  */
