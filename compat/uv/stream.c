@@ -23,6 +23,17 @@
  * - uv_close() stops reading without a read_cb, and completes the writes
  *   and shutdown still queued with UV_ECANCELED before the close callback
  *   runs: that is where an orphaned state is freed.
+ * - A wake from one of our libuv callbacks happens outside the runtime's
+ *   own hooks, so the core queues the task as it would a wake from another
+ *   thread: through the runtime's doorbell (an unreferenced uv_async_t),
+ *   which only the next iteration's poll sees. If our callback just
+ *   stopped the last thing that kept the loop alive (reading stopped on a
+ *   full ring or at EOF, the last write completed), uv_run() would return
+ *   with the task never run. So each such wake also starts a uv_idle_t of
+ *   ours ("kick") for one iteration: the loop goes round once more without
+ *   blocking, the doorbell is seen and the task runs. (The owner of the
+ *   core is told: an attached runtime could take loop-thread wakes as
+ *   local ones and start its own idle handle.)
  * - h->data is the program's, and uv_read_start() takes no argument of our
  *   own, so read callbacks find the state through a per-thread map from
  *   the handle's address. A handle is only used on its loop's thread, so
@@ -73,6 +84,8 @@ struct fut__uvs {
     uint32_t wid;
     uv_write_t wreq;
     uv_shutdown_t sreq;
+    uv_idle_t kick;        /* one more loop iteration after a wake */
+    int kick_closed;       /* its close callback came (after release) */
     unsigned char bytes[];
 };
 
@@ -236,12 +249,39 @@ closing(const struct fut__uvs *st)
     return uv_is_closing((const uv_handle_t *)st->h);
 }
 
-/* Free the state once no request of libuv still points into it. */
+/* Free the state (orphaned) once nothing of libuv still points into it:
+ * no request in flight and our idle handle closed. */
 static void
 free_if_idle(struct fut__uvs *st)
 {
-    if (!st->wbusy && st->shut != SHUT_FLIGHT)
+    if (!st->wbusy && st->shut != SHUT_FLIGHT && st->kick_closed)
         fut_mem_free(st);
+}
+
+static void
+on_kick(uv_idle_t *idle)
+{
+    (void)uv_idle_stop(idle);
+}
+
+/* Wake the waker in @slot, if any, from one of our libuv callbacks; see
+ * the top of the file for why the loop must go round once more. */
+static void
+wake_slot(struct fut__uvs *st, struct fut_waker *slot)
+{
+    if (slot->vtable != NULL) {
+        fut_waker_take_wake(slot);
+        (void)uv_idle_start(&st->kick, on_kick);
+    }
+}
+
+static void
+on_kick_closed(uv_handle_t *h)
+{
+    struct fut__uvs *st = h->data;
+
+    st->kick_closed = 1;
+    free_if_idle(st);
 }
 
 static struct fut__uvs *
@@ -323,7 +363,7 @@ on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
         st->rerr = map_err((int)nread);
         stop_reading(st);
     }
-    fut_waker_take_wake(&st->rwaker);
+    wake_slot(st, &st->rwaker);
 }
 
 /* (Re)start reading. 0, or a negative errno from uv_read_start(). */
@@ -504,10 +544,10 @@ on_write(uv_write_t *req, int status)
         else if ((err = start_write(st)) != 0)
             write_failed(st, err);
     }
-    fut_waker_take_wake(&st->wwaker);
+    wake_slot(st, &st->wwaker);
     /* A read waiting on a handle being closed learns of it here too. */
     if (closing(st))
-        fut_waker_take_wake(&st->rwaker);
+        wake_slot(st, &st->rwaker);
 }
 
 /* Write-side state that answers every poll at once: 1 with *res set. */
@@ -624,9 +664,9 @@ on_shutdown(uv_shutdown_t *req, int status)
         st->shut_res = -EPIPE;
     else
         st->shut_res = map_err(status);
-    fut_waker_take_wake(&st->wwaker);
+    wake_slot(st, &st->wwaker);
     if (closing(st))
-        fut_waker_take_wake(&st->rwaker);
+        wake_slot(st, &st->rwaker);
 }
 
 static enum fut_poll
@@ -745,6 +785,9 @@ fut_uv_stream_init(struct fut_uv_stream *s, uv_stream_t *h, size_t read_cap,
         fut_mem_free(st);
         return err;
     }
+    /* Cannot fail (it only links the handle into the loop). */
+    (void)uv_idle_init(h->loop, &st->kick);
+    st->kick.data = st;
     s->st = st;
     return 0;
 }
@@ -761,13 +804,15 @@ fut_uv_stream_release(struct fut_uv_stream *s)
     stop_reading(st);
     map_remove(st->h);
     /* Tasks still waiting learn of it on their next poll (-EBADF, -EPIPE):
-     * wake them rather than drop their wakers silently. */
+     * wake them rather than drop their wakers silently. Closing the idle
+     * handle makes the loop go round once more, as a kick would. */
     fut_waker_take_wake(&st->rwaker);
     fut_waker_take_wake(&st->wwaker);
-    /* A uv_write() or uv_shutdown() in flight still points into the state:
-     * its callback frees it, without touching the handle. */
+    uv_close((uv_handle_t *)&st->kick, on_kick_closed);
+    /* A uv_write() or uv_shutdown() in flight, and the idle handle, still
+     * point into the state: the last callback frees it, without touching
+     * the program's handle. */
     st->h = NULL;
-    free_if_idle(st);
 }
 
 size_t
