@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Smoke-tests the examples: echo server and client, UDP echo, the timers demo,
-# coroutines, copy, resolve, pipeline, drain-server.
+# coroutines, copy, resolve, pipeline, drain-server, uv-compat-echo.
 #
 # Run by 'make check' with top_builddir and top_srcdir in the environment.
 # Exits 0 when every example that was built works, 1 otherwise.
@@ -84,6 +84,12 @@ done
 if [ -x "$ex/echo-server-coro" ]; then
     check_echo "$ex/echo-server-coro" "echo-server-coro"
     check_echo "$ex/echo-server-coro" "echo-server-coro --lean" --lean
+fi
+
+# compat/uv: a libuv program's own echo server whose per-connection handler
+# is a future over the wrapped uv_tcp_t (built where libuv was found).
+if [ -x "$ex/uv-compat-echo" ]; then
+    check_echo "$ex/uv-compat-echo" "uv-compat-echo"
 fi
 
 # ---- line server and client ----------------------------------------------------
