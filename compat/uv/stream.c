@@ -271,7 +271,8 @@ wake_slot(struct fut__uvs *st, struct fut_waker *slot)
 {
     if (slot->vtable != NULL) {
         fut_waker_take_wake(slot);
-        (void)uv_idle_start(&st->kick, on_kick);
+        if (!uv_is_closing((uv_handle_t *)&st->kick))
+            (void)uv_idle_start(&st->kick, on_kick);
     }
 }
 
@@ -808,7 +809,11 @@ fut_uv_stream_release(struct fut_uv_stream *s)
      * handle makes the loop go round once more, as a kick would. */
     fut_waker_take_wake(&st->rwaker);
     fut_waker_take_wake(&st->wwaker);
-    uv_close((uv_handle_t *)&st->kick, on_kick_closed);
+    /* A program that closes every handle with uv_walk() may have closed
+     * ours: libuv may still hold its memory and no callback of ours will
+     * come, so the state is left (leaked) rather than freed under it. */
+    if (!uv_is_closing((uv_handle_t *)&st->kick))
+        uv_close((uv_handle_t *)&st->kick, on_kick_closed);
     /* A uv_write() or uv_shutdown() in flight, and the idle handle, still
      * point into the state: the last callback frees it, without touching
      * the program's handle. */
