@@ -50,6 +50,12 @@ struct fut_handle {
     struct fut_backend *be;         /* under lock; NULL once closed */
     const struct fut_backend_vtable *bevt;
     struct rt *rt;                  /* owner thread only */
+    /* Attached runtimes: the thread that attached it, the loop's. A wake
+     * on that thread outside the runtime's hook (a callback of the
+     * program's loop) is a local one (fut__task_schedule()). Both set
+     * before the shared part is published, never changed. */
+    int attached;
+    pthread_t loop_thread;
 };
 
 /* Task state: flags and a reference count (units of REF_ONE) in one word,

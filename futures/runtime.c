@@ -360,6 +360,8 @@ fut_runtime_init(struct fut_runtime *r, const struct fut_backend_vtable *bevt,
     rt->magic = RT_MAGIC;
     if (loop != NULL) {
         rt->attached = 1;
+        sh->attached = 1;
+        sh->loop_thread = pthread_self();
         err = fut__backend_attach(be, loop);
         if (err != 0) {
             rt->magic = 0;

@@ -53,6 +53,20 @@ fut__task_schedule(struct fut_task *t)
     cur = fut__tls_rt;
     if (cur != NULL && cur->shared == t->shared) {
         fut__rt_push_local(cur, t);
+    } else if (FUT__UNLIKELY(t->shared->attached) &&
+               pthread_equal(t->shared->loop_thread, pthread_self()) &&
+               !__atomic_load_n(&t->shared->closed, __ATOMIC_ACQUIRE)) {
+        /* An attached runtime, woken on its loop's thread from outside
+         * its hook: a callback of the program's (a libuv read callback, a
+         * timer of its own) woke the task. That is a local wake, as one
+         * from our own I/O callbacks is: queued here, and the loop is
+         * asked to come back to the runtime before it blocks (push_local
+         * does). Queued remotely instead, it would only ring the
+         * doorbell, which does not hold the program's loop: a loop with
+         * nothing else left to do would end with the task woken and not
+         * run. Only this thread closes the runtime, so `closed` cannot
+         * change under us. */
+        fut__rt_push_local(t->shared->rt, t);
     } else if (fut__shared_push(t->shared, t) != 0) {
         /* The runtime closed: it cancels (or has cancelled) the task
          * itself; the queue's reference is ours to give back. */

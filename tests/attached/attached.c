@@ -1151,6 +1151,75 @@ START_TEST(test_attached_wake_from_native_not_inline)
 }
 END_TEST
 
+/* ---- a wake from the program's last callback holds the loop ------------- */
+
+struct last_wake {
+    struct fut_oneshot_sender tx;
+    struct fut_task *waiting;
+    struct tloop_watch *reader;
+    int fd;
+};
+
+/* The program's descriptor callback: takes the byte, stops watching (the
+ * last thing that held the loop) and wakes the task. */
+static void
+last_wake_fire(void *arg)
+{
+    struct last_wake *lw = arg;
+    int v = 9;
+    char c;
+
+    ck_assert_int_eq(read(lw->fd, &c, 1), 1);
+    tloop_watch_stop(lw->reader);
+    ck_assert_int_eq(fut_oneshot_send(&lw->tx, &v), 0);
+}
+
+static int
+last_wake_done(const void *arg)
+{
+    return fut_task_is_finished(((const struct last_wake *)arg)->waiting);
+}
+
+/* The program's descriptor watcher is the last thing holding its loop;
+ * its callback, run in the loop's poll phase, stops it and wakes a task
+ * (and does nothing else). That wake happens on the loop's thread but
+ * outside the runtime's hook: the loop must still come back to run the
+ * task before it ends, as it would for a wake from one of our own I/O
+ * callbacks (libuv ends a run with no active handle left right after the
+ * poll phase; the runtime's doorbell does not hold it). */
+START_TEST(test_attached_wake_from_last_native_callback)
+{
+    struct fut_runtime rt;
+    struct tloop *l = tloop_new(0);
+    size_t before = attach(&rt, l);
+    struct fut_oneshot_receiver rx;
+    struct last_wake lw;
+    struct flagged g;
+    struct flagged *out;
+    int polls = 0, fds[2];
+
+    memset(&lw, 0, sizeof lw);
+    ck_assert_int_eq(pipe(fds), 0);
+    lw.fd = fds[0];
+    ck_assert_int_eq(fut_oneshot_new(&lw.tx, &rx, sizeof(int)), 0);
+    g = flagged_make(&rx, &polls);
+    ck_assert_int_eq(FUT_SPAWN(&rt, &g, &lw.waiting), 0);
+    run_until(l, flag_set, &polls);     /* pending on the oneshot */
+    lw.reader = tloop_reader_new(l, fds[0], last_wake_fire, &lw);
+    ck_assert_int_eq(write(fds[1], "x", 1), 1);
+    run_to_end(l, last_wake_done, &lw);
+    out = fut_task_output(lw.waiting);
+    ck_assert_int_eq(out->value, 9);
+    fut_task_detach(lw.waiting);
+    fut_oneshot_receiver_close(&rx);
+    tloop_watch_free(lw.reader);
+    close(fds[0]);
+    close(fds[1]);
+    detach(&rt, l, before);
+    tloop_free(l);
+}
+END_TEST
+
 /* ---- a task woken by I/O runs after the native callbacks of the iteration  */
 
 /* Both descriptors become readable at once: the program's callback on one
@@ -2108,6 +2177,8 @@ attached_suite(void)
     add(s, "mpsc_native_and_thread", test_attached_mpsc_native_and_thread);
     add(s, "wake_from_native_not_inline",
         test_attached_wake_from_native_not_inline);
+    add(s, "wake_from_last_native_callback",
+        test_attached_wake_from_last_native_callback);
     add(s, "io_task_after_native_callbacks",
         test_attached_io_task_after_native_callbacks);
     add(s, "busy_task_no_starvation", test_attached_busy_task_no_starvation);

@@ -100,8 +100,13 @@ fut_runtime_init_default(struct fut_runtime *rt)
  * @loop: the program's loop (uv_loop_t *, struct event_base *,
  *        struct ev_loop *), borrowed until fut_runtime_close().
  *
- * Spawn tasks with fut_spawn() from the loop's thread; wake them from any
- * thread. fut_runtime_close() detaches: it drops the tasks left and closes
+ * Call it on the loop's thread, the thread that runs the loop. Spawn
+ * tasks with fut_spawn() from that thread; wake them from any thread. A
+ * wake on the loop's thread from one of the program's callbacks is local:
+ * the task is queued and the loop comes back to the runtime before it
+ * blocks or ends, as for a wake from the runtime's own I/O. A wake from
+ * another thread rings the runtime's doorbell, which does not keep the
+ * loop alive by itself. fut_runtime_close() detaches: it drops the tasks left and closes
  * every handle or event the runtime added to the loop (a libuv loop needs
  * one more uv_run() to finish those closes, as after any uv_close()).
  * Returns 0, -EINVAL (NULL argument), -ENOTSUP (the backend has no attached
