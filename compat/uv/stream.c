@@ -23,17 +23,13 @@
  * - uv_close() stops reading without a read_cb, and completes the writes
  *   and shutdown still queued with UV_ECANCELED before the close callback
  *   runs: that is where an orphaned state is freed.
- * - A wake from one of our libuv callbacks happens outside the runtime's
- *   own hooks, so the core queues the task as it would a wake from another
- *   thread: through the runtime's doorbell (an unreferenced uv_async_t),
- *   which only the next iteration's poll sees. If our callback just
- *   stopped the last thing that kept the loop alive (reading stopped on a
- *   full ring or at EOF, the last write completed), uv_run() would return
- *   with the task never run. So each such wake also starts a uv_idle_t of
- *   ours ("kick") for one iteration: the loop goes round once more without
- *   blocking, the doorbell is seen and the task runs. (The owner of the
- *   core is told: an attached runtime could take loop-thread wakes as
- *   local ones and start its own idle handle.)
+ * - A wake from one of our libuv callbacks happens on the loop's thread
+ *   but outside the runtime's hooks. The core takes such a wake, for a
+ *   runtime attached to this loop, as a local one and asks the loop to
+ *   come back to the runtime before it blocks; so a callback that just
+ *   stopped the last thing holding the loop (reading stopped on a full
+ *   ring or at EOF, the last write completed) still gets its task run
+ *   before uv_run() returns.
  * - h->data is the program's, and uv_read_start() takes no argument of our
  *   own, so read callbacks find the state through a per-thread map from
  *   the handle's address. A handle is only used on its loop's thread, so
@@ -84,8 +80,6 @@ struct fut__uvs {
     uint32_t wid;
     uv_write_t wreq;
     uv_shutdown_t sreq;
-    uv_idle_t kick;        /* one more loop iteration after a wake */
-    int kick_closed;       /* its close callback came (after release) */
     unsigned char bytes[];
 };
 
@@ -250,39 +244,22 @@ closing(const struct fut__uvs *st)
 }
 
 /* Free the state (orphaned) once nothing of libuv still points into it:
- * no request in flight and our idle handle closed. */
+ * no request in flight. */
 static void
 free_if_idle(struct fut__uvs *st)
 {
-    if (!st->wbusy && st->shut != SHUT_FLIGHT && st->kick_closed)
+    if (!st->wbusy && st->shut != SHUT_FLIGHT)
         fut_mem_free(st);
 }
 
-static void
-on_kick(uv_idle_t *idle)
-{
-    (void)uv_idle_stop(idle);
-}
-
-/* Wake the waker in @slot, if any, from one of our libuv callbacks; see
- * the top of the file for why the loop must go round once more. */
+/* Wake the waker in @slot, if any, from one of our libuv callbacks (see
+ * the top of the file). */
 static void
 wake_slot(struct fut__uvs *st, struct fut_waker *slot)
 {
-    if (slot->vtable != NULL) {
+    (void)st;
+    if (slot->vtable != NULL)
         fut_waker_take_wake(slot);
-        if (!uv_is_closing((uv_handle_t *)&st->kick))
-            (void)uv_idle_start(&st->kick, on_kick);
-    }
-}
-
-static void
-on_kick_closed(uv_handle_t *h)
-{
-    struct fut__uvs *st = h->data;
-
-    st->kick_closed = 1;
-    free_if_idle(st);
 }
 
 static struct fut__uvs *
@@ -786,9 +763,6 @@ fut_uv_stream_init(struct fut_uv_stream *s, uv_stream_t *h, size_t read_cap,
         fut_mem_free(st);
         return err;
     }
-    /* Cannot fail (it only links the handle into the loop). */
-    (void)uv_idle_init(h->loop, &st->kick);
-    st->kick.data = st;
     s->st = st;
     return 0;
 }
@@ -805,19 +779,14 @@ fut_uv_stream_release(struct fut_uv_stream *s)
     stop_reading(st);
     map_remove(st->h);
     /* Tasks still waiting learn of it on their next poll (-EBADF, -EPIPE):
-     * wake them rather than drop their wakers silently. Closing the idle
-     * handle makes the loop go round once more, as a kick would. */
+     * wake them rather than drop their wakers silently. */
     fut_waker_take_wake(&st->rwaker);
     fut_waker_take_wake(&st->wwaker);
-    /* A program that closes every handle with uv_walk() may have closed
-     * ours: libuv may still hold its memory and no callback of ours will
-     * come, so the state is left (leaked) rather than freed under it. */
-    if (!uv_is_closing((uv_handle_t *)&st->kick))
-        uv_close((uv_handle_t *)&st->kick, on_kick_closed);
-    /* A uv_write() or uv_shutdown() in flight, and the idle handle, still
-     * point into the state: the last callback frees it, without touching
-     * the program's handle. */
+    /* A uv_write() or uv_shutdown() in flight still points into the
+     * state: its callback frees it, without touching the program's
+     * handle. Otherwise it goes now. */
     st->h = NULL;
+    free_if_idle(st);
 }
 
 size_t
