@@ -571,6 +571,7 @@ START_TEST(test_fs_errors)
     fx_path(&f, missing, sizeof missing, "missing");
     fx_path(&f, sub, sizeof sub, "d");
     fx_path(&f, inner, sizeof inner, "d/x");
+    memset(b, 0, sizeof b);
     ck_assert_int_eq(fs_run(&f, &fs, fut_uv_fs_open_init(&fs, &f.loop,
                                                          missing, O_RDONLY,
                                                          0)),
