@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Smoke-tests the examples: echo server and client, UDP echo, the timers demo,
-# coroutines, copy, resolve, pipeline, drain-server, uv-compat-echo.
+# coroutines, copy, resolve, pipeline, drain-server, uv-compat-echo,
+# uv-foreign.
 #
 # Run by 'make check' with top_builddir and top_srcdir in the environment.
 # Exits 0 when every example that was built works, 1 otherwise.
@@ -90,6 +91,24 @@ fi
 # is a future over the wrapped uv_tcp_t (built where libuv was found).
 if [ -x "$ex/uv-compat-echo" ]; then
     check_echo "$ex/uv-compat-echo" "uv-compat-echo"
+fi
+
+# compat/uv: an epoll-runtime program driving a component's private libuv
+# loop (fut_uv_drive): the echo comes back through the component, which
+# saw exactly the bytes sent, and its loop ends and closes cleanly.
+if [ -x "$ex/uv-foreign" ]; then
+    "$ex/uv-foreign" "through a foreign loop" >"$tmp/foreign.out" \
+        2>"$tmp/foreign.err" || fail "uv-foreign exited $?: $(cat "$tmp/foreign.err")"
+    grep -q '^component listening on 127\.0\.0\.1:[0-9][0-9]*$' "$tmp/foreign.out" ||
+        fail "uv-foreign: no listening line"
+    grep -qx 'echoed: through a foreign loop' "$tmp/foreign.out" ||
+        fail "uv-foreign: wrong echo: $(cat "$tmp/foreign.out")"
+    grep -qx 'component saw 1 connection, 22 bytes' "$tmp/foreign.out" ||
+        fail "uv-foreign: component counts: $(cat "$tmp/foreign.out")"
+    grep -qx 'component loop finished: 0' "$tmp/foreign.out" ||
+        fail "uv-foreign: the drive did not end with 0"
+    grep -qx 'uv_loop_close: 0' "$tmp/foreign.out" ||
+        fail "uv-foreign: uv_loop_close failed"
 fi
 
 # ---- line server and client ----------------------------------------------------
