@@ -409,23 +409,32 @@ res_of(ssize_t res)
     return res < 0 ? (int)res : 0;
 }
 
+/* The poll of a request whose output is a status (connect, shutdown,
+ * work): READY stores it in *@res once and frees the record. */
+static enum fut_poll
+status_poll(struct fut__uvop *op, int *res, struct fut_context *cx)
+{
+    struct out o;
+
+    if (op->state == ST_DONE)
+        return FUT_READY;
+    if (op_poll(op, cx, &o) == FUT_PENDING)
+        return FUT_PENDING;
+    *res = (int)o.res;
+    if (o.rec != NULL)
+        rec_free(o.rec);
+    op->state = ST_DONE;
+    return FUT_READY;
+}
+
 /* ---- connect --------------------------------------------------------------- */
 
 static enum fut_poll
 connect_poll(struct fut_future *base, struct fut_context *cx)
 {
     struct fut_uv_connect *f = (struct fut_uv_connect *)base;
-    struct out o;
 
-    if (f->op.state == ST_DONE)
-        return FUT_READY;
-    if (op_poll(&f->op, cx, &o) == FUT_PENDING)
-        return FUT_PENDING;
-    f->res = (int)o.res;
-    if (o.rec != NULL)
-        rec_free(o.rec);
-    f->op.state = ST_DONE;
-    return FUT_READY;
+    return status_poll(&f->op, &f->res, cx);
 }
 
 static void
@@ -497,17 +506,8 @@ static enum fut_poll
 shutdown_poll(struct fut_future *base, struct fut_context *cx)
 {
     struct fut_uv_shutdown *f = (struct fut_uv_shutdown *)base;
-    struct out o;
 
-    if (f->op.state == ST_DONE)
-        return FUT_READY;
-    if (op_poll(&f->op, cx, &o) == FUT_PENDING)
-        return FUT_PENDING;
-    f->res = (int)o.res;
-    if (o.rec != NULL)
-        rec_free(o.rec);
-    f->op.state = ST_DONE;
-    return FUT_READY;
+    return status_poll(&f->op, &f->res, cx);
 }
 
 static void
@@ -842,17 +842,8 @@ static enum fut_poll
 work_poll(struct fut_future *base, struct fut_context *cx)
 {
     struct fut_uv_work *f = (struct fut_uv_work *)base;
-    struct out o;
 
-    if (f->op.state == ST_DONE)
-        return FUT_READY;
-    if (op_poll(&f->op, cx, &o) == FUT_PENDING)
-        return FUT_PENDING;
-    f->res = (int)o.res;
-    if (o.rec != NULL)
-        rec_free(o.rec);
-    f->op.state = ST_DONE;
-    return FUT_READY;
+    return status_poll(&f->op, &f->res, cx);
 }
 
 static void
