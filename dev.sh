@@ -39,6 +39,8 @@ need valgrind command -v valgrind
 need libuv1-dev sh -c 'pkg-config --exists libuv'
 need libevent-dev sh -c 'pkg-config --exists libevent_core'
 need libev-dev test -f /usr/include/ev.h
+# GLib: the runtime-inside-a-GLib-main-loop adapter's test and example.
+need libglib2.0-dev sh -c 'pkg-config --exists glib-2.0'
 # Only the stress mode loads the machine.
 if [ "$mode" = stress ]; then
     need stress-ng command -v stress-ng
