@@ -137,4 +137,14 @@ fut__backend_hold(struct fut_backend *be, int on)
         be->vtable->hold(be, on);
 }
 
+/* NULL slot, or a table before version 4: no descriptor to hand out. */
+static inline int
+fut__backend_embed_fd(struct fut_backend *be)
+{
+    assert(be != NULL && be->vtable != NULL);
+    if (be->vtable->version < 4 || be->vtable->embed_fd == NULL)
+        return -ENOTSUP;
+    return be->vtable->embed_fd(be);
+}
+
 #endif /* FUTURES_BACKEND_CALL_H */

@@ -2,6 +2,7 @@
 /* The runtime: its shared part, the run loop, attached runs, close. */
 #include "rt.h"
 
+#include <limits.h>
 #include <sched.h>
 #include <string.h>
 
@@ -430,6 +431,109 @@ fut_runtime_attached_run(struct fut_runtime *r, int64_t *next_deadline_ns)
     fut__tls_rt = prev_tls;
     rt->running = 0;
     return more;
+}
+
+/* ---- public: embedding in a host loop ---------------------------------------- */
+
+/* The common checks: an owned runtime, not running (a call from one of
+ * its tasks, or from inside fut_block_on()), not closed. */
+static int
+embed_check(struct rt *rt)
+{
+    if (rt == NULL || rt->magic != RT_MAGIC || rt->attached)
+        return -EINVAL;
+    if (rt->running || rt->closing)
+        return -EBUSY;
+    return 0;
+}
+
+/* Bring the backend's descriptor up to date. Readiness it finds on the
+ * way wakes tasks, which must queue locally: run it as the runtime. */
+static int
+embed_flush(struct rt *rt)
+{
+    struct rt *prev_tls = fut__tls_rt;
+    int fd;
+
+    rt->running = 1;
+    fut__tls_rt = rt;
+    fd = fut__backend_embed_fd(rt->be);
+    fut__tls_rt = prev_tls;
+    rt->running = 0;
+    return fd;
+}
+
+int
+fut_runtime_backend_fd(struct fut_runtime *r)
+{
+    struct rt *rt = r != NULL ? rt_of(r) : NULL;
+    int err = embed_check(rt);
+
+    return err != 0 ? err : embed_flush(rt);
+}
+
+int
+fut_runtime_backend_timeout(struct fut_runtime *r)
+{
+    struct rt *rt = r != NULL ? rt_of(r) : NULL;
+    struct fut_handle *sh;
+    int64_t deadline, now, ms;
+    int err = embed_check(rt);
+
+    if (err != 0)
+        return err;
+    if ((err = embed_flush(rt)) < 0)
+        return err;
+    sh = rt->shared;
+    /* As before a blocking turn: clear the doorbell flag, then take the
+     * last look. A wake after the look rings the doorbell, which makes the
+     * descriptor readable, so the host cannot sleep through it. */
+    __atomic_store_n(&sh->notified, 0, __ATOMIC_SEQ_CST);
+    if (rt->run_head != NULL ||
+        __atomic_load_n(&sh->remote_head, __ATOMIC_SEQ_CST) != NULL ||
+        __atomic_load_n(&sh->signalled, __ATOMIC_SEQ_CST) ||
+        (rt->pool != NULL && fut__pool_has_done(rt->pool)))
+        return 0;
+    deadline = fut__wheel_next_deadline(&rt->wheel);
+    if (deadline < 0)
+        return -1;
+    now = fut_now_ns();
+    if (deadline <= now)
+        return 0;
+    /* Round up: the host waking a millisecond late is allowed, early is
+     * not (it would find nothing due and block again). */
+    ms = (deadline - now + FUT_NSEC_PER_MSEC - 1) / FUT_NSEC_PER_MSEC;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+int
+fut_runtime_run_nowait(struct fut_runtime *r)
+{
+    struct rt *rt = r != NULL ? rt_of(r) : NULL;
+    struct rt *prev_tls;
+    struct fut_task *t;
+    unsigned int n = 0;
+    int err = embed_check(rt), more;
+
+    if (err != 0)
+        return err;
+    rt->running = 1;
+    prev_tls = fut__tls_rt;
+    fut__tls_rt = rt;
+    /* The doorbell flag is cleared before the turn reads the doorbell, so
+     * a wake racing with this run rings again and the descriptor stays
+     * (or becomes) readable. */
+    __atomic_store_n(&rt->shared->notified, 0, __ATOMIC_SEQ_CST);
+    err = rt_turn(rt, 0);
+    while (err == 0 && n < rt->interval && (t = pop_local(rt)) != NULL) {
+        fut__task_run(rt, t);
+        n++;
+    }
+    drain_remote(rt);
+    more = rt->run_head != NULL;
+    fut__tls_rt = prev_tls;
+    rt->running = 0;
+    return err != 0 ? err : more;
 }
 
 /*

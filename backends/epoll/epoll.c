@@ -316,6 +316,16 @@ epoll_turn(struct fut_backend *be, int64_t deadline_ns)
     return 0;
 }
 
+/* For a host loop (fut_runtime_backend_fd()): the epoll set itself. Every
+ * interest change went to the kernel when it was made (epoll_ctl), so
+ * there is nothing to apply; the set is readable while it has an event to
+ * report, and a turn with a past deadline takes them. */
+static int
+epoll_embed_fd(struct fut_backend *be)
+{
+    return to_epoll(be)->epfd;
+}
+
 static const struct fut_backend_vtable epoll_vtable = {
     .version = FUT_BACKEND_VTABLE_VERSION,
     .name = "epoll",
@@ -328,6 +338,7 @@ static const struct fut_backend_vtable epoll_vtable = {
     .notify = epoll_notify,
     .turn = epoll_turn,
     .attach = NULL,
+    .embed_fd = epoll_embed_fd,
 };
 
 const struct fut_backend_vtable *

@@ -678,6 +678,26 @@ uv_turn(struct fut_backend *be, int64_t deadline_ns)
     return 0;
 }
 
+/* Owned mode, for a host loop (fut_runtime_backend_fd()): libuv applies
+ * interest changes only inside uv_run(), so the epoll descriptor it hands
+ * out lags behind every uv_poll_start() made since the last iteration.
+ * Narrow what nobody waits for (the host is about to block), then run one
+ * iteration that does not block: it applies the changes, and what it
+ * finds ready is reported as in any turn. */
+static int
+uv_embed_fd(struct fut_backend *be)
+{
+    struct uv_backend *st = to_uv(be);
+    int fd;
+
+    if (st->attached)
+        return -EINVAL;
+    narrow_dirty(st->hooks);
+    (void)uv_run(st->loop, UV_RUN_NOWAIT);
+    fd = uv_backend_fd(st->loop);
+    return fd >= 0 ? fd : -ENOTSUP;
+}
+
 /* Attached: jobs of the runtime's pool are pending (on) or not (off). A
  * referenced doorbell keeps uv_run() going until their completions came,
  * as libuv's own work requests do. */
@@ -710,6 +730,7 @@ static const struct fut_backend_vtable uv_vtable = {
     .attach = uv_attach,
     .schedule = uv_schedule,
     .hold = uv_hold,
+    .embed_fd = uv_embed_fd,
 };
 
 const struct fut_backend_vtable *

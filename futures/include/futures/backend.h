@@ -36,12 +36,13 @@ FUT__BEGIN_DECLS
  *   @io_stop, @notify, @turn, @attach.
  * - 2: as 1, plus @schedule.
  * - 3: as 2, plus @hold.
+ * - 4: as 3, plus @embed_fd.
  *
- * fut_runtime_init() accepts versions 1 to 3 and never reads a field
+ * fut_runtime_init() accepts versions 1 to 4 and never reads a field
  * past the end of the version a table declares: a version-1 table is
- * treated as one whose @schedule and @hold are NULL.
+ * treated as one whose @schedule, @hold and @embed_fd are NULL.
  */
-#define FUT_BACKEND_VTABLE_VERSION 3
+#define FUT_BACKEND_VTABLE_VERSION 4
 
 /** struct fut_backend - first member of every backend's state. */
 struct fut_backend {
@@ -59,7 +60,7 @@ struct fut_backend_config {
 /**
  * struct fut_backend_vtable - the operations of one event loop.
  *
- * Implementation (version 2, FUT_BACKEND_VTABLE_VERSION; fields are only
+ * Implementation (version 4, FUT_BACKEND_VTABLE_VERSION; fields are only
  * ever appended, see there which version has which):
  * - @init: set up the state in @be (already zeroed, vtable and rt set).
  *   Returns 0 or -errno (the runtime then frees the state without @fini).
@@ -111,6 +112,16 @@ struct fut_backend_config {
  *   runtime's own watchers keep the loop alive anyway (libevent). Called
  *   on the loop's thread, only on a change, and with @on = 0 before
  *   @fini if the hold is on.
+ * - @embed_fd (version 4; may be NULL: fut_runtime_backend_fd() answers
+ *   -ENOTSUP): owned mode only, for a host loop that drives the runtime
+ *   (see fut_runtime_backend_fd()). Bring the backend's descriptor up to
+ *   date with every interest change made so far (a level-triggered
+ *   backend narrows what nobody waits for, as before a blocking @turn; a
+ *   loop that applies changes lazily applies them now), then return a
+ *   descriptor that is readable whenever a @turn with a past deadline
+ *   would report something (readiness, a @notify). Readiness found while
+ *   applying changes may be reported with fut_io_ready() right here. The
+ *   same descriptor every time; the backend owns it. Returns it or -errno.
  *
  * Wakes from other threads arrive through @notify in both modes; in
  * attached mode the backend's notify callback must lead to a
@@ -134,6 +145,8 @@ struct fut_backend_vtable {
     void (*schedule)(struct fut_backend *be);
     /* version 3 */
     void (*hold)(struct fut_backend *be, int on);
+    /* version 4 */
+    int (*embed_fd)(struct fut_backend *be);
 };
 
 /**

@@ -161,6 +161,86 @@ FUT_API int fut_runtime_run(struct fut_runtime *rt);
  */
 FUT_API int fut_runtime_run_until_stalled(struct fut_runtime *rt);
 
+/* ------------------------------------------------------------------------ */
+/* Embedding: a runtime inside another loop that watches one descriptor      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * An owned runtime (fut_runtime_init() without a loop) can be driven by a
+ * loop that is not a libfutures backend at all: a GLib main loop, Qt's,
+ * a game's frame loop, a hand-written poll(2) loop. That loop watches one
+ * descriptor for readability and honours one timeout, as libuv's
+ * uv_backend_fd() and uv_backend_timeout() let others drive libuv:
+ *
+ *     for (;;) {                                   (the host's loop)
+ *         int ms = fut_runtime_backend_timeout(rt);  (before every block)
+ *         poll({ fut_runtime_backend_fd(rt), POLLIN, ... }, ms);
+ *         fut_runtime_run_nowait(rt);              (readable, or timed out)
+ *     }
+ *
+ * The trap libuv users meet is a descriptor that does not yet reflect the
+ * last interest changes (libuv applies them only inside uv_run()): a host
+ * that blocks then sleeps through readiness nobody registered.
+ * fut_runtime_backend_timeout() applies every pending change before it
+ * answers, so the rule is simple: call it right before each time the host
+ * blocks (GLib's prepare step, libuv's prepare handle), after anything
+ * else that may have spawned or woken a task on this thread.
+ *
+ * All three calls are for the runtime's thread, outside its tasks (a task
+ * that calls them gets -EBUSY), and only for an owned runtime: an
+ * attached one is driven by its loop's hooks instead (-EINVAL).
+ */
+
+/**
+ * fut_runtime_backend_fd - the descriptor a host loop watches for
+ * readability on @rt's behalf.
+ *
+ * Readable whenever fut_runtime_run_nowait() has something to do that the
+ * timeout does not cover: I/O readiness of a registered descriptor, a wake
+ * or spawn from another thread, a blocking job done, a signal. It stays
+ * the same descriptor for the runtime's life, is owned by the runtime
+ * (never close it) and may be level-triggered or edge-triggered inside; a
+ * host watching it with poll(2), epoll or a GSource sees it readable until
+ * fut_runtime_run_nowait() consumed what it reported. Pending interest
+ * changes are applied before it is returned.
+ *
+ * Returns the descriptor (>= 0), -EINVAL (NULL, closed or attached
+ * runtime), -EBUSY (called from one of @rt's tasks), or -ENOTSUP when the
+ * backend has no such descriptor (see docs/backends.md: epoll and libuv
+ * have one; libevent and libev keep theirs private).
+ */
+FUT_API int fut_runtime_backend_fd(struct fut_runtime *rt);
+
+/**
+ * fut_runtime_backend_timeout - how long the host may block, in
+ * milliseconds, before it must call fut_runtime_run_nowait() even if the
+ * descriptor stayed quiet.
+ *
+ * 0 when tasks are ready now (the host must not block), -1 when nothing
+ * is timed (block until the descriptor is readable), else the time to the
+ * next timer, rounded up (never early; at most INT_MAX). It first applies
+ * every pending interest change to the descriptor, so call it right
+ * before each block (see above). Returns the timeout, or -EINVAL,
+ * -EBUSY or -ENOTSUP as fut_runtime_backend_fd() does, or a negative errno
+ * from the backend (its descriptor could not be brought up to date).
+ */
+FUT_API int fut_runtime_backend_timeout(struct fut_runtime *rt);
+
+/**
+ * fut_runtime_run_nowait - run what is ready without blocking: collect I/O
+ * readiness and cross-thread wakes, fire due timers, then poll ready tasks
+ * (up to the runtime's event_interval of them, so the host's own sources
+ * keep their turn).
+ *
+ * Works on any owned runtime, with or without a descriptor (a host that
+ * only has a timer can call it on each tick). Returns 1 when tasks are
+ * still ready (call again before blocking; fut_runtime_backend_timeout()
+ * then answers 0), 0 when none is, -EINVAL (NULL, closed or attached
+ * runtime), -EBUSY (called from one of @rt's tasks, or while
+ * fut_block_on() runs it), or a negative errno from the backend's turn.
+ */
+FUT_API int fut_runtime_run_nowait(struct fut_runtime *rt);
+
 /** fut_runtime_task_count - tasks spawned and not yet finished. */
 FUT_API size_t fut_runtime_task_count(const struct fut_runtime *rt);
 
