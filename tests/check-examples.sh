@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Smoke-tests the examples: echo server and client, UDP echo, the timers demo,
 # coroutines, copy, resolve, pipeline, drain-server, uv-compat-echo,
-# uv-foreign.
+# uv-foreign, glib-futures.
 #
 # Run by 'make check' with top_builddir and top_srcdir in the environment.
 # Exits 0 when every example that was built works, 1 otherwise.
@@ -109,6 +109,18 @@ if [ -x "$ex/uv-foreign" ]; then
         fail "uv-foreign: the drive did not end with 0"
     grep -qx 'uv_loop_close: 0' "$tmp/foreign.out" ||
         fail "uv-foreign: uv_loop_close failed"
+fi
+
+if [ -x "$ex/glib-futures" ]; then
+    "$ex/glib-futures" >"$tmp/glib.out" 2>"$tmp/glib.err" ||
+        fail "glib-futures exited $?: $(cat "$tmp/glib.err")"
+    for l in 'GLib wrote: tick 1' 'GLib wrote: tick 3' 'GLib closed the pipe' \
+             'future read: tick 1' 'future read: tick 2' 'future read: tick 3' \
+             'future timer fired' 'future read 3 lines, then end of file' \
+             'main loop quit; runtime closed: 0'; do
+        grep -qx "$l" "$tmp/glib.out" ||
+            fail "glib-futures: no line '$l': $(cat "$tmp/glib.out")"
+    done
 fi
 
 # ---- line server and client ----------------------------------------------------
