@@ -19,19 +19,34 @@ headers="$srcdir/futures/include/futures.h $srcdir/futures/include/futures/*.h"
 for b in $backends; do
     headers="$headers $srcdir/backends/$b/include/futures/backend-$b.h"
 done
+# compat/: each library's headers, where configure found its loop.
+for b in $backends; do
+    if [ -d "$srcdir/compat/$b/include" ]; then
+        inc="$inc -I$srcdir/compat/$b/include"
+        headers="$headers $srcdir/compat/$b/include/futures/*.h"
+    fi
+done
+if [ "${HAVE_GLIB:-no}" = yes ]; then
+    inc="$inc -I$srcdir/compat/glib/include ${GLIB_CFLAGS:-}"
+    headers="$headers $srcdir/compat/glib/include/futures/*.h"
+fi
 for h in $headers; do
     [ -f "$h" ] || continue
     name=${h#"$srcdir"/}
     rel=${h##*/include/}
+    # <uv.h> (which the compat/uv headers include) needs the POSIX types
+    # (pthread_rwlock_t): a libuv program compiles with them anyway.
+    posix=
+    case $name in compat/*) posix=-D_POSIX_C_SOURCE=200809L ;; esac
     printf '#include <%s>\n#include <%s>\nint fut_header_check_dummy;\n' \
         "$rel" "$rel" > "$tmp/t.c"
-    if ! $cc -std=c11 -pedantic -Wall -Wextra -Werror $inc -c "$tmp/t.c" \
+    if ! $cc -std=c11 -pedantic -Wall -Wextra -Werror $posix $inc -c "$tmp/t.c" \
             -o "$tmp/t.o" 2> "$tmp/err"; then
         echo "FAIL (C11): $name"; cat "$tmp/err"; fail=1
     fi
     cp "$tmp/t.c" "$tmp/t.cc"
     if command -v "$cxx" > /dev/null 2>&1; then
-        if ! $cxx -std=c++11 -pedantic -Wall -Wextra -Werror $inc \
+        if ! $cxx -std=c++11 -pedantic -Wall -Wextra -Werror $posix $inc \
                 -c "$tmp/t.cc" -o "$tmp/t.o" 2> "$tmp/err"; then
             echo "FAIL (C++): $name"; cat "$tmp/err"; fail=1
         fi
