@@ -12,9 +12,17 @@
  * ends, a callback closes the handle; its close callback releases the
  * wrapper and frees the memory, as libuv's rules ask.
  *
- *     uv-compat-echo [PORT]      (0 or none: any free port)
+ * The other direction: the program's old callback code calling a
+ * future-based library function without becoming async itself. On SIGINT
+ * or SIGTERM, its signal callback saves a one-line report through
+ * fut_fs_write_file (a future of the library, run on its blocking pool)
+ * with fut_spawn_callback(), and stops the loop from the completion
+ * callback, as it would with uv_fs_write() and a callback.
  *
- * Prints "listening on 127.0.0.1:PORT"; SIGINT or SIGTERM stop it cleanly.
+ *     uv-compat-echo [PORT [REPORT-FILE]]   (PORT 0 or none: any free port)
+ *
+ * Prints "listening on 127.0.0.1:PORT"; SIGINT or SIGTERM stop it cleanly
+ * (after writing "connections: N" to REPORT-FILE, when one was given).
  * Build: cc -std=gnu11 uv-compat-echo.c \
  *            $(pkg-config --cflags --libs futures-uvcompat futures-uv)
  */
@@ -58,6 +66,8 @@ static uv_loop_t loop;
 static struct fut_runtime rt;
 static uv_tcp_t listener;
 static uv_signal_t sigint, sigterm;
+static unsigned long connections;
+static const char *report_path;
 
 /* The handle's memory may go only now: release the wrapper first. */
 static void
@@ -90,6 +100,7 @@ on_connection(uv_stream_t *server, int status)
 
     if (status < 0)
         return; /* e.g. EMFILE: libuv retries */
+    connections++;
     c = malloc(sizeof *c);
     if (c == NULL)
         return;
@@ -113,11 +124,43 @@ on_connection(uv_stream_t *server, int status)
     }
 }
 
+/* The report is on disk (or could not be written): now stop. */
+static void
+on_report_saved(void *data, int result)
+{
+    uv_loop_t *l = data;
+
+    if (result < 0)
+        fprintf(stderr, "uv-compat-echo: %s: %s\n", report_path,
+                fut_strerror(result));
+    uv_stop(l);
+}
+
+/* Callback code, as it was, calling a future-based function: the future
+ * is spawned with a completion callback instead of being awaited. */
 static void
 on_signal(uv_signal_t *sig, int signum)
 {
+    struct fut_fs save;
+    char line[64];
+    int n, err;
+
     (void)signum;
-    uv_stop(sig->loop);
+    uv_signal_stop(&sigint);
+    uv_signal_stop(&sigterm);
+    if (report_path == NULL) {
+        uv_stop(sig->loop);
+        return;
+    }
+    n = snprintf(line, sizeof line, "connections: %lu\n", connections);
+    err = fut_fs_write_file_init(&save, report_path, line, (size_t)n, 0644);
+    if (err == 0) {
+        err = FUT_SPAWN_CALLBACK(&rt, &save, on_report_saved, sig->loop);
+        if (err != 0)
+            fut_future_drop(&save.base); /* not spawned: still ours */
+    }
+    if (err != 0)
+        on_report_saved(sig->loop, err);
 }
 
 int
@@ -127,10 +170,12 @@ main(int argc, char **argv)
     struct sockaddr_storage bound;
     int len = sizeof bound, port = argc > 1 ? atoi(argv[1]) : 0, err;
 
+    report_path = argc > 2 ? argv[2] : NULL;
+
     /* libuv writes with write(2): a peer gone would raise SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
-    if (argc > 2 || port < 0 || port > 65535) {
-        fprintf(stderr, "usage: uv-compat-echo [PORT]\n");
+    if (argc > 3 || port < 0 || port > 65535) {
+        fprintf(stderr, "usage: uv-compat-echo [PORT [REPORT-FILE]]\n");
         return 2;
     }
     uv_loop_init(&loop);
