@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests: backend vtable versions, the call wrappers, fut_sys_*. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -86,6 +87,13 @@ nb_schedule(struct fut_backend *be)
     schedules++;
 }
 
+static int
+nb_embed_fd(struct fut_backend *be)
+{
+    (void)be;
+    return 42;
+}
+
 static const struct fut_backend_vtable nb_vtable = {
     .version = FUT_BACKEND_VTABLE_VERSION,
     .name = "null",
@@ -99,6 +107,7 @@ static const struct fut_backend_vtable nb_vtable = {
     .turn = nb_turn,
     .attach = NULL,
     .schedule = nb_schedule,
+    .embed_fd = nb_embed_fd,
 };
 
 /* A heap copy of nb_vtable cut to @size bytes, with @version. */
@@ -141,7 +150,7 @@ START_TEST(test_backend_versions)
     struct fut_runtime rt;
     struct fut_ready r;
 
-    ck_assert_int_eq(FUT_BACKEND_VTABLE_VERSION, 3);
+    ck_assert_int_eq(FUT_BACKEND_VTABLE_VERSION, 4);
     ck_assert_int_eq(fut_runtime_init(&rt, v0, NULL), -EINVAL);
     ck_assert_int_eq(fut_runtime_init(&rt, v4, NULL), -EINVAL);
     ck_assert_int_eq(inits, 0);
@@ -188,6 +197,18 @@ START_TEST(test_backend_wrappers)
     ck_assert_int_eq(schedules, 1);
     ck_assert_int_eq(fut__backend_turn(&be2, -1), 0);
     ck_assert_int_eq(fut__backend_notify(&be2), 0);
+    /* embed_fd (version 4): a version-3 table ends before the slot and
+     * is not read past its end (ASan would see it); NULL or absent is
+     * -ENOTSUP. */
+    {
+        struct fut_backend_vtable *v3 = table_copy(
+            3, offsetof(struct fut_backend_vtable, embed_fd));
+        struct fut_backend be3 = { v3, NULL };
+
+        ck_assert_int_eq(fut__backend_embed_fd(&be3), -ENOTSUP);
+        ck_assert_int_eq(fut__backend_embed_fd(&be2), 42);
+        free(v3);
+    }
     free(v1);
 }
 END_TEST
