@@ -19,6 +19,14 @@ headers="$srcdir/futures/include/futures.h $srcdir/futures/include/futures/*.h"
 for b in $backends; do
     headers="$headers $srcdir/backends/$b/include/futures/backend-$b.h"
 done
+# compat/event's header declares struct bufferevent itself: it compiles
+# alone wherever the libevent backend is built.
+case " $backends " in
+*" event "*)
+    inc="$inc -I$srcdir/compat/event/include"
+    headers="$headers $srcdir/compat/event/include/futures/compat-event.h"
+    ;;
+esac
 for h in $headers; do
     [ -f "$h" ] || continue
     name=${h#"$srcdir"/}
