@@ -119,7 +119,9 @@ struct fut_bufferevent_stream {
  * PENDING; 0 for the default.
  *
  * Takes over @bev's callbacks and watermarks (see the struct). Allocates
- * nothing; enables nothing until the first PENDING read. Base thread only.
+ * nothing; enables nothing until the first PENDING read. @s must not hold
+ * a wrapper already (release it first): its state is overwritten. Base
+ * thread only.
  * On failure @s is still safe to poll (every poll answers as after
  * release) and to release.
  *
