@@ -401,7 +401,8 @@ struct pw {
     int count;
     int limit;               /* stop after this many callbacks; 0: never */
     int peek;                /* stop at EOF or an error (MSG_PEEK) */
-    struct fut_task *until;  /* stop once this task has finished */
+    struct fut_task *until;  /* stop once this task has finished (the
+                              * watcher must stop before it is detached) */
 };
 
 static void
@@ -580,6 +581,9 @@ START_TEST(test_compat_ev_peer_reset)
     ck_assert_int_eq(send(fds[0], b, 5000, MSG_NOSIGNAL), 5000);
     run_until(&f, drained_5000, &out);
     close_with_reset(fds[0]);
+    run_until(&f, task_done, td);
+    /* The watcher looks at the task: stop it before the handle goes. */
+    pw_stop(&f, &pr);
     join(&f, td, -ECONNRESET);
     ck_assert_int_eq(out.bad, 0);
     ck_assert_int_gt(pr.count, 0);
@@ -593,7 +597,6 @@ START_TEST(test_compat_ev_peer_reset)
     ck_assert_int_eq(w.res, -EPIPE);
     fut_future_drop(&w.base);
     ck_assert_int_eq(cw.refs, 0);
-    pw_stop(&f, &pr);
     ck_assert_int_eq(fut_fd_close(&a), 0);
     fx_fini(&f);
     free(b);
