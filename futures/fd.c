@@ -132,6 +132,11 @@ fd_detach(struct fut_fd *f)
 {
     int fd = f->io.fd;
 
+    /* A task still waiting on @f learns of it on its next poll (-EBADF):
+     * wake it, rather than let fut_io_close() drop its waker silently
+     * and leave it waiting for good. */
+    fut_waker_take_wake(&f->io.read_waker);
+    fut_waker_take_wake(&f->io.write_waker);
     (void)fut_io_close(&f->io);
     if (!(f->priv & FD_WAS_NONBLOCK))
         (void)fut__os_set_nonblock(fd, 0, NULL);

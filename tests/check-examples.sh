@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Smoke-tests the examples: echo server and client, UDP echo, the timers demo,
 # coroutines, copy, resolve, pipeline, drain-server, uv-compat-echo,
-# uv-foreign, glib-futures.
+# uv-foreign, glib-futures, event-compat-ping, ev-fd-share.
 #
 # Run by 'make check' with top_builddir and top_srcdir in the environment.
 # Exits 0 when every example that was built works, 1 otherwise.
@@ -125,6 +125,20 @@ if [ -x "$ex/glib-futures" ]; then
         grep -qx "$l" "$tmp/glib.out" ||
             fail "glib-futures: no line '$l': $(cat "$tmp/glib.out")"
     done
+fi
+
+# compat/event: a task talks through a wrapped bufferevent.
+if [ -x "$ex/event-compat-ping" ]; then
+    out=$("$ex/event-compat-ping" 2>&1) || fail "event-compat-ping exited $?: $out"
+    [ "$out" = "task: success, answer: pong" ] ||
+        fail "event-compat-ping: wrong output: $out"
+fi
+
+# libev: the program's ev_io reads what a task wrote to the same descriptor.
+if [ -x "$ex/ev-fd-share" ]; then
+    out=$("$ex/ev-fd-share" 2>&1) || fail "ev-fd-share exited $?: $out"
+    [ "$out" = "program read: hello from a task" ] ||
+        fail "ev-fd-share: wrong output: $out"
 fi
 
 # ---- line server and client ----------------------------------------------------

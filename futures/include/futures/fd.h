@@ -86,7 +86,9 @@ FUT_API int fut_fd_pipe(struct fut_fd *r, struct fut_fd *w);
 /**
  * fut_fd_close - deregister @f; close the descriptor if it is owned, or,
  * when borrowed, leave it open. Either way, O_NONBLOCK is put back as it
- * was at adoption. Futures that borrow @f must be dropped first.
+ * was at adoption. A task still waiting on @f (a pending read or write)
+ * is woken, and its next poll answers -EBADF; @f itself must stay in place
+ * until the futures that borrow it are dropped.
  * Returns 0, or -EINVAL (NULL) or -EBADF (already closed, or never
  * adopted). Runtime thread (or any thread before the first poll).
  */
@@ -95,7 +97,10 @@ FUT_API int fut_fd_close(struct fut_fd *f);
 /**
  * fut_fd_release - as fut_fd_close(), but hand the descriptor back open,
  * whatever the mode: returns it (>= 0), its O_NONBLOCK put back, the
- * caller's to close. -EINVAL (NULL) or -EBADF (closed).
+ * caller's to close. -EINVAL (NULL) or -EBADF (closed). Waiting tasks
+ * are woken as by fut_fd_close(). The runtime's registration is gone, so
+ * the descriptor's other watchers (a libev program's own ev_io on it, say)
+ * are left as they were.
  */
 FUT_API int fut_fd_release(struct fut_fd *f);
 
