@@ -294,11 +294,13 @@ be_io_update(struct fut_backend *be, struct fut_io *io, unsigned int interest)
 
 #if FUT_EPOLLSET_ONE_FD
     if (st->one_fd) {
-        if (!st->owned) {
+        int err = fut_epollset_io_update(&st->set, io, interest);
+
+        if (err == 0 && !st->owned) {
             fut_epollset_arm(&st->set, io);
             set_ref(st);
         }
-        return fut_epollset_io_update(&st->set, io, interest);
+        return err;
     }
 #endif
     /* Already watched (the usual case: the same direction again, before

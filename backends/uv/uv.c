@@ -347,11 +347,13 @@ uv_io_update(struct fut_backend *be, struct fut_io *io, unsigned int interest)
     struct uv_backend *st = to_uv(be);
 
     if (st->one_fd) {
-        if (st->attached) {
+        int err = fut_epollset_io_update(&st->set, io, interest);
+
+        if (err == 0 && st->attached) {
             fut_epollset_arm(&st->set, io);
             setpoll_ref(st->hooks);
         }
-        return fut_epollset_io_update(&st->set, io, interest);
+        return err;
     }
 #endif
     (void)be;

@@ -123,7 +123,8 @@ tloop_attach(struct fut_runtime *rt, struct tloop *l)
     /* FUT_TEST_BACKEND_FLAGS set: the same attach through the config
      * route, with the flags (what fut_runtime_init_attached() does). */
     if (test_backend_flags() != 0)
-        return test_runtime_attach(rt, fut_backend_event(), l != NULL ? (void *)l->base : NULL);
+        return test_runtime_attach(rt, fut_backend_event(),
+                                   l != NULL ? (void *)l->base : NULL);
     return fut_event_attach(rt, l != NULL ? l->base : NULL);
 }
 
