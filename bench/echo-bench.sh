@@ -5,7 +5,8 @@
 # Usage: bench/echo-bench.sh BACKEND OURS_CMD RAW_CMD [BACKEND OURS_CMD RAW_CMD ...]
 #   e.g. bench/echo-bench.sh epoll build/examples/echo-server-epoll bench/raw/echo_epoll
 # Each *_CMD is run as "CMD 0" (port 0 = any free port) and must print
-# "listening on 127.0.0.1:PORT". Servers run pinned on SERVER_CPU, the load
+# "listening on 127.0.0.1:PORT"; commas in a CMD stand for spaces, so that
+# make can pass arguments (examples/echo-server-uv,--one-fd). Servers run pinned on SERVER_CPU, the load
 # generator on LOADGEN_CPU; for every connection count and every repetition
 # the two servers of a backend run one after the other (A B A B ...).
 # Prints one markdown table per connection count; exit status 1 if any run
@@ -57,7 +58,9 @@ failed=0
 run_one() {
     out=$tmp/server.out
     : > "$out"
-    taskset -c "$SERVER_CPU" $3 0 > "$out" 2> "$tmp/server.err" &
+    cmd=$(printf '%s' "$3" | tr , ' ')
+    # shellcheck disable=SC2086 # CMD may carry arguments
+    taskset -c "$SERVER_CPU" $cmd 0 > "$out" 2> "$tmp/server.err" &
     srv_pid=$!
     port=
     i=0

@@ -5,7 +5,9 @@
 # usage: idle-mem.sh NAME CMD [NAME CMD ...]
 #   (env: IDLE_CONNS, IDLECONN, IDLE_LEAN)
 #
-# Each CMD is run as "CMD 0" and must print "listening on 127.0.0.1:PORT".
+# Each CMD is run as "CMD 0" and must print "listening on 127.0.0.1:PORT";
+# commas in a CMD stand for spaces. ours-X-one-fd (echo-server --one-fd,
+# FUT_BACKEND_ONE_FD) is set beside raw-X.
 # A server named ours-X (examples/echo-server-X) is measured a second time
 # as ours-X-lean, run as "CMD --lean 0": the mode that holds no buffer while
 # a connection is idle (IDLE_LEAN=0 leaves those rows out). The table is
@@ -67,7 +69,7 @@ measure() {
 }
 
 while [ $# -ge 2 ]; do
-    name=$1 cmd=$2
+    name=$1 cmd=${2//,/ }
     shift 2
     # shellcheck disable=SC2086 # CMD may carry arguments
     measure "$name" $cmd
@@ -100,11 +102,11 @@ for i in "${!names[@]}"; do
     beyond='' ratio='' target=''
     case $name in
     ours-*-lean)
-        raw=raw-${name#ours-}; raw=${raw%-lean}
+        raw=raw-${name#ours-}; raw=${raw%-lean}; raw=${raw%-one-fd}
         if [ "$per" -le "$lean_target" ]; then st=met; else st=missed; fi
         target="≤ $lean_target B in all: $st" ;;
     ours-*)
-        raw=raw-${name#ours-}
+        raw=raw-${name#ours-}; raw=${raw%-one-fd}
         beyond=$((per - buf))
         if [ "$beyond" -le "$beyond_target" ]; then st=met; else st=missed; fi
         target="≤ $beyond_target B beyond the buffer: $st" ;;

@@ -2,7 +2,7 @@
 /* A TCP echo server: one task per connection, on the backend it links. */
 
 /*
- * Usage: echo-server PORT [--lean]
+ * Usage: echo-server PORT [--lean] [--one-fd]
  *
  * Binds 127.0.0.1:PORT (0 picks a free port), prints "listening on
  * 127.0.0.1:PORT" once it accepts connections, and echoes every byte back
@@ -17,6 +17,12 @@
  * not take yet are copied into an allocation of the connection's own,
  * freed once they are sent. An idle connection then costs its task and its
  * registration only (bench/idle-mem.sh).
+ *
+ * With --one-fd, the runtime is made with FUT_BACKEND_ONE_FD in its
+ * backend config (struct fut_backend_config, through struct
+ * fut_runtime_config): on libuv, libevent and libev the loop then watches
+ * one epoll set of the runtime's rather than every connection (see
+ * docs/backends.md); on epoll nothing changes. The benchmarks run both.
  */
 #include <errno.h>
 #include <signal.h>
@@ -26,6 +32,7 @@
 #include <sys/resource.h>
 
 #include <futures.h>
+#include <futures/backend.h> /* struct fut_backend_config */
 
 #define ECHO_BUF_SIZE 16384
 
@@ -223,19 +230,21 @@ main(int argc, char **argv)
     const char *port_arg = NULL;
     char *end;
     unsigned long port;
-    int lean = 0;
+    int lean = 0, one_fd = 0;
     int i, err;
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--lean") == 0)
             lean = 1;
+        else if (strcmp(argv[i], "--one-fd") == 0)
+            one_fd = 1;
         else if (port_arg == NULL && argv[i][0] != '-')
             port_arg = argv[i];
         else
             break;      /* an unknown option, or a second port */
     }
     if (port_arg == NULL || i < argc) {
-        fprintf(stderr, "usage: %s PORT [--lean]\n", argv[0]);
+        fprintf(stderr, "usage: %s PORT [--lean] [--one-fd]\n", argv[0]);
         return 2;
     }
     errno = 0;
@@ -264,7 +273,22 @@ main(int argc, char **argv)
     fflush(stdout);
 
     srv = FUT_FRAME_VALUE(echo_server, .listener = &listener, .lean = lean);
-    err = fut_run(&srv.base);
+    if (one_fd) {
+        struct fut_backend_config bc = { .version = 1,
+                                         .flags = FUT_BACKEND_ONE_FD };
+        struct fut_runtime_config cfg = {
+            .version = FUT_RUNTIME_CONFIG_VERSION, .backend = &bc
+        };
+        struct fut_runtime rt;
+
+        err = fut_runtime_init(&rt, fut_backend_default(), &cfg);
+        if (err == 0) {
+            err = fut_block_on(&rt, &srv.base);
+            (void)fut_runtime_close(&rt);
+        }
+    } else {
+        err = fut_run(&srv.base);
+    }
     /* Only a backend failure, or an accept error other than running out
      * of descriptors, gets here. */
     fprintf(stderr, "echo-server: %s\n",

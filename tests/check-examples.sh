@@ -31,7 +31,8 @@ fail() {
 # ---- echo server and client, once per backend and mode ---------------------
 # The same echo-server object file is linked with each backend library
 # (the link-time swap); each must serve the same client, in its default
-# mode (a buffer per connection) and with --lean (no buffer while idle).
+# mode (a buffer per connection), with --lean (no buffer while idle) and
+# with --one-fd (the backend's one-descriptor mode).
 
 # check_echo SERVER NAME [OPTION]: start SERVER on a free port, run the
 # client against it, stop it; fails the script on any error.
@@ -77,6 +78,8 @@ for backend in ${FUT_BACKENDS:-epoll}; do
     [ -x "$server" ] || fail "$server was not built"
     check_echo "$server" "echo-server-$backend"
     check_echo "$server" "echo-server-$backend --lean" --lean
+    # FUT_BACKEND_ONE_FD: the loop watches the runtime's epoll set only.
+    check_echo "$server" "echo-server-$backend --one-fd" --one-fd
     # An unknown option is a usage error, not a server.
     "$server" 0 --no-such-option >/dev/null 2>&1
     [ $? -eq 2 ] || fail "echo-server-$backend accepted an unknown option"

@@ -45,7 +45,6 @@
 #include <limits.h>
 #include <stdint.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 #if !defined(HAVE_EPOLL_PWAIT2) && defined(HAVE_DECL_SYS_EPOLL_PWAIT2) &&    \
@@ -57,9 +56,14 @@
 #include <futures.h>
 #include <futures/backend.h>
 #include <futures/backend-epoll.h>
+#include "../epollset.h"
+
+#ifndef FUT_EPOLLSET_AVAILABLE
+#error "the epoll backend is Linux only"
+#endif
 
 /* Events fetched per turn; more ready descriptors wait for the next turn. */
-#define EPOLL_MAX_EVENTS 256
+#define EPOLL_MAX_EVENTS FUT_EPOLLSET_MAX_EVENTS
 
 #if defined(HAVE_EPOLL_PWAIT2) || defined(EPOLL_RAW_PWAIT2)
 /* Set once epoll_pwait2 turned out to be missing. The kernel does not
@@ -71,8 +75,7 @@ static int no_pwait2;
 
 struct epoll_backend {
     struct fut_backend base;
-    int epfd;
-    int efd;            /* the doorbell; its address tags its events */
+    struct fut_epollset set;
     struct epoll_event events[EPOLL_MAX_EVENTS];
 };
 
@@ -86,133 +89,45 @@ static int
 epoll_init(struct fut_backend *be, const struct fut_backend_config *c)
 {
     struct epoll_backend *st = to_epoll(be);
-    struct epoll_event ev;
-    int err;
 
     if (c != NULL && c->loop != NULL)
         return -ENOTSUP;
-    st->epfd = -1;
-    st->efd = -1;
-    st->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (st->epfd < 0)
-        return -errno;
-    st->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (st->efd < 0) {
-        err = -errno;
-        goto fail;
-    }
-    ev.events = EPOLLIN;
-    ev.data.ptr = &st->efd;
-    err = fut_sys_epoll_ctl(st->epfd, EPOLL_CTL_ADD, st->efd, &ev);
-    if (err < 0)
-        goto fail;
-    return 0;
-
-fail:
-    if (st->efd >= 0)
-        (void)fut_sys_close(st->efd);
-    (void)fut_sys_close(st->epfd);
-    st->efd = -1;
-    st->epfd = -1;
-    return err;
+    /* FUT_BACKEND_ONE_FD: this backend is one descriptor already. */
+    if (c != NULL && (c->flags & ~(unsigned int)FUT_BACKEND_ONE_FD) != 0)
+        return -EINVAL;
+    return fut_epollset_open(&st->set);
 }
 
 static void
 epoll_fini(struct fut_backend *be)
 {
-    struct epoll_backend *st = to_epoll(be);
-
-    if (st->efd >= 0)
-        (void)fut_sys_close(st->efd);
-    if (st->epfd >= 0)
-        (void)fut_sys_close(st->epfd);
-    st->efd = -1;
-    st->epfd = -1;
+    fut_epollset_close(&to_epoll(be)->set);
 }
 
-/* io->backend_priv[0]: the directions registered (FUT_IO_*). */
 static int
 epoll_io_start(struct fut_backend *be, struct fut_io *io,
                unsigned int interest)
 {
-    struct epoll_backend *st = to_epoll(be);
-    struct epoll_event ev;
-    int err;
-
-    /* Reading always: it is what nearly every descriptor waits for next,
-     * and an unwanted EPOLLIN edge costs one fut_io_ready(). Writing only
-     * when a write waits already (a connect does); otherwise the
-     * descriptor counts as writable until a write says EAGAIN, and
-     * epoll_io_update() adds EPOLLOUT then (see the quirks above). */
-    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
-    if (interest & FUT_IO_WRITABLE)
-        ev.events |= EPOLLOUT;
-    ev.data.ptr = io;
-    err = fut_sys_epoll_ctl(st->epfd, EPOLL_CTL_ADD, io->fd, &ev);
-    if (err < 0)
-        return err;
-    io->backend_priv[0] = FUT_IO_READABLE;
-    if (interest & FUT_IO_WRITABLE)
-        io->backend_priv[0] |= FUT_IO_WRITABLE;
-    else
-        io->ready |= FUT_IO_WRITABLE;
-    /* EPOLLRDHUP is reported as FUT_IO_RDHUP, so end of file stays known
-     * after a short read forgets READABLE. */
-    io->flags |= FUT_IO_SHORT_READ_DRAINS;
-    return 0;
+    return fut_epollset_io_start(&to_epoll(be)->set, io, interest);
 }
 
-/* A write waits for the first time: add EPOLLOUT, once. The modification
- * reports the descriptor at once if it is writable already, so a write
- * that said EAGAIN just before cannot miss its edge. */
 static int
 epoll_io_update(struct fut_backend *be, struct fut_io *io,
                 unsigned int interest)
 {
-    struct epoll_backend *st;
-    struct epoll_event ev;
-    int err;
-
-    if ((interest & ~(unsigned int)io->backend_priv[0]) == 0)
-        return 0;
-    st = to_epoll(be);
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    ev.data.ptr = io;
-    err = fut_sys_epoll_ctl(st->epfd, EPOLL_CTL_MOD, io->fd, &ev);
-    if (err < 0)
-        return err;
-    io->backend_priv[0] = FUT_IO_READABLE | FUT_IO_WRITABLE;
-    return 0;
+    return fut_epollset_io_update(&to_epoll(be)->set, io, interest);
 }
 
 static void
 epoll_io_stop(struct fut_backend *be, struct fut_io *io)
 {
-    struct epoll_backend *st = to_epoll(be);
-    struct epoll_event ev = { 0 };
-
-    /* A non-NULL event pointer keeps Linux < 2.6.9 happy. Failure means the
-     * registration is already gone (see the quirks above). */
-    (void)fut_sys_epoll_ctl(st->epfd, EPOLL_CTL_DEL, io->fd, &ev);
+    fut_epollset_io_stop(&to_epoll(be)->set, io);
 }
 
 static int
 epoll_notify(struct fut_backend *be)
 {
-    struct epoll_backend *st = to_epoll(be);
-    uint64_t one = 1;
-    ssize_t n;
-
-    /* write(2) directly, not through fut_sys_write(): notify runs on foreign
-     * threads and in signal handlers, while tests swap the table's entries
-     * on the runtime's thread. */
-    do {
-        n = write(st->efd, &one, sizeof one);
-    } while (n < 0 && errno == EINTR);
-    /* EAGAIN: the counter is saturated, so a wake-up is pending anyway. */
-    if (n < 0 && errno != EAGAIN)
-        return -errno;
-    return 0;
+    return fut_epollset_notify(&to_epoll(be)->set);
 }
 
 /* Wait up to @timeout_ns (> 0) nanoseconds. Returns the number of events
@@ -230,7 +145,7 @@ epoll_wait_ns(struct epoll_backend *st, int64_t timeout_ns)
 
         ts.tv_sec = (time_t)(timeout_ns / FUT_NSEC_PER_SEC);
         ts.tv_nsec = (long)(timeout_ns % FUT_NSEC_PER_SEC);
-        n = epoll_pwait2(st->epfd, st->events, EPOLL_MAX_EVENTS, &ts, NULL);
+        n = epoll_pwait2(st->set.epfd, st->events, EPOLL_MAX_EVENTS, &ts, NULL);
 #else
         /* glibc < 2.35 has the syscall number but no wrapper; the kernel
          * takes a struct __kernel_timespec (64-bit seconds everywhere). */
@@ -241,7 +156,7 @@ epoll_wait_ns(struct epoll_backend *st, int64_t timeout_ns)
 
         kts.tv_sec = timeout_ns / FUT_NSEC_PER_SEC;
         kts.tv_nsec = timeout_ns % FUT_NSEC_PER_SEC;
-        n = (int)syscall(SYS_epoll_pwait2, st->epfd, st->events,
+        n = (int)syscall(SYS_epoll_pwait2, st->set.epfd, st->events,
                          EPOLL_MAX_EVENTS, &kts, NULL, (size_t)0);
 #endif
         if (n >= 0)
@@ -255,19 +170,8 @@ epoll_wait_ns(struct epoll_backend *st, int64_t timeout_ns)
     ms = (timeout_ns + FUT_NSEC_PER_MSEC - 1) / FUT_NSEC_PER_MSEC;
     if (ms > INT_MAX)
         ms = INT_MAX;
-    return fut_sys_epoll_wait(st->epfd, st->events, EPOLL_MAX_EVENTS,
+    return fut_sys_epoll_wait(st->set.epfd, st->events, EPOLL_MAX_EVENTS,
                               (int)ms);
-}
-
-static void
-drain_doorbell(struct epoll_backend *st)
-{
-    uint64_t count;
-
-    /* One read resets the counter. A failure (EAGAIN after a spurious
-     * wake-up, or an injected fault) leaves nothing to do: the doorbell is
-     * level-triggered and simply fires again if it is still rung. */
-    (void)fut_sys_read(st->efd, &count, sizeof count);
 }
 
 static int
@@ -275,14 +179,15 @@ epoll_turn(struct fut_backend *be, int64_t deadline_ns)
 {
     struct epoll_backend *st = to_epoll(be);
     int64_t now;
-    int n, i;
+    int n;
 
     if (deadline_ns < 0) {
-        n = fut_sys_epoll_wait(st->epfd, st->events, EPOLL_MAX_EVENTS, -1);
+        n = fut_sys_epoll_wait(st->set.epfd, st->events, EPOLL_MAX_EVENTS,
+                               -1);
     } else {
         now = fut_now_ns();
         if (deadline_ns <= now)
-            n = fut_sys_epoll_wait(st->epfd, st->events, EPOLL_MAX_EVENTS,
+            n = fut_sys_epoll_wait(st->set.epfd, st->events, EPOLL_MAX_EVENTS,
                                    0);
         else
             n = epoll_wait_ns(st, deadline_ns - now);
@@ -290,29 +195,7 @@ epoll_turn(struct fut_backend *be, int64_t deadline_ns)
     if (n < 0)
         return n == -EINTR ? 0 : n;
 
-    /* fut_io_ready() only records readiness and wakes wakers; it never runs
-     * a task, so no registration can go away while we walk the array. */
-    for (i = 0; i < n; i++) {
-        uint32_t e = st->events[i].events;
-        unsigned int bits = 0;
-
-        if (st->events[i].data.ptr == &st->efd) {
-            drain_doorbell(st);
-            continue;
-        }
-        if (e & EPOLLIN)
-            bits |= FUT_IO_READABLE;
-        if (e & EPOLLRDHUP)
-            bits |= FUT_IO_READABLE | FUT_IO_RDHUP;
-        if (e & EPOLLOUT)
-            bits |= FUT_IO_WRITABLE;
-        if (e & EPOLLERR)
-            bits |= FUT_IO_ERROR;
-        if (e & EPOLLHUP)
-            bits |= FUT_IO_HUP;
-        if (bits != 0)
-            fut_io_ready((struct fut_io *)st->events[i].data.ptr, bits);
-    }
+    (void)fut_epollset_report(&st->set, st->events, n, 0);
     return 0;
 }
 
@@ -323,7 +206,7 @@ epoll_turn(struct fut_backend *be, int64_t deadline_ns)
 static int
 epoll_embed_fd(struct fut_backend *be)
 {
-    return to_epoll(be)->epfd;
+    return to_epoll(be)->set.epfd;
 }
 
 static const struct fut_backend_vtable epoll_vtable = {

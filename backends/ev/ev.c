@@ -68,6 +68,7 @@
 #include <futures/backend.h>
 #include <futures/backend-ev.h>
 
+#include "../epollset.h"
 #include "../reglist.h"
 
 #if !EV_MULTIPLICITY
@@ -97,6 +98,14 @@ struct libev_backend {
     struct ev_idle idle;        /* started while tasks are ready */
     struct ev_timer next_timer; /* the next timer of the core's wheel */
     int64_t next_armed_ns;      /* deadline next_timer is armed for */
+    /* One-fd mode (FUT_BACKEND_ONE_FD). */
+    int one_fd;
+    int set_started;            /* setw is started */
+    int setref;                 /* attached: setw holds a loop reference */
+    struct ev_io setw;          /* watches set.epfd */
+#if FUT_EPOLLSET_ONE_FD
+    struct fut_epollset set;    /* its eventfd is the doorbell */
+#endif
 };
 
 static struct libev_backend *
@@ -124,6 +133,49 @@ tstamp_up(int64_t ns)
 {
     return (ev_tstamp)(ns + 10) * 1e-9;
 }
+
+/* ---- one-fd mode --------------------------------------------------------- */
+
+#if FUT_EPOLLSET_ONE_FD
+/*
+ * FUT_BACKEND_ONE_FD: registrations go to a private epoll set (see
+ * backends/epollset.h) and the loop has one ev_io on the set's descriptor,
+ * started for reading for good (level-triggered: what one callback leaves
+ * in the set comes back next iteration); no ev_io per descriptor, and no
+ * dirty list. The set's eventfd is the doorbell, in place of the ev_async.
+ *
+ * Attached, the watcher's own reference is given back at once, as for our
+ * other watchers, and one is taken again while a registration has a
+ * waiting waker (see fut_epollset_arm()): a started ev_io per descriptor
+ * keeps the program's ev_run() going in the default mode, and this keeps
+ * the same promise.
+ */
+static void
+set_ref(struct libev_backend *st)
+{
+    int want = st->hooked && st->set.armed > 0;
+
+    if (want == st->setref)
+        return;
+    st->setref = want;
+    if (want)
+        ev_ref(st->loop);
+    else
+        ev_unref(st->loop);
+}
+
+static void
+set_cb(struct ev_loop *loop, struct ev_io *w, int revents)
+{
+    struct libev_backend *st = (struct libev_backend *)w->data;
+
+    (void)revents;
+    /* The doorbell: as doorbell_cb. */
+    if (fut_epollset_drain(&st->set) > 0 && !st->owned)
+        ev_idle_start(loop, &st->idle);
+    set_ref(st);
+}
+#endif
 
 /* ---- readiness ----------------------------------------------------------- */
 
@@ -202,6 +254,19 @@ be_io_start(struct fut_backend *be, struct fut_io *io, unsigned int interest)
     struct ev_reg *r;
     struct ev_io *w;
 
+#if FUT_EPOLLSET_ONE_FD
+    if (st->one_fd) {
+        int err;
+
+        io->backend_priv[1] = 0;
+        err = fut_epollset_io_start(&st->set, io, interest);
+        if (err == 0 && !st->owned) {
+            fut_epollset_arm(&st->set, io);
+            set_ref(st);
+        }
+        return err;
+    }
+#endif
     /* One allocation per registration, reused by every wait on it. */
     r = fut_mem_alloc(sizeof *r);
     if (r == NULL)
@@ -227,6 +292,17 @@ be_io_update(struct fut_backend *be, struct fut_io *io, unsigned int interest)
     struct ev_reg *r = io->backend_data;
     int want = events_of(interest); /* interest == io->interest */
 
+#if FUT_EPOLLSET_ONE_FD
+    if (st->one_fd) {
+        int err = fut_epollset_io_update(&st->set, io, interest);
+
+        if (err == 0 && !st->owned) {
+            fut_epollset_arm(&st->set, io);
+            set_ref(st);
+        }
+        return err;
+    }
+#endif
     /* Already watched (the usual case: the same direction again, before
      * it was narrowed): nothing to change. */
     if ((want & ~watched(&r->w)) == 0) {
@@ -243,8 +319,17 @@ be_io_stop(struct fut_backend *be, struct fut_io *io)
 {
     struct libev_backend *st = to_ev(be);
     struct ev_reg *r = io->backend_data;
-    struct ev_io *w = &r->w;
+    struct ev_io *w;
 
+#if FUT_EPOLLSET_ONE_FD
+    if (st->one_fd) {
+        fut_epollset_io_stop(&st->set, io);
+        fut_epollset_disarm(&st->set, io);
+        set_ref(st);
+        return;
+    }
+#endif
+    w = &r->w;
     fut_reglink_remove(&r->dirty);
     /* ev_io_stop() also withdraws an event already queued for this
      * iteration, so the callback can never see the freed watcher. */
@@ -372,19 +457,72 @@ turn_timer_cb(struct ev_loop *loop, struct ev_timer *w, int revents)
 
 /* ---- the vtable ---------------------------------------------------------- */
 
+/* One-fd mode: close the epoll set (its watcher stopped or never
+ * started). */
+static void
+set_close(struct libev_backend *st)
+{
+#if FUT_EPOLLSET_ONE_FD
+    if (st->one_fd)
+        fut_epollset_close(&st->set);
+#endif
+    st->one_fd = 0;
+}
+
+/* Start the doorbell: the ev_async, or in one-fd mode the set's watcher
+ * (the set's eventfd rings). */
+static void
+doorbell_start(struct libev_backend *st)
+{
+    if (st->one_fd) {
+        ev_io_start(st->loop, &st->setw);
+        st->set_started = 1;
+    } else {
+        ev_async_start(st->loop, &st->doorbell);
+    }
+}
+
+static void
+doorbell_stop(struct libev_backend *st)
+{
+    if (st->set_started) {
+        ev_io_stop(st->loop, &st->setw);
+        st->set_started = 0;
+    } else if (!st->one_fd) {
+        ev_async_stop(st->loop, &st->doorbell);
+    }
+}
+
 static int
 be_init(struct fut_backend *be, const struct fut_backend_config *c)
 {
     struct libev_backend *st = to_ev(be);
+    unsigned int flags = c != NULL ? c->flags : 0;
 
+    if ((flags & ~(unsigned int)FUT_BACKEND_ONE_FD) != 0)
+        return -EINVAL;
+#if FUT_EPOLLSET_ONE_FD
+    if (flags & FUT_BACKEND_ONE_FD) {
+        int err = fut_epollset_open(&st->set);
+
+        if (err != 0)
+            return err;
+        st->one_fd = 1;
+    }
+#else
+    if (flags & FUT_BACKEND_ONE_FD)
+        return -ENOTSUP;
+#endif
     if (c != NULL && c->loop != NULL) {
         st->loop = (struct ev_loop *)c->loop;
     } else {
         /* Never ev_default_loop(): the program may own that one, and it is
          * the only loop that handles child watchers. */
         st->loop = ev_loop_new(EVFLAG_AUTO);
-        if (st->loop == NULL)
+        if (st->loop == NULL) {
+            set_close(st);
             return -ENOMEM; /* libev tells no reason (no kernel backend) */
+        }
         st->owned = 1;
     }
     st->next_armed_ns = -1;
@@ -401,8 +539,12 @@ be_init(struct fut_backend *be, const struct fut_backend_config *c)
     st->idle.data = st;
     ev_init(&st->next_timer, next_timer_cb);
     st->next_timer.data = st;
+#if FUT_EPOLLSET_ONE_FD
+    ev_io_init(&st->setw, set_cb, st->one_fd ? st->set.epfd : -1, EV_READ);
+    st->setw.data = st;
+#endif
     if (st->owned)
-        ev_async_start(st->loop, &st->doorbell);
+        doorbell_start(st);
     return 0;
 }
 
@@ -413,7 +555,7 @@ be_attach(struct fut_backend *be, void *loop)
 
     if (loop == NULL || loop != (void *)st->loop || st->owned)
         return -EINVAL;
-    ev_async_start(st->loop, &st->doorbell);
+    doorbell_start(st);
     ev_unref(st->loop);
     ev_prepare_start(st->loop, &st->prepare);
     ev_unref(st->loop);
@@ -432,7 +574,7 @@ be_fini(struct fut_backend *be)
     ev_timer_stop(st->loop, &st->next_timer);
     ev_idle_stop(st->loop, &st->idle);
     if (st->owned) {
-        ev_async_stop(st->loop, &st->doorbell);
+        doorbell_stop(st);
         ev_loop_destroy(st->loop);
     } else if (st->hooked) {
         /* Give back the references we took away, then stop: the loop's
@@ -442,14 +584,18 @@ be_fini(struct fut_backend *be)
         if (st->holding)
             ev_unref(st->loop);
         st->holding = 0;
+        if (st->setref)
+            ev_unref(st->loop);
+        st->setref = 0;
         ev_ref(st->loop);
         ev_check_stop(st->loop, &st->check);
         ev_ref(st->loop);
         ev_prepare_stop(st->loop, &st->prepare);
         ev_ref(st->loop);
-        ev_async_stop(st->loop, &st->doorbell);
+        doorbell_stop(st);
         st->hooked = 0;
     }
+    set_close(st);
     st->loop = NULL;
 }
 
@@ -458,6 +604,10 @@ be_notify(struct fut_backend *be)
 {
     struct libev_backend *st = to_ev(be);
 
+#if FUT_EPOLLSET_ONE_FD
+    if (st->one_fd)
+        return fut_epollset_notify(&st->set);
+#endif
     ev_async_send(st->loop, &st->doorbell);
     return 0;
 }
@@ -468,6 +618,16 @@ be_turn(struct fut_backend *be, int64_t deadline_ns)
     struct libev_backend *st = to_ev(be);
     int64_t now = deadline_ns > 0 ? fut_now_ns() : 0;
 
+#if FUT_EPOLLSET_ONE_FD
+    /* Owned one-fd mode, not to block: the set holds everything there is
+     * to report, and one epoll_wait(2) on it costs less than an iteration
+     * of the loop (the embedding's run_nowait comes here). */
+    if (st->one_fd && st->owned && deadline_ns >= 0 && deadline_ns <= now) {
+        int r = fut_epollset_drain(&st->set);
+
+        return r < 0 ? r : 0;
+    }
+#endif
     /* An attached runtime turned by fut_block_on() drives the program's
      * loop from inside; its hooks find the runtime busy and do nothing, so
      * an idle watcher left from before would only make this turn spin. The
@@ -521,6 +681,21 @@ be_hold(struct fut_backend *be, int on)
         ev_unref(st->loop);
 }
 
+/* Owned mode, for a host loop (fut_runtime_backend_fd()): libev keeps its
+ * backend descriptor to itself, so only one-fd mode has one to give, the
+ * set, whose registrations went to the kernel when they were made. */
+static int
+be_embed_fd(struct fut_backend *be)
+{
+#if FUT_EPOLLSET_ONE_FD
+    if (to_ev(be)->one_fd)
+        return to_ev(be)->set.epfd;
+#else
+    (void)be;
+#endif
+    return -ENOTSUP;
+}
+
 static const struct fut_backend_vtable libev_vtable = {
     .version = FUT_BACKEND_VTABLE_VERSION,
     .name = "ev",
@@ -535,6 +710,7 @@ static const struct fut_backend_vtable libev_vtable = {
     .attach = be_attach,
     .schedule = be_schedule,
     .hold = be_hold,
+    .embed_fd = be_embed_fd,
 };
 
 const struct fut_backend_vtable *

@@ -91,6 +91,7 @@
 #include <futures.h>
 #include <futures/backend.h>
 #include <futures/backend-event.h>
+#include "../epollset.h"
 
 struct levent_backend {
     struct fut_backend base;
@@ -106,6 +107,10 @@ struct levent_backend {
     struct event *doorbell;
     struct event *timer;  /* reads tfd, or is a libevent timer */
     struct event *tick;   /* attached: runs the tasks */
+    int one_fd;           /* FUT_BACKEND_ONE_FD */
+#if FUT_EPOLLSET_ONE_FD
+    struct fut_epollset set; /* one-fd mode; its eventfd is the doorbell */
+#endif
 };
 
 static struct levent_backend *
@@ -257,6 +262,32 @@ doorbell_cb(evutil_socket_t fd, short what, void *arg)
         event_active(st->tick, EV_TIMEOUT, 0);
 }
 
+/* ---- one-fd mode --------------------------------------------------------- */
+
+#if FUT_EPOLLSET_ONE_FD
+/*
+ * FUT_BACKEND_ONE_FD: registrations go to a private epoll set (see
+ * backends/epollset.h), whatever method the base uses, and the base
+ * watches only the set's descriptor: one persistent read event, level-
+ * triggered (what one callback leaves in the set comes back next
+ * iteration). The set's eventfd is the doorbell, so doorbell is NULL;
+ * the deadline stays on the timerfd (or libevent timer).
+ */
+static void
+set_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct levent_backend *st = arg;
+
+    (void)fd;
+    (void)what;
+    /* I/O woke tasks through fut_io_ready(), which calls levent_schedule()
+     * in attached mode; the doorbell needs the tick too, as doorbell_cb. */
+    if (fut_epollset_drain(&st->set) > 0 && st->tick != NULL &&
+        !st->in_turn)
+        event_active(st->tick, EV_TIMEOUT, 0);
+}
+#endif
+
 /* ---- init / fini --------------------------------------------------------- */
 
 static void
@@ -276,6 +307,12 @@ levent_release(struct levent_backend *st)
         (void)close(st->efd);
     if (st->owned && st->evb != NULL)
         event_base_free(st->evb);
+#if FUT_EPOLLSET_ONE_FD
+    /* After the event on it was freed (event_free() deletes it first). */
+    if (st->one_fd)
+        fut_epollset_close(&st->set);
+#endif
+    st->one_fd = 0;
     st->tick = st->timer = st->doorbell = NULL;
     st->efd = st->wfd = st->tfd = -1;
     st->evb = NULL;
@@ -332,10 +369,17 @@ static int
 levent_init(struct fut_backend *be, const struct fut_backend_config *c)
 {
     struct levent_backend *st = to_levent(be);
+    unsigned int flags = c != NULL ? c->flags : 0;
     int err;
 
     st->efd = st->wfd = st->tfd = -1;
     st->armed_ns = -1;
+    if ((flags & ~(unsigned int)FUT_BACKEND_ONE_FD) != 0)
+        return -EINVAL;
+#if !FUT_EPOLLSET_ONE_FD
+    if (flags & FUT_BACKEND_ONE_FD)
+        return -ENOTSUP;
+#endif
     if (c != NULL && c->loop != NULL) {
         st->evb = c->loop;
     } else {
@@ -349,11 +393,25 @@ levent_init(struct fut_backend *be, const struct fut_backend_config *c)
     if (event_base_get_features(st->evb) & EV_FEATURE_EARLY_CLOSE)
         st->closed = EV_CLOSED;
 #endif
+#if FUT_EPOLLSET_ONE_FD
+    if (flags & FUT_BACKEND_ONE_FD) {
+        err = fut_epollset_open(&st->set);
+        if (err != 0)
+            goto fail;
+        st->one_fd = 1;
+        /* The set's descriptor in place of the doorbell's: same event,
+         * same persistence, another callback. */
+        st->doorbell = event_new(st->evb, st->set.epfd, EV_READ | EV_PERSIST,
+                                 set_cb, st);
+    }
+#endif
 #if LEVENT_LINUX
-    st->efd = st->wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (st->efd < 0) {
-        err = -errno;
-        goto fail;
+    if (!st->one_fd) {
+        st->efd = st->wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (st->efd < 0) {
+            err = -errno;
+            goto fail;
+        }
     }
     st->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (st->tfd < 0) {
@@ -368,8 +426,9 @@ levent_init(struct fut_backend *be, const struct fut_backend_config *c)
         goto fail;
     st->timer = event_new(st->evb, -1, 0, timer_cb, st);
 #endif
-    st->doorbell = event_new(st->evb, st->efd, EV_READ | EV_PERSIST,
-                             doorbell_cb, st);
+    if (!st->one_fd)
+        st->doorbell = event_new(st->evb, st->efd, EV_READ | EV_PERSIST,
+                                 doorbell_cb, st);
     if (st->doorbell == NULL || st->timer == NULL) {
         err = -ENOMEM;
         goto fail;
@@ -502,9 +561,14 @@ levent_io_start(struct fut_backend *be, struct fut_io *io,
                 unsigned int interest)
 {
     struct levent_backend *st = to_levent(be);
-    struct event *ev = fut_mem_alloc(event_get_struct_event_size());
+    struct event *ev;
     int err;
 
+#if FUT_EPOLLSET_ONE_FD
+    if (st->one_fd)
+        return fut_epollset_io_start(&st->set, io, interest);
+#endif
+    ev = fut_mem_alloc(event_get_struct_event_size());
     if (ev == NULL)
         return -ENOMEM;
     io->backend_data = ev;
@@ -542,6 +606,10 @@ static int
 levent_io_update(struct fut_backend *be, struct fut_io *io,
                  unsigned int interest)
 {
+#if FUT_EPOLLSET_ONE_FD
+    if (to_levent(be)->one_fd)
+        return fut_epollset_io_update(&to_levent(be)->set, io, interest);
+#endif
     if (to_levent(be)->et)
         return 0; /* registered for both directions for good */
     return lt_sync(io, interest);
@@ -552,6 +620,12 @@ levent_io_stop(struct fut_backend *be, struct fut_io *io)
 {
     struct event *ev = io->backend_data;
 
+#if FUT_EPOLLSET_ONE_FD
+    if (to_levent(be)->one_fd) {
+        fut_epollset_io_stop(&to_levent(be)->set, io);
+        return;
+    }
+#endif
     (void)be;
     if (ev == NULL)
         return;
@@ -575,6 +649,10 @@ levent_notify(struct fut_backend *be)
     uint64_t one = 1;
     ssize_t n;
 
+#if FUT_EPOLLSET_ONE_FD
+    if (st->one_fd)
+        return fut_epollset_notify(&st->set);
+#endif
     /* Any thread, any time, even a signal handler: one write(2), nothing
      * of libevent's (to a pipe, one byte). */
     do {
@@ -594,6 +672,16 @@ levent_turn(struct fut_backend *be, int64_t deadline_ns)
     int flags = EVLOOP_ONCE;
     int r;
 
+#if FUT_EPOLLSET_ONE_FD
+    /* Owned one-fd mode, not to block: the set holds everything there is
+     * to report, and one epoll_wait(2) on it costs less than a pass of the
+     * base (the embedding's run_nowait comes here). */
+    if (st->one_fd && st->owned && deadline_ns >= 0 &&
+        deadline_ns <= fut_now_ns()) {
+        r = fut_epollset_drain(&st->set);
+        return r < 0 ? r : 0;
+    }
+#endif
     if (deadline_ns >= 0) {
         if (deadline_ns <= fut_now_ns()) {
             flags = EVLOOP_NONBLOCK;
@@ -636,6 +724,22 @@ levent_schedule(struct fut_backend *be)
         event_active(st->tick, EV_TIMEOUT, 0);
 }
 
+/* Owned mode, for a host loop (fut_runtime_backend_fd()): the base's
+ * descriptor is libevent's own business, so only one-fd mode has one to
+ * give, the set, whose registrations went to the kernel when they were
+ * made. */
+static int
+levent_embed_fd(struct fut_backend *be)
+{
+#if FUT_EPOLLSET_ONE_FD
+    if (to_levent(be)->one_fd)
+        return to_levent(be)->set.epfd;
+#else
+    (void)be;
+#endif
+    return -ENOTSUP;
+}
+
 static const struct fut_backend_vtable levent_vtable = {
     .version = FUT_BACKEND_VTABLE_VERSION,
     .name = "event",
@@ -649,6 +753,7 @@ static const struct fut_backend_vtable levent_vtable = {
     .turn = levent_turn,
     .attach = levent_attach,
     .schedule = levent_schedule,
+    .embed_fd = levent_embed_fd,
 };
 
 const struct fut_backend_vtable *

@@ -85,6 +85,7 @@
 #include <futures.h>
 #include <futures/backend.h>
 #include <futures/backend-uv.h>
+#include "../epollset.h"
 #include "../reglist.h"
 
 /* Bits of struct hooks::inited, one per handle, for closing what was
@@ -94,7 +95,8 @@ enum {
     HOOK_TIMER = 1u << 1,
     HOOK_CHECK = 1u << 2,
     HOOK_IDLE = 1u << 3,
-    HOOK_PREPARE = 1u << 4
+    HOOK_PREPARE = 1u << 4,
+    HOOK_SETPOLL = 1u << 5
 };
 
 /*
@@ -114,8 +116,11 @@ struct uv_reg {
  * callback frees it (see the quirks above). In owned mode only the async
  * and the timer are used.
  */
+struct uv_backend;
+
 struct hooks {
-    uv_async_t async;       /* the doorbell */
+    uv_async_t async;       /* the doorbell (not in one-fd mode) */
+    uv_poll_t setpoll;      /* one-fd mode: watches the epoll set */
     uv_timer_t timer;       /* the deadline of a turn, or (attached) the
                              * next futures timer */
     uv_check_t check;       /* attached: runs ready tasks */
@@ -131,6 +136,10 @@ struct hooks {
     int holding;            /* attached: the doorbell is referenced (hold) */
     int64_t armed_ns;       /* attached: the deadline the timer is armed
                              * for, -1 when it is not */
+    /* One-fd mode. */
+    struct uv_backend *st;  /* NULL once closing */
+    int in_turn;            /* attached: inside uv_turn */
+    int setref;             /* setpoll is referenced */
 };
 
 struct uv_backend {
@@ -138,6 +147,10 @@ struct uv_backend {
     uv_loop_t *loop;        /* &own, or the program's */
     struct hooks *hooks;
     int attached;
+    int one_fd;             /* FUT_BACKEND_ONE_FD */
+#if FUT_EPOLLSET_ONE_FD
+    struct fut_epollset set; /* one-fd mode */
+#endif
     uv_loop_t own;          /* owned mode */
 };
 
@@ -184,6 +197,9 @@ uv_events_of(unsigned int interest)
 }
 
 static void on_poll(uv_poll_t *p, int status, int events);
+#if FUT_EPOLLSET_ONE_FD
+static void setpoll_ref(struct hooks *h);
+#endif
 
 static void
 dirty_add(struct uv_reg *r)
@@ -282,6 +298,17 @@ uv_io_start(struct fut_backend *be, struct fut_io *io, unsigned int interest)
     uv_poll_t *p;
     int err;
 
+#if FUT_EPOLLSET_ONE_FD
+    if (st->one_fd) {
+        io->backend_priv[1] = 0;
+        err = fut_epollset_io_start(&st->set, io, interest);
+        if (err == 0 && st->attached) {
+            fut_epollset_arm(&st->set, io);
+            setpoll_ref(st->hooks);
+        }
+        return err;
+    }
+#endif
     r = fut_mem_alloc(sizeof *r);
     if (r == NULL)
         return -ENOMEM;
@@ -316,6 +343,19 @@ uv_io_update(struct fut_backend *be, struct fut_io *io, unsigned int interest)
     struct uv_reg *r = io->backend_data;
     int want = uv_events_of(interest);
 
+#if FUT_EPOLLSET_ONE_FD
+    struct uv_backend *st = to_uv(be);
+
+    if (st->one_fd) {
+        int err = fut_epollset_io_update(&st->set, io, interest);
+
+        if (err == 0 && st->attached) {
+            fut_epollset_arm(&st->set, io);
+            setpoll_ref(st->hooks);
+        }
+        return err;
+    }
+#endif
     (void)be;
     /* Already watched (the usual case: the same direction again, before
      * the prepare handle narrowed it): nothing to tell libuv. */
@@ -333,6 +373,17 @@ uv_io_stop(struct fut_backend *be, struct fut_io *io)
     struct uv_reg *r = io->backend_data;
     uv_poll_t *p;
 
+#if FUT_EPOLLSET_ONE_FD
+    struct uv_backend *st = to_uv(be);
+
+    if (st->one_fd) {
+        fut_epollset_io_stop(&st->set, io);
+        fut_epollset_disarm(&st->set, io);
+        if (st->hooks != NULL)
+            setpoll_ref(st->hooks);
+        return;
+    }
+#endif
     (void)be;
     if (r == NULL)
         return;
@@ -346,6 +397,60 @@ uv_io_stop(struct fut_backend *be, struct fut_io *io)
     io->backend_data = NULL;
     io->backend_priv[0] = 0;
 }
+
+/* ---- one-fd mode --------------------------------------------------------- */
+
+#if FUT_EPOLLSET_ONE_FD
+/*
+ * FUT_BACKEND_ONE_FD: registrations go to a private epoll set (see
+ * backends/epollset.h), and the loop watches only the set's descriptor,
+ * with one uv_poll_t that stays started for reading (level-triggered: what
+ * a callback leaves in the set comes back next iteration). No uv_poll_init
+ * per descriptor, so a descriptor the program watches too is no -EEXIST,
+ * and a registration costs no allocation. The doorbell is the set's
+ * eventfd rather than a uv_async_t.
+ *
+ * In attached mode the set's handle holds the program's loop while some
+ * registration has a waiting waker (as a started uv_poll_t of the default
+ * mode does), while the runtime holds it (hold) and for the length of a
+ * turn; in owned mode, always.
+ */
+static void
+setpoll_ref(struct hooks *h)
+{
+    struct uv_backend *st = h->st;
+    int want;
+
+    if (st == NULL)
+        return;
+    want = !st->attached || h->in_turn || h->holding || st->set.armed > 0;
+    if (want == h->setref)
+        return;
+    h->setref = want;
+    if (want)
+        uv_ref((uv_handle_t *)&h->setpoll);
+    else
+        uv_unref((uv_handle_t *)&h->setpoll);
+}
+
+static void
+on_setpoll(uv_poll_t *p, int status, int events)
+{
+    struct hooks *h = p->data;
+    struct uv_backend *st = h->st;
+
+    (void)status;
+    (void)events;
+    if (st == NULL)
+        return;
+    /* A negative status (an error on the epoll descriptor itself) cannot
+     * happen to an epoll set; drain all the same: it fails or finds
+     * nothing. The doorbell: as on_async. */
+    if (fut_epollset_drain(&st->set) > 0 && h->attached)
+        h->pending = 1;
+    setpoll_ref(h);
+}
+#endif
 
 /* ---- the runtime's own handles ------------------------------------------- */
 
@@ -374,6 +479,11 @@ hooks_close(struct hooks *h)
         uv_close((uv_handle_t *)&h->idle, hook_closed);
     if (h->inited & HOOK_PREPARE)
         uv_close((uv_handle_t *)&h->prepare, hook_closed);
+    /* uv_close() stops the poll at once, so the set's descriptor may be
+     * closed right after. */
+    if (h->inited & HOOK_SETPOLL)
+        uv_close((uv_handle_t *)&h->setpoll, hook_closed);
+    h->st = NULL;
     if (h->open == 0)
         fut_mem_free(h);
 }
@@ -483,16 +593,36 @@ hooks_new(struct uv_backend *st, struct hooks **out)
     h->rt = st->base.rt;
     h->attached = st->attached;
     h->armed_ns = -1;
-    err = uv_async_init(st->loop, &h->async, on_async);
-    if (err != 0) {
-        fut_mem_free(h);
-        return err;
+#if FUT_EPOLLSET_ONE_FD
+    if (st->one_fd) {
+        h->st = st;
+        err = uv_poll_init(st->loop, &h->setpoll, st->set.epfd);
+        if (err != 0) {
+            fut_mem_free(h);
+            return err;
+        }
+        h->setpoll.data = h;
+        h->inited |= HOOK_SETPOLL;
+        h->open++;
+        err = uv_poll_start(&h->setpoll, UV_READABLE, on_setpoll);
+        if (err != 0)
+            goto fail;
+        h->setref = 1;
+        setpoll_ref(h);
     }
-    h->async.data = h;
-    h->inited |= HOOK_ASYNC;
-    h->open++;
-    if (st->attached)
-        uv_unref((uv_handle_t *)&h->async);
+#endif
+    if (!st->one_fd) {
+        err = uv_async_init(st->loop, &h->async, on_async);
+        if (err != 0) {
+            fut_mem_free(h);
+            return err;
+        }
+        h->async.data = h;
+        h->inited |= HOOK_ASYNC;
+        h->open++;
+        if (st->attached)
+            uv_unref((uv_handle_t *)&h->async);
+    }
     /* uv_timer_init, uv_check_init and uv_idle_init cannot fail (they only
      * link the handle into the loop); checked all the same. */
     err = uv_timer_init(st->loop, &h->timer);
@@ -551,23 +681,50 @@ own_loop_close(uv_loop_t *loop)
     (void)err;
 }
 
+/* One-fd mode: close the epoll set (its handle closed or never made). */
+static void
+set_close(struct uv_backend *st)
+{
+#if FUT_EPOLLSET_ONE_FD
+    if (st->one_fd)
+        fut_epollset_close(&st->set);
+#endif
+    st->one_fd = 0;
+}
+
 static int
 uv_init(struct fut_backend *be, const struct fut_backend_config *c)
 {
     struct uv_backend *st = to_uv(be);
+    unsigned int flags = c != NULL ? c->flags : 0;
     int err;
 
+    if ((flags & ~(unsigned int)FUT_BACKEND_ONE_FD) != 0)
+        return -EINVAL;
+    if (flags & FUT_BACKEND_ONE_FD) {
+#if FUT_EPOLLSET_ONE_FD
+        err = fut_epollset_open(&st->set);
+        if (err != 0)
+            return err;
+        st->one_fd = 1;
+#else
+        return -ENOTSUP;
+#endif
+    }
     if (c != NULL && c->loop != NULL) {
         st->loop = c->loop;
         st->attached = 1;
     } else {
         err = uv_loop_init(&st->own);
-        if (err != 0)
+        if (err != 0) {
+            set_close(st);
             return err;
+        }
         st->loop = &st->own;
     }
     err = hooks_new(st, &st->hooks);
     if (err != 0) {
+        set_close(st);
         if (!st->attached)
             own_loop_close(&st->own);
         /* Attached: handles closed half-way finish in the program's next
@@ -586,6 +743,7 @@ uv_fini(struct fut_backend *be)
     if (st->hooks != NULL)
         hooks_close(st->hooks);
     st->hooks = NULL;
+    set_close(st);
     if (!st->attached)
         own_loop_close(&st->own);
     st->loop = NULL;
@@ -624,9 +782,34 @@ uv_notify(struct fut_backend *be)
 {
     struct uv_backend *st = to_uv(be);
 
+#if FUT_EPOLLSET_ONE_FD
+    if (st->one_fd)
+        return fut_epollset_notify(&st->set);
+#endif
     /* Any thread, and signal handlers: uv_async_send() is one atomic
      * exchange and, for the first send of a batch, one write(2). */
     return uv_async_send(&st->hooks->async);
+}
+
+/* Attached: a turn (fut_block_on()) keeps the loop alive through the
+ * doorbell while it runs (@on), then lets it go unless the runtime holds
+ * the loop. */
+static void
+turn_ref(struct uv_backend *st, int on)
+{
+    struct hooks *h = st->hooks;
+
+#if FUT_EPOLLSET_ONE_FD
+    if (st->one_fd) {
+        h->in_turn = on;
+        setpoll_ref(h);
+        return;
+    }
+#endif
+    if (on)
+        uv_ref((uv_handle_t *)&h->async);
+    else if (!h->holding)
+        uv_unref((uv_handle_t *)&h->async);
 }
 
 static int
@@ -637,6 +820,17 @@ uv_turn(struct fut_backend *be, int64_t deadline_ns)
     uv_run_mode mode = UV_RUN_ONCE;
     int timed = 0;
 
+#if FUT_EPOLLSET_ONE_FD
+    /* Owned one-fd mode, not to block: the set holds everything there is
+     * to report, and one epoll_wait(2) on it costs less than an iteration
+     * of the loop around it (the embedding's run_nowait comes here). */
+    if (st->one_fd && !st->attached && deadline_ns >= 0 &&
+        (deadline_ns == 0 || deadline_ns <= fut_now_ns())) {
+        int r = fut_epollset_drain(&st->set);
+
+        return r < 0 ? r : 0;
+    }
+#endif
     if (deadline_ns >= 0) {
         uint64_t ms = deadline_ns == 0 ? 0 : timeout_ms(st->loop, deadline_ns);
 
@@ -652,7 +846,7 @@ uv_turn(struct fut_backend *be, int64_t deadline_ns)
          * here. Our idle handle must not keep that from blocking, and the
          * doorbell must keep it alive. */
         (void)uv_idle_stop(&h->idle);
-        uv_ref((uv_handle_t *)&h->async);
+        turn_ref(st, 1);
     }
     /* A turn that may block must not watch what nobody waits for (level-
      * triggered: the poll would return at once, again and again). The
@@ -667,8 +861,7 @@ uv_turn(struct fut_backend *be, int64_t deadline_ns)
         (void)uv_timer_stop(&h->timer);
     if (st->attached) {
         /* Back to unreferenced, unless the runtime holds the loop. */
-        if (!h->holding)
-            uv_unref((uv_handle_t *)&h->async);
+        turn_ref(st, 0);
         /* The turn may have taken over the deadline timer, and tasks woken
          * inside it were queued without a schedule call: have the loop's
          * next iteration run the hook, which re-arms everything. */
@@ -692,6 +885,12 @@ uv_embed_fd(struct fut_backend *be)
 
     if (st->attached)
         return -EINVAL;
+#if FUT_EPOLLSET_ONE_FD
+    /* One-fd mode: the set, whose registrations went to the kernel when
+     * they were made. */
+    if (st->one_fd)
+        return st->set.epfd;
+#endif
     narrow_dirty(st->hooks);
     (void)uv_run(st->loop, UV_RUN_NOWAIT);
     fd = uv_backend_fd(st->loop);
@@ -710,6 +909,12 @@ uv_hold(struct fut_backend *be, int on)
     if (!st->attached || h == NULL || h->holding == !!on)
         return;
     h->holding = !!on;
+#if FUT_EPOLLSET_ONE_FD
+    if (st->one_fd) {
+        setpoll_ref(h);
+        return;
+    }
+#endif
     if (on)
         uv_ref((uv_handle_t *)&h->async);
     else

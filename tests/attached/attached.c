@@ -30,6 +30,13 @@
 
 #define MS(n) ((int64_t)(n) * FUT_NSEC_PER_MSEC)
 
+/* Builds where FUT_BACKEND_ONE_FD exists (Linux, not the portable build). */
+#if defined(__linux__) && !defined(FUT_OS_PORTABLE)
+#define ONE_FD_BUILD 1
+#else
+#define ONE_FD_BUILD 0
+#endif
+
 /* Check's CK_TIMEOUT_MULTIPLIER (20 under make check-valgrind) stretches
  * the safety net as it stretches the test timeouts. */
 static int
@@ -166,6 +173,24 @@ attach(struct fut_runtime *rt, struct tloop *l)
     size_t before = tloop_count(l);
 
     ck_assert_int_eq(tloop_attach(rt, l), 0);
+    ck_assert_str_eq(fut_runtime_backend_name(rt), tloop_caps.name);
+    /* Only the runtime's own hooks; on libuv and libev none of them holds
+     * a reference. */
+    ck_assert_uint_eq(tloop_count(l), before + tloop_caps.attach_count);
+    return before;
+}
+
+/* As attach(), in the mode @flags says (struct fut_backend_config.flags)
+ * whatever FUT_TEST_BACKEND_FLAGS says. One-fd mode watches one
+ * descriptor in place of the doorbell, so the count is the same. */
+static size_t
+attach_flags(struct fut_runtime *rt, struct tloop *l, unsigned int flags)
+{
+    size_t before = tloop_count(l);
+
+    ck_assert_int_eq(test_runtime_attach_flags(rt, tloop_backend(),
+                                               tloop_native(l), flags),
+                     0);
     ck_assert_str_eq(fut_runtime_backend_name(rt), tloop_caps.name);
     /* Only the runtime's own hooks; on libuv and libev none of them holds
      * a reference. */
@@ -419,10 +444,23 @@ START_TEST(test_attached_bad_input)
                      -EINVAL);
     ck_assert_int_eq(fut_runtime_init_attached(&rt, tloop_backend(), NULL),
                      -EINVAL);
+    /* A flag bit no backend knows. */
+    ck_assert_int_eq(test_runtime_attach_flags(&rt, tloop_backend(),
+                                               tloop_native(l), 1u << 31),
+                     -EINVAL);
+    ck_assert_int_eq(test_runtime_attach_flags(&rt, tloop_backend(),
+                                               tloop_native(l),
+                                               FUT_BACKEND_ONE_FD | 1u << 7),
+                     -EINVAL);
+    if (!ONE_FD_BUILD)
+        ck_assert_int_eq(test_runtime_attach_flags(&rt, tloop_backend(),
+                                                   tloop_native(l),
+                                                   FUT_BACKEND_ONE_FD),
+                         -ENOTSUP);
     /* Nothing was added to the loop by the failed calls. */
     ck_assert_uint_eq(tloop_count(l), before);
     /* An owned runtime is not an attached one. */
-    ck_assert_int_eq(fut_runtime_init(&rt, tloop_backend(), NULL), 0);
+    ck_assert_int_eq(test_runtime_init(&rt, tloop_backend()), 0);
     ck_assert_int_eq(fut_runtime_attached_run(&rt, &deadline), -EINVAL);
     ck_assert_int_eq(deadline, -1);
     ck_assert_int_eq(fut_runtime_close(&rt), 0);
@@ -441,7 +479,7 @@ START_TEST(test_attached_owned_block_on)
     struct napper side = napper_make(1, 1, NULL);
     struct fut_task *t;
 
-    ck_assert_int_eq(fut_runtime_init(&rt, tloop_backend(), NULL), 0);
+    ck_assert_int_eq(test_runtime_init(&rt, tloop_backend()), 0);
     ck_assert_str_eq(fut_runtime_backend_name(&rt), tloop_caps.name);
     ck_assert_int_eq(FUT_SPAWN(&rt, &side, &t), 0);
     ck_assert_int_eq(fut_block_on(&rt, &main_f.base), 0);
@@ -561,7 +599,7 @@ START_TEST(test_attached_owned_wake_from_thread)
     struct summer s;
     pthread_t th;
 
-    ck_assert_int_eq(fut_runtime_init(&rt, tloop_backend(), NULL), 0);
+    ck_assert_int_eq(test_runtime_init(&rt, tloop_backend()), 0);
     memset(&ft, 0, sizeof ft);
     ft.n = 60;
     ck_assert_int_eq(fut_mpsc_new(&ft.tx, &rx, sizeof(int), 2), 0);
@@ -584,7 +622,7 @@ START_TEST(test_attached_owned_sleep_never_early)
     struct fut_runtime rt;
     int i;
 
-    ck_assert_int_eq(fut_runtime_init(&rt, tloop_backend(), NULL), 0);
+    ck_assert_int_eq(test_runtime_init(&rt, tloop_backend()), 0);
     for (i = 0; i < 50; i++) {
         struct fut_sleep s;
         int64_t t0 = fut_now_ns();
@@ -601,7 +639,9 @@ START_TEST(test_attached_owned_sleep_never_early)
 END_TEST
 
 /* A registration is one allocation from libfutures' allocator, made when
- * a descriptor is first waited for; its failure is reported, not fatal. */
+ * a descriptor is first waited for; its failure is reported, not fatal.
+ * In one-fd mode a registration allocates nothing (it is an entry in the
+ * runtime's epoll set), so the first wait just waits. */
 START_TEST(test_attached_owned_registration_enomem)
 {
     struct fut_runtime rt;
@@ -611,19 +651,25 @@ START_TEST(test_attached_owned_registration_enomem)
     int sv[2], res = 1;
 
     test_failalloc_install();
-    ck_assert_int_eq(fut_runtime_init(&rt, tloop_backend(), NULL), 0);
+    ck_assert_int_eq(test_runtime_init(&rt, tloop_backend()), 0);
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv),
                      0);
     ck_assert_int_eq(fut_io_init(&io, sv[0]), 0);
     test_waker_init(&tw);
     cx = test_cx(&tw, &rt);
     test_failalloc_fail_after(0);
-    ck_assert_int_eq(fut_io_poll_ready(&io, &cx, FUT_IO_READABLE, &res),
-                     FUT_READY);
-    ck_assert_int_eq(res, -ENOMEM);
-    test_failalloc_fail_after(-1);
-    ck_assert_int_eq(fut_io_poll_ready(&io, &cx, FUT_IO_READABLE, &res),
-                     FUT_PENDING);
+    if (test_backend_flags() & FUT_BACKEND_ONE_FD) {
+        ck_assert_int_eq(fut_io_poll_ready(&io, &cx, FUT_IO_READABLE, &res),
+                         FUT_PENDING);
+        test_failalloc_fail_after(-1);
+    } else {
+        ck_assert_int_eq(fut_io_poll_ready(&io, &cx, FUT_IO_READABLE, &res),
+                         FUT_READY);
+        ck_assert_int_eq(res, -ENOMEM);
+        test_failalloc_fail_after(-1);
+        ck_assert_int_eq(fut_io_poll_ready(&io, &cx, FUT_IO_READABLE, &res),
+                         FUT_PENDING);
+    }
     /* Readable now: turns report it and wake the waker. */
     ck_assert_int_eq(write(sv[1], "x", 1), 1);
     while (tw.wakes == 0)
@@ -1632,9 +1678,13 @@ noop_cb(void *arg)
 
 /* libuv allows one watcher per descriptor and loop: registering one the
  * program is watching fails with -EEXIST, and nothing is left behind. The
- * other loops take a second watcher, and the task reads as usual. */
+ * other loops take a second watcher, and the task reads as usual; so does
+ * libuv in one-fd mode (_i = 1: FUT_BACKEND_ONE_FD), where the loop
+ * watches the runtime's epoll set and the descriptor goes into that. */
 START_TEST(test_attached_fd_watched_by_program)
 {
+    unsigned int flags = _i == 1 ? FUT_BACKEND_ONE_FD : 0;
+    int refused = tloop_caps.one_watcher_per_fd && flags == 0;
     struct fut_runtime rt;
     struct tloop *l = tloop_new(0);
     struct fut_tcp_stream a, b;
@@ -1649,16 +1699,16 @@ START_TEST(test_attached_fd_watched_by_program)
     ck_assert_int_eq(fut_tcp_stream_from_fd(&a, sv[0]), 0);
     ck_assert_int_eq(fut_tcp_stream_from_fd(&b, sv[1]), 0);
     native = tloop_reader_new(l, sv[0], noop_cb, NULL);
-    before = attach(&rt, l);
+    before = attach_flags(&rt, l, flags);
     r = reader_make(&a, &polls);
     ck_assert_int_eq(FUT_SPAWN(&rt, &r, &t), 0);
-    if (!tloop_caps.one_watcher_per_fd) {
+    if (!refused) {
         run_until(l, flag_set, &polls);
         ck_assert_int_eq(write(sv[1], "abcd", 4), 4);
     }
     run_until(l, task_finished, t);
     out = fut_task_output(t);
-    if (tloop_caps.one_watcher_per_fd) {
+    if (refused) {
         ck_assert_int_eq(out->read.res, -EEXIST);
         ck_assert_uint_eq(fut__runtime_io_count(&rt), 0);
     } else {
@@ -2187,7 +2237,13 @@ attached_suite(void)
     add(s, "block_on", test_attached_block_on);
     if (tloop_caps.block_on_in_callback != TLOOP_NESTED_UNDEFINED)
         add(s, "block_on_in_callback", test_attached_block_on_in_callback);
-    add(s, "fd_watched_by_program", test_attached_fd_watched_by_program);
+    tc = tcase_create("fd_watched_by_program");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_set_timeout(tc, TEST_TIMEOUT_S);
+    /* _i = 1 (one-fd mode) only where the mode exists. */
+    tcase_add_loop_test(tc, test_attached_fd_watched_by_program, 0,
+                        ONE_FD_BUILD ? 2 : 1);
+    suite_add_tcase(s, tc);
     if (tloop_caps.counts_iterations)
         add(s, "level_triggered_no_spin",
             test_attached_level_triggered_no_spin);

@@ -8,6 +8,7 @@
 #include <futures/backend-ev.h>
 
 #include "loop.h"
+#include "support.h"
 
 /*
  * Every test owns its loop as a program would (ev_loop_new(), never the
@@ -103,6 +104,11 @@ tloop_native(struct tloop *l)
 int
 tloop_attach(struct fut_runtime *rt, struct tloop *l)
 {
+    /* FUT_TEST_BACKEND_FLAGS set: the same attach through the config
+     * route, with the flags (what fut_runtime_init_attached() does). */
+    if (test_backend_flags() != 0)
+        return test_runtime_attach(rt, fut_backend_ev(),
+                                   l != NULL ? (void *)l->loop : NULL);
     return fut_ev_attach(rt, l != NULL ? l->loop : NULL);
 }
 

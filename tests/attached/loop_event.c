@@ -11,6 +11,7 @@
 #include <futures/backend-event.h>
 
 #include "loop.h"
+#include "support.h"
 
 /*
  * libevent counts what is added to a base, not references: the runtime's
@@ -119,6 +120,11 @@ tloop_native(struct tloop *l)
 int
 tloop_attach(struct fut_runtime *rt, struct tloop *l)
 {
+    /* FUT_TEST_BACKEND_FLAGS set: the same attach through the config
+     * route, with the flags (what fut_runtime_init_attached() does). */
+    if (test_backend_flags() != 0)
+        return test_runtime_attach(rt, fut_backend_event(),
+                                   l != NULL ? (void *)l->base : NULL);
     return fut_event_attach(rt, l != NULL ? l->base : NULL);
 }
 

@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <futures/backend.h>
+
 #include "conformance.h"
 #include "internal.h"
 
@@ -277,6 +279,70 @@ START_TEST(test_executor_reentry_is_busy)
     ck_assert_int_eq(r.nested, -EBUSY);
     ck_assert_int_eq(r.closed, -EBUSY);
     ck_assert_int_eq(r.spawned, -EBUSY);
+}
+END_TEST
+
+/* A runtime with struct fut_backend_config.flags @flags, or the error. */
+static int
+init_with_flags(struct fut_runtime *rt, unsigned int flags)
+{
+    struct fut_backend_config bc;
+    struct fut_runtime_config cfg;
+
+    memset(&bc, 0, sizeof bc);
+    memset(&cfg, 0, sizeof cfg);
+    bc.version = 1;
+    bc.flags = flags;
+    cfg.version = FUT_RUNTIME_CONFIG_VERSION;
+    cfg.backend = &bc;
+    return fut_runtime_init(rt, fut_backend_default(), &cfg);
+}
+
+/* Backend flags: a bit no backend knows is -EINVAL on every backend;
+ * FUT_BACKEND_ONE_FD works on every backend of a Linux build (epoll takes
+ * and ignores it), and is -ENOTSUP on the others where epoll is missing
+ * (the portable build). In that mode every backend hands out a
+ * descriptor, its epoll set, and readiness arrives through it. */
+START_TEST(test_executor_backend_flags)
+{
+    struct fut_runtime rt2;
+    struct test_waker tw;
+    struct fut_context cx;
+    struct fut_io io;
+    int sv[2], res = 1, err, fd;
+
+    ck_assert_int_eq(init_with_flags(&rt2, 1u << 31), -EINVAL);
+    ck_assert_int_eq(init_with_flags(&rt2, FUT_BACKEND_ONE_FD | 1u << 5),
+                     -EINVAL);
+    err = init_with_flags(&rt2, FUT_BACKEND_ONE_FD);
+#if !defined(__linux__) || defined(FUT_OS_PORTABLE)
+    if (strcmp(FUT_TEST_BACKEND, "epoll") != 0) {
+        ck_assert_int_eq(err, -ENOTSUP);
+        return;
+    }
+#endif
+    ck_assert_int_eq(err, 0);
+    fd = fut_runtime_backend_fd(&rt2);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv),
+                     0);
+    ck_assert_int_eq(fut_io_init(&io, sv[0]), 0);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &rt2);
+    ck_assert_int_eq(fut_io_poll_ready(&io, &cx, FUT_IO_READABLE, &res),
+                     FUT_PENDING);
+    ck_assert_int_eq(write(sv[1], "x", 1), 1);
+    while (tw.wakes == 0)
+        ck_assert_int_ge(fut_runtime_run_until_stalled(&rt2), 0);
+    ck_assert_int_eq(fut_io_poll_ready(&io, &cx, FUT_IO_READABLE, &res),
+                     FUT_READY);
+    ck_assert_int_eq(res, 0);
+    ck_assert_int_eq(fut_runtime_backend_fd(&rt2), fd);
+    ck_assert_int_eq(fut_io_close(&io), 0);
+    ck_assert_int_eq(fut_runtime_close(&rt2), 0);
+    ck_assert_int_eq(tw.live, 0);
+    close(sv[0]);
+    close(sv[1]);
 }
 END_TEST
 
@@ -926,6 +992,7 @@ fut_conf_executor_suite(void)
     EXEC_CASE("close", test_executor_close_drops_pending_tasks);
     EXEC_CASE("reentry", test_executor_reentry_is_busy);
     EXEC_CASE("bad_input", test_executor_bad_input);
+    EXEC_CASE("backend_flags", test_executor_backend_flags);
     EXEC_CASE("wake_thread_block_on", test_executor_wake_from_thread_block_on);
     EXEC_CASE("wake_thread_task", test_executor_wake_from_thread_task);
     EXEC_CASE("wake_many_threads", test_executor_wake_from_many_threads);

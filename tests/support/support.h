@@ -6,6 +6,26 @@
 #include <check.h>
 #include <futures.h>
 
+/* ---- backend flags (backendflags.c) --------------------------------------- */
+
+/* The struct fut_backend_config.flags a test run asks for through the
+ * environment: FUT_TEST_BACKEND_FLAGS=one-fd gives FUT_BACKEND_ONE_FD
+ * (how make check runs the conformance and attached suites in that mode);
+ * unset or empty, 0. Anything else fails the test. */
+unsigned int test_backend_flags(void);
+struct fut_backend_vtable;
+/* fut_runtime_init() on @be, owned, with test_backend_flags(). */
+int test_runtime_init(struct fut_runtime *rt,
+                      const struct fut_backend_vtable *be);
+/* fut_runtime_init() attached to @loop with test_backend_flags(), as
+ * fut_runtime_init_attached() does: -EINVAL for a NULL argument. */
+int test_runtime_attach(struct fut_runtime *rt,
+                        const struct fut_backend_vtable *be, void *loop);
+/* As test_runtime_attach(), with @flags rather than the environment's. */
+int test_runtime_attach_flags(struct fut_runtime *rt,
+                              const struct fut_backend_vtable *be, void *loop,
+                              unsigned int flags);
+
 /* ---- wakers (wakers.c) --------------------------------------------------- */
 
 /* A waker that counts what is done to it. Clones share the counter; `live`

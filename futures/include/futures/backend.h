@@ -50,7 +50,42 @@ struct fut_backend {
     struct fut_runtime *rt;
 };
 
-/** struct fut_backend_config - options passed to init. Zero is default. */
+/**
+ * enum fut_backend_flags - bits of struct fut_backend_config.flags.
+ *
+ * @FUT_BACKEND_ONE_FD: register every descriptor in a private epoll set
+ *   of the runtime's (edge-triggered, as the epoll backend does) and give
+ *   the event loop just that set's descriptor to watch, with the
+ *   runtime's doorbell (an eventfd) inside the set: one watcher in the
+ *   loop per runtime instead of one per descriptor (a uv_poll_t, a struct
+ *   event, an ev_io). Owned and attached mode alike; timers stay with the
+ *   loop. An attached runtime may then watch a descriptor the program's
+ *   loop already watches (libuv refuses a second uv_poll_t per
+ *   descriptor: -EEXIST in the default mode), and
+ *   fut_runtime_backend_fd() answers the set's descriptor on every
+ *   backend. The libuv, libevent and libev backends implement it on
+ *   Linux; elsewhere (and in -DFUT_OS_PORTABLE builds) their init returns
+ *   -ENOTSUP for it. The epoll backend accepts and ignores it: it is one
+ *   descriptor already. Off by default.
+ *
+ * Every backend's init returns -EINVAL for a bit it does not know, so a
+ * program built against a newer header fails loudly on an older library.
+ */
+enum fut_backend_flags {
+    FUT_BACKEND_ONE_FD = 1u << 0
+};
+
+/**
+ * struct fut_backend_config - options passed to init. Zero is default.
+ * @version: 1.
+ * @flags: FUT_BACKEND_* bits (enum fut_backend_flags); any other bit
+ *         makes init fail with -EINVAL.
+ * @loop: attached mode: the program's own loop (NULL: owned mode).
+ *
+ * Programs pass it through struct fut_runtime_config.backend to
+ * fut_runtime_init(); with @loop set, that attaches the runtime as
+ * fut_runtime_init_attached() does, with @flags applied.
+ */
 struct fut_backend_config {
     unsigned int version; /* 1 */
     unsigned int flags;
@@ -63,6 +98,9 @@ struct fut_backend_config {
  * Implementation (version 4, FUT_BACKEND_VTABLE_VERSION; fields are only
  * ever appended, see there which version has which):
  * - @init: set up the state in @be (already zeroed, vtable and rt set).
+ *   @c may be NULL (all defaults). A flag bit in c->flags the backend
+ *   does not implement is -EINVAL (an unknown bit) or -ENOTSUP (a known
+ *   mode this build or system lacks).
  *   Returns 0 or -errno (the runtime then frees the state without @fini).
  * - @fini: release everything @init and later calls acquired.
  * - @io_start: begin watching @io->fd for @interest (FUT_IO_READABLE |

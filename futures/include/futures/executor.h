@@ -73,7 +73,7 @@ struct fut_runtime_config {
  * Allocates the backend's state and the runtime's shared part (the
  * part other threads and handles reach; see struct fut_handle), once each,
  * and nothing after that. Returns 0, -EINVAL (NULL @rt or
- * @backend, a backend vtable of a version other than 1 to 3, or one that
+ * @backend, a backend vtable of a version other than 1 to 4, or one that
  * lacks a required slot; see futures/backend.h), -ENOMEM, or what the
  * backend's init returned. On failure nothing needs closing.
  */
