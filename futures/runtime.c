@@ -181,7 +181,7 @@ main_waker_clone(const void *data)
  * @block, else just collect what is ready; then fire due timers and pick
  * up cross-thread wakes. */
 static int
-rt_turn(struct rt *rt, int block)
+rt_turn_until(struct rt *rt, int block, int64_t cap)
 {
     struct fut_handle *sh = rt->shared;
     int64_t deadline = 0;
@@ -197,12 +197,20 @@ rt_turn(struct rt *rt, int block)
             !__atomic_load_n(&sh->signalled, __ATOMIC_SEQ_CST) &&
             (rt->pool == NULL || !fut__pool_has_done(rt->pool)))
             deadline = fut__wheel_next_deadline(&rt->wheel);
+        if (cap >= 0 && (deadline < 0 || cap < deadline))
+            deadline = cap;
     }
     err = fut__backend_turn(rt->be, deadline);
     if (rt->wheel.count > 0)
         fut__wheel_advance(&rt->wheel, fut_now_ns());
     drain_remote(rt);
     return err;
+}
+
+static int
+rt_turn(struct rt *rt, int block)
+{
+    return rt_turn_until(rt, block, -1);
 }
 
 enum { MODE_BLOCK_ON, MODE_RUN, MODE_STALLED };
@@ -525,6 +533,38 @@ fut_runtime_run_nowait(struct fut_runtime *r)
      * (or becomes) readable. */
     __atomic_store_n(&rt->shared->notified, 0, __ATOMIC_SEQ_CST);
     err = rt_turn(rt, 0);
+    while (err == 0 && n < rt->interval && (t = pop_local(rt)) != NULL) {
+        fut__task_run(rt, t);
+        n++;
+    }
+    drain_remote(rt);
+    more = rt->run_head != NULL;
+    fut__tls_rt = prev_tls;
+    rt->running = 0;
+    return err != 0 ? err : more;
+}
+
+int
+fut_runtime_turn(struct fut_runtime *r, int64_t deadline_ns)
+{
+    struct rt *rt = r != NULL ? rt_of(r) : NULL;
+    struct rt *prev_tls;
+    struct fut_task *t;
+    unsigned int n = 0;
+    int err = embed_check(rt), more;
+
+    if (err != 0)
+        return err;
+    rt->running = 1;
+    prev_tls = fut__tls_rt;
+    fut__tls_rt = rt;
+    /* Tasks ready already: only collect what is there, as the loop of
+     * fut_runtime_run() does between rounds. rt_turn_until() clears the
+     * doorbell flag itself before its last look when it may block. */
+    if (rt->run_head != NULL || deadline_ns == 0)
+        err = rt_turn_until(rt, 0, 0);
+    else
+        err = rt_turn_until(rt, 1, deadline_ns);
     while (err == 0 && n < rt->interval && (t = pop_local(rt)) != NULL) {
         fut__task_run(rt, t);
         n++;

@@ -241,6 +241,27 @@ FUT_API int fut_runtime_backend_timeout(struct fut_runtime *rt);
  */
 FUT_API int fut_runtime_run_nowait(struct fut_runtime *rt);
 
+/**
+ * fut_runtime_turn - one turn of an owned runtime, for a program that runs
+ * its own loop on top of it (the libuv API of compat/uvapi runs uv_run()'s
+ * phases around it): wait for I/O readiness, a wake or spawn from another
+ * thread, a blocking job done, a signal or the runtime's next timer, but
+ * no later than @deadline_ns; report what came (wakers run, on this
+ * thread), fire due timers, then poll ready tasks (up to the runtime's
+ * event_interval of them).
+ * @deadline_ns: fut_now_ns() clock; -1: no deadline of the caller's; a
+ *   deadline in the past (or 0): do not block.
+ *
+ * It does not block when tasks are ready already. Returning early is
+ * allowed (a wake that turned out to be for nothing); late is not, within
+ * the backend's precision. Returns 1 when tasks are still ready (call again
+ * with a past deadline before blocking), 0 when none is, -EINVAL (NULL,
+ * closed or attached runtime), -EBUSY (called from one of @rt's tasks, or
+ * while another call runs it), or a negative errno from the backend's
+ * turn. Runtime thread only.
+ */
+FUT_API int fut_runtime_turn(struct fut_runtime *rt, int64_t deadline_ns);
+
 /** fut_runtime_task_count - tasks spawned and not yet finished. */
 FUT_API size_t fut_runtime_task_count(const struct fut_runtime *rt);
 

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/* compat/uvapi: what the parts of the libuv shim share. Not installed. */
+#ifndef FUT_UVAPI_INTERNAL_H
+#define FUT_UVAPI_INTERNAL_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "uv.h"
+
+/* ---- handle flags (handle->flags) ----------------------------------- */
+enum {
+  UV_HANDLE_CLOSING = 1u << 0,
+  UV_HANDLE_CLOSED = 1u << 1,
+  UV_HANDLE_ACTIVE = 1u << 2,
+  UV_HANDLE_REF = 1u << 3,
+  UV_HANDLE_INTERNAL = 1u << 4,
+  /* 1u << 5 .. 1u << 7: reserved for the loop */
+  /* streams, UDP, poll: the areas' own, from bit 8 on */
+  UV_HANDLE_READING = 1u << 8,
+  UV_HANDLE_SHUTTING = 1u << 9,
+  UV_HANDLE_SHUT = 1u << 10,
+  UV_HANDLE_READ_EOF = 1u << 11,
+  UV_HANDLE_READABLE = 1u << 12,
+  UV_HANDLE_WRITABLE = 1u << 13,
+  UV_HANDLE_BOUND = 1u << 14,
+  UV_HANDLE_LISTENING = 1u << 15,
+  UV_HANDLE_CONNECTION = 1u << 16,
+  UV_HANDLE_BLOCKING_WRITES = 1u << 17,
+  UV_HANDLE_TCP_NODELAY = 1u << 18,
+  UV_HANDLE_TCP_KEEPALIVE = 1u << 19,
+  UV_HANDLE_IPV6ONLY = 1u << 20,
+  UV_HANDLE_UDP_CONNECTED = 1u << 21,
+  UV_HANDLE_UDP_PROCESSING = 1u << 22,
+  UV_HANDLE_PIPE_IPC = 1u << 23,
+  UV_HANDLE_TTY_RAW = 1u << 24
+  /* 1u << 25 .. 1u << 31: free for the areas */
+};
+
+/* ---- queues ------------------------------------------------------------ */
+static inline void uv__queue_init(struct uv__queue *q) { q->next = q->prev = q; }
+static inline int uv__queue_empty(const struct uv__queue *q) { return q->next == q; }
+static inline void
+uv__queue_insert_tail(struct uv__queue *h, struct uv__queue *q)
+{
+  q->next = h;
+  q->prev = h->prev;
+  q->prev->next = q;
+  h->prev = q;
+}
+static inline void
+uv__queue_insert_head(struct uv__queue *h, struct uv__queue *q)
+{
+  q->next = h->next;
+  q->prev = h;
+  q->next->prev = q;
+  h->next = q;
+}
+static inline void
+uv__queue_remove(struct uv__queue *q)
+{
+  q->prev->next = q->next;
+  q->next->prev = q->prev;
+  q->next = q->prev = q;
+}
+/* Move every node of @h onto the empty head @n; @h is left empty. */
+static inline void
+uv__queue_move(struct uv__queue *h, struct uv__queue *n)
+{
+  if (uv__queue_empty(h)) {
+    uv__queue_init(n);
+    return;
+  }
+  n->next = h->next;
+  n->prev = h->prev;
+  n->next->prev = n;
+  n->prev->next = n;
+  uv__queue_init(h);
+}
+#define uv__queue_data(ptr, type, field) \
+  ((type *)(void *)((char *)(ptr) - offsetof(type, field)))
+
+/* ---- handles ----------------------------------------------------------- */
+
+/* Set up the common fields and link @h into the loop's list (uv_walk). */
+void uv__handle_init(uv_loop_t *loop, uv_handle_t *h, uv_handle_type type);
+
+static inline int uv__is_active(const uv_handle_t *h) { return (h->flags & UV_HANDLE_ACTIVE) != 0; }
+static inline int uv__is_closing(const uv_handle_t *h) { return (h->flags & (UV_HANDLE_CLOSING | UV_HANDLE_CLOSED)) != 0; }
+
+/* Mark @h active (idempotent); a referenced active handle keeps the loop alive. */
+static inline void
+uv__handle_start(uv_handle_t *h)
+{
+  if (h->flags & UV_HANDLE_ACTIVE)
+    return;
+  h->flags |= UV_HANDLE_ACTIVE;
+  if (h->flags & UV_HANDLE_REF)
+    h->loop->active_handles++;
+}
+static inline void
+uv__handle_stop(uv_handle_t *h)
+{
+  if (!(h->flags & UV_HANDLE_ACTIVE))
+    return;
+  h->flags &= ~UV_HANDLE_ACTIVE;
+  if (h->flags & UV_HANDLE_REF)
+    h->loop->active_handles--;
+}
+
+/* A request in flight keeps the loop alive. */
+static inline void uv__req_register(uv_loop_t *loop) { loop->active_reqs.count++; }
+static inline void uv__req_unregister(uv_loop_t *loop) { loop->active_reqs.count--; }
+/* Set the common request fields (type, event callback) before use. */
+void uv__req_init(uv_loop_t *loop, uv_req_t *req, uv_req_type type,
+                  void (*cb)(struct uv__ev *ev));
+
+/* ---- the loop's events -------------------------------------------------- */
+
+/*
+ * An event @ev (in a handle or request) is queued by waking its waker
+ * (uv__ev_waker(); the wakers are for the loop's thread only, which is
+ * where futures deliver readiness, pool completions and notifications)
+ * or by uv__ev_feed(); the loop calls ev->cb(ev) in the poll phase of the
+ * iteration (uv__ev_feed_pending: at the start of the next iteration,
+ * libuv's "pending" phase, where deferred write callbacks run). Queuing a
+ * queued event does nothing. uv__ev_cancel() takes it off the queue
+ * (call it when the handle closes).
+ */
+void uv__ev_init(uv_loop_t *loop, struct uv__ev *ev, void (*cb)(struct uv__ev *ev));
+void uv__ev_feed(struct uv__ev *ev);
+void uv__ev_feed_pending(struct uv__ev *ev);
+void uv__ev_cancel(struct uv__ev *ev);
+/* A context whose waker queues @ev and whose runtime is @ev's loop's. */
+void uv__ev_context(struct uv__ev *ev, struct fut_waker *w, struct fut_context *cx);
+
+static inline struct fut_runtime *uv__rt(uv_loop_t *loop) { return &loop->rt_; }
+
+/* ---- errors ------------------------------------------------------------ */
+/* A negative errno to a UV_E* code (the same on Linux), -errno from a libc call. */
+static inline int uv__err(int e) { return e; }
+#define UV__ERR(x) (-(x))
+
+/* ---- allocation (uv_replace_allocator) -------------------------------- */
+void *uv__malloc(size_t size);
+void *uv__calloc(size_t count, size_t size);
+void *uv__realloc(void *ptr, size_t size);
+void uv__free(void *ptr);
+char *uv__strdup(const char *s);
+
+/* ---- per-area hooks the loop calls ---------------------------------------- */
+/* uv_close() on a handle of the area: stop everything (no callbacks). */
+void uv__stream_close(uv_stream_t *handle);
+void uv__udp_close(uv_udp_t *handle);
+void uv__poll_close(uv_poll_t *handle);
+void uv__signal_close(uv_signal_t *handle);
+void uv__process_close(uv_process_t *handle);
+void uv__fs_event_close(uv_fs_event_t *handle);
+void uv__fs_poll_close(uv_fs_poll_t *handle);
+/* The close phase, right before the close callback: fail what is queued
+ * (write, connect, shutdown, send callbacks with UV_ECANCELED). */
+void uv__stream_destroy(uv_stream_t *handle);
+void uv__udp_finish_close(uv_udp_t *handle);
+/* uv_fileno() and the buffer-size calls for the area's types: the
+ * descriptor, or UV_EBADF. */
+int uv__stream_fd(const uv_stream_t *handle);
+int uv__udp_fd(const uv_udp_t *handle);
+int uv__poll_fd(const uv_poll_t *handle);
+/* uv_cancel() for fs, work, getaddrinfo, getnameinfo requests. */
+int uv__work_cancel(uv_req_t *req);
+
+#endif /* FUT_UVAPI_INTERNAL_H */
