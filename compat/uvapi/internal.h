@@ -167,6 +167,12 @@ void uv__udp_finish_close(uv_udp_t *handle);
 int uv__stream_fd(const uv_stream_t *handle);
 int uv__udp_fd(const uv_udp_t *handle);
 int uv__poll_fd(const uv_poll_t *handle);
+/* Make @fd (any descriptor: socket, pipe, TTY; set nonblocking here) the
+ * descriptor of the initialised stream @s, with @flags from
+ * UV_HANDLE_READABLE | UV_HANDLE_WRITABLE; the stream owns it from then on
+ * (uv_close() closes it). 0 or a UV_E* code (UV_EBUSY: it has one).
+ * Streams define it; uv_spawn() uses it for UV_CREATE_PIPE stdio. */
+int uv__stream_open(uv_stream_t *s, int fd, unsigned int flags);
 /* uv_cancel() for fs, work, getaddrinfo, getnameinfo requests. */
 int uv__work_cancel(uv_req_t *req);
 
