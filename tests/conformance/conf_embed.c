@@ -210,7 +210,7 @@ static const struct fut_future_vtable yielder_vt = { yielder_poll,
 /* Calls the three entry points from inside a task: all -EBUSY. */
 struct nested {
     struct fut_future base;
-    int res[3];
+    int res[4];
 };
 
 static enum fut_poll
@@ -222,6 +222,7 @@ nested_poll(struct fut_future *f, struct fut_context *cx)
     n->res[0] = fut_runtime_backend_fd(&conf_rt);
     n->res[1] = fut_runtime_backend_timeout(&conf_rt);
     n->res[2] = fut_runtime_run_nowait(&conf_rt);
+    n->res[3] = fut_runtime_turn(&conf_rt, 0);
     return FUT_READY;
 }
 
@@ -236,8 +237,9 @@ nested_result(const struct fut_future *f)
 {
     const struct nested *n = (const struct nested *)f;
 
-    /* All three must have said -EBUSY (-ENOTSUP is not checked first). */
-    return n->res[0] == -EBUSY && n->res[1] == -EBUSY && n->res[2] == -EBUSY
+    /* All four must have said -EBUSY (-ENOTSUP is not checked first). */
+    return n->res[0] == -EBUSY && n->res[1] == -EBUSY && n->res[2] == -EBUSY &&
+                   n->res[3] == -EBUSY
                ? 0
                : -EPROTO;
 }
@@ -474,6 +476,123 @@ START_TEST(embed_busy_under_block_on)
 }
 END_TEST
 
+/* ---- fut_runtime_turn: a program's own loop on top of the runtime ---------- */
+
+/* Turn with no deadline of the caller's until @done: the turns block on
+ * the runtime's own wake-ups (its timers, I/O, remote wakes), so this
+ * ends only if those wake the turn. */
+static void
+turn_until(int (*done)(void *), void *arg)
+{
+    int64_t start = mono_ms();
+
+    while (!done(arg)) {
+        ck_assert_msg(mono_ms() - start < 60000,
+                      "fut_runtime_turn: not done within 60 s");
+        ck_assert_int_ge(fut_runtime_turn(&conf_rt, -1), 0);
+    }
+}
+
+START_TEST(turn_bad_input)
+{
+    ck_assert_int_eq(fut_runtime_turn(NULL, 0), -EINVAL);
+    /* Nothing at all: a past deadline returns at once, nothing ready. */
+    ck_assert_int_eq(fut_runtime_turn(&conf_rt, 0), 0);
+    ck_assert_int_eq(fut_runtime_turn(&conf_rt, fut_now_ns() - 1000), 0);
+}
+END_TEST
+
+/* The caller's deadline bounds the wait when nothing else would end it
+ * (this would block forever otherwise; the suite's timeout catches it). */
+START_TEST(turn_caller_deadline)
+{
+    int64_t deadline = fut_now_ns() + 20 * FUT_NSEC_PER_MSEC;
+
+    while (fut_now_ns() < deadline)
+        ck_assert_int_eq(fut_runtime_turn(&conf_rt, deadline), 0);
+}
+END_TEST
+
+/* The runtime's own timer ends a turn with no caller deadline. */
+START_TEST(turn_runtime_timer)
+{
+    int done = 0;
+
+    spawn_sleeper(20 * FUT_NSEC_PER_MSEC, &done);
+    turn_until(flag_set, &done);
+}
+END_TEST
+
+/* I/O readiness from another thread ends a blocking turn. */
+START_TEST(turn_io)
+{
+    int sv[2], done = 0;
+    struct fut_fd f;
+    struct reader r;
+    pthread_t th;
+
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ck_assert_int_eq(fut_fd_init(&f, sv[0], FUT_FD_OWN), 0);
+    memset(&r, 0, sizeof r);
+    r.base.vtable = &reader_vt;
+    r.r = &f.reader;
+    r.done = &done;
+    ck_assert_int_eq(FUT_SPAWN(&conf_rt, &r, NULL), 0);
+    ck_assert_int_eq(fut_runtime_turn(&conf_rt, 0), 0);
+    ck_assert(!done);
+    ck_assert_int_eq(sem_init(&writer_go, 0, 0), 0);
+    writer_fd = sv[1];
+    ck_assert_int_eq(pthread_create(&th, NULL, writer_main, NULL), 0);
+    ck_assert_int_eq(sem_post(&writer_go), 0);
+    turn_until(flag_set, &done);
+    ck_assert_int_eq(done, 'x');
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    sem_destroy(&writer_go);
+    ck_assert_int_eq(fut_fd_close(&f), 0);
+    close(sv[1]);
+}
+END_TEST
+
+/* A spawn from another thread (the doorbell) ends a blocking turn. */
+START_TEST(turn_remote_spawn)
+{
+    int done = 0;
+    struct remote_arg a;
+    pthread_t th;
+
+    ck_assert_int_eq(fut_runtime_handle(&conf_rt, &a.h), 0);
+    a.done = &done;
+    ck_assert_int_eq(pthread_create(&th, NULL, remote_spawner, &a), 0);
+    turn_until(flag_set, &done);
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    fut_handle_drop(a.h);
+}
+END_TEST
+
+/* Ready tasks: the turn does not block (no deadline given, nothing timed:
+ * it would hang otherwise), polls a bounded number and says more are
+ * ready. */
+START_TEST(turn_ready_tasks_do_not_block)
+{
+    struct count_arg c = { 0, 200 };
+    int i;
+
+    for (i = 0; i < c.total; i++) {
+        struct yielder y;
+
+        y.base.vtable = &yielder_vt;
+        y.left = 3;
+        y.finished = &c.finished;
+        ck_assert_int_eq(FUT_SPAWN(&conf_rt, &y, NULL), 0);
+    }
+    ck_assert_int_eq(fut_runtime_turn(&conf_rt, -1), 1);
+    ck_assert_int_lt(c.finished, c.total);
+    while (fut_runtime_turn(&conf_rt, -1) == 1)
+        ;
+    ck_assert_int_eq(c.finished, c.total);
+}
+END_TEST
+
 Suite *
 fut_conf_embed_suite(void)
 {
@@ -483,6 +602,12 @@ fut_conf_embed_suite(void)
     tcase_add_checked_fixture(tc, conf_setup, conf_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, embed_bad_input);
+    tcase_add_test(tc, turn_bad_input);
+    tcase_add_test(tc, turn_caller_deadline);
+    tcase_add_test(tc, turn_runtime_timer);
+    tcase_add_test(tc, turn_io);
+    tcase_add_test(tc, turn_remote_spawn);
+    tcase_add_test(tc, turn_ready_tasks_do_not_block);
     tcase_add_test(tc, embed_from_inside_a_task_is_busy);
     tcase_add_test(tc, embed_timer);
     tcase_add_test(tc, embed_io_registered_after_the_fd_was_handed_out);
