@@ -6,9 +6,34 @@ builddir=${top_builddir:-.}
 nm=${NM:-nm}
 fail=0
 found=0
+srcdir=${top_srcdir:-.}
 for lib in "$builddir"/.libs/libfutures*.so; do
     [ -f "$lib" ] || continue
     found=1
+    case $lib in
+    */libfutures-uvapi.so)
+        # libuv's API: uv_* and nothing else, and exactly the functions
+        # the headers declare (a declared function missing from the
+        # library would fail only when a program links; one exported but
+        # not declared is not part of the API).
+        $nm -D --defined-only "$lib" | awk '{ print $NF }' |
+            grep -v -E '^(_init|_fini)$' | sort > "$builddir/uvapi-exported.txt"
+        sed -n 's/^UV_EXTERN[^(]*[^a-z0-9_]\(uv_[a-z0-9_]*\) *(.*/\1/p' \
+            "$srcdir"/compat/uvapi/include/uv.h \
+            "$srcdir"/compat/uvapi/include/uv/*.h | sort -u \
+            > "$builddir/uvapi-declared.txt"
+        if ! diff "$builddir/uvapi-declared.txt" "$builddir/uvapi-exported.txt" \
+                > "$builddir/uvapi-exports.diff"; then
+            echo "FAIL: $lib: declared (<) and exported (>) uv_* differ:"
+            cat "$builddir/uvapi-exports.diff"
+            fail=1
+        else
+            echo "ok: $lib exports the $(wc -l < "$builddir/uvapi-declared.txt") uv_* functions uv.h declares and nothing else"
+        fi
+        rm -f "$builddir/uvapi-exported.txt" "$builddir/uvapi-declared.txt" \
+            "$builddir/uvapi-exports.diff"
+        continue ;;
+    esac
     bad=$($nm -D --defined-only "$lib" | awk '{ print $NF }' |
           grep -v -E '^fut_[a-z0-9]' | grep -v -E '^(_init|_fini)$')
     if [ -n "$bad" ]; then

@@ -53,6 +53,28 @@ for h in $headers; do
     fi
     [ $fail -eq 0 ] && echo "ok: $name"
 done
+# compat/uvapi: libuv's API on the core; programs include <uv.h>, which
+# must not meet the real libuv's (so this has its own include path). The
+# uv/fut-*.h parts are pieces of uv.h, not headers of their own.
+uvinc="-I$srcdir/futures/include -I$srcdir/compat/uvapi/include"
+for rel in uv.h uv/errno.h uv/version.h uv/unix.h; do
+    [ -f "$srcdir/compat/uvapi/include/$rel" ] || continue
+    printf '#include <%s>\n#include <%s>\nint fut_header_check_dummy;\n' \
+        "$rel" "$rel" > "$tmp/t.c"
+    cp "$tmp/t.c" "$tmp/t.cc"
+    ok=1
+    if ! $cc -std=c11 -pedantic -Wall -Wextra -Werror \
+            -D_POSIX_C_SOURCE=200809L $uvinc -c "$tmp/t.c" -o "$tmp/t.o" \
+            2> "$tmp/err"; then
+        echo "FAIL (C11): compat/uvapi/include/$rel"; cat "$tmp/err"; fail=1; ok=0
+    fi
+    if command -v "$cxx" > /dev/null 2>&1 &&
+            ! $cxx -std=c++11 -pedantic -Wall -Wextra -Werror $uvinc \
+            -c "$tmp/t.cc" -o "$tmp/t.o" 2> "$tmp/err"; then
+        echo "FAIL (C++): compat/uvapi/include/$rel"; cat "$tmp/err"; fail=1; ok=0
+    fi
+    [ $ok -eq 1 ] && echo "ok: compat/uvapi/include/$rel"
+done
 # Layering: the user headers do not pull in the backend contract, and the
 # backends include public headers only, never the core's internal ones.
 for rel in futures.h futures/executor.h; do

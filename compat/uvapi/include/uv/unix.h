@@ -56,6 +56,15 @@ typedef struct {
 typedef gid_t uv_gid_t;
 typedef uid_t uv_uid_t;
 
+/* netdb.h has these only at some feature levels; uv_getnameinfo_t needs
+ * them at all. The values are glibc's. */
+#ifndef NI_MAXHOST
+#define NI_MAXHOST 1025
+#endif
+#ifndef NI_MAXSERV
+#define NI_MAXSERV 32
+#endif
+
 typedef struct dirent uv__dirent_t;
 
 #define UV_DIR_PRIVATE_FIELDS DIR *dir;
