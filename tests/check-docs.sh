@@ -6,8 +6,10 @@
 # A fenced block whose info string is exactly "c example" (```c example) in
 # docs/*.md or README.md is a whole program: it is extracted, compiled with
 # -std=c11 -Wall -Wextra -Werror against the built libraries, and run with a
-# 10 second limit; it must exit 0 by itself. Other ```c blocks are snippets
-# and are left alone.
+# 10 second limit; it must exit 0 by itself. A block marked "c uv example"
+# is a libuv program: it is compiled against the shim's <uv.h>
+# (compat/uvapi) and linked with libfutures-uvapi. Other ```c blocks are
+# snippets and are left alone.
 #
 # Run by 'make check' with top_srcdir, top_builddir and CC in the
 # environment. Prints "ok: FILE example N" per block. Exits 0 when every
@@ -27,7 +29,7 @@ trap 'exit 1' HUP INT TERM
 
 # ---- extract ------------------------------------------------------------------
 # Block N of a document goes to $tmp/<doc number>-<N>.c; list records
-# "file-name<TAB>doc-path<TAB>N" per block.
+# "file-name<TAB>doc-path<TAB>N<TAB>kind" per block (kind: c or uv).
 : >"$tmp/list"
 ndoc=0
 for doc in "$top_srcdir"/docs/*.md "$top_srcdir"/README.md; do
@@ -36,13 +38,15 @@ for doc in "$top_srcdir"/docs/*.md "$top_srcdir"/README.md; do
     rel=${doc#"$top_srcdir"/}
     awk -v dir="$tmp" -v id="$ndoc" -v rel="$rel" '
         function strip(s) { sub(/[ \t\r]+$/, "", s); return s }
-        !inblock && strip($0) == "```c example" {
+        !inblock && (strip($0) == "```c example" ||
+                     strip($0) == "```c uv example") {
             inblock = 1
             n++
+            kind = strip($0) == "```c example" ? "c" : "uv"
             out = sprintf("%s/%s-%d.c", dir, id, n)
             # Diagnostics then point into the document itself.
             printf "#line %d \"%s\"\n", NR + 1, rel > out
-            printf "%s-%d.c\t%s\t%d\n", id, n, rel, n >> (dir "/list")
+            printf "%s-%d.c\t%s\t%d\t%s\n", id, n, rel, n, kind >> (dir "/list")
             start = NR
             next
         }
@@ -89,7 +93,25 @@ else
     exit 1
 fi
 
-build() { # build SRC PROG
+build() { # build SRC PROG KIND
+    if [ "$3" = uv ]; then
+        # shellcheck disable=SC2086
+        if [ "$link_mode" = libtool ]; then
+            "$top_builddir/libtool" --mode=link --tag=CC $CC $cflags \
+                -D_POSIX_C_SOURCE=200809L \
+                -I"$top_srcdir/compat/uvapi/include" "$1" \
+                "$top_builddir/libfutures-uvapi.la" \
+                "$top_builddir/libfutures-epoll.la" \
+                "$top_builddir/libfutures.la" -pthread -o "$2"
+        else
+            $CC $cflags -D_POSIX_C_SOURCE=200809L \
+                -I"$top_srcdir/compat/uvapi/include" "$1" \
+                "$top_builddir/.libs/libfutures-uvapi.a" \
+                "$top_builddir/.libs/libfutures-epoll.a" \
+                "$top_builddir/.libs/libfutures.a" -pthread -o "$2"
+        fi
+        return
+    fi
     if [ "$link_mode" = libtool ]; then
         # shellcheck disable=SC2086
         "$top_builddir/libtool" --mode=link --tag=CC $CC $cflags "$1" \
@@ -135,11 +157,11 @@ fi
 failed=0
 total=0
 tab=$(printf '\t')
-while IFS="$tab" read -r src rel n; do
+while IFS="$tab" read -r src rel n kind; do
     total=$((total + 1))
     prog="$tmp/prog-${src%.c}"
     what="$rel example $n"
-    if ! build "$tmp/$src" "$prog" >"$tmp/build.log" 2>&1; then
+    if ! build "$tmp/$src" "$prog" "$kind" >"$tmp/build.log" 2>&1; then
         echo "FAIL: $what: does not compile"
         sed 's/^/    /' "$tmp/build.log"
         failed=$((failed + 1))
