@@ -30,6 +30,19 @@ for lib in "$builddir"/.libs/libfutures*.so; do
         else
             echo "ok: $lib exports the $(wc -l < "$builddir/uvapi-declared.txt") uv_* functions uv.h declares and nothing else"
         fi
+        # docs/compat-uv.md lists every one of them and states the count.
+        doc="$srcdir/docs/compat-uv.md"
+        missing=$(while read -r f; do
+            grep -q "\`$f\`" "$doc" || echo "$f"; done < "$builddir/uvapi-declared.txt")
+        if [ -n "$missing" ]; then
+            echo "FAIL: docs/compat-uv.md does not list:"; echo "$missing"; fail=1
+        fi
+        said=$(sed -n 's/.*The shim implements \*\*\([0-9]*\)\*\*.*/\1/p' "$doc" | head -n 1)
+        have=$(wc -l < "$builddir/uvapi-declared.txt" | tr -d ' ')
+        if [ "$said" != "$have" ]; then
+            echo "FAIL: docs/compat-uv.md says ${said:-no count} functions, the headers declare $have"
+            fail=1
+        fi
         rm -f "$builddir/uvapi-exported.txt" "$builddir/uvapi-declared.txt" \
             "$builddir/uvapi-exports.diff"
         continue ;;

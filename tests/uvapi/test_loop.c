@@ -335,7 +335,7 @@ START_TEST(test_run_modes)
   uv_timer_start(&t2, timer_note_cb, 20, 0);
   ck_assert_int_eq(uv_run(&loop, UV_RUN_ONCE), 0);
   ck_assert_str_eq(order, "2");
-  /* a stop before run makes it return after one iteration */
+  /* a stop before run: it returns at once, still alive, flag cleared */
   uv_timer_start(&t2, timer_note_cb, 10000, 0);
   uv_stop(&loop);
   ck_assert_int_ne(uv_run(&loop, UV_RUN_DEFAULT), 0);
