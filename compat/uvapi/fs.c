@@ -448,6 +448,7 @@ fs_copyfile(uv_fs_t *req)
   int src, dst, dflags = O_WRONLY | O_CREAT | O_CLOEXEC, err = 0;
   off_t off = 0;
 
+  memset(&dst_st, 0, sizeof dst_st);
   src = open(req->path, O_RDONLY | O_CLOEXEC);
   if (src < 0)
     return -1;

@@ -25,7 +25,7 @@ static void
 fs_event_ev(struct uv__ev *ev)
 {
   uv_fs_event_t *h = uv__queue_data(ev, uv_fs_event_t, ev_);
-  char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+  _Alignas(struct inotify_event) char buf[4096];
   struct fut_waker w;
   struct fut_context cx;
   int fd = h->u.fd;

@@ -984,7 +984,7 @@ START_TEST(test_dns)
   uv_loop_t loop;
   uv_getaddrinfo_t g1, g2, g3;
   uv_getnameinfo_t n1;
-  struct addrinfo hints;
+  struct addrinfo hints, hints2;
   struct sockaddr_in sin;
   struct sockaddr sa;
 
@@ -1007,7 +1007,11 @@ START_TEST(test_dns)
   /* asynchronous: localhost; a bad numeric host */
   dns_done = 0;
   g2.data = NULL;
-  ck_assert_int_eq(uv_getaddrinfo(&loop, &g2, gai_cb, "localhost", NULL, NULL), 0);
+  /* No AI_ADDRCONFIG (NULL hints' default): a host without network
+   * interfaces still resolves localhost. */
+  hints2 = hints;
+  hints2.ai_flags = 0;
+  ck_assert_int_eq(uv_getaddrinfo(&loop, &g2, gai_cb, "localhost", NULL, &hints2), 0);
   g3.data = &g3;
   ck_assert_int_eq(uv_getaddrinfo(&loop, &g3, gai_cb, "no-such-host", "80", &hints), 0);
   ck_assert_int_eq(g2.type, UV_GETADDRINFO);
@@ -1172,6 +1176,57 @@ START_TEST(test_fs_poll)
 }
 END_TEST
 
+
+/* Stopped while waiting for its next stat (the interval timer armed). */
+static uv_fs_poll_t stopper_poll;
+static uv_timer_t stopper_timer;
+static int stopper_calls;
+
+static void
+stopper_timer_cb(uv_timer_t *t)
+{
+  char buf[512];
+  size_t len = sizeof buf;
+
+  ck_assert_int_eq(uv_is_active((uv_handle_t *)&stopper_poll), 1);
+  ck_assert_int_eq(uv_fs_poll_stop(&stopper_poll), 0);
+  ck_assert_int_eq(uv_is_active((uv_handle_t *)&stopper_poll), 0);
+  ck_assert_int_eq(uv_fs_poll_stop(&stopper_poll), 0);
+  ck_assert_int_eq(uv_fs_poll_getpath(&stopper_poll, buf, &len), UV_EINVAL);
+  ck_assert_uint_eq(len, 0);
+  uv_close((uv_handle_t *)t, NULL);
+  uv_close((uv_handle_t *)&stopper_poll, NULL);
+}
+
+static void
+stopper_poll_cb(uv_fs_poll_t *h, int status, const uv_stat_t *prev,
+                const uv_stat_t *curr)
+{
+  (void)h;
+  (void)prev;
+  (void)curr;
+  ck_assert_int_eq(status, UV_ENOENT);
+  stopper_calls++;
+  /* Runs in the next iteration's timer phase: the poller's own timer,
+   * a long interval, is armed by then. */
+  ck_assert_int_eq(uv_timer_start(&stopper_timer, stopper_timer_cb, 0, 0), 0);
+}
+
+START_TEST(test_fs_poll_stop_waiting)
+{
+  uv_loop_t loop;
+
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  ck_assert_int_eq(uv_timer_init(&loop, &stopper_timer), 0);
+  ck_assert_int_eq(uv_fs_poll_init(&loop, &stopper_poll), 0);
+  stopper_calls = 0;
+  ck_assert_int_eq(uv_fs_poll_start(&stopper_poll, stopper_poll_cb, "/nonexistent/uvapi-fs-poll", 60000), 0);
+  uvtest_run(&loop, 10000);
+  ck_assert_int_eq(stopper_calls, 1);
+  uvtest_close_loop(&loop);
+}
+END_TEST
+
 /* ---- fs_event ---------------------------------------------------------------------- */
 
 static int ev_seen;
@@ -1288,6 +1343,7 @@ uvtest_fs_suite(void)
   tcase_add_test(tc, test_dns);
   tcase_add_test(tc, test_random);
   tcase_add_test(tc, test_fs_poll);
+  tcase_add_test(tc, test_fs_poll_stop_waiting);
   tcase_add_test(tc, test_fs_event);
   suite_add_tcase(s, tc);
   return s;
