@@ -14,6 +14,7 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -531,11 +532,79 @@ out:
   return 0;
 }
 
+/* stat, lstat, fstat: statx(2) where the kernel has it (birth time), as
+ * libuv on Linux; else the classic calls. */
+static ssize_t
+fs_stat(uv_fs_t *req)
+{
+  struct stat st;
+  ssize_t r;
+
+#if defined(STATX_BASIC_STATS) && defined(AT_EMPTY_PATH)
+  static int no_statx;
+  struct statx sx;
+
+  if (!__atomic_load_n(&no_statx, __ATOMIC_RELAXED)) {
+    int flags = AT_STATX_SYNC_AS_STAT, dirfd = AT_FDCWD;
+    const char *path = req->path;
+
+    if (req->fs_type == UV_FS_LSTAT)
+      flags |= AT_SYMLINK_NOFOLLOW;
+    if (req->fs_type == UV_FS_FSTAT) {
+      flags |= AT_EMPTY_PATH;
+      dirfd = req->file_;
+      path = "";
+    }
+    r = statx(dirfd, path, flags, STATX_BASIC_STATS | STATX_BTIME, &sx);
+    if (r == 0) {
+      uv_stat_t *d = &req->statbuf;
+
+      memset(d, 0, sizeof *d);
+      d->st_dev = (uint64_t)makedev(sx.stx_dev_major, sx.stx_dev_minor);
+      d->st_mode = sx.stx_mode;
+      d->st_nlink = sx.stx_nlink;
+      d->st_uid = sx.stx_uid;
+      d->st_gid = sx.stx_gid;
+      d->st_rdev = (uint64_t)makedev(sx.stx_rdev_major, sx.stx_rdev_minor);
+      d->st_ino = sx.stx_ino;
+      d->st_size = sx.stx_size;
+      d->st_blksize = sx.stx_blksize;
+      d->st_blocks = sx.stx_blocks;
+      d->st_atim.tv_sec = sx.stx_atime.tv_sec;
+      d->st_atim.tv_nsec = sx.stx_atime.tv_nsec;
+      d->st_mtim.tv_sec = sx.stx_mtime.tv_sec;
+      d->st_mtim.tv_nsec = sx.stx_mtime.tv_nsec;
+      d->st_ctim.tv_sec = sx.stx_ctime.tv_sec;
+      d->st_ctim.tv_nsec = sx.stx_ctime.tv_nsec;
+      d->st_birthtim.tv_sec = sx.stx_btime.tv_sec;
+      d->st_birthtim.tv_nsec = sx.stx_btime.tv_nsec;
+      req->ptr = d;
+      return 0;
+    }
+    /* Not there (old kernel, or a sandbox that refuses it): the classic
+     * calls from now on. Other errors are the answer. */
+    if (errno != ENOSYS && errno != EPERM && errno != EOPNOTSUPP)
+      return -1;
+    __atomic_store_n(&no_statx, 1, __ATOMIC_RELAXED);
+  }
+#endif
+  if (req->fs_type == UV_FS_STAT)
+    r = stat(req->path, &st);
+  else if (req->fs_type == UV_FS_LSTAT)
+    r = lstat(req->path, &st);
+  else
+    r = fstat(req->file_, &st);
+  if (r == 0) {
+    to_uv_stat(&req->statbuf, &st);
+    req->ptr = &req->statbuf;
+  }
+  return r;
+}
+
 static void
 fs_work(struct uv__work *w)
 {
   uv_fs_t *req = uv__work_container(w, uv_fs_t);
-  struct stat st;
   struct timespec ts[2];
   ssize_t r;
   int retry = req->fs_type != UV_FS_CLOSE && req->fs_type != UV_FS_READ;
@@ -563,16 +632,7 @@ fs_work(struct uv__work *w)
     case UV_FS_STAT:
     case UV_FS_LSTAT:
     case UV_FS_FSTAT:
-      if (req->fs_type == UV_FS_STAT)
-        r = stat(req->path, &st);
-      else if (req->fs_type == UV_FS_LSTAT)
-        r = lstat(req->path, &st);
-      else
-        r = fstat(req->file_, &st);
-      if (r == 0) {
-        to_uv_stat(&req->statbuf, &st);
-        req->ptr = &req->statbuf;
-      }
+      r = fs_stat(req);
       break;
     case UV_FS_FTRUNCATE:
       r = ftruncate(req->file_, (off_t)req->off_);

@@ -1322,6 +1322,97 @@ START_TEST(test_fs_event)
 }
 END_TEST
 
+/* Handles share the loop's inotify descriptor and a path's watch. */
+static uv_fs_event_t sh1, sh2;
+static int sh1_calls, sh2_calls, sh2_b;
+
+static void
+shared1_cb(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+  ck_assert_ptr_eq(h, &sh1);
+  ck_assert_int_eq(status, 0);
+  (void)events;
+  ck_assert_str_eq(filename, "a");
+  sh1_calls++;
+  /* Stop itself in the dispatch: sh2, on the same watch, keeps it. */
+  ck_assert_int_eq(uv_fs_event_stop(h), 0);
+}
+
+static void
+shared2_cb(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+  ck_assert_int_eq(status, 0);
+  (void)events;
+  sh2_calls++;
+  if (strcmp(filename, "a") == 0 && !sh2_b) {
+    sh2_b = 1;
+    write_file(tpath("b"), "1");
+  } else if (strcmp(filename, "b") == 0) {
+    uv_close((uv_handle_t *)h, NULL);
+    uv_close((uv_handle_t *)&sh1, NULL);
+  }
+}
+
+static int closer_calls;
+
+static void
+closer_cb(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+  (void)filename;
+  (void)events;
+  (void)status;
+  closer_calls++;
+  uv_close((uv_handle_t *)h, NULL);
+}
+
+START_TEST(test_fs_event_shared)
+{
+  enum { N = 200 };
+  uv_loop_t loop;
+  uv_fs_event_t *many;
+  char name[16];
+  int i;
+
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  make_tmpdir();
+  ck_assert_int_eq(uv_fs_event_init(&loop, &sh1), 0);
+  ck_assert_int_eq(uv_fs_event_init(&loop, &sh2), 0);
+  ck_assert_int_eq(uv_fs_event_start(&sh1, shared1_cb, tmpdir, 0), 0);
+  ck_assert_int_eq(uv_fs_event_start(&sh2, shared2_cb, tmpdir, 0), 0);
+  sh1_calls = sh2_calls = sh2_b = 0;
+  write_file(tpath("a"), "1");
+  uvtest_run(&loop, 10000);
+  ck_assert_int_eq(sh1_calls, 1);
+  ck_assert_int_ge(sh2_calls, 2);
+
+  /* More handles than a process has inotify instances by default (128). */
+  many = calloc(N, sizeof *many);
+  ck_assert_ptr_nonnull(many);
+  for (i = 0; i < N; i++) {
+    snprintf(name, sizeof name, "m%d", i);
+    write_file(tpath(name), "1");
+    ck_assert_int_eq(uv_fs_event_init(&loop, &many[i]), 0);
+    ck_assert_int_eq(uv_fs_event_start(&many[i], closer_cb, tpath(name), 0), 0);
+  }
+  for (i = 0; i < N; i++)
+    uv_close((uv_handle_t *)&many[i], NULL);
+  uvtest_run(&loop, 10000);
+  free(many);
+
+  /* The last handle closed in its callback, more events in the same read:
+   * no further call. */
+  ck_assert_int_eq(uv_fs_event_init(&loop, &sh1), 0);
+  ck_assert_int_eq(uv_fs_event_start(&sh1, closer_cb, tmpdir, 0), 0);
+  write_file(tpath("c1"), "1");
+  write_file(tpath("c2"), "1");
+  closer_calls = 0;
+  uvtest_run(&loop, 10000);
+  ck_assert_int_eq(closer_calls, 1);
+  rm_rf(tmpdir);
+  uvtest_close_loop(&loop);
+}
+END_TEST
+
 Suite *
 uvtest_fs_suite(void)
 {
@@ -1345,6 +1436,7 @@ uvtest_fs_suite(void)
   tcase_add_test(tc, test_fs_poll);
   tcase_add_test(tc, test_fs_poll_stop_waiting);
   tcase_add_test(tc, test_fs_event);
+  tcase_add_test(tc, test_fs_event_shared);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -234,8 +234,8 @@ struct uv_fs_event_s {
   /* private */
   uv_fs_event_cb cb_;
   int wd_;
-  struct fut_io io_;
-  struct uv__ev ev_;
+  void *ctx_;               /* the loop's inotify state */
+  struct uv__queue node_;   /* in its list of started handles */
 };
 
 /* ---- the file system calls ------------------------------------------------ */
