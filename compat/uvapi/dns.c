@@ -245,7 +245,7 @@ int
 uv_random(uv_loop_t *loop, uv_random_t *req, void *buf, size_t buflen,
           unsigned flags, uv_random_cb cb)
 {
-  if (buflen > 65536)
+  if (buflen > 0x7FFFFFFFu)
     return UV_E2BIG;
   if (flags != 0)
     return UV_EINVAL;

@@ -15,8 +15,10 @@
  * CANCELLED and returns at once without touching anything else. Either
  * way the pool releases the job's argument (sets @cleaned) as its last
  * touch of the request; uv_cancel() waits for that (at most the few
- * instructions of a job that returns at once), then defers the callback
- * with UV_ECANCELED to the next iteration's pending phase.
+ * instructions of a job that returns at once), then queues the callback
+ * with UV_ECANCELED for the poll phase, where libuv runs it too (its pool
+ * signals cancellations through the loop's async handle): this
+ * iteration's if the loop has not polled yet, else the next one's.
  */
 #include "internal.h"
 
@@ -107,7 +109,7 @@ uv__work_cancel(uv_req_t *req)
   while (!__atomic_load_n(&w->cleaned, __ATOMIC_ACQUIRE))
     sched_yield();
   uv__ev_cancel(&req->ev_);
-  uv__ev_feed_pending(&req->ev_);
+  uv__ev_feed(&req->ev_);
   return 0;
 }
 

@@ -934,6 +934,91 @@ START_TEST(test_work_cancel)
 }
 END_TEST
 
+/* A cancellation made in the timer phase is called back in that
+ * iteration's poll phase: after idle, before check (libuv's order). */
+static uv_work_t phase_w;
+static char phase_order[16];
+static int phase_len;
+
+static void
+phase_after(uv_work_t *req, int status)
+{
+  (void)req;
+  ck_assert_int_eq(status, UV_ECANCELED);
+  phase_order[phase_len++] = 'w';
+  sem_post(&blk_release);
+  sem_post(&blk_release);
+}
+
+static void
+phase_timer_cb(uv_timer_t *t)
+{
+  ck_assert_int_eq(uv_cancel((uv_req_t *)&phase_w), 0);
+  phase_order[phase_len++] = 'T';
+  uv_close((uv_handle_t *)t, NULL);
+}
+
+static void
+phase_idle_cb(uv_idle_t *h)
+{
+  if (phase_len == 1)
+    phase_order[phase_len++] = 'I';
+  if (phase_len > 1)
+    uv_idle_stop(h);
+}
+
+static void
+phase_check_cb(uv_check_t *h)
+{
+  if (phase_len >= 2) {
+    phase_order[phase_len++] = 'C';
+    uv_check_stop(h);
+  }
+}
+
+static void
+phase_blocker_after(uv_work_t *req, int status)
+{
+  (void)req;
+  ck_assert_int_eq(status, 0);
+}
+
+START_TEST(test_work_cancel_phase)
+{
+  uv_loop_t loop;
+  uv_work_t blockers[2];
+  uv_timer_t t;
+  uv_idle_t idle;
+  uv_check_t check;
+
+  setenv("UV_THREADPOOL_SIZE", "2", 1);
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  unsetenv("UV_THREADPOOL_SIZE");
+  sem_init(&blk_started, 0, 0);
+  sem_init(&blk_release, 0, 0);
+  phase_len = 0;
+  ck_assert_int_eq(uv_queue_work(&loop, &blockers[0], blocker_work, phase_blocker_after), 0);
+  ck_assert_int_eq(uv_queue_work(&loop, &blockers[1], blocker_work, phase_blocker_after), 0);
+  while (sem_wait(&blk_started) != 0)
+    ;
+  while (sem_wait(&blk_started) != 0)
+    ;
+  ck_assert_int_eq(uv_queue_work(&loop, &phase_w, cancelled_work, phase_after), 0);
+  ck_assert_int_eq(uv_timer_init(&loop, &t), 0);
+  ck_assert_int_eq(uv_timer_start(&t, phase_timer_cb, 0, 0), 0);
+  ck_assert_int_eq(uv_idle_init(&loop, &idle), 0);
+  ck_assert_int_eq(uv_check_init(&loop, &check), 0);
+  ck_assert_int_eq(uv_idle_start(&idle, phase_idle_cb), 0);
+  ck_assert_int_eq(uv_check_start(&check, phase_check_cb), 0);
+  uvtest_run(&loop, 10000);
+  phase_order[phase_len] = '\0';
+  ck_assert_str_eq(phase_order, "TIwC");
+  sem_destroy(&blk_started);
+  sem_destroy(&blk_release);
+  uvtest_close_loop(&loop);
+}
+END_TEST
+
 START_TEST(test_cancel_other_requests)
 {
   uv_timer_t t;
@@ -1058,7 +1143,8 @@ START_TEST(test_random)
   ck_assert_int_eq(uv_random(NULL, NULL, buf, sizeof buf, 0, NULL), 0);
   ck_assert(memcmp(buf, zero, sizeof buf) != 0);
   ck_assert_int_eq(uv_random(NULL, NULL, buf, sizeof buf, 1, NULL), UV_EINVAL);
-  ck_assert_int_eq(uv_random(NULL, NULL, buf, 65537, 0, NULL), UV_E2BIG);
+  ck_assert_int_eq(uv_random(NULL, NULL, buf, (size_t)0x80000000u, 0, NULL), UV_E2BIG);
+  ck_assert_int_eq(uv_random(NULL, NULL, buf, 0, 0, NULL), 0);
   memset(abuf, 0, sizeof abuf);
   random_done = 0;
   req.data = abuf;
@@ -1430,6 +1516,7 @@ uvtest_fs_suite(void)
   tcase_add_test(tc, test_fs_mkstemp_mkdtemp);
   tcase_add_test(tc, test_work_basic);
   tcase_add_test(tc, test_work_cancel);
+  tcase_add_test(tc, test_work_cancel_phase);
   tcase_add_test(tc, test_cancel_other_requests);
   tcase_add_test(tc, test_dns);
   tcase_add_test(tc, test_random);

@@ -10,8 +10,8 @@
  * fut_spawn_blocking): nothing allocates per request beyond what libuv
  * allocates too (copied paths, results libuv hands back in @ptr).
  * The pool has UV_THREADPOOL_SIZE threads at most (default 4), per loop.
- * Callbacks run on the loop's thread, in the poll phase; a cancelled
- * request's callback runs in the next iteration's pending phase.
+ * Callbacks run on the loop's thread, in the poll phase, a cancelled
+ * request's too (status UV_ECANCELED, or UV_EAI_CANCELED for DNS).
  */
 
 /* Private: a request's pool job. */
@@ -396,7 +396,7 @@ UV_EXTERN int uv_getnameinfo(uv_loop_t *loop, uv_getnameinfo_t *req, uv_getnamei
 /**
  * uv_random - fill @buf with @buflen bytes from the kernel's CSPRNG
  * (getrandom(2), blocking until it is seeded). @flags must be 0
- * (UV_EINVAL); @buflen at most 65536 (UV_E2BIG). With @cb NULL it runs
+ * (UV_EINVAL); @buflen at most 0x7FFFFFFF (UV_E2BIG). With @cb NULL it runs
  * now (@loop and @req unused) and returns 0 or an error; else it runs on
  * the pool, returns 0, and @cb(req, status, buf, buflen) runs on the
  * loop's thread (UV_ECANCELED after uv_cancel()).
