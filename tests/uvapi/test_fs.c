@@ -188,6 +188,9 @@ START_TEST(test_fs_sync_calls)
   ck_assert_int_eq(uv_fs_close(&loop, &req, fd, NULL), 0);
   uv_fs_req_cleanup(&req);
   ck_assert_int_eq(uv_fs_close(&loop, &req, fd, NULL), UV_EBADF);
+  uv_fs_req_cleanup(&req);
+  ck_assert_int_eq(uv_fs_fstat(&loop, &req, fd, NULL), UV_EBADF);
+  ck_assert_ptr_null(req.ptr);
   ck_assert_int_eq(uv_fs_get_system_error(&req), EBADF);
   uv_fs_req_cleanup(&req);
 
