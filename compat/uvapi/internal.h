@@ -176,4 +176,19 @@ int uv__stream_open(uv_stream_t *s, int fd, unsigned int flags);
 /* uv_cancel() for fs, work, getaddrinfo, getnameinfo requests. */
 int uv__work_cancel(uv_req_t *req);
 
+/* ---- the pool requests (work.c) ---------------------------------------- */
+/* The common prefix of fs, work, getaddrinfo, getnameinfo, random requests. */
+struct uv__work_req {
+  UV__WORK_REQ_FIELDS
+};
+/* Run @work(@w) on @loop's pool for @req (of @type, whose uv__work is @w),
+ * then @done(@w, status) on the loop's thread (status 0, UV_ECANCELED, or
+ * the pool's error). The request is registered in flight until @done. */
+void uv__work_submit(uv_loop_t *loop, uv_req_t *req, uv_req_type type,
+                     void (*work)(struct uv__work *w),
+                     void (*done)(struct uv__work *w, int status));
+/* The request of @w's type, from its uv__work. */
+#define uv__work_container(w, type) \
+  ((type *)(void *)((char *)(w) - offsetof(type, work_)))
+
 #endif /* FUT_UVAPI_INTERNAL_H */

@@ -11,7 +11,4 @@ void uv__udp_finish_close(uv_udp_t *h) { (void)h; }
 int uv__udp_fd(const uv_udp_t *h) { (void)h; return -1; }
 void uv__signal_close(uv_signal_t *h) { (void)h; }
 void uv__process_close(uv_process_t *h) { (void)h; }
-void uv__fs_event_close(uv_fs_event_t *h) { (void)h; }
-void uv__fs_poll_close(uv_fs_poll_t *h) { (void)h; }
-int uv__work_cancel(uv_req_t *r) { (void)r; return UV_EINVAL; }
 int uv__stream_open(uv_stream_t *s, int fd, unsigned int flags) { (void)s; (void)fd; (void)flags; return UV_ENOSYS; }
