@@ -567,10 +567,11 @@ UV_EXTERN uv_req_type uv_req_get_type(const uv_req_t *req);
 UV_EXTERN const char *uv_req_type_name(uv_req_type type);
 
 /**
- * uv_cancel - cancel a pending fs, work, getaddrinfo or getnameinfo
- * request that has not started on the pool: its callback then runs with
- * UV_ECANCELED. Returns 0, UV_EBUSY (running or done), UV_EINVAL (another
- * type of request).
+ * uv_cancel - cancel a fs, work, getaddrinfo, getnameinfo or random
+ * request that has not started on the pool. Its callback still runs, in
+ * the loop's poll phase, with UV_ECANCELED (getaddrinfo and getnameinfo:
+ * UV_EAI_CANCELED, as libuv). Returns 0, UV_EBUSY (running or done),
+ * UV_EINVAL (another type of request, or NULL). Loop thread.
  */
 UV_EXTERN int uv_cancel(uv_req_t *req);
 
