@@ -5,6 +5,8 @@
 #include "uvtest.h"
 
 #include <ifaddrs.h>
+#include <limits.h>
+#include <pthread.h>
 #include <net/if.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -710,15 +712,40 @@ END_TEST
 struct thread_arg {
   int value;
   uv_thread_t self;
+  size_t stack_size;
 };
 
 static void
 thread_set(void *p)
 {
   struct thread_arg *a = p;
+  pthread_attr_t attr;
 
   a->value = 42;
   a->self = uv_thread_self();
+  a->stack_size = 0;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    if (pthread_attr_getstacksize(&attr, &a->stack_size) != 0)
+      a->stack_size = 0;
+    pthread_attr_destroy(&attr);
+  }
+}
+
+/* libuv's default: RLIMIT_STACK (page-rounded) if finite and big enough,
+ * else 2 MiB. */
+static size_t
+expected_default_stack(void)
+{
+  struct rlimit lim;
+  size_t page = (size_t)getpagesize();
+
+  if (getrlimit(RLIMIT_STACK, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
+    size_t s = (size_t)lim.rlim_cur - (size_t)lim.rlim_cur % page;
+
+    if (s >= 8192 && s >= (size_t)PTHREAD_STACK_MIN)
+      return s;
+  }
+  return (size_t)2 << 20;
 }
 
 START_TEST(test_thread_create_join)
@@ -733,6 +760,7 @@ START_TEST(test_thread_create_join)
   ck_assert_int_ne(uv_thread_equal(&t, &a.self), 0);
   ck_assert_int_eq(uv_thread_equal(&me, &a.self), 0);
   ck_assert_int_ne(uv_thread_equal(&me, &me), 0);
+  ck_assert_uint_ge(a.stack_size, expected_default_stack());
   /* a tiny stack is rounded up to what the system allows */
   opts.flags = UV_THREAD_HAS_STACK_SIZE;
   opts.stack_size = 1;
@@ -740,10 +768,26 @@ START_TEST(test_thread_create_join)
   ck_assert_int_eq(uv_thread_join(&t2), 0);
   ck_assert_int_eq(b.value, 42);
   b.value = 0;
-  opts.stack_size = 256 * 1024 + 1;
+  ck_assert_uint_ge(b.stack_size, (size_t)PTHREAD_STACK_MIN);
+  /* rounded up to whole pages */
+  opts.stack_size = 1024 * 1024 + 1;
   ck_assert_int_eq(uv_thread_create_ex(&t2, &opts, thread_set, &b), 0);
   ck_assert_int_eq(uv_thread_join(&t2), 0);
   ck_assert_int_eq(b.value, 42);
+  /* (glibc may hand the thread a cached, bigger stack: at least this much) */
+  ck_assert_uint_ge(b.stack_size, 1024 * 1024 + (size_t)getpagesize());
+  /* no flag, or a zero size: the default */
+  b.value = 0;
+  opts.flags = UV_THREAD_NO_FLAGS;
+  ck_assert_int_eq(uv_thread_create_ex(&t2, &opts, thread_set, &b), 0);
+  ck_assert_int_eq(uv_thread_join(&t2), 0);
+  ck_assert_int_eq(b.value, 42);
+  ck_assert_uint_ge(b.stack_size, expected_default_stack());
+  opts.flags = UV_THREAD_HAS_STACK_SIZE;
+  opts.stack_size = 0;
+  ck_assert_int_eq(uv_thread_create_ex(&t2, &opts, thread_set, &b), 0);
+  ck_assert_int_eq(uv_thread_join(&t2), 0);
+  ck_assert_uint_ge(b.stack_size, expected_default_stack());
   b.value = 0;
   ck_assert_int_eq(uv_thread_create_ex(&t2, NULL, thread_set, &b), 0);
   ck_assert_int_eq(uv_thread_join(&t2), 0);
