@@ -1024,6 +1024,43 @@ START_TEST(test_barrier)
 }
 END_TEST
 
+/* libuv's idiom: the thread that gets > 0 destroys (here: and frees) the
+ * barrier while the others may still be returning from uv_barrier_wait()
+ * (ASan / valgrind catch a thread still touching it). */
+static atomic_int serializer_count;
+
+static void
+thread_barrier_free(void *p)
+{
+  uv_barrier_t *b = p;
+
+  if (uv_barrier_wait(b) > 0) {
+    atomic_fetch_add(&serializer_count, 1);
+    uv_barrier_destroy(b);
+    free(b);
+  }
+}
+
+START_TEST(test_barrier_serializer_destroys)
+{
+  uv_thread_t t[BARRIER_THREADS];
+  uv_barrier_t *b;
+  int i, round;
+
+  for (round = 0; round < 20; round++) {
+    b = malloc(sizeof *b);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(uv_barrier_init(b, BARRIER_THREADS), 0);
+    atomic_store(&serializer_count, 0);
+    for (i = 0; i < BARRIER_THREADS; i++)
+      ck_assert_int_eq(uv_thread_create(&t[i], thread_barrier_free, b), 0);
+    for (i = 0; i < BARRIER_THREADS; i++)
+      ck_assert_int_eq(uv_thread_join(&t[i]), 0);
+    ck_assert_int_eq(atomic_load(&serializer_count), 1);
+  }
+}
+END_TEST
+
 static uv_once_t once_guard = UV_ONCE_INIT;
 static atomic_int once_count;
 static atomic_int once_seen_done;
@@ -1115,6 +1152,7 @@ uvtest_misc_suite(void)
   tcase_add_test(tc, test_sem);
   tcase_add_test(tc, test_cond);
   tcase_add_test(tc, test_barrier);
+  tcase_add_test(tc, test_barrier_serializer_destroys);
   tcase_add_test(tc, test_once_key);
   suite_add_tcase(s, tc);
   return s;
