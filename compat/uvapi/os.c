@@ -468,32 +468,72 @@ read_limit(const char *path)
   return (uint64_t)v;
 }
 
+/* Whether the comma-separated controller list @list names "memory". */
+static int
+names_memory(const char *list, size_t len)
+{
+  while (len > 0) {
+    const char *comma = memchr(list, ',', len);
+    size_t n = comma != NULL ? (size_t)(comma - list) : len;
+
+    if (n == 6 && strncmp(list, "memory", 6) == 0)
+      return 1;
+    if (comma == NULL)
+      break;
+    len -= n + 1;
+    list = comma + 1;
+  }
+  return 0;
+}
+
+/*
+ * The memory limit of the process's control group: with cgroup v1 (the
+ * "N:memory:/path" line of /proc/self/cgroup) memory.limit_in_bytes of that
+ * group (or of the mount's root, where a cgroup namespace hides the path),
+ * where the "unlimited" value (LONG_MAX rounded down to a page) means none;
+ * with cgroup v2 (the "0::/path" line) its memory.max, "max" meaning none.
+ */
 uint64_t
 uv_get_constrained_memory(void)
 {
-  char buf[1024], path[1200];
+  char buf[4096], path[4200];
   char *line, *save = NULL;
-  uint64_t v;
+  const char *v1 = NULL, *v2 = NULL;
+  uint64_t v, unlimited;
+  long page = sysconf(_SC_PAGESIZE);
 
-  /* cgroup v2: the line "0::/path" of /proc/self/cgroup */
-  if (read_small_file("/proc/self/cgroup", buf, sizeof buf) > 0) {
-    for (line = strtok_r(buf, "\n", &save); line != NULL;
-         line = strtok_r(NULL, "\n", &save)) {
-      if (strncmp(line, "0::", 3) == 0) {
-        const char *p = line + 3;
+  if (read_small_file("/proc/self/cgroup", buf, sizeof buf) <= 0)
+    return 0;
+  for (line = strtok_r(buf, "\n", &save); line != NULL;
+       line = strtok_r(NULL, "\n", &save)) {
+    char *c1 = strchr(line, ':');
+    char *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
 
-        if (strcmp(p, "/") == 0)
-          p = "";
-        snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.max", p);
-        v = read_limit(path);
-        if (v != 0)
-          return v;
-        break;
-      }
-    }
+    if (c2 == NULL)
+      continue;
+    if (strncmp(line, "0::", 3) == 0)
+      v2 = c2 + 1;
+    else if (names_memory(c1 + 1, (size_t)(c2 - c1 - 1)))
+      v1 = c2 + 1;
   }
-  /* cgroup v1 */
-  return read_limit("/sys/fs/cgroup/memory/memory.limit_in_bytes");
+  if (v1 != NULL) {
+    if (page <= 0)
+      page = 4096;
+    unlimited = (uint64_t)LONG_MAX / (uint64_t)page * (uint64_t)page;
+    snprintf(path, sizeof path,
+             "/sys/fs/cgroup/memory%s/memory.limit_in_bytes",
+             strcmp(v1, "/") == 0 ? "" : v1);
+    v = read_limit(path);
+    if (v == 0)
+      v = read_limit("/sys/fs/cgroup/memory/memory.limit_in_bytes");
+    return v == unlimited ? 0 : v;
+  }
+  if (v2 != NULL) {
+    snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.max",
+             strcmp(v2, "/") == 0 ? "" : v2);
+    return read_limit(path); /* "max" reads as 0 */
+  }
+  return 0;
 }
 
 int

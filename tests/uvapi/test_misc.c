@@ -540,6 +540,7 @@ START_TEST(test_cpu_memory)
   int count, i;
   unsigned int par = uv_available_parallelism();
   uint64_t total, avail;
+  uv_rusage_t ru;
   size_t rss;
 
   ck_assert_int_eq(uv_cpu_info(NULL, &count), UV_EINVAL);
@@ -559,11 +560,15 @@ START_TEST(test_cpu_memory)
   ck_assert_uint_gt(total, 0);
   ck_assert_uint_gt(avail, 0);
   ck_assert_uint_le(avail, total);
-  (void)uv_get_constrained_memory(); /* 0 when unknown: nothing to compare */
+  /* 0 when there is no limit (or it is unknown); the kernel keeps limits in pages */
+  ck_assert_uint_eq(uv_get_constrained_memory() % (uint64_t)getpagesize(), 0);
   ck_assert_int_eq(uv_resident_set_memory(NULL), UV_EINVAL);
   ck_assert_int_eq(uv_resident_set_memory(&rss), 0);
   ck_assert_uint_gt(rss, 0);
   ck_assert_uint_lt(rss, total);
+  /* the current RSS is at most the peak getrusage() reports (in KiB) */
+  ck_assert_int_eq(uv_getrusage(&ru), 0);
+  ck_assert_uint_le(rss, ru.ru_maxrss * 1024);
 }
 END_TEST
 

@@ -329,8 +329,8 @@ UV_EXTERN uint64_t uv_get_free_memory(void);
 UV_EXTERN uint64_t uv_get_total_memory(void);
 /**
  * uv_get_constrained_memory - the memory limit of the process's control
- * group in bytes (cgroup v2 memory.max, v1 memory.limit_in_bytes); 0 when
- * there is none or it is unknown.
+ * group in bytes (cgroup v1 memory.limit_in_bytes, v2 memory.max); 0 when
+ * there is no limit ("unlimited", "max") or it is unknown, as documented.
  */
 UV_EXTERN uint64_t uv_get_constrained_memory(void);
 /** uv_resident_set_memory - the process's resident set size in bytes. 0 or a UV_E* code. */
