@@ -7,6 +7,7 @@
 #include <ifaddrs.h>
 #include <limits.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <net/if.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -389,13 +390,21 @@ START_TEST(test_homedir_tmpdir)
   size = 0;
   ck_assert_int_eq(uv_os_homedir(buf, &size), UV_EINVAL);
   ck_assert_int_eq(uv_os_homedir(NULL, &size), UV_EINVAL);
-  /* without $HOME: the password entry */
+  /* without $HOME: the password entry (UV_ENOENT if the user has none) */
   ck_assert_int_eq(uv_os_unsetenv("HOME"), 0);
-  ck_assert_int_eq(uv_os_get_passwd(&pwd), 0);
   size = sizeof buf;
-  ck_assert_int_eq(uv_os_homedir(buf, &size), 0);
-  ck_assert_str_eq(buf, pwd.homedir);
-  uv_os_free_passwd(&pwd);
+  if (getpwuid(geteuid()) != NULL) {
+    ck_assert_int_eq(uv_os_get_passwd(&pwd), 0);
+    ck_assert_int_eq(uv_os_homedir(buf, &size), 0);
+    ck_assert_str_eq(buf, pwd.homedir);
+    ck_assert_uint_eq(size, strlen(pwd.homedir));
+    size = strlen(pwd.homedir);
+    ck_assert_int_eq(uv_os_homedir(buf, &size), UV_ENOBUFS);
+    ck_assert_uint_eq(size, strlen(pwd.homedir) + 1);
+    uv_os_free_passwd(&pwd);
+  } else {
+    ck_assert_int_eq(uv_os_homedir(buf, &size), UV_ENOENT);
+  }
   restore_env("HOME", saved_home);
 
   /* tmpdir: $TMPDIR, $TMP, $TEMP, $TEMPDIR, else /tmp; no trailing slash */
@@ -436,21 +445,33 @@ END_TEST
 START_TEST(test_passwd_uname_host)
 {
   uv_passwd_t pwd;
+  struct passwd *pw;
   uv_utsname_t u;
   char buf[256], host[256];
   size_t size;
 
   ck_assert_int_eq(uv_os_get_passwd(NULL), UV_EINVAL);
-  ck_assert_int_eq(uv_os_get_passwd(&pwd), 0);
-  ck_assert_int_eq(pwd.uid, (long)geteuid());
-  ck_assert_ptr_nonnull(pwd.username);
-  ck_assert_ptr_nonnull(pwd.homedir);
-  ck_assert_ptr_nonnull(pwd.shell);
-  ck_assert_int_gt(strlen(pwd.username), 0);
-  uv_os_free_passwd(&pwd);
-  ck_assert_ptr_null(pwd.username);
-  ck_assert_ptr_null(pwd.homedir);
-  ck_assert_ptr_null(pwd.shell);
+  pw = getpwuid(geteuid());
+  if (pw != NULL) {
+    /* the effective user's entry, as getpwuid(3) has it */
+    char name[256], dir[1024];
+    long gid = (long)pw->pw_gid;
+
+    snprintf(name, sizeof name, "%s", pw->pw_name);
+    snprintf(dir, sizeof dir, "%s", pw->pw_dir);
+    ck_assert_int_eq(uv_os_get_passwd(&pwd), 0);
+    ck_assert_int_eq(pwd.uid, (long)geteuid());
+    ck_assert_int_eq(pwd.gid, gid);
+    ck_assert_str_eq(pwd.username, name);
+    ck_assert_str_eq(pwd.homedir, dir);
+    ck_assert_ptr_nonnull(pwd.shell);
+    uv_os_free_passwd(&pwd);
+    ck_assert_ptr_null(pwd.username);
+    ck_assert_ptr_null(pwd.homedir);
+    ck_assert_ptr_null(pwd.shell);
+  } else {
+    ck_assert_int_eq(uv_os_get_passwd(&pwd), UV_ENOENT);
+  }
 
   ck_assert_int_eq(uv_os_uname(NULL), UV_EINVAL);
   ck_assert_int_eq(uv_os_uname(&u), 0);
