@@ -32,18 +32,76 @@ uv_buf_init(char *base, unsigned int len)
 /* The longest IPv6 text with an IPv4 tail, NUL included (46). */
 #define INET6_TEXT_MAX 46
 
+/*
+ * The text of the IPv6 address @a into @out (INET6_TEXT_MAX bytes), in
+ * libuv's form (RFC 4291 text as the ISC code libuv uses writes it): hex
+ * words in lower case, the first longest run of two or more zero words as
+ * "::", and a dotted IPv4 tail for an IPv4-mapped address (::ffff:a.b.c.d)
+ * and for one whose first 96 bits are zero and whose seventh word is not
+ * (::a.b.c.d). Written here rather than taken from inet_ntop(3) so the
+ * text does not depend on the C library.
+ */
+static void
+ntop6(const unsigned char *a, char *out)
+{
+  unsigned int w[8];
+  int best = -1, bestlen = 0, cur = -1, i;
+  char *p = out;
+
+  for (i = 0; i < 8; i++)
+    w[i] = (unsigned int)a[2 * i] << 8 | a[2 * i + 1];
+  for (i = 0; i <= 8; i++) {
+    if (i < 8 && w[i] == 0) {
+      if (cur < 0)
+        cur = i;
+    } else if (cur >= 0) {
+      if (i - cur > bestlen) {
+        best = cur;
+        bestlen = i - cur;
+      }
+      cur = -1;
+    }
+  }
+  if (bestlen < 2)
+    best = -1;
+  for (i = 0; i < 8; i++) {
+    if (best >= 0 && i >= best && i < best + bestlen) {
+      if (i == best)
+        *p++ = ':';
+      continue;
+    }
+    if (i != 0)
+      *p++ = ':';
+    if (i == 6 && best == 0 && (bestlen == 6 || (bestlen == 5 && w[5] == 0xffff))) {
+      p += sprintf(p, "%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
+      break;
+    }
+    p += sprintf(p, "%x", w[i]);
+  }
+  if (best >= 0 && best + bestlen == 8)
+    *p++ = ':';
+  *p = '\0';
+}
+
 int
 uv_inet_ntop(int af, const void *src, char *dst, size_t size)
 {
   char tmp[INET6_TEXT_MAX];
+  const unsigned char *a = src;
   size_t n;
 
   if (src == NULL || dst == NULL)
     return UV_EINVAL;
-  if (af != AF_INET && af != AF_INET6)
+  switch (af) {
+  case AF_INET:
+    snprintf(tmp, sizeof tmp, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+    break;
+  case AF_INET6:
+    ntop6(a, tmp);
+    break;
+  default:
     return UV_EAFNOSUPPORT;
-  if (inet_ntop(af, src, tmp, sizeof tmp) == NULL)
-    return UV__ERR(errno);
+  }
   n = strlen(tmp);
   if (n >= size)
     return UV_ENOSPC;

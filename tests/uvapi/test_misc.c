@@ -99,6 +99,9 @@ START_TEST(test_ip4)
   ck_assert_int_eq(uv_ip4_addr("", 1, &a), UV_EINVAL);
   ck_assert_int_eq(uv_ip4_addr("localhost", 1, &a), UV_EINVAL);
   ck_assert_int_eq(uv_ip4_addr("::1", 1, &a), UV_EINVAL);
+  ck_assert_int_eq(uv_ip4_addr("01.2.3.4", 1, &a), UV_EINVAL); /* no octal */
+  ck_assert_int_eq(uv_ip4_addr("1.2.3.4.", 1, &a), UV_EINVAL);
+  ck_assert_int_eq(uv_ip4_addr("1.2.3.4 ", 1, &a), UV_EINVAL);
   ck_assert_int_eq(uv_inet_pton(AF_INET, NULL, &a.sin_addr), UV_EINVAL);
   ck_assert_int_eq(uv_inet_pton(AF_UNIX, "1.2.3.4", &a.sin_addr), UV_EAFNOSUPPORT);
   ck_assert_int_eq(uv_inet_ntop(AF_UNIX, &a.sin_addr, name, sizeof name), UV_EAFNOSUPPORT);
@@ -139,6 +142,31 @@ START_TEST(test_ip6)
   ck_assert_int_eq(uv_ip6_addr("::", 1, &a), 0);
   ck_assert_int_eq(uv_ip6_name(&a, name, sizeof name), 0);
   ck_assert_str_eq(name, "::");
+  /* libuv's text forms (the ISC code's), not every C library's */
+  {
+    static const char *const forms[][2] = {
+      { "::2", "::2" },
+      { "::1:2", "::0.1.0.2" },             /* IPv4-compatible */
+      { "::ffff:0:0", "::ffff:0.0.0.0" },   /* IPv4-mapped */
+      { "1::", "1::" },
+      { "1:0:0:2::3", "1:0:0:2::3" },       /* the longest run */
+      { "1:0:0:2:0:0:3:4", "1::2:0:0:3:4" },/* the first of equal runs */
+      { "1:0:2:3:4:5:6:7", "1:0:2:3:4:5:6:7" }, /* one zero: no "::" */
+      { "FE80::ABCD", "fe80::abcd" },
+      { "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255",
+        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
+    };
+    size_t k;
+
+    for (k = 0; k < sizeof forms / sizeof forms[0]; k++) {
+      ck_assert_int_eq(uv_inet_pton(AF_INET6, forms[k][0], &raw), 0);
+      ck_assert_int_eq(uv_inet_ntop(AF_INET6, &raw, name, sizeof name), 0);
+      ck_assert_str_eq(name, forms[k][1]);
+      /* exactly the length and the NUL, or UV_ENOSPC */
+      ck_assert_int_eq(uv_inet_ntop(AF_INET6, &raw, name, strlen(forms[k][1]) + 1), 0);
+      ck_assert_int_eq(uv_inet_ntop(AF_INET6, &raw, name, strlen(forms[k][1])), UV_ENOSPC);
+    }
+  }
   /* a zone: the interface's index; an unknown one: 0, silently */
   ck_assert_uint_ne(lo, 0);
   ck_assert_int_eq(uv_ip6_addr("fe80::1%lo", 1, &a), 0);
