@@ -893,8 +893,7 @@ uv_setup_args(int argc, char **argv)
   title_str = argv[0];
   title_cap = cap;
   title_len = strlen(argv[0]);
-  free(args_copy);
-  args_copy = copy;
+  args_copy = copy; /* an earlier copy stays: the program may still use it */
   pthread_mutex_unlock(&title_lock);
   return copy;
 }

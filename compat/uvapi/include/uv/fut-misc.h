@@ -75,8 +75,11 @@ UV_EXTERN int uv_ip6_name(const struct sockaddr_in6 *src, char *dst, size_t size
 UV_EXTERN int uv_ip_name(const struct sockaddr *src, char *dst, size_t size);
 /**
  * uv_inet_ntop - the text form of the AF_INET or AF_INET6 address @src
- * (a struct in_addr / in6_addr) in @dst. Returns 0, UV_ENOSPC (@size too
- * small), UV_EAFNOSUPPORT (another family), UV_EINVAL (NULL pointer).
+ * (a struct in_addr / in6_addr) in @dst, @dst untouched on error. IPv6 as
+ * libuv writes it: lower-case hex, the first longest run of zero words
+ * as "::", a dotted tail for ::ffff:a.b.c.d and ::a.b.c.d. Returns 0,
+ * UV_ENOSPC (@size too small), UV_EAFNOSUPPORT (another family), UV_EINVAL
+ * (NULL pointer).
  */
 UV_EXTERN int uv_inet_ntop(int af, const void *src, char *dst, size_t size);
 /**
@@ -360,9 +363,8 @@ UV_EXTERN int uv_chdir(const char *dir);
  * before uv_get_process_title() / uv_set_process_title(): it returns a copy
  * of @argv to use from then on (the original strings' memory may be
  * overwritten by the process title). Returns @argv unchanged if the copy
- * cannot be made. Not thread-safe. Its memory is released by
- * uv_library_shutdown() only if uv_library_shutdown() knows of it: here it
- * stays until exit.
+ * cannot be made. Not thread-safe. The copy is never freed (it must
+ * outlive every use of the arguments; uv_library_shutdown() leaves it).
  */
 UV_EXTERN char **uv_setup_args(int argc, char **argv);
 /**
