@@ -263,7 +263,22 @@ void
 uv_loadavg(double avg[3])
 {
   struct sysinfo info;
+  double v[3];
+  FILE *f;
 
+  /* /proc/loadavg first (what top(1) shows), else sysinfo(2) */
+  f = fopen("/proc/loadavg", "re");
+  if (f != NULL) {
+    int ok = fscanf(f, "%lf %lf %lf", &v[0], &v[1], &v[2]) == 3;
+
+    fclose(f);
+    if (ok) {
+      avg[0] = v[0];
+      avg[1] = v[1];
+      avg[2] = v[2];
+      return;
+    }
+  }
   if (sysinfo(&info) < 0) {
     avg[0] = avg[1] = avg[2] = 0;
     return;
