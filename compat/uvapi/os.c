@@ -579,7 +579,7 @@ uv_free_cpu_info(uv_cpu_info_t *cpu_infos, int count)
 }
 
 /*
- * Fill the model (and, failing cpufreq, the speed) of the @n CPUs of @ci,
+ * Fill the model and the speed (0 if not listed) of the @n CPUs of @ci,
  * whose processor numbers are @nums, from one pass over /proc/cpuinfo.
  * 0 or UV_ENOMEM.
  */
@@ -706,8 +706,14 @@ uv_cpu_info(uv_cpu_info_t **cpu_infos, int *count)
     r = UV_ENOSYS;
     goto fail;
   }
-  /* the current frequency, where cpufreq has it */
+  /* model and speed from /proc/cpuinfo ("cpu MHz" on x86), as libuv;
+   * where it gives no speed, cpufreq's current frequency */
+  r = cpuinfo_fill(ci, nums, n);
+  if (r != 0)
+    goto fail;
   for (i = 0; i < n; i++) {
+    if (ci[i].speed != 0)
+      continue;
     snprintf(path, sizeof path,
              "/sys/devices/system/cpu/cpu%u/cpufreq/scaling_cur_freq", nums[i]);
     if (read_small_file(path, buf, sizeof buf) > 0) {
@@ -717,9 +723,6 @@ uv_cpu_info(uv_cpu_info_t **cpu_infos, int *count)
         ci[i].speed = (int)(khz / 1000);
     }
   }
-  r = cpuinfo_fill(ci, nums, n);
-  if (r != 0)
-    goto fail;
   uv__free(nums);
   *cpu_infos = ci;
   *count = n;

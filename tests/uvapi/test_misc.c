@@ -602,6 +602,25 @@ START_TEST(test_cpu_memory)
     ck_assert_int_ge(ci[i].speed, 0);
   }
   ck_assert_uint_gt(ci[0].cpu_times.user + ci[0].cpu_times.sys + ci[0].cpu_times.idle, 0);
+  {
+    /* where /proc/cpuinfo names models, the first CPU's is that name */
+    char line[512];
+    FILE *f = fopen("/proc/cpuinfo", "r");
+
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof line, f) != NULL) {
+      if (strncmp(line, "model name", 10) == 0) {
+        char *v = strchr(line, ':') + 1;
+
+        while (*v == ' ' || *v == '\t')
+          v++;
+        v[strcspn(v, "\n")] = '\0';
+        ck_assert_str_eq(ci[0].model, v);
+        break;
+      }
+    }
+    fclose(f);
+  }
   uv_free_cpu_info(ci, count);
 
   total = uv_get_total_memory();
