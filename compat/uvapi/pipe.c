@@ -83,7 +83,9 @@ uv_pipe_bind(uv_pipe_t *handle, const char *name)
     return UV_EINVAL;
   if (handle->u.fd >= 0)
     return UV_EINVAL; /* bound already */
-  fname = uv__strdup(name);
+  pipe_addr(&sa, name);
+  /* The name as bound (truncated), so that the close unlinks that file. */
+  fname = uv__strdup(sa.sun_path);
   if (fname == NULL)
     return UV_ENOMEM;
   fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -92,7 +94,6 @@ uv_pipe_bind(uv_pipe_t *handle, const char *name)
     uv__free(fname);
     return err;
   }
-  pipe_addr(&sa, fname);
   if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
     err = UV__ERR(errno);
     if (err == UV_ENOENT)
