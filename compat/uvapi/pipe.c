@@ -155,6 +155,8 @@ uv_pipe_connect(uv_connect_t *req, uv_pipe_t *handle, const char *name,
     err = UV__ERR(errno);
     goto out;
   }
+  if (r == -1) /* not writable until connected, whatever was seen before */
+    fut_io_clear_ready(&handle->io_, FUT_IO_WRITABLE);
   handle->flags |= UV_HANDLE_READABLE | UV_HANDLE_WRITABLE;
 out:
   /* Errors too are told by the callback, in the next iteration. */

@@ -171,6 +171,8 @@ uv_tcp_connect(uv_connect_t *req, uv_tcp_t *tcp, const struct sockaddr *addr,
         tcp->delayed_error_ = UV_ECONNREFUSED; /* told in the callback */
       else if (errno != EINPROGRESS)
         return UV__ERR(errno);
+      else /* not writable until connected, whatever was seen before */
+        fut_io_clear_ready(&tcp->io_, FUT_IO_WRITABLE);
     }
   }
   /* A connect that finished at once still reports through the callback. */

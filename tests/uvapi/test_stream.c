@@ -930,6 +930,184 @@ START_TEST(test_accept_later)
 }
 END_TEST
 
+
+/* ---- uv_tcp_open, writes queued while connecting, IPv6, write errors ---------------------- */
+
+static int qc_connected;
+static size_t qc_got;
+static char qc_data[32];
+
+static void
+qc_connect_cb(uv_connect_t *req, int status)
+{
+  ck_assert_int_eq(status, 0);
+  ck_assert_str_eq(order, ""); /* the queued write waits for the connect */
+  note('C');
+  (void)req;
+  qc_connected = 1;
+}
+
+static void
+qc_write_cb(uv_write_t *req, int status)
+{
+  (void)req;
+  ck_assert_int_eq(status, 0);
+  note('w');
+}
+
+static uv_tcp_t qc_server, qc_conn;
+
+static void
+qc_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+  if (n == 0)
+    return;
+  if (n == UV_EOF) {
+    uv_close((uv_handle_t *)s, NULL);
+    return;
+  }
+  ck_assert_int_gt(n, 0);
+  memcpy(qc_data + qc_got, b->base, (size_t)n);
+  qc_got += (size_t)n;
+}
+
+static void
+qc_connection_cb(uv_stream_t *server, int status)
+{
+  ck_assert_int_eq(status, 0);
+  ck_assert_int_eq(uv_tcp_init(server->loop, &qc_conn), 0);
+  ck_assert_int_eq(uv_accept(server, (uv_stream_t *)&qc_conn), 0);
+  ck_assert_int_eq(uv_read_start((uv_stream_t *)&qc_conn, alloc_static, qc_read), 0);
+  uv_close((uv_handle_t *)server, NULL);
+}
+
+START_TEST(test_tcp_open_queued_writes_ipv6)
+{
+  uv_loop_t loop;
+  uv_tcp_t c;
+  uv_connect_t req;
+  uv_write_t w;
+  uv_shutdown_t sh;
+  struct sockaddr_in6 a6;
+  uv_buf_t b = { "queued", 6 };
+  int fd;
+
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  reset_order();
+  qc_connected = 0;
+  qc_got = 0;
+  ck_assert_int_eq(uv_tcp_init_ex(&loop, &qc_server, AF_INET6), 0);
+  memset(&a6, 0, sizeof a6);
+  a6.sin6_family = AF_INET6;
+  a6.sin6_addr = in6addr_loopback;
+  if (uv_tcp_bind(&qc_server, (struct sockaddr *)&a6, UV_TCP_IPV6ONLY) != 0) {
+    fprintf(stderr, "test_tcp_open_queued_writes_ipv6: skipped: no IPv6 loopback\n");
+    uvtest_close_loop(&loop);
+    return;
+  }
+  ck_assert_int_eq(uv_tcp_simultaneous_accepts(&qc_server, 0), 0);
+  ck_assert_int_eq(uv_listen((uv_stream_t *)&qc_server, 4, qc_connection_cb), 0);
+  {
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+
+    ck_assert_int_eq(uv_tcp_getsockname(&qc_server, (struct sockaddr *)&ss, &len), 0);
+    ck_assert_int_eq(ss.ss_family, AF_INET6);
+    a6.sin6_port = ((struct sockaddr_in6 *)&ss)->sin6_port;
+  }
+  fd = socket(AF_INET6, SOCK_STREAM, 0);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(uv_tcp_init(&loop, &c), 0);
+  ck_assert_int_eq(uv_tcp_open(&c, fd), 0);
+  ck_assert_int_ne(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+  ck_assert_int_eq(uv_tcp_connect(&req, &c, (struct sockaddr *)&a6, qc_connect_cb), 0);
+  ck_assert_int_eq(uv_write(&w, (uv_stream_t *)&c, &b, 1, qc_write_cb), 0);
+  ck_assert_uint_eq(c.write_queue_size, 6);
+  ck_assert_int_eq(uv_shutdown(&sh, (uv_stream_t *)&c, NULL), 0);
+  uvtest_run(&loop, 10000);
+  ck_assert_str_eq(order, "Cw");
+  ck_assert_uint_eq(qc_got, 6);
+  ck_assert(memcmp(qc_data, "queued", 6) == 0);
+  uvtest_close_loop(&loop);
+}
+END_TEST
+
+static int epipe_status;
+
+static void
+epipe_write_cb(uv_write_t *req, int status)
+{
+  (void)req;
+  epipe_status = status;
+}
+
+START_TEST(test_write_error_and_resume_read)
+{
+  uv_loop_t loop;
+  struct pair p;
+  uv_write_t w;
+  char *chunk = calloc(1, 1u << 20);
+  uv_buf_t big = { chunk, 1u << 20 };
+  int i;
+
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  pair_open(&loop, &p);
+  uv_close((uv_handle_t *)&p.server, NULL);
+  /* the peer is gone: the write fails in its callback */
+  uv_close((uv_handle_t *)&p.accepted, NULL);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  epipe_status = 1;
+  for (i = 0; i < 64 && epipe_status == 1; i++) {
+    ck_assert_int_eq(uv_write(&w, (uv_stream_t *)&p.client, &big, 1, epipe_write_cb), 0);
+    while (epipe_status == 1 && uv_run(&loop, UV_RUN_ONCE) != 0)
+      ;
+    if (epipe_status == 0)
+      epipe_status = 1;
+  }
+  ck_assert(epipe_status == UV_EPIPE || epipe_status == UV_ECONNRESET);
+  uvtest_close_loop(&loop);
+  free(chunk);
+}
+END_TEST
+
+static int rs_reads;
+
+static void
+rs_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+  (void)b;
+  if (n == 0)
+    return;
+  ck_assert_int_eq(n, 1);
+  rs_reads++;
+  ck_assert_int_eq(uv_read_stop(s), 0);
+}
+
+START_TEST(test_read_stop_resume)
+{
+  uv_loop_t loop;
+  struct pair p;
+  uv_buf_t b = { "xyz", 3 };
+
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  pair_open(&loop, &p);
+  uv_close((uv_handle_t *)&p.server, NULL);
+  ck_assert_int_eq(uv_try_write((uv_stream_t *)&p.client, &b, 1), 3);
+  rs_reads = 0;
+  /* one byte at a time, stopping each time: the rest waits in the kernel */
+  while (rs_reads < 3) {
+    int before = rs_reads;
+
+    ck_assert_int_eq(uv_read_start((uv_stream_t *)&p.accepted, one_byte_alloc, rs_read), 0);
+    ck_assert(uv_is_active((uv_handle_t *)&p.accepted));
+    uvtest_run(&loop, 10000);
+    ck_assert_int_eq(rs_reads, before + 1);
+    ck_assert(!uv_is_active((uv_handle_t *)&p.accepted));
+  }
+  uvtest_close_loop(&loop);
+}
+END_TEST
+
 /* ---- pipes ---------------------------------------------------------------------------------- */
 
 static char pipe_path[64];
@@ -1335,6 +1513,9 @@ uvtest_stream_suite(void)
   tcase_add_test(tc, test_read_enobufs_stop_close);
   tcase_add_test(tc, test_close_reset);
   tcase_add_test(tc, test_accept_later);
+  tcase_add_test(tc, test_tcp_open_queued_writes_ipv6);
+  tcase_add_test(tc, test_write_error_and_resume_read);
+  tcase_add_test(tc, test_read_stop_resume);
   tcase_add_test(tc, test_pipe_bind_connect);
   tcase_add_test(tc, test_uv_pipe_and_open);
   tcase_add_test(tc, test_socketpair);
