@@ -102,8 +102,13 @@ stream_poll(uv_stream_t *s, struct uv__ev *ev, unsigned int dir)
   if (s->io_.fd < 0)
     return;
   uv__ev_context(ev, &w, &cx);
-  if (fut_io_poll_ready(&s->io_, &cx, dir, &res) == FUT_READY)
-    uv__ev_feed(ev); /* ready (or failed: the syscall will say) */
+  if (fut_io_poll_ready(&s->io_, &cx, dir, &res) == FUT_READY) {
+    /* Ready, or the registration failed (the descriptor cannot be
+     * watched: another handle has it, ...): kept for the handlers. */
+    if (res < 0 && s->io_error_ == 0)
+      s->io_error_ = res;
+    uv__ev_feed(ev);
+  }
 }
 
 static void stream_poll_read(uv_stream_t *s) { stream_poll(s, &s->rev_, FUT_IO_READABLE); }
@@ -142,6 +147,7 @@ uv__stream_init(uv_loop_t *loop, uv_stream_t *s, uv_handle_type type)
   uv__queue_init(&s->write_completed_queue_);
   s->accepted_fd_ = -1;
   s->delayed_error_ = 0;
+  s->io_error_ = 0;
   s->queued_fds_ = NULL;
   s->queued_fds_count_ = 0;
   s->queued_fds_cap_ = 0;
@@ -408,7 +414,9 @@ stream_do_write(uv_stream_t *s)
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         fut_io_clear_ready(&s->io_, FUT_IO_WRITABLE);
         stream_poll_write(s);
-        return;
+        if (s->io_error_ == 0)
+          return;
+        errno = -s->io_error_; /* it cannot be waited for */
       }
       req->error_ = UV__ERR(errno);
       write_req_finish(s, req);
@@ -474,6 +482,8 @@ stream_write_ev(struct uv__ev *ev)
   if (uv__is_closing((uv_handle_t *)s))
     return;
   if (s->connect_req_ != NULL) {
+    if (s->io_error_ != 0 && s->delayed_error_ == 0)
+      s->delayed_error_ = s->io_error_;
     stream_connect_done(s);
     if (s->connect_req_ != NULL || uv__is_closing((uv_handle_t *)s))
       return;
@@ -686,6 +696,19 @@ stream_read(uv_stream_t *s)
   int count = 32;
   int ipc = s->type == UV_NAMED_PIPE && ((uv_pipe_t *)s)->ipc;
 
+  if (s->io_error_ != 0) {
+    uv_buf_t none = { NULL, 0 };
+
+    /* The descriptor cannot be watched: an error, as a read's. */
+    s->flags &= ~(UV_HANDLE_READABLE | UV_HANDLE_WRITABLE);
+    s->read_cb(s, s->io_error_, &none);
+    if (s->flags & UV_HANDLE_READING) {
+      s->flags &= ~UV_HANDLE_READING;
+      stream_forget(s, &s->rev_, FUT_IO_READABLE);
+      uv__handle_stop((uv_handle_t *)s);
+    }
+    return;
+  }
   while ((s->flags & UV_HANDLE_READING) && count-- > 0) {
     uv_buf_t buf = { NULL, 0 };
     ssize_t n;
@@ -802,6 +825,10 @@ emfile_trick(int listen_fd)
 static void
 stream_server_io(uv_stream_t *s)
 {
+  if (s->io_error_ != 0) {
+    s->connection_cb_(s, s->io_error_);
+    return; /* not watched: nothing more will come */
+  }
   while (s->accepted_fd_ == -1 && (s->flags & UV_HANDLE_LISTENING)) {
     int fd = accept4(s->u.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 

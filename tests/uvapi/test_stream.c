@@ -1353,6 +1353,55 @@ START_TEST(test_socketpair)
 }
 END_TEST
 
+static int dup_status[2], dup_calls;
+
+static void
+dup_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+  int i = s->data != NULL;
+
+  (void)b;
+  if (n == 0)
+    return;
+  dup_status[i] = n > 0 ? 1 : (int)n;
+  dup_calls++;
+  uv_read_stop(s); /* not closed: that would close the other's descriptor too */
+}
+
+/* One descriptor in two handles (a program error: libuv says UV_EEXIST
+ * at open). A backend that cannot watch it twice (epoll) fails the second
+ * handle's read with its error; one that can lets one handle read the byte
+ * and the other see the end. Either way: reported, no hang, no spin. */
+START_TEST(test_same_fd_twice)
+{
+  uv_loop_t loop;
+  uv_os_sock_t sv[2];
+  uv_pipe_t a, b;
+  char c = 'x';
+
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  ck_assert_int_eq(uv_socketpair(SOCK_STREAM, 0, sv, 0, 0), 0);
+  ck_assert_int_eq(uv_pipe_init(&loop, &a, 0), 0);
+  ck_assert_int_eq(uv_pipe_init(&loop, &b, 0), 0);
+  ck_assert_int_eq(uv_pipe_open(&a, sv[0]), 0);
+  ck_assert_int_eq(uv_pipe_open(&b, sv[0]), 0); /* closed twice: harmless here */
+  a.data = NULL;
+  b.data = &b;
+  dup_calls = 0;
+  dup_status[0] = dup_status[1] = 0;
+  ck_assert_int_eq(uv_read_start((uv_stream_t *)&a, alloc_static, dup_read), 0);
+  ck_assert_int_eq(uv_read_start((uv_stream_t *)&b, alloc_static, dup_read), 0);
+  ck_assert_int_eq(write(sv[1], &c, 1), 1);
+  while (dup_calls < 1)
+    uv_run(&loop, UV_RUN_ONCE);
+  close(sv[1]); /* the other one, if it still waits, sees the end */
+  uvtest_run(&loop, 10000);
+  ck_assert(dup_status[0] == 1 || dup_status[1] == 1);
+  ck_assert(dup_status[0] != 0 && dup_status[1] != 0);
+  uvtest_close_loop(&loop);
+}
+END_TEST
+
 /* ---- IPC: passing a handle ------------------------------------------------------------------- */
 
 static uv_pipe_t ipc_recv_pipe, ipc_accepted;
@@ -1519,6 +1568,7 @@ uvtest_stream_suite(void)
   tcase_add_test(tc, test_pipe_bind_connect);
   tcase_add_test(tc, test_uv_pipe_and_open);
   tcase_add_test(tc, test_socketpair);
+  tcase_add_test(tc, test_same_fd_twice);
   tcase_add_test(tc, test_ipc_pass_handle);
   tcase_add_test(tc, test_tty);
   suite_add_tcase(s, tc);

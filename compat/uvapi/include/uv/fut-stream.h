@@ -37,6 +37,7 @@
   struct uv__queue write_completed_queue_; \
   int accepted_fd_; \
   int delayed_error_; \
+  int io_error_; \
   int *queued_fds_; \
   unsigned int queued_fds_count_; \
   unsigned int queued_fds_cap_;
