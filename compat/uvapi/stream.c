@@ -770,8 +770,9 @@ stream_read(uv_stream_t *s)
       return;
     }
     if ((size_t)n < buf.len) {
-      /* A short read: the kernel's buffer is empty now. */
-      if (s->flags & UV_HANDLE_STREAM_SOCKET)
+      /* A short read: the kernel's buffer is empty now, except on an IPC
+       * pipe, where a read ends at each message that carried descriptors. */
+      if ((s->flags & UV_HANDLE_STREAM_SOCKET) && !ipc)
         fut_io_drained(&s->io_, FUT_IO_READABLE);
       s->read_cb(s, n, &buf);
       if (s->flags & UV_HANDLE_READING)

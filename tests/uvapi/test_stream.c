@@ -283,6 +283,12 @@ START_TEST(test_tcp_ping_pong)
   ck_assert_int_eq(uv_tcp_nodelay(&p.client, 1), 0);
   ck_assert_int_eq(uv_tcp_keepalive(&p.client, 1, 60), 0);
   ck_assert_int_eq(uv_tcp_keepalive(&p.client, 0, 0), 0);
+  {
+    int v = 0;
+
+    ck_assert_int_eq(uv_send_buffer_size((uv_handle_t *)&p.client, &v), 0);
+    ck_assert_int_gt(v, 0);
+  }
   p.client.data = &p.accepted;
   pp_rounds = 0;
   ck_assert_int_eq(uv_read_start((uv_stream_t *)&p.accepted, pp_alloc, pp_read_server), 0);
@@ -1480,6 +1486,75 @@ START_TEST(test_ipc_pass_handle)
 }
 END_TEST
 
+/* Two handles, a pipe then a TCP socket, sent before the reader runs: the
+ * second arrives while the first waits for uv_accept(); both come out in
+ * order, each with its type. */
+static int ipc2_reads;
+static uv_pipe_t ipc2_pipe;
+static uv_tcp_t ipc2_tcp;
+
+static void
+ipc2_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+  uv_pipe_t *p = (uv_pipe_t *)s;
+
+  (void)b;
+  if (n == 0)
+    return;
+  ck_assert_int_eq(n, 1);
+  if (++ipc2_reads == 1) {
+    ck_assert_int_eq(uv_pipe_pending_count(p), 1);
+    return; /* not accepted yet */
+  }
+  ck_assert_int_eq(uv_pipe_pending_count(p), 2);
+  ck_assert_int_eq(uv_pipe_pending_type(p), UV_NAMED_PIPE);
+  ck_assert_int_eq(uv_pipe_init(s->loop, &ipc2_pipe, 0), 0);
+  ck_assert_int_eq(uv_accept(s, (uv_stream_t *)&ipc2_pipe), 0);
+  ck_assert_int_eq(uv_pipe_pending_count(p), 1);
+  ck_assert_int_eq(uv_pipe_pending_type(p), UV_TCP);
+  ck_assert_int_eq(uv_tcp_init(s->loop, &ipc2_tcp), 0);
+  ck_assert_int_eq(uv_accept(s, (uv_stream_t *)&ipc2_tcp), 0);
+  ck_assert_int_eq(uv_pipe_pending_count(p), 0);
+  ck_assert_int_eq(uv_accept(s, (uv_stream_t *)&ipc2_tcp), UV_EAGAIN);
+  uv_close((uv_handle_t *)s, NULL);
+}
+
+START_TEST(test_ipc_two_handles)
+{
+  uv_loop_t loop;
+  uv_os_sock_t ipc[2], other[2];
+  uv_pipe_t tx, rx, passed;
+  uv_tcp_t tcp;
+  uv_write_t w1, w2;
+  uv_buf_t b1 = { "1", 1 }, b2 = { "2", 1 };
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  ck_assert_int_eq(uv_socketpair(SOCK_STREAM, 0, ipc, 0, 0), 0);
+  ck_assert_int_eq(uv_socketpair(SOCK_STREAM, 0, other, 0, 0), 0);
+  ck_assert_int_eq(uv_pipe_init(&loop, &tx, 1), 0);
+  ck_assert_int_eq(uv_pipe_init(&loop, &rx, 1), 0);
+  ck_assert_int_eq(uv_pipe_init(&loop, &passed, 0), 0);
+  ck_assert_int_eq(uv_tcp_init_ex(&loop, &tcp, AF_INET), 0);
+  ck_assert_int_eq(uv_pipe_open(&tx, ipc[0]), 0);
+  ck_assert_int_eq(uv_pipe_open(&rx, ipc[1]), 0);
+  ck_assert_int_eq(uv_pipe_open(&passed, other[0]), 0);
+  ck_assert_int_eq(uv_write2(&w1, (uv_stream_t *)&tx, &b1, 1, (uv_stream_t *)&passed, NULL), 0);
+  ck_assert_int_eq(uv_write2(&w2, (uv_stream_t *)&tx, &b2, 1, (uv_stream_t *)&tcp, NULL), 0);
+  uv_run(&loop, UV_RUN_NOWAIT); /* both sent, before anyone reads */
+  ipc2_reads = 0;
+  ck_assert_int_eq(uv_read_start((uv_stream_t *)&rx, alloc_static, ipc2_read), 0);
+  uvtest_run(&loop, 10000);
+  ck_assert_int_eq(ipc2_reads, 2);
+  /* the received TCP handle is the same socket */
+  ck_assert_int_eq(uv_tcp_getsockname(&ipc2_tcp, (struct sockaddr *)&ss, &len), 0);
+  ck_assert_int_eq(ss.ss_family, AF_INET);
+  close(other[1]);
+  uvtest_close_loop(&loop);
+}
+END_TEST
+
 /* ---- TTY ----------------------------------------------------------------------------------------- */
 
 START_TEST(test_tty)
@@ -1570,6 +1645,7 @@ uvtest_stream_suite(void)
   tcase_add_test(tc, test_socketpair);
   tcase_add_test(tc, test_same_fd_twice);
   tcase_add_test(tc, test_ipc_pass_handle);
+  tcase_add_test(tc, test_ipc_two_handles);
   tcase_add_test(tc, test_tty);
   suite_add_tcase(s, tc);
   return s;
