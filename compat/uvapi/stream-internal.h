@@ -7,7 +7,7 @@
 
 /* Stream-private handle flags (the areas' free bits). */
 enum {
-  UV_HANDLE_STREAM_SOCKET = 1u << 25, /* a SOCK_STREAM socket: short reads drain */
+  UV_HANDLE_STREAM_SOCKET = 1u << 25, /* a TCP socket: a short read drains it */
   UV_HANDLE_TCP_SINGLE_ACCEPT = 1u << 26,
   UV_HANDLE_IPV6 = 1u << 27
 };

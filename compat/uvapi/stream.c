@@ -156,8 +156,7 @@ uv__stream_init(uv_loop_t *loop, uv_stream_t *s, uv_handle_type type)
 int
 uv__stream_open(uv_stream_t *s, int fd, unsigned int flags)
 {
-  int err, type, one = 1;
-  socklen_t len = sizeof type;
+  int err, one = 1;
 
   if (s == NULL || fd < 0)
     return UV_EINVAL;
@@ -184,11 +183,10 @@ uv__stream_open(uv_stream_t *s, int fd, unsigned int flags)
           setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle) != 0)
         return UV__ERR(errno);
     }
-  } else if (s->type == UV_NAMED_PIPE &&
-             getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
-             type == SOCK_STREAM) {
-    flags |= UV_HANDLE_STREAM_SOCKET;
   }
+  /* Not AF_UNIX sockets: Linux ends a read there at each message that
+   * carried descriptors or came from another writer (credentials), with
+   * more data queued, so a short read does not mean an empty buffer. */
   s->flags |= flags;
   s->u.fd = fd;
   (void)fut_io_init(&s->io_, fd);
@@ -770,9 +768,8 @@ stream_read(uv_stream_t *s)
       return;
     }
     if ((size_t)n < buf.len) {
-      /* A short read: the kernel's buffer is empty now, except on an IPC
-       * pipe, where a read ends at each message that carried descriptors. */
-      if ((s->flags & UV_HANDLE_STREAM_SOCKET) && !ipc)
+      /* A short read on a TCP socket: the kernel's buffer is empty now. */
+      if (s->flags & UV_HANDLE_STREAM_SOCKET)
         fut_io_drained(&s->io_, FUT_IO_READABLE);
       s->read_cb(s, n, &buf);
       if (s->flags & UV_HANDLE_READING)
