@@ -1,9 +1,6 @@
 /* Placeholders so the loop links before the areas land. Each area's
  * owner deletes its functions from here when it defines them. */
 #include "internal.h"
-void uv__stream_close(uv_stream_t *h) { (void)h; }
-void uv__stream_destroy(uv_stream_t *h) { (void)h; }
-int uv__stream_fd(const uv_stream_t *h) { (void)h; return -1; }
 void uv__poll_close(uv_poll_t *h) { (void)h; }
 int uv__poll_fd(const uv_poll_t *h) { (void)h; return -1; }
 void uv__udp_close(uv_udp_t *h) { (void)h; }
@@ -11,4 +8,3 @@ void uv__udp_finish_close(uv_udp_t *h) { (void)h; }
 int uv__udp_fd(const uv_udp_t *h) { (void)h; return -1; }
 void uv__signal_close(uv_signal_t *h) { (void)h; }
 void uv__process_close(uv_process_t *h) { (void)h; }
-int uv__stream_open(uv_stream_t *s, int fd, unsigned int flags) { (void)s; (void)fd; (void)flags; return UV_ENOSYS; }
