@@ -118,7 +118,10 @@ FUT_API void fut_io_clear_ready(struct fut_io *io, unsigned int dir);
  * FUT_IO_SHORT_READ_DRAINS on @io, and neither end of file (FUT_IO_RDHUP,
  * FUT_IO_HUP) nor an error has been reported, which a read must still see.
  * Call it only for stream sockets and only after a short read that returned
- * more than zero bytes. NULL @io: nothing happens. Runtime thread only.
+ * more than zero bytes, and not for a Unix socket that receives
+ * descriptors (SCM_RIGHTS) or has SO_PASSCRED set: Linux ends a read at
+ * such a message (or at a change of writer) with more data queued, and an
+ * edge-triggered backend would not report it again. NULL @io: nothing happens. Runtime thread only.
  */
 FUT_API void fut_io_drained(struct fut_io *io, unsigned int dir);
 
