@@ -4,13 +4,6 @@
 void uv__stream_close(uv_stream_t *h) { (void)h; }
 void uv__stream_destroy(uv_stream_t *h) { (void)h; }
 int uv__stream_fd(const uv_stream_t *h) { (void)h; return -1; }
-void uv__poll_close(uv_poll_t *h) { (void)h; }
-int uv__poll_fd(const uv_poll_t *h) { (void)h; return -1; }
-void uv__udp_close(uv_udp_t *h) { (void)h; }
-void uv__udp_finish_close(uv_udp_t *h) { (void)h; }
-int uv__udp_fd(const uv_udp_t *h) { (void)h; return -1; }
-void uv__signal_close(uv_signal_t *h) { (void)h; }
-void uv__process_close(uv_process_t *h) { (void)h; }
 void uv__fs_event_close(uv_fs_event_t *h) { (void)h; }
 void uv__fs_poll_close(uv_fs_poll_t *h) { (void)h; }
 int uv__work_cancel(uv_req_t *r) { (void)r; return UV_EINVAL; }
