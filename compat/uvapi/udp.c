@@ -218,22 +218,16 @@ uv_udp_bind(uv_udp_t *handle, const struct sockaddr *addr, unsigned int flags)
   return udp_bind(handle, addr, len, flags);
 }
 
-/* Bind an unbound handle to the wildcard address of @domain. */
+/* A handle without a socket gets one, bound to the wildcard address of
+ * @domain (as libuv: a socket that exists is left as it is; the kernel
+ * binds it on its first send). */
 static int
 udp_maybe_bind(uv_udp_t *h, int domain, unsigned int flags)
 {
   struct sockaddr_storage ss;
-  struct sockaddr_storage cur;
-  socklen_t len = sizeof cur;
 
-  if (h->flags & UV_HANDLE_BOUND)
+  if (h->io_.fd != -1)
     return 0;
-  /* A socket given to uv_udp_open() or made by uv_udp_init_ex() has its
-   * own family. */
-  if (h->io_.fd != -1 &&
-      getsockname(h->io_.fd, (struct sockaddr *)&cur, &len) == 0 &&
-      (cur.ss_family == AF_INET || cur.ss_family == AF_INET6))
-    domain = cur.ss_family;
   memset(&ss, 0, sizeof ss);
   if (domain == AF_INET6) {
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
