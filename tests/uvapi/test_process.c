@@ -259,17 +259,17 @@ START_TEST(test_spawn_inherit_swapped)
   uv_loop_t loop;
   uv_process_t p;
   uv_process_options_t o;
-  uv_stdio_container_t stdio[10];
+  uv_stdio_container_t stdio[64];
   char out[64], script[64];
   int pfd[2], f, i;
 
   reset();
   ck_assert_int_eq(pipe(pfd), 0);
   ck_assert_int_eq(uv_loop_init(&loop), 0);
-  for (f = 5; f <= 8; f++)
+  for (f = 10; f < 60; f++)
     if (fcntl(f, F_GETFD) < 0)
       break;
-  ck_assert_int_le(f, 8); /* a free descriptor below 9, for sh's >&N */
+  ck_assert_int_lt(f, 60);
   ck_assert_int_eq(dup2(pfd[1], f), f);
   close(pfd[1]);
   memset(&o, 0, sizeof o);
@@ -284,7 +284,8 @@ START_TEST(test_spawn_inherit_swapped)
   stdio[f + 1].data.fd = f;
   o.stdio = stdio;
   o.stdio_count = f + 2;
-  snprintf(script, sizeof script, "echo four >&%d", f + 1);
+  /* (sh's >&N takes one digit) */
+  snprintf(script, sizeof script, "echo four >/proc/self/fd/%d", f + 1);
   ck_assert_int_eq(spawn_sh(&loop, &p, &o, script), 0);
   close(f);
   uvtest_run(&loop, 10000);
