@@ -481,6 +481,41 @@ START_TEST(test_spawn_stdio_pipes)
   ck_assert_int_eq(uv_loop_close(&loop), 0);
 }
 END_TEST
+
+/* UV_INHERIT_STREAM: the child writes to the stream's descriptor. */
+START_TEST(test_spawn_inherit_stream)
+{
+  uv_loop_t loop;
+  uv_process_t p;
+  uv_process_options_t o;
+  uv_stdio_container_t stdio[2];
+  uv_pipe_t w;
+  char out[64];
+  int pfd[2];
+
+  reset();
+  ck_assert_int_eq(pipe(pfd), 0);
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  ck_assert_int_eq(uv_pipe_init(&loop, &w, 0), 0);
+  ck_assert_int_eq(uv_pipe_open(&w, pfd[1]), 0);
+  memset(&o, 0, sizeof o);
+  memset(stdio, 0, sizeof stdio);
+  stdio[0].flags = UV_IGNORE;
+  stdio[1].flags = UV_INHERIT_STREAM;
+  stdio[1].data.stream = (uv_stream_t *)&w;
+  o.stdio = stdio;
+  o.stdio_count = 2;
+  ck_assert_int_eq(spawn_sh(&loop, &p, &o, "echo streamed"), 0);
+  uv_close((uv_handle_t *)&w, close_cb); /* closes pfd[1] */
+  uvtest_run(&loop, 10000);
+  ck_assert_int_eq(exit_calls, 1);
+  ck_assert_int_eq(last_exit_status, 0);
+  read_all(pfd[0], out, sizeof out);
+  ck_assert_str_eq(out, "streamed\n");
+  close(pfd[0]);
+  ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+END_TEST
 #endif
 
 /* ======================================================================== */
@@ -743,6 +778,7 @@ uvtest_process_suite(void)
   tcase_add_test(tc, test_kill_and_stdio_inheritance);
 #if UVTEST_HAVE_STREAMS
   tcase_add_test(tc, test_spawn_stdio_pipes);
+  tcase_add_test(tc, test_spawn_inherit_stream);
 #endif
   suite_add_tcase(s, tc);
 
