@@ -392,6 +392,39 @@ START_TEST(test_spawn_two_children)
 }
 END_TEST
 
+/* No exit callback: the handle just stops; an unreferenced child does
+ * not keep the loop alive. */
+START_TEST(test_spawn_no_exit_cb_unref)
+{
+  uv_loop_t loop;
+  uv_process_t p, q;
+  uv_process_options_t o;
+  char *args[] = { "/bin/sh", "-c", "exit 0", NULL };
+  char *sleeper[] = { "/bin/sh", "-c", "exec sleep 30", NULL };
+  int pid, st;
+
+  reset();
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  memset(&o, 0, sizeof o);
+  o.file = args[0];
+  o.args = args;
+  ck_assert_int_eq(uv_spawn(&loop, &p, &o), 0);
+  uvtest_run(&loop, 10000);
+  ck_assert_int_eq(uv_is_active((uv_handle_t *)&p), 0);
+  o.args = sleeper;
+  ck_assert_int_eq(uv_spawn(&loop, &q, &o), 0);
+  uv_unref((uv_handle_t *)&q);
+  ck_assert_int_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+  ck_assert_int_eq(uv_is_active((uv_handle_t *)&q), 1);
+  pid = q.pid;
+  ck_assert_int_eq(uv_process_kill(&q, SIGKILL), 0);
+  uvtest_close_loop(&loop);
+  /* closed before it was seen to exit: ours to reap, if close did not */
+  if (waitpid(pid, &st, 0) == pid)
+    ck_assert(WIFSIGNALED(st));
+}
+END_TEST
+
 START_TEST(test_kill_and_stdio_inheritance)
 {
   int fds[2];
@@ -775,6 +808,7 @@ uvtest_process_suite(void)
   tcase_add_test(tc, test_spawn_detached_setuid);
   tcase_add_test(tc, test_spawn_close_running);
   tcase_add_test(tc, test_spawn_two_children);
+  tcase_add_test(tc, test_spawn_no_exit_cb_unref);
   tcase_add_test(tc, test_kill_and_stdio_inheritance);
 #if UVTEST_HAVE_STREAMS
   tcase_add_test(tc, test_spawn_stdio_pipes);

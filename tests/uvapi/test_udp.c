@@ -725,6 +725,68 @@ START_TEST(test_udp_recv_stop_restart)
 }
 END_TEST
 
+/* More buffers than the inline array; a send queued from a send
+ * callback goes out too, and its callback follows. */
+static uv_udp_send_t chain_req[2];
+static struct sockaddr_storage chain_dst;
+static void
+chain_send_cb(uv_udp_send_t *req, int status)
+{
+  static uv_buf_t b = { "second", 6 };
+
+  ck_assert_int_eq(status, 0);
+  send_count++;
+  if (req == &chain_req[0]) {
+    ck_assert_int_eq(uv_udp_send(&chain_req[1], req->handle, &b, 1, (struct sockaddr *)&chain_dst, chain_send_cb), 0);
+    ck_assert_uint_eq(req->handle->send_queue_count, 1);
+  }
+}
+
+static int chain_recv;
+static void
+chain_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+              const struct sockaddr *addr, unsigned flags)
+{
+  (void)addr; (void)flags;
+  if (nread == 0)
+    return;
+  if (chain_recv++ == 0) {
+    ck_assert_int_eq(nread, 12);
+    ck_assert_int_eq(memcmp(buf->base, "abcdefghijkl", 12), 0);
+  } else {
+    ck_assert_int_eq(nread, 6);
+    ck_assert_int_eq(memcmp(buf->base, "second", 6), 0);
+    uv_close((uv_handle_t *)h, close_cb);
+  }
+}
+
+START_TEST(test_udp_many_bufs_and_send_from_cb)
+{
+  uv_loop_t loop;
+  uv_udp_t server, client;
+  struct sockaddr_in a = ip4("127.0.0.1", 0);
+  uv_buf_t b[6] = { { "ab", 2 }, { "cd", 2 }, { "ef", 2 },
+                    { "gh", 2 }, { "ij", 2 }, { "kl", 2 } };
+
+  reset();
+  chain_recv = 0;
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  ck_assert_int_eq(uv_udp_init(&loop, &server), 0);
+  ck_assert_int_eq(uv_udp_init(&loop, &client), 0);
+  ck_assert_int_eq(uv_udp_bind(&server, (struct sockaddr *)&a, 0), 0);
+  chain_dst = udp_name(&server);
+  ck_assert_int_eq(uv_udp_recv_start(&server, alloc_cb, chain_recv_cb), 0);
+  ck_assert_int_eq(uv_udp_send(&chain_req[0], &client, b, 6, (struct sockaddr *)&chain_dst, chain_send_cb), 0);
+  ck_assert_uint_eq(client.send_queue_size, 12);
+  uvtest_run(&loop, 10000); /* the client ends when its sends are done */
+  ck_assert_int_eq(send_count, 2);
+  ck_assert_int_eq(chain_recv, 2);
+  ck_assert_uint_eq(client.send_queue_count, 0);
+  ck_assert_int_eq(uv_is_active((uv_handle_t *)&client), 0);
+  uvtest_close_loop(&loop);
+}
+END_TEST
+
 /* ======================================================================== */
 /* poll handles                                                              */
 /* ======================================================================== */
@@ -936,6 +998,47 @@ START_TEST(test_poll_disconnect_and_hangup)
 }
 END_TEST
 
+/* An error condition (a refused datagram: POLLERR) ends the watch with
+ * UV_EBADF, as libuv. */
+static void
+error_poll_cb(uv_poll_t *h, int status, int events)
+{
+  poll_last_status = status;
+  poll_last_events = events;
+  poll_calls++;
+  ck_assert_int_eq(uv_is_active((uv_handle_t *)h), 0);
+  uv_close((uv_handle_t *)h, close_cb);
+}
+
+START_TEST(test_poll_error_condition)
+{
+  uv_loop_t loop;
+  uv_poll_t p;
+  struct sockaddr_in a = ip4("127.0.0.1", 0);
+  socklen_t len = sizeof a;
+  int s, closed;
+
+  /* a port nobody listens on: bind one, note it, close it */
+  closed = socket(AF_INET, SOCK_DGRAM, 0);
+  ck_assert_int_eq(bind(closed, (struct sockaddr *)&a, sizeof a), 0);
+  ck_assert_int_eq(getsockname(closed, (struct sockaddr *)&a, &len), 0);
+  close(closed);
+  s = socket(AF_INET, SOCK_DGRAM, 0);
+  ck_assert_int_eq(connect(s, (struct sockaddr *)&a, sizeof a), 0);
+  ck_assert_int_eq(send(s, "x", 1, 0), 1); /* the ICMP reply sets SO_ERROR */
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  poll_reset(&loop);
+  ck_assert_int_eq(uv_poll_init_socket(&loop, &p, s), 0);
+  ck_assert_int_eq(uv_poll_start(&p, UV_READABLE, error_poll_cb), 0);
+  uvtest_run(&loop, 10000);
+  ck_assert_int_eq(poll_calls, 1);
+  ck_assert_int_eq(poll_last_status, UV_EBADF);
+  ck_assert_int_eq(poll_last_events, 0);
+  close(s);
+  uvtest_close_loop(&loop);
+}
+END_TEST
+
 static void
 never_poll_cb(uv_poll_t *h, int status, int events)
 {
@@ -1017,6 +1120,7 @@ uvtest_udp_suite(void)
   tcase_add_test(tc, test_udp_send_queue_drains_in_order);
   tcase_add_test(tc, test_udp_options);
   tcase_add_test(tc, test_udp_recv_stop_restart);
+  tcase_add_test(tc, test_udp_many_bufs_and_send_from_cb);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("poll");
@@ -1026,6 +1130,7 @@ uvtest_udp_suite(void)
   tcase_add_test(tc, test_poll_writable_stop_restart);
   tcase_add_test(tc, test_poll_disconnect_and_hangup);
   tcase_add_test(tc, test_poll_errors_and_close);
+  tcase_add_test(tc, test_poll_error_condition);
   suite_add_tcase(s, tc);
   return s;
 }
