@@ -950,16 +950,26 @@ uv_accept(uv_stream_t *server, uv_stream_t *client)
     return UV_EINVAL;
   if (server->accepted_fd_ == -1)
     return UV_EAGAIN;
-  if (client->type != UV_TCP && client->type != UV_NAMED_PIPE)
-    return UV_EINVAL;
-  if (client->u.fd != -1)
-    return UV_EBUSY;
-  fd = server->accepted_fd_;
-  err = uv__stream_open(client, fd, UV_HANDLE_READABLE | UV_HANDLE_WRITABLE);
-  if (err != 0)
-    close(fd);
-  else
-    client->flags |= UV_HANDLE_BOUND;
+  if (client->type == UV_UDP) {
+    /* A UDP socket that came over an IPC pipe. */
+    if (uv__udp_fd((const uv_udp_t *)(void *)client) != -1)
+      return UV_EBUSY;
+    fd = server->accepted_fd_;
+    err = uv_udp_open((uv_udp_t *)(void *)client, fd);
+    if (err != 0)
+      close(fd);
+  } else {
+    if (client->type != UV_TCP && client->type != UV_NAMED_PIPE)
+      return UV_EINVAL;
+    if (client->u.fd != -1)
+      return UV_EBUSY;
+    fd = server->accepted_fd_;
+    err = uv__stream_open(client, fd, UV_HANDLE_READABLE | UV_HANDLE_WRITABLE);
+    if (err != 0)
+      close(fd);
+    else
+      client->flags |= UV_HANDLE_BOUND;
+  }
   if (server->queued_fds_count_ > 0) {
     server->accepted_fd_ = server->queued_fds_[0];
     server->queued_fds_count_--;

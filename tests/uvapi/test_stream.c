@@ -1486,6 +1486,71 @@ START_TEST(test_ipc_pass_handle)
 }
 END_TEST
 
+/* A UDP socket over an IPC pipe: uv_pipe_pending_type() says UV_UDP and
+ * uv_accept() takes it into a uv_udp_t, bound where the sender bound it. */
+static uv_udp_t ipcu_udp;
+static int ipcu_state;
+
+static void
+ipcu_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+  uv_pipe_t *p = (uv_pipe_t *)s;
+  uv_tcp_t wrong;
+
+  (void)b;
+  if (n == 0)
+    return;
+  ck_assert_int_eq(uv_pipe_pending_count(p), 1);
+  ck_assert_int_eq(uv_pipe_pending_type(p), UV_UDP);
+  ck_assert_int_eq(uv_udp_init(s->loop, &ipcu_udp), 0);
+  ck_assert_int_eq(uv_tcp_init(s->loop, &wrong), 0);
+  ck_assert_int_eq(uv_accept(s, (uv_stream_t *)(void *)&ipcu_udp), 0);
+  /* taken: nothing more to accept */
+  ck_assert_int_eq(uv_accept(s, (uv_stream_t *)&wrong), UV_EAGAIN);
+  uv_close((uv_handle_t *)&wrong, NULL);
+  ipcu_state = 1;
+  uv_close((uv_handle_t *)s, NULL);
+}
+
+START_TEST(test_ipc_pass_udp)
+{
+  uv_loop_t loop;
+  uv_os_sock_t ipc[2];
+  uv_pipe_t send_pipe;
+  uv_udp_t sent;
+  uv_write_t w;
+  uv_buf_t b = { "u", 1 };
+  struct sockaddr_in a, got_a;
+  int len = sizeof got_a;
+  int sent_port;
+
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  ck_assert_int_eq(uv_socketpair(SOCK_STREAM, 0, ipc, 0, 0), 0);
+  ck_assert_int_eq(uv_pipe_init(&loop, &send_pipe, 1), 0);
+  ck_assert_int_eq(uv_pipe_init(&loop, &ipc_recv_pipe, 1), 0);
+  ck_assert_int_eq(uv_pipe_open(&send_pipe, ipc[0]), 0);
+  ck_assert_int_eq(uv_pipe_open(&ipc_recv_pipe, ipc[1]), 0);
+  ck_assert_int_eq(uv_udp_init(&loop, &sent), 0);
+  ck_assert_int_eq(uv_ip4_addr("127.0.0.1", 0, &a), 0);
+  ck_assert_int_eq(uv_udp_bind(&sent, (const struct sockaddr *)&a, 0), 0);
+  ck_assert_int_eq(uv_udp_getsockname(&sent, (struct sockaddr *)&got_a, &len), 0);
+  sent_port = ntohs(got_a.sin_port);
+  ipcu_state = 0;
+  ck_assert_int_eq(uv_write2(&w, (uv_stream_t *)&send_pipe, &b, 1, (uv_stream_t *)(void *)&sent, NULL), 0);
+  ck_assert_int_eq(uv_read_start((uv_stream_t *)&ipc_recv_pipe, alloc_static, ipcu_read), 0);
+  uv_close((uv_handle_t *)&send_pipe, NULL);
+  uv_close((uv_handle_t *)&sent, NULL);
+  uvtest_run(&loop, 10000);
+  ck_assert_int_eq(ipcu_state, 1);
+  len = sizeof got_a;
+  ck_assert_int_eq(uv_udp_getsockname(&ipcu_udp, (struct sockaddr *)&got_a, &len), 0);
+  ck_assert_int_eq(ntohs(got_a.sin_port), sent_port);
+  uv_close((uv_handle_t *)&ipcu_udp, NULL);
+  ck_assert_int_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+  ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+END_TEST
+
 /* Two handles, a pipe then a TCP socket, sent before the reader runs: the
  * second arrives while the first waits for uv_accept(); both come out in
  * order, each with its type. */
@@ -1645,6 +1710,7 @@ uvtest_stream_suite(void)
   tcase_add_test(tc, test_socketpair);
   tcase_add_test(tc, test_same_fd_twice);
   tcase_add_test(tc, test_ipc_pass_handle);
+  tcase_add_test(tc, test_ipc_pass_udp);
   tcase_add_test(tc, test_ipc_two_handles);
   tcase_add_test(tc, test_tty);
   suite_add_tcase(s, tc);

@@ -166,11 +166,11 @@ UV_EXTERN int uv_listen(uv_stream_t *stream, int backlog, uv_connection_cb cb);
  * uv_accept - take the connection the connection callback announced into
  * @client (an initialised TCP handle or pipe without a descriptor); on an
  * IPC pipe, take the next received handle (see uv_pipe_pending_type()).
- * Returns 0, UV_EAGAIN (nothing to accept), UV_EBUSY (@client has a
- * descriptor: the connection stays pending, where libuv drops it),
- * UV_EINVAL (@client is not a TCP handle or pipe: a received UDP handle
- * cannot be accepted here). Call it from the connection (or read)
- * callback or later.
+ * A received UDP socket is taken into an initialised uv_udp_t (cast to
+ * uv_stream_t *, as with libuv). Returns 0, UV_EAGAIN (nothing to
+ * accept), UV_EBUSY (@client has a descriptor: the connection stays
+ * pending, where libuv drops it), UV_EINVAL (@client is not a TCP, pipe or
+ * UDP handle). Call it from the connection (or read) callback or later.
  */
 UV_EXTERN int uv_accept(uv_stream_t *server, uv_stream_t *client);
 
