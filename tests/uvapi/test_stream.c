@@ -1489,13 +1489,13 @@ END_TEST
 /* A UDP socket over an IPC pipe: uv_pipe_pending_type() says UV_UDP and
  * uv_accept() takes it into a uv_udp_t, bound where the sender bound it. */
 static uv_udp_t ipcu_udp;
+static uv_tcp_t ipcu_wrong;
 static int ipcu_state;
 
 static void
 ipcu_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
   uv_pipe_t *p = (uv_pipe_t *)s;
-  uv_tcp_t wrong;
 
   (void)b;
   if (n == 0)
@@ -1503,11 +1503,11 @@ ipcu_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
   ck_assert_int_eq(uv_pipe_pending_count(p), 1);
   ck_assert_int_eq(uv_pipe_pending_type(p), UV_UDP);
   ck_assert_int_eq(uv_udp_init(s->loop, &ipcu_udp), 0);
-  ck_assert_int_eq(uv_tcp_init(s->loop, &wrong), 0);
+  ck_assert_int_eq(uv_tcp_init(s->loop, &ipcu_wrong), 0);
   ck_assert_int_eq(uv_accept(s, (uv_stream_t *)(void *)&ipcu_udp), 0);
   /* taken: nothing more to accept */
-  ck_assert_int_eq(uv_accept(s, (uv_stream_t *)&wrong), UV_EAGAIN);
-  uv_close((uv_handle_t *)&wrong, NULL);
+  ck_assert_int_eq(uv_accept(s, (uv_stream_t *)&ipcu_wrong), UV_EAGAIN);
+  uv_close((uv_handle_t *)&ipcu_wrong, NULL);
   ipcu_state = 1;
   uv_close((uv_handle_t *)s, NULL);
 }
