@@ -19,6 +19,8 @@ UVAPI_PROGRAMS=${UVAPI_PROGRAMS:-"timers echo-server file-tool spawner"}
 UVAPI_BACKENDS=${UVAPI_BACKENDS:-"epoll event ev uv"}
 # Seconds any one run may take (a safety net, not a measure).
 UVAPI_TIMEOUT=${UVAPI_TIMEOUT:-60}
+# A directory to keep every output in (PROG-VARIANT.out), for a look.
+UVAPI_KEEP=${UVAPI_KEEP:-}
 
 top_builddir=${top_builddir:-.}
 ex="$top_builddir/examples/uvapi"
@@ -120,5 +122,6 @@ for p in $UVAPI_PROGRAMS; do
         fi
     done
 done
+[ -n "$UVAPI_KEEP" ] && mkdir -p "$UVAPI_KEEP" && cp "$tmp"/*.out "$UVAPI_KEEP"/
 [ $compared -gt 0 ] || { note "nothing compared"; exit 1; }
 exit $failed
