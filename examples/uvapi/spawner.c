@@ -46,7 +46,7 @@ static struct child children[] = {
   {.name = "exit 3", .script = "exit 3"},
   {.name = "exit 0", .script = "true"},
   {.name = "kills itself", .script = "kill -TERM $$; sleep 5"},
-  {.name = "killed by uv_process_kill", .script = "sleep 30", .kill_it = 1},
+  {.name = "killed by uv_process_kill", .script = "exec sleep 30", .kill_it = 1},
   {.name = "stdout through a pipe", .script = "echo hello; echo world",
    .capture = 1},
   {.name = "stdin and stdout through pipes", .script = "tr a-z A-Z",
