@@ -60,22 +60,31 @@ fail(const char *what, ssize_t result)
   failed = 1;
 }
 
+struct entry {
+  char name[64];
+  uv_dirent_type_t type;
+};
+
 static int
 cmp_names(const void *a, const void *b)
 {
-  const uv_dirent_t *x = a, *y = b;
+  const struct entry *x = a, *y = b;
   return strcmp(x->name, y->name);
 }
 
-/* print_listing: the entries of a finished scandir request, sorted */
+/* print_listing: the entries of a finished scandir request, sorted. An
+ * entry's name is valid only until the next uv_fs_scandir_next call, so
+ * it is copied. */
 static void
 print_listing(uv_fs_t *r, const char *name)
 {
-  uv_dirent_t ents[16];
+  struct entry ents[16];
   int n = 0;
   uv_dirent_t ent;
-  while (n < 16 && uv_fs_scandir_next(r, &ent) != UV_EOF)
-    ents[n++] = ent;
+  while (n < 16 && uv_fs_scandir_next(r, &ent) != UV_EOF) {
+    snprintf(ents[n].name, sizeof ents[n].name, "%s", ent.name);
+    ents[n++].type = ent.type;
+  }
   qsort(ents, (size_t)n, sizeof ents[0], cmp_names);
   printf("scandir %s: %d entries\n", name, n);
   for (int i = 0; i < n; i++)
