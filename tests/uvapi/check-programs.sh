@@ -46,7 +46,10 @@ note() { echo "check-programs: $*" >&2; }
 run_echo() {
     bin=$1 out=$2
     : > "$tmp/srv.out"
-    timeout "$UVAPI_TIMEOUT" "$bin" server 0 > "$tmp/srv.out" 2> "$tmp/srv.err" &
+    # Not under timeout(1), which sends its SIGTERM to the child and to
+    # the process group: the server would get two, and the second, after
+    # it closed its uv_signal_t, kills it (on libuv as well).
+    "$bin" server 0 > "$tmp/srv.out" 2> "$tmp/srv.err" &
     server_pid=$!
     port=
     i=0
@@ -66,6 +69,12 @@ run_echo() {
     timeout "$UVAPI_TIMEOUT" "$bin" client "$port" 8 50 > "$tmp/cli.out" 2> "$tmp/cli.err"
     crc=$?
     kill -TERM "$server_pid"
+    i=0
+    while kill -0 "$server_pid" 2>/dev/null && [ $i -lt $((UVAPI_TIMEOUT * 10)) ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -9 "$server_pid" 2>/dev/null && note "$bin: the server ignored SIGTERM"
     wait "$server_pid"
     src=$?
     server_pid=
