@@ -183,6 +183,7 @@ struct client {
   int matched;              /* echoes that matched */
   int got_eof;
   int closed;
+  int readable, writable;     /* uv_is_readable/writable once connected */
   char out[MSG_LEN];        /* the message in flight */
   char in[MSG_LEN];         /* its echo so far */
   size_t in_len;
@@ -242,9 +243,11 @@ send_next(struct client *c)
   c->out[MSG_LEN - 1] = '\n';
   c->in_len = 0;
   c->sent++;
-  uv_buf_t b = uv_buf_init(c->out, MSG_LEN);
+  /* two buffers, one write: the echo must come back in order */
+  uv_buf_t b[2] = {uv_buf_init(c->out, 10),
+                   uv_buf_init(c->out + 10, MSG_LEN - 10)};
   c->write.data = c;
-  int r = uv_write(&c->write, (uv_stream_t *)&c->tcp, &b, 1, on_client_written);
+  int r = uv_write(&c->write, (uv_stream_t *)&c->tcp, b, 2, on_client_written);
   if (r < 0)
     client_fail(c, "uv_write", r);
 }
@@ -296,12 +299,42 @@ on_connect(uv_connect_t *req, int status)
     client_fail(c, "connect", status);
     return;
   }
+  c->readable = uv_is_readable((uv_stream_t *)&c->tcp);
+  c->writable = uv_is_writable((uv_stream_t *)&c->tcp);
   int r = uv_read_start((uv_stream_t *)&c->tcp, on_client_alloc, on_client_read);
   if (r < 0) {
     client_fail(c, "uv_read_start", r);
     return;
   }
   send_next(c);
+}
+
+/* A connection to a port bound but not listening is refused. */
+static uv_tcp_t refused_tcp, bound_tcp;
+static uv_connect_t refused_req;
+static int refused_status = 1;
+
+static void
+on_refused(uv_connect_t *req, int status)
+{
+  refused_status = status;
+  uv_close((uv_handle_t *)req->handle, NULL);
+  uv_close((uv_handle_t *)&bound_tcp, NULL);
+}
+
+static void
+try_refused(void)
+{
+  struct sockaddr_in addr;
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  CHECK(uv_ip4_addr("127.0.0.1", 0, &addr));
+  CHECK(uv_tcp_init(loop, &bound_tcp));
+  CHECK(uv_tcp_bind(&bound_tcp, (const struct sockaddr *)&addr, 0));
+  CHECK(uv_tcp_getsockname(&bound_tcp, (struct sockaddr *)&ss, &len));
+  CHECK(uv_tcp_init(loop, &refused_tcp));
+  CHECK(uv_tcp_connect(&refused_req, &refused_tcp, (const struct sockaddr *)&ss,
+                       on_refused));
 }
 
 static int
@@ -323,6 +356,7 @@ run_client(int port, int n, int m)
     CHECK(uv_tcp_connect(&c->connect, &c->tcp, (const struct sockaddr *)&addr,
                          on_connect));
   }
+  try_refused();
   CHECK(uv_run(loop, UV_RUN_DEFAULT));
   int all_eof = 1;
   for (int i = 0; i < n; i++) {
@@ -330,13 +364,16 @@ run_client(int port, int n, int m)
       errors++;
     if (!clients[i].got_eof)
       all_eof = 0;
-    printf("client: connection %d: %d of %d echoes matched\n", i,
+    printf("client: connection %d: readable %d, writable %d, %d of %d "
+           "echoes matched\n", i, clients[i].readable, clients[i].writable,
            clients[i].matched, m);
   }
   printf("client: %d connections, %d messages each, %llu bytes echoed, "
          "%d mismatches, %d errors, EOF from the server on every "
          "connection: %s\n",
          n, m, client_bytes, mismatches, errors, all_eof ? "yes" : "no");
+  printf("client: connect to a port nobody listens on: %s\n",
+         refused_status == 1 ? "no callback" : uv_err_name(refused_status));
   int r = uv_loop_close(loop);
   printf("client: loop closed: %s\n", r == 0 ? "ok" : uv_err_name(r));
   free(clients);
