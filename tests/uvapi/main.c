@@ -57,7 +57,11 @@ main(void)
   srunner_add_suite(sr, uvtest_process_suite());
   srunner_add_suite(sr, uvtest_fs_suite());
   srunner_add_suite(sr, uvtest_misc_suite());
-  srunner_run_all(sr, CK_NORMAL);
+  /* TAP on stdout for Automake's tap-driver.sh (unless CK_TAP_LOG_FILE_NAME
+   * says otherwise). CK_RUN_SUITE / CK_RUN_CASE select a subset. */
+  if (getenv("CK_TAP_LOG_FILE_NAME") == NULL)
+    srunner_set_tap(sr, "-");
+  srunner_run_all(sr, CK_SILENT);
   failed = srunner_ntests_failed(sr);
   srunner_free(sr);
   return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
