@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <futures/backend.h>
 #include <futures/timer.h>
 
 /* ---- allocation -------------------------------------------------------- */
@@ -275,6 +276,7 @@ threadpool_size(void)
 int
 uv_loop_init(uv_loop_t *loop)
 {
+  struct fut_backend_config bc;
   struct fut_runtime_config cfg;
   int err;
 
@@ -290,9 +292,23 @@ uv_loop_init(uv_loop_t *loop)
   uv__queue_init(&loop->signal_handles_);
   uv__queue_init(&loop->process_handles_);
   memset(&cfg, 0, sizeof cfg);
+  memset(&bc, 0, sizeof bc);
   cfg.version = 2;
   cfg.blocking_threads = threadpool_size();
+  /* One descriptor per runtime (FUT_BACKEND_ONE_FD) where the backend
+   * has it: every socket in the runtime's own edge-triggered epoll set,
+   * the linked loop watching just that set. On libevent and libev that
+   * spares a level-triggered watcher per socket (and gives
+   * uv_backend_fd() a descriptor on every backend); the epoll backend is
+   * one descriptor already. Elsewhere: the default mode. */
+  bc.version = 1;
+  bc.flags = FUT_BACKEND_ONE_FD;
+  cfg.backend = &bc;
   err = fut_runtime_init(&loop->rt_, fut_backend_default(), &cfg);
+  if (err == -ENOTSUP || err == -EINVAL) {
+    cfg.backend = NULL;
+    err = fut_runtime_init(&loop->rt_, fut_backend_default(), &cfg);
+  }
   if (err != 0)
     return err;
   loop->initialized_ = 1;
