@@ -351,6 +351,31 @@ uv_loop_close(uv_loop_t *loop)
   return 0;
 }
 
+uv_loop_t *
+uv_loop_new(void)
+{
+  uv_loop_t *loop = uv__malloc(sizeof *loop);
+
+  if (loop == NULL)
+    return NULL;
+  if (uv_loop_init(loop) != 0) {
+    uv__free(loop);
+    return NULL;
+  }
+  return loop;
+}
+
+void
+uv_loop_delete(uv_loop_t *loop)
+{
+  uv_loop_t *default_loop = default_loop_ptr;
+
+  if (loop == NULL || uv_loop_close(loop) != 0)
+    return;
+  if (loop != default_loop && loop != &default_loop_struct)
+    uv__free(loop);
+}
+
 void
 uv_library_shutdown(void)
 {

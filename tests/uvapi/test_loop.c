@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 static char order[256];
@@ -427,6 +428,28 @@ START_TEST(test_default_loop)
 }
 END_TEST
 
+START_TEST(test_loop_new_delete)
+{
+  uv_loop_t *loop = uv_loop_new();
+  uv_timer_t *t;
+
+  ck_assert_ptr_nonnull(loop);
+  t = malloc(sizeof *t);
+  ck_assert_ptr_nonnull(t);
+  ck_assert_int_eq(uv_timer_init(loop, t), 0);
+  /* a handle still open: delete leaves the loop alone */
+  uv_loop_delete(loop);
+  ck_assert_int_eq(uv_run(loop, UV_RUN_NOWAIT), 0);
+  uv_close((uv_handle_t *)t, NULL);
+  ck_assert_int_eq(uv_run(loop, UV_RUN_DEFAULT), 0);
+  free(t);
+  uv_loop_delete(loop); /* closed and freed (valgrind and ASan check it) */
+  uv_loop_delete(NULL);
+  /* the default loop: closed, not freed */
+  uv_loop_delete(uv_default_loop());
+}
+END_TEST
+
 START_TEST(test_configure)
 {
   uv_loop_t loop;
@@ -585,6 +608,7 @@ uvtest_loop_suite(void)
   tcase_add_test(tc, test_reentrant_run);
   tcase_add_test(tc, test_walk_and_names);
   tcase_add_test(tc, test_default_loop);
+  tcase_add_test(tc, test_loop_new_delete);
   tcase_add_test(tc, test_configure);
   tcase_add_test(tc, test_async_threads);
   tcase_add_test(tc, test_async_coalesce);

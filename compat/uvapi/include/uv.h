@@ -439,6 +439,22 @@ UV_EXTERN int uv_loop_close(uv_loop_t *loop);
  */
 UV_EXTERN int uv_loop_configure(uv_loop_t *loop, uv_loop_option option, ...);
 
+/**
+ * uv_loop_new - a loop allocated (with the uv_replace_allocator()
+ * functions) and initialised; NULL if either fails. Deprecated in libuv
+ * in favour of uv_loop_init() on the caller's storage, kept for old code.
+ */
+UV_EXTERN uv_loop_t *uv_loop_new(void);
+
+/**
+ * uv_loop_delete - close and free a loop from uv_loop_new() (the default
+ * loop is closed, not freed). The loop must be closable: every handle
+ * closed, no request in flight (libuv asserts that; here a loop that
+ * cannot close is left as it is, neither closed nor freed). Deprecated,
+ * as uv_loop_new().
+ */
+UV_EXTERN void uv_loop_delete(uv_loop_t *loop);
+
 /** uv_loop_size - sizeof(uv_loop_t). */
 UV_EXTERN size_t uv_loop_size(void);
 
