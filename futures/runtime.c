@@ -517,31 +517,7 @@ fut_runtime_backend_timeout(struct fut_runtime *r)
 int
 fut_runtime_run_nowait(struct fut_runtime *r)
 {
-    struct rt *rt = r != NULL ? rt_of(r) : NULL;
-    struct rt *prev_tls;
-    struct fut_task *t;
-    unsigned int n = 0;
-    int err = embed_check(rt), more;
-
-    if (err != 0)
-        return err;
-    rt->running = 1;
-    prev_tls = fut__tls_rt;
-    fut__tls_rt = rt;
-    /* The doorbell flag is cleared before the turn reads the doorbell, so
-     * a wake racing with this run rings again and the descriptor stays
-     * (or becomes) readable. */
-    __atomic_store_n(&rt->shared->notified, 0, __ATOMIC_SEQ_CST);
-    err = rt_turn(rt, 0);
-    while (err == 0 && n < rt->interval && (t = pop_local(rt)) != NULL) {
-        fut__task_run(rt, t);
-        n++;
-    }
-    drain_remote(rt);
-    more = rt->run_head != NULL;
-    fut__tls_rt = prev_tls;
-    rt->running = 0;
-    return err != 0 ? err : more;
+    return fut_runtime_turn(r, 0);
 }
 
 int
@@ -558,13 +534,18 @@ fut_runtime_turn(struct fut_runtime *r, int64_t deadline_ns)
     rt->running = 1;
     prev_tls = fut__tls_rt;
     fut__tls_rt = rt;
-    /* Tasks ready already: only collect what is there, as the loop of
-     * fut_runtime_run() does between rounds. rt_turn_until() clears the
-     * doorbell flag itself before its last look when it may block. */
-    if (rt->run_head != NULL || deadline_ns == 0)
+    /* Tasks ready already, or no blocking asked for: only collect what is
+     * there, as the loop of fut_runtime_run() does between rounds. The
+     * doorbell flag is cleared before the turn reads the doorbell, so a
+     * wake racing with this run rings again and a host that blocks on the
+     * descriptor next (fut_runtime_run_nowait()) sees it. A turn that may
+     * block clears it itself before its last look. */
+    if (rt->run_head != NULL || deadline_ns == 0) {
+        __atomic_store_n(&rt->shared->notified, 0, __ATOMIC_SEQ_CST);
         err = rt_turn_until(rt, 0, 0);
-    else
+    } else {
         err = rt_turn_until(rt, 1, deadline_ns);
+    }
     while (err == 0 && n < rt->interval && (t = pop_local(rt)) != NULL) {
         fut__task_run(rt, t);
         n++;

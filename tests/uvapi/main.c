@@ -6,6 +6,24 @@
 #include <stdlib.h>
 #include <stdio.h>
 
+char uvtest_order[512];
+size_t uvtest_order_len;
+
+void
+uvtest_note(char c)
+{
+  if (uvtest_order_len < sizeof uvtest_order - 1)
+    uvtest_order[uvtest_order_len++] = c;
+  uvtest_order[uvtest_order_len] = '\0';
+}
+
+void
+uvtest_reset_order(void)
+{
+  uvtest_order_len = 0;
+  uvtest_order[0] = '\0';
+}
+
 static void
 safety_timer_cb(uv_timer_t *t)
 {

@@ -8,23 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char order[256];
-static size_t order_len;
-
-static void
-note(char c)
-{
-  if (order_len < sizeof order - 1)
-    order[order_len++] = c;
-  order[order_len] = '\0';
-}
-
-static void
-reset_order(void)
-{
-  order_len = 0;
-  order[0] = '\0';
-}
+/* The callback-order recorder of main.c, by short names. */
+#define order uvtest_order
+#define order_len uvtest_order_len
+#define note uvtest_note
+#define reset_order uvtest_reset_order
 
 START_TEST(test_backend_linked)
 {

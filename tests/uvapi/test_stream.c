@@ -22,23 +22,11 @@
 
 #define NONBLOCK_PIPE 0x40 /* UV_NONBLOCK_PIPE */
 
-static char order[512];
-static size_t order_len;
-
-static void
-note(char c)
-{
-  if (order_len < sizeof order - 1)
-    order[order_len++] = c;
-  order[order_len] = '\0';
-}
-
-static void
-reset_order(void)
-{
-  order_len = 0;
-  order[0] = '\0';
-}
+/* The callback-order recorder of main.c, by short names. */
+#define order uvtest_order
+#define order_len uvtest_order_len
+#define note uvtest_note
+#define reset_order uvtest_reset_order
 
 static struct sockaddr_in
 addr4(const char *ip, int port)

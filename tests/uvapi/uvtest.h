@@ -8,6 +8,14 @@
 
 #ifndef FUT_TEST_BACKEND
 #error "FUT_TEST_BACKEND names the backend the suite is linked with"
+/* The order callbacks ran in, one letter per uvtest_note() (tests of
+ * callback order compare it with a string); uvtest_reset_order() empties
+ * it. Loop thread only. */
+extern char uvtest_order[512];
+extern size_t uvtest_order_len;
+void uvtest_note(char c);
+void uvtest_reset_order(void);
+
 #endif
 
 /* Each area's suite (one file each). */
@@ -25,5 +33,13 @@ void uvtest_run(uv_loop_t *loop, unsigned int limit_ms);
 /* Close every handle of @loop, run it until the close callbacks ran, and
  * check that uv_loop_close() succeeds (no leaked handle or request). */
 void uvtest_close_loop(uv_loop_t *loop);
+
+/* The order callbacks ran in, one letter per uvtest_note() (tests of
+ * callback order compare it with a string); uvtest_reset_order() empties
+ * it. Loop thread only. */
+extern char uvtest_order[512];
+extern size_t uvtest_order_len;
+void uvtest_note(char c);
+void uvtest_reset_order(void);
 
 #endif
