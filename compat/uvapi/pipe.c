@@ -233,7 +233,7 @@ uv_pipe_pending_type(uv_pipe_t *handle)
 {
   if (handle == NULL || !handle->ipc || handle->accepted_fd_ == -1)
     return UV_UNKNOWN_HANDLE;
-  return uv__fd_handle_type(handle->accepted_fd_);
+  return uv_guess_handle(handle->accepted_fd_);
 }
 
 int

@@ -16,9 +16,6 @@ enum {
 void uv__stream_init(uv_loop_t *loop, uv_stream_t *s, uv_handle_type type);
 /* O_NONBLOCK on (@set) or off; 0 or a UV_E* code. */
 int uv__nonblock(int fd, int set);
-/* What @fd is: UV_TCP, UV_NAMED_PIPE, UV_UDP, UV_TTY, UV_FILE, or
- * UV_UNKNOWN_HANDLE (as libuv's uv_guess_handle()). */
-uv_handle_type uv__fd_handle_type(int fd);
 /* The per-type parts of uv_listen(). */
 int uv__tcp_listen(uv_tcp_t *tcp, int backlog);
 int uv__pipe_listen(uv_pipe_t *pipe, int backlog);

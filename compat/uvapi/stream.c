@@ -55,43 +55,6 @@ uv__nonblock(int fd, int set)
   return 0;
 }
 
-uv_handle_type
-uv__fd_handle_type(int fd)
-{
-  struct sockaddr_storage ss;
-  socklen_t len = sizeof ss, tlen;
-  struct stat st;
-  int type;
-
-  if (fd < 0)
-    return UV_UNKNOWN_HANDLE;
-  if (isatty(fd))
-    return UV_TTY;
-  if (fstat(fd, &st) != 0)
-    return UV_UNKNOWN_HANDLE;
-  if (S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))
-    return UV_FILE;
-  if (S_ISFIFO(st.st_mode))
-    return UV_NAMED_PIPE;
-  if (!S_ISSOCK(st.st_mode))
-    return UV_UNKNOWN_HANDLE;
-  memset(&ss, 0, sizeof ss);
-  tlen = sizeof type;
-  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 ||
-      getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-    return UV_UNKNOWN_HANDLE;
-  if (type == SOCK_DGRAM &&
-      (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
-    return UV_UDP;
-  if (type == SOCK_STREAM) {
-    if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
-      return UV_TCP;
-    if (ss.ss_family == AF_UNIX)
-      return UV_NAMED_PIPE;
-  }
-  return UV_UNKNOWN_HANDLE;
-}
-
 static void
 stream_poll(uv_stream_t *s, struct uv__ev *ev, unsigned int dir)
 {

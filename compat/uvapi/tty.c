@@ -35,7 +35,7 @@ uv_tty_init(uv_loop_t *loop, uv_tty_t *tty, uv_file fd, int readable)
   (void)readable; /* the access mode decides, as libuv on Unix */
   if (loop == NULL || tty == NULL || fd < 0)
     return UV_EINVAL;
-  type = uv__fd_handle_type(fd);
+  type = uv_guess_handle(fd);
   if (type == UV_FILE || type == UV_UNKNOWN_HANDLE)
     return UV_EINVAL;
   do
