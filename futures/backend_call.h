@@ -147,4 +147,15 @@ fut__backend_embed_fd(struct fut_backend *be)
     return be->vtable->embed_fd(be);
 }
 
+/* NULL slot, or a table before version 5: the backend cannot follow a
+ * fork. */
+static inline int
+fut__backend_fork(struct fut_backend *be)
+{
+    assert(be != NULL && be->vtable != NULL);
+    if (be->vtable->version < 5 || be->vtable->fork == NULL)
+        return -ENOTSUP;
+    return be->vtable->fork(be);
+}
+
 #endif /* FUTURES_BACKEND_CALL_H */

@@ -150,7 +150,7 @@ START_TEST(test_backend_versions)
     struct fut_runtime rt;
     struct fut_ready r;
 
-    ck_assert_int_eq(FUT_BACKEND_VTABLE_VERSION, 4);
+    ck_assert_int_eq(FUT_BACKEND_VTABLE_VERSION, 5);
     ck_assert_int_eq(fut_runtime_init(&rt, v0, NULL), -EINVAL);
     ck_assert_int_eq(fut_runtime_init(&rt, v4, NULL), -EINVAL);
     ck_assert_int_eq(inits, 0);
