@@ -75,6 +75,10 @@ fork_child(struct fut_io *io, int peer, struct test_waker *tw,
     CHILD_CHECK(fut_block_on(&conf_rt, &w.base) == 0);
     CHILD_CHECK(w.result == 0);
     CHILD_CHECK(pthread_join(th, NULL) == 0);
+    fut_notify_close(&n);
+    /* Deregister here: that must not reach the parent's registration (an
+     * EPOLL_CTL_DEL on a set still shared would remove it). */
+    CHILD_CHECK(fut_io_close(io) == 0);
     _exit(0);
 }
 
