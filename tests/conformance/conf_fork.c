@@ -135,6 +135,156 @@ START_TEST(test_fork_child_runs_parent_untouched)
 }
 END_TEST
 
+/* ---- the blocking pool ----------------------------------------------------- */
+
+struct gate {
+    int started[2]; /* the job writes a byte once it runs */
+    int go[2];      /* ... and waits for one here */
+};
+
+static int
+gated_job(void *arg)
+{
+    struct gate *g = arg;
+    char c;
+
+    if (write(g->started[1], "s", 1) != 1 || read(g->go[0], &c, 1) != 1)
+        return -EIO;
+    return 42;
+}
+
+static int
+quick_job(void *arg)
+{
+    (void)arg;
+    return 7;
+}
+
+/* A job running at fork time completes with -ECANCELED in the child
+ * (the parent runs it), whose pool starts afresh for new jobs; the
+ * parent's job completes as usual. */
+START_TEST(test_fork_blocking_job_cancelled_in_child)
+{
+    struct fut_spawn_blocking a, b;
+    struct test_waker tw;
+    struct fut_context cx;
+    struct gate g;
+    int status;
+    pid_t pid;
+    char c;
+
+    ck_assert_int_eq(pipe(g.started), 0);
+    ck_assert_int_eq(pipe(g.go), 0);
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    ck_assert_int_eq(fut_spawn_blocking_init(&a, gated_job, &g, NULL), 0);
+    ck_assert_int_eq(fut_future_poll(&a.base, &cx), FUT_PENDING);
+    ck_assert_int_eq(read(g.started[0], &c, 1), 1); /* it runs */
+
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        alarm((unsigned int)(20 * conf_slow_factor()));
+        CHILD_CHECK(fut_runtime_fork(&conf_rt) == 0);
+        CHILD_CHECK(fut_runtime_blocking_threads(&conf_rt) == 0);
+        CHILD_CHECK(fut_block_on(&conf_rt, &a.base) == 0);
+        CHILD_CHECK(a.result == -ECANCELED);
+        fut_future_drop(&a.base);
+        CHILD_CHECK(fut_spawn_blocking_init(&b, quick_job, NULL, NULL) == 0);
+        CHILD_CHECK(fut_block_on(&conf_rt, &b.base) == 0);
+        CHILD_CHECK(b.result == 7);
+        fut_future_drop(&b.base);
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child failed: status %#x (exit code: line %% 250 + 1)",
+                  (unsigned int)status);
+    ck_assert_int_eq(write(g.go[1], "g", 1), 1);
+    ck_assert_int_eq(fut_block_on(&conf_rt, &a.base), 0);
+    ck_assert_int_eq(a.result, 42);
+    fut_future_drop(&a.base);
+    ck_assert_int_eq(tw.live, 0);
+    close(g.started[0]);
+    close(g.started[1]);
+    close(g.go[0]);
+    close(g.go[1]);
+}
+END_TEST
+
+/* ---- signal listeners ---------------------------------------------------- */
+
+/* Poll @f until READY, turning conf_rt for up to @ms. 1 if READY. */
+static int
+recv_within(struct fut_signal_recv *f, int ms)
+{
+    struct test_waker tw;
+    struct fut_context cx;
+    int64_t end = fut_now_ns() + (int64_t)ms * FUT_NSEC_PER_MSEC;
+
+    test_waker_init(&tw);
+    cx = test_cx(&tw, &conf_rt);
+    while (fut_future_poll(&f->base, &cx) == FUT_PENDING) {
+        if (fut_now_ns() >= end) {
+            fut_future_drop(&f->base);
+            return 0;
+        }
+        (void)fut_runtime_turn(&conf_rt,
+                               fut_now_ns() + 20 * FUT_NSEC_PER_MSEC);
+    }
+    return 1;
+}
+
+/* After the fork each process's listener has a pipe of its own: a signal
+ * raised in the child reaches the child's listener, and one raised in
+ * the parent while the child waits reaches the parent's and not the
+ * child's (with a shared pipe the child would take the parent's byte). */
+START_TEST(test_fork_signal_listener_own_pipe)
+{
+    struct fut_signal sig;
+    struct fut_signal_recv r;
+    int ready[2], status;
+    pid_t pid;
+    char c;
+
+    ck_assert_int_eq(pipe(ready), 0);
+    ck_assert_int_eq(fut_signal_init_one(&sig, SIGUSR1), 0);
+    ck_assert_int_eq(fut_signal_recv_init(&r, &sig), 0);
+    ck_assert_int_eq(recv_within(&r, 0), 0); /* registered, waiting */
+
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        alarm((unsigned int)(20 * conf_slow_factor()));
+        CHILD_CHECK(fut_runtime_fork(&conf_rt) == 0);
+        CHILD_CHECK(kill(getpid(), SIGUSR1) == 0);
+        CHILD_CHECK(fut_signal_recv_init(&r, &sig) == 0);
+        CHILD_CHECK(recv_within(&r, 5000 * conf_slow_factor()));
+        CHILD_CHECK(r.res == 0 && r.signo == SIGUSR1);
+        fut_future_drop(&r.base);
+        CHILD_CHECK(write(ready[1], "r", 1) == 1);
+        /* The parent raises SIGUSR1 in itself now: nothing here. */
+        CHILD_CHECK(fut_signal_recv_init(&r, &sig) == 0);
+        CHILD_CHECK(!recv_within(&r, 300));
+        _exit(0);
+    }
+    ck_assert_int_eq(read(ready[0], &c, 1), 1);
+    ck_assert_int_eq(kill(getpid(), SIGUSR1), 0);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child failed: status %#x (exit code: line %% 250 + 1)",
+                  (unsigned int)status);
+    ck_assert_int_eq(fut_signal_recv_init(&r, &sig), 0);
+    ck_assert(recv_within(&r, 5000 * conf_slow_factor()));
+    ck_assert_int_eq(r.res, 0);
+    ck_assert_int_eq(r.signo, SIGUSR1);
+    fut_future_drop(&r.base);
+    ck_assert_int_eq(fut_signal_close(&sig), 0);
+    close(ready[0]);
+    close(ready[1]);
+}
+END_TEST
+
 /* A future that calls fut_runtime_fork() from inside the runtime. */
 struct fork_inside {
     struct fut_future base;
@@ -176,6 +326,8 @@ fut_conf_fork_suite(void)
     tcase_add_checked_fixture(tc, conf_setup, conf_teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_fork_child_runs_parent_untouched);
+    tcase_add_test(tc, test_fork_blocking_job_cancelled_in_child);
+    tcase_add_test(tc, test_fork_signal_listener_own_pipe);
     tcase_add_test(tc, test_fork_bad_input);
     suite_add_tcase(s, tc);
     return s;
