@@ -6,6 +6,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -579,9 +582,12 @@ static struct {
   uv_pipe_t pipe;
   uv_timer_t timer;
   uv_async_t async;
+  uv_fs_event_t fsev;
   char got[8];
   size_t ngot;
   int timer_fired, async_calls;
+  char dir[64];
+  char seen[64];           /* the names fs_event reported, one letter each */
 } fk;
 
 #define FORK_CHECK(cond)                                                  \
@@ -625,6 +631,44 @@ fork_async(uv_async_t *a)
   fk.async_calls++;
 }
 
+static void
+fork_fsev(uv_fs_event_t *h, const char *name, int events, int status)
+{
+  size_t n = strlen(fk.seen);
+
+  (void)h;
+  (void)events;
+  if (status == 0 && name != NULL && strlen(name) == 1 &&
+      strchr(fk.seen, name[0]) == NULL && n < sizeof fk.seen - 1) {
+    fk.seen[n] = name[0];
+    fk.seen[n + 1] = '\0';
+  }
+}
+
+/* Create file @name in fk.dir. */
+static int
+fork_touch(const char *name)
+{
+  char path[96];
+  int fd;
+
+  snprintf(path, sizeof path, "%s/%s", fk.dir, name);
+  fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return -1;
+  close(fd);
+  return 0;
+}
+
+static void
+fork_rm(const char *name)
+{
+  char path[96];
+
+  snprintf(path, sizeof path, "%s/%s", fk.dir, name);
+  (void)unlink(path);
+}
+
 static void *
 fork_sender(void *arg)
 {
@@ -642,10 +686,13 @@ fork_child(uv_loop_t *loop, int peer)
   alarm(20);
   FORK_CHECK(uv_loop_fork(loop) == 0);
   FORK_CHECK(write(peer, "c", 1) == 1);
+  FORK_CHECK(fork_touch("c") == 0);
   FORK_CHECK(pthread_create(&th, NULL, fork_sender, &fk.async) == 0);
   for (i = 0; i < 500 && (fk.ngot == 0 || !fk.timer_fired ||
-                          fk.async_calls == 0); i++)
+                          fk.async_calls == 0 || fk.seen[0] == '\0'); i++)
     (void)uv_run(loop, UV_RUN_ONCE);
+  /* The fs_event handle watches on the child's own inotify descriptor. */
+  FORK_CHECK(strcmp(fk.seen, "c") == 0);
   FORK_CHECK(pthread_join(th, NULL) == 0);
   FORK_CHECK(fk.ngot == 1 && fk.got[0] == 'c');
   FORK_CHECK(fk.timer_fired == 1);
@@ -653,6 +700,7 @@ fork_child(uv_loop_t *loop, int peer)
   /* Close the reading handle here: that must not reach the parent's
    * registration. */
   uv_close((uv_handle_t *)&fk.pipe, NULL);
+  uv_close((uv_handle_t *)&fk.fsev, NULL);
   (void)uv_run(loop, UV_RUN_NOWAIT);
   _exit(0);
 }
@@ -675,6 +723,10 @@ START_TEST(test_loop_fork)
   ck_assert_int_eq(uv_timer_init(&loop, &fk.timer), 0);
   ck_assert_int_eq(uv_timer_start(&fk.timer, fork_timer, 30, 0), 0);
   ck_assert_int_eq(uv_async_init(&loop, &fk.async, fork_async), 0);
+  strcpy(fk.dir, "/tmp/uvtest-fork-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(fk.dir));
+  ck_assert_int_eq(uv_fs_event_init(&loop, &fk.fsev), 0);
+  ck_assert_int_eq(uv_fs_event_start(&fk.fsev, fork_fsev, fk.dir, 0), 0);
   /* One round, so that the read is registered before the fork. */
   ck_assert_int_eq(uv_run(&loop, UV_RUN_NOWAIT), 1);
 
@@ -687,11 +739,19 @@ START_TEST(test_loop_fork)
                 "child failed: status %#x (exit code: line %% 250 + 1)",
                 (unsigned int)status);
 
-  /* The parent's loop: its timer fires, its read sees its own byte. */
+  /* The parent's loop: its timer fires, its read sees its own byte, its
+   * fs_event handle sees the child's file too (the child read its own
+   * inotify descriptor, not the parent's) and then its own. */
   ck_assert_int_eq(fk.ngot, 0);
   ck_assert_int_eq(write(sv[1], "p", 1), 1);
-  while (fk.ngot == 0 || !fk.timer_fired)
+  ck_assert_int_eq(fork_touch("p"), 0);
+  while (fk.ngot == 0 || !fk.timer_fired || strlen(fk.seen) < 2)
     ck_assert_int_ne(uv_run(&loop, UV_RUN_ONCE), 0);
+  ck_assert_str_eq(fk.seen, "cp");
+  ck_assert_int_eq(uv_fs_event_stop(&fk.fsev), 0);
+  fork_rm("c");
+  fork_rm("p");
+  ck_assert_int_eq(rmdir(fk.dir), 0);
   ck_assert_int_eq(fk.ngot, 1);
   ck_assert_int_eq(fk.got[0], 'p');
   ck_assert_int_eq(fk.async_calls, 0);
