@@ -677,7 +677,7 @@ fut_runtime_fork(struct fut_runtime *r)
         return -EINVAL;
     if (rt->running || rt->closing)
         return -EBUSY;
-    if (rt->bevt->version < 5 || rt->bevt->fork == NULL)
+    if (!fut__backend_has_fork(rt->bevt))
         return -ENOTSUP;
     sh = rt->shared;
     pthread_mutex_init(&sh->lock, NULL);

@@ -169,7 +169,10 @@ FUT_API int fut_runtime_close(struct fut_runtime *rt);
  *   have held them at fork time; so are the runtime's doorbell lock and
  *   the signal table's.
  * Wakers and handles held by the child's own threads (created after the
- * fork) work as usual. Attached runtimes are not supported (-EINVAL): the
+ * fork) work as usual. A host loop that watches fut_runtime_backend_fd()
+ * asks for it again: the number is kept where the runtime owns the
+ * descriptor (epoll, every one-descriptor mode), but libuv's uv_loop_fork()
+ * may give its loop another. Attached runtimes are not supported (-EINVAL): the
  * program's loop is the program's to reinitialise; close the runtime in
  * the child and attach a new one. fork(2) while another thread of the
  * parent runs inside @rt's locks leaves only what this function
