@@ -583,6 +583,8 @@ static struct {
   uv_timer_t timer;
   uv_async_t async;
   uv_fs_event_t fsev;
+  uv_timer_t guard;        /* the parent's wait ends after it, failing */
+  int guard_fired;
   char got[8];
   size_t ngot;
   int timer_fired, async_calls;
@@ -622,6 +624,13 @@ fork_timer(uv_timer_t *t)
 {
   (void)t;
   fk.timer_fired++;
+}
+
+static void
+fork_guard(uv_timer_t *t)
+{
+  (void)t;
+  fk.guard_fired = 1;
 }
 
 static void
@@ -745,7 +754,10 @@ START_TEST(test_loop_fork)
   ck_assert_int_eq(fk.ngot, 0);
   ck_assert_int_eq(write(sv[1], "p", 1), 1);
   ck_assert_int_eq(fork_touch("p"), 0);
-  while (fk.ngot == 0 || !fk.timer_fired || strlen(fk.seen) < 2)
+  ck_assert_int_eq(uv_timer_init(&loop, &fk.guard), 0);
+  ck_assert_int_eq(uv_timer_start(&fk.guard, fork_guard, 10000, 0), 0);
+  while ((fk.ngot == 0 || !fk.timer_fired || strlen(fk.seen) < 2) &&
+         !fk.guard_fired)
     ck_assert_int_ne(uv_run(&loop, UV_RUN_ONCE), 0);
   ck_assert_str_eq(fk.seen, "cp");
   ck_assert_int_eq(uv_fs_event_stop(&fk.fsev), 0);
