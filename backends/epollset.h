@@ -42,6 +42,7 @@
 #define FUT_EPOLLSET_AVAILABLE 1
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -276,6 +277,73 @@ fut_epollset_drain(struct fut_epollset *s)
     if (n < 0)
         return n == -EINTR ? 0 : n;
     return fut_epollset_report(s, evs, n, 1);
+}
+
+/* Put new descriptor @nfd under the number @old (dup3(2), close-on-exec)
+ * and close @nfd: watchers on @old stay valid. Closing the copy of the
+ * old description affects this process only. 0 or -errno; @nfd is
+ * closed either way. */
+static inline int
+fut_epollset_replace_fd(int old, int nfd)
+{
+    int err = 0;
+
+    if (dup3(nfd, old, O_CLOEXEC) < 0)
+        err = -errno;
+    (void)fut_sys_close(nfd);
+    return err;
+}
+
+/*
+ * After fork(2), in the child (the backend's @fork): the set and the
+ * doorbell are the parent's too. A new epoll instance and a new eventfd
+ * take their numbers (fut_epollset_replace_fd()), so a loop's watcher on
+ * the set's descriptor and fut_runtime_backend_fd()'s answer stay valid;
+ * nothing is removed from the inherited instance (EPOLL_CTL_DEL there
+ * would remove the parent's registrations). Every registration of @rt is
+ * added to the new set with what it had (io->backend_priv[0]), still
+ * edge-triggered: EPOLL_CTL_ADD reports a descriptor ready at once, so no
+ * edge is lost. The counts of fut_epollset_arm() stay as they were.
+ * Returns 0 or the first -errno (then the runtime can only be closed).
+ */
+static inline int
+fut_epollset_fork(struct fut_epollset *s, struct fut_runtime *rt)
+{
+    struct epoll_event ev;
+    struct fut_io *io;
+    int ep, efd, err;
+
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
+        return -errno;
+    efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (efd < 0) {
+        err = -errno;
+        (void)fut_sys_close(ep);
+        return err;
+    }
+    if ((err = fut_epollset_replace_fd(s->epfd, ep)) != 0) {
+        (void)fut_sys_close(efd);
+        return err;
+    }
+    if ((err = fut_epollset_replace_fd(s->efd, efd)) != 0)
+        return err;
+    ev.events = EPOLLIN;
+    ev.data.ptr = &s->efd;
+    err = fut_sys_epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->efd, &ev);
+    for (io = fut_runtime_io_next(rt, NULL); io != NULL;
+         io = fut_runtime_io_next(rt, io)) {
+        int e;
+
+        ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+        if (io->backend_priv[0] & FUT_IO_WRITABLE)
+            ev.events |= EPOLLOUT;
+        ev.data.ptr = io;
+        e = fut_sys_epoll_ctl(s->epfd, EPOLL_CTL_ADD, io->fd, &ev);
+        if (e < 0 && err == 0)
+            err = e;
+    }
+    return err;
 }
 
 #endif /* __linux__ */

@@ -147,4 +147,24 @@ fut__backend_embed_fd(struct fut_backend *be)
     return be->vtable->embed_fd(be);
 }
 
+/* 1 if the backend can follow a fork(2): version 5 or later, slot set.
+ * The version is checked first, since an older table ends before it. */
+static inline int
+fut__backend_has_fork(const struct fut_backend_vtable *vt)
+{
+    assert(vt != NULL);
+    return vt->version >= 5 && vt->fork != NULL;
+}
+
+/* NULL slot, or a table before version 5: the backend cannot follow a
+ * fork. */
+static inline int
+fut__backend_fork(struct fut_backend *be)
+{
+    assert(be != NULL && be->vtable != NULL);
+    if (!fut__backend_has_fork(be->vtable))
+        return -ENOTSUP;
+    return be->vtable->fork(be);
+}
+
 #endif /* FUTURES_BACKEND_CALL_H */

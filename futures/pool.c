@@ -61,6 +61,9 @@ struct worker {
      * look, `replaced` the job it already started a thread for. */
     int busy;
     unsigned long seq, seen, replaced;
+    /* Under lock: the blocking job it runs (NULL: none, or another kind),
+     * for fut__pool_fork(). */
+    struct fut__pool_node *running;
 };
 
 struct fut__pool {
@@ -253,10 +256,12 @@ run_blocking(struct fut__pool *p, struct worker *self,
 
     f->worker_ = self;
     self->abandoned = 0;
+    self->running = n;
     pthread_mutex_unlock(&p->lock);
     after_run(p, a);
     result = fn(arg);
     pthread_mutex_lock(&p->lock);
+    self->running = NULL;
     if (self->abandoned) {
         /* The result reaches no one: the argument is released unlocked. */
         a->cleanup = cleanup;
@@ -912,6 +917,88 @@ fut__rt_pool_release_hold(struct rt *rt, int force)
         rt->hold = 0;
         fut__backend_hold(rt->be, 0);
     }
+}
+
+/* Put blocking job @n on the list of finished ones with @result (lock
+ * re-initialised, or held). */
+static void
+done_push(struct fut__pool *p, struct fut__pool_node *n, int result)
+{
+    struct fut_spawn_blocking *f =
+        FUT_CONTAINER_OF(n, struct fut_spawn_blocking, node_);
+
+    f->result = result;
+    f->worker_ = NULL;
+    n->next_ = NULL;
+    n->prev_ = p->done_tail;
+    n->queued_ = 2;
+    n->local_ = 0;
+    if (p->done_tail != NULL)
+        p->done_tail->next_ = n;
+    else
+        __atomic_store_n(&p->done_head, n, __ATOMIC_SEQ_CST);
+    p->done_tail = n;
+}
+
+/*
+ * In the child of a fork(2), on its only thread. The parent's pool
+ * threads do not exist here, and any of them may have held the lock at
+ * fork time: the lock and condition variables are initialised anew, not
+ * locked. Blocking jobs not finished at fork (batched, queued, running)
+ * are finished with -ECANCELED: the parent runs them, and running them
+ * here too would repeat their side effects. A running one whose future
+ * was dropped (abandoned) keeps its argument: the cleanup was the
+ * parent's thread's to call. Other jobs (file system, DNS) that were
+ * queued leave the queue and never run here; running ones never finish
+ * (their owners wait until dropped). The records of the parent's threads
+ * are freed without a join; nthreads is 0, so the next job starts one.
+ */
+void
+fut__pool_fork(struct fut__pool *p)
+{
+    struct fut__pool_node *n, *next;
+    struct worker *w, *wnext;
+    pthread_condattr_t ca;
+
+    pthread_mutex_init(&p->lock, NULL);
+    if (pthread_condattr_init(&ca) == 0) {
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&p->cond, &ca);
+        pthread_cond_init(&p->wd_cond, &ca);
+        pthread_condattr_destroy(&ca);
+    } else {
+        pthread_cond_init(&p->cond, NULL);
+        pthread_cond_init(&p->wd_cond, NULL);
+    }
+    for (w = p->workers; w != NULL; w = wnext) {
+        wnext = w->next;
+        if (w->running != NULL && !w->abandoned)
+            done_push(p, w->running, -ECANCELED);
+        fut__free(w);
+    }
+    p->workers = NULL;
+    for (n = p->head; n != NULL; n = next) {
+        next = n->next_;
+        n->prev_ = n->next_ = NULL;
+        if (n->kind_ == FUT__NODE_BLOCKING) {
+            done_push(p, n, -ECANCELED);
+        } else {
+            n->queued_ = 0;
+            fut__job_unref(FUT_CONTAINER_OF(n, struct fut__job, node));
+        }
+    }
+    p->head = p->tail = NULL;
+    for (n = p->out_head; n != NULL; n = next) {
+        next = n->next_;
+        done_push(p, n, -ECANCELED);
+    }
+    p->out_head = p->out_tail = NULL;
+    p->out_count = 0;
+    __atomic_store_n(&p->nthreads, 0, __ATOMIC_RELAXED);
+    p->idle = p->notified = p->exited = 0;
+    p->wd_running = p->wd_waiting = p->wd_kicked = 0;
+    p->active = 0;
+    p->holding = 0;
 }
 
 int

@@ -240,6 +240,14 @@ FUT__HIDDEN struct fut__pool *fut__rt_pool(struct rt *rt, int *err);
  * running, whose completion the runtime has yet to hear of (runtime
  * thread; from fut_runtime_attached_run() and close). */
 FUT__HIDDEN void fut__rt_pool_release_hold(struct rt *rt, int force);
+/* fut_runtime_fork(): the child has no pool threads. Re-initialise the
+ * pool's lock and condition variables, forget the parent's threads, and
+ * finish every blocking job not finished at fork with -ECANCELED (see
+ * fut_runtime_fork()); the next job starts a thread. Runtime thread. */
+FUT__HIDDEN void fut__pool_fork(struct fut__pool *pool);
+/* fut_runtime_fork(): give every signal listener of the process a
+ * self-pipe of its own (once per process). 0 or -errno. */
+FUT__HIDDEN int fut__signal_fork(void);
 
 /* ---- notifiers (notify.c) ------------------------------------------------- */
 

@@ -638,6 +638,51 @@ fut_runtime_close(struct fut_runtime *r)
     return 0;
 }
 
+/*
+ * After fork(2), in the child: only this thread exists, so a lock another
+ * thread of the parent held at fork time would never be released. The
+ * doorbell lock is re-initialised, never locked first; so are the pool's
+ * and the signal table's (fut__pool_fork(), fut__signal_fork()). The
+ * signal listeners get their pipes before the backend forks, so that it
+ * watches the new ones. The doorbell is rung once at the end: a ring the
+ * parent's doorbell got for a wake queued before the fork is not ours.
+ */
+int
+fut_runtime_fork(struct fut_runtime *r)
+{
+    struct rt *rt = r != NULL ? rt_of(r) : NULL;
+    struct fut_handle *sh;
+    int err;
+
+    if (rt == NULL || rt->magic != RT_MAGIC || rt->attached)
+        return -EINVAL;
+    if (rt->running || rt->closing)
+        return -EBUSY;
+    if (!fut__backend_has_fork(rt->bevt))
+        return -ENOTSUP;
+    sh = rt->shared;
+    pthread_mutex_init(&sh->lock, NULL);
+    __atomic_store_n(&sh->signal_busy, 0, __ATOMIC_SEQ_CST);
+    if (rt->pool != NULL)
+        fut__pool_fork(rt->pool);
+    if ((err = fut__signal_fork()) != 0)
+        return err;
+    err = fut__backend_fork(rt->be);
+    if (err != 0)
+        return err < 0 ? err : -EIO;
+    __atomic_store_n(&sh->notified, 1, __ATOMIC_SEQ_CST);
+    (void)fut__backend_notify(rt->be);
+    return 0;
+}
+
+struct fut_io *
+fut_runtime_io_next(struct fut_runtime *r, struct fut_io *io)
+{
+    if (io != NULL)
+        return io->rt_next;
+    return r != NULL ? rt_raw(r)->ios : NULL;
+}
+
 int
 fut_block_on(struct fut_runtime *r, struct fut_future *f)
 {

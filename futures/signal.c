@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Signals (signal.h): one process-wide handler, a self-pipe per listener. */
-#include "internal.h"
+#include "rt.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -53,6 +54,7 @@ struct sig_slot {
     atomic_uint_least64_t want;
     atomic_uint_least64_t pending;
     int used;                 /* under table_lock */
+    int rfd;                  /* under table_lock: the pipe's read end */
 };
 
 static struct sig_slot slots[FUT_SIGNAL_MAX_LISTENERS];
@@ -321,6 +323,7 @@ fut_signal_init(struct fut_signal *s, const sigset_t *set)
     slots[slot].used = 1;
     atomic_store(&slots[slot].pending, 0);
     atomic_store(&slots[slot].wfd, fds[1]);
+    slots[slot].rfd = fds[0];
     atomic_store(&slots[slot].want, want);
     if (slot >= atomic_load(&slots_hw))
         atomic_store(&slots_hw, slot + 1);
@@ -387,6 +390,7 @@ fut_signal_close(struct fut_signal *s)
     handlers_quiesce();
     atomic_store(&slots[slot].pending, 0);
     slots[slot].used = 0;
+    slots[slot].rfd = -1;
     pthread_mutex_unlock(&table_lock);
     fut__os_close(wfd);
     fut__os_close(s->io.fd);
@@ -405,6 +409,60 @@ fut_signal_poll_recv(struct fut_signal *s, struct fut_context *cx,
         return FUT_READY;
     }
     return signal_poll(s, cx, signo, res);
+}
+
+/*
+ * After fork(2), in the child (fut_runtime_fork()): each listener's pipe
+ * is shared with the parent, whose handler writes to it and whose
+ * listener reads it, so either process could take the other's byte. Each
+ * listener gets a new pipe: the read end replaces the old one under the
+ * same number (dup2(2)), so that its registration, watched again by the
+ * backend's fork afterwards, and the listener's struct fut_io stay as
+ * they are; the write end replaces the slot's. A signal pending in the
+ * listener's set gets a byte in the new pipe, since the one that told of
+ * it stays in the parent's. Once per process: a second runtime's fork
+ * finds the pipes done. table_lock may have been held by a thread of the
+ * parent: it is initialised anew, and no handler is running (the forking
+ * thread is in this call).
+ */
+int
+fut__signal_fork(void)
+{
+    static pid_t done_pid;
+    pid_t self = getpid();
+    int i, fds[2], err, wfd;
+
+    if (done_pid == self)
+        return 0;
+    pthread_mutex_init(&table_lock, NULL);
+    atomic_store(&in_handler[0], 0);
+    atomic_store(&in_handler[1], 0);
+    if (!slots_ready) {
+        done_pid = self;
+        return 0;
+    }
+    for (i = 0; i < FUT_SIGNAL_MAX_LISTENERS; i++) {
+        if (!slots[i].used || slots[i].rfd < 0)
+            continue;
+        err = fut__os_pipe(fds, 1);
+        if (err != 0)
+            return err;
+        if (dup2(fds[0], slots[i].rfd) < 0 ||
+            fcntl(slots[i].rfd, F_SETFD, FD_CLOEXEC) < 0) {
+            err = -errno;
+            fut__os_close(fds[0]);
+            fut__os_close(fds[1]);
+            return err;
+        }
+        fut__os_close(fds[0]);
+        wfd = atomic_exchange(&slots[i].wfd, fds[1]);
+        if (wfd >= 0)
+            fut__os_close(wfd);
+        if (atomic_load(&slots[i].pending) != 0)
+            (void)write(fds[1], "s", 1);
+    }
+    done_pid = self;
+    return 0;
 }
 
 size_t

@@ -209,6 +209,14 @@ epoll_embed_fd(struct fut_backend *be)
     return to_epoll(be)->set.epfd;
 }
 
+/* In the child of a fork(2): a set and a doorbell of its own, every
+ * registration added again (fut_epollset_fork()). */
+static int
+epoll_fork(struct fut_backend *be)
+{
+    return fut_epollset_fork(&to_epoll(be)->set, be->rt);
+}
+
 static const struct fut_backend_vtable epoll_vtable = {
     .version = FUT_BACKEND_VTABLE_VERSION,
     .name = "epoll",
@@ -222,6 +230,7 @@ static const struct fut_backend_vtable epoll_vtable = {
     .turn = epoll_turn,
     .attach = NULL,
     .embed_fd = epoll_embed_fd,
+    .fork = epoll_fork,
 };
 
 const struct fut_backend_vtable *

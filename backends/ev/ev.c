@@ -696,6 +696,31 @@ be_embed_fd(struct fut_backend *be)
     return -ENOTSUP;
 }
 
+/* In the child of a fork(2). One-fd mode: a set and a doorbell of our own
+ * first, under the old numbers (fut_epollset_fork()), so that setw stays
+ * valid. Then ev_loop_fork(): libev makes its backend, its async pipe (our
+ * doorbell in the default mode) and its timer descriptor anew and watches
+ * every ev_io again, by number, at the start of the next ev_run(), which
+ * the next turn makes. */
+static int
+be_fork(struct fut_backend *be)
+{
+    struct libev_backend *st = to_ev(be);
+
+    if (!st->owned)
+        return -EINVAL;
+#if FUT_EPOLLSET_ONE_FD
+    if (st->one_fd) {
+        int err = fut_epollset_fork(&st->set, be->rt);
+
+        if (err != 0)
+            return err;
+    }
+#endif
+    ev_loop_fork(st->loop);
+    return 0;
+}
+
 static const struct fut_backend_vtable libev_vtable = {
     .version = FUT_BACKEND_VTABLE_VERSION,
     .name = "ev",
@@ -711,6 +736,7 @@ static const struct fut_backend_vtable libev_vtable = {
     .schedule = be_schedule,
     .hold = be_hold,
     .embed_fd = be_embed_fd,
+    .fork = be_fork,
 };
 
 const struct fut_backend_vtable *

@@ -740,6 +740,73 @@ levent_embed_fd(struct fut_backend *be)
     return -ENOTSUP;
 }
 
+/* Put new descriptor @nfd under the number @old, close-on-exec, and close
+ * @nfd: the events on @old stay valid. 0 or -errno. */
+static int
+replace_fd(int old, int nfd)
+{
+    int err = 0;
+
+    if (dup2(nfd, old) < 0 || fcntl(old, F_SETFD, FD_CLOEXEC) < 0)
+        err = -errno;
+    (void)fut_sys_close(nfd);
+    return err;
+}
+
+/* In the child of a fork(2). The doorbell, the deadline timer and (one-fd
+ * mode) the set are the parent's too: new ones take their numbers, so
+ * their events stay as they are; then event_reinit() gives the base a
+ * backend of its own and adds every event again (by number: hence the
+ * descriptors first). Our copies of the old descriptions are closed in
+ * the child only. */
+static int
+levent_fork(struct fut_backend *be)
+{
+    struct levent_backend *st = to_levent(be);
+    int err = 0, fd;
+
+    if (!st->owned)
+        return -EINVAL;
+#if FUT_EPOLLSET_ONE_FD
+    if (st->one_fd && (err = fut_epollset_fork(&st->set, be->rt)) != 0)
+        return err;
+#endif
+#if LEVENT_LINUX
+    if (!st->one_fd) {
+        fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (fd < 0)
+            return -errno;
+        if ((err = replace_fd(st->efd, fd)) != 0)
+            return err;
+    }
+    fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if ((err = replace_fd(st->tfd, fd)) != 0)
+        return err;
+    st->armed_ns = -1;  /* the new timer is disarmed */
+#else
+    {
+        int efd = st->efd, wfd = st->wfd;
+
+        if ((err = doorbell_pipe(st)) != 0)
+            return err;
+        fd = st->efd;
+        st->efd = efd;
+        if ((err = replace_fd(efd, fd)) != 0)
+            return err;
+        fd = st->wfd;
+        st->wfd = wfd;
+        if ((err = replace_fd(wfd, fd)) != 0)
+            return err;
+    }
+#endif
+    errno = 0;
+    if (event_reinit(st->evb) != 0)
+        return levent_error();
+    return 0;
+}
+
 static const struct fut_backend_vtable levent_vtable = {
     .version = FUT_BACKEND_VTABLE_VERSION,
     .name = "event",
@@ -754,6 +821,7 @@ static const struct fut_backend_vtable levent_vtable = {
     .attach = levent_attach,
     .schedule = levent_schedule,
     .embed_fd = levent_embed_fd,
+    .fork = levent_fork,
 };
 
 const struct fut_backend_vtable *

@@ -897,6 +897,27 @@ uv_embed_fd(struct fut_backend *be)
     return fd >= 0 ? fd : -ENOTSUP;
 }
 
+/* In the child of a fork(2). One-fd mode: a set and a doorbell of our own
+ * first, under the old numbers (fut_epollset_fork()), so that the
+ * uv_poll_t on the set stays valid. Then uv_loop_fork(): libuv makes its
+ * backend and its async descriptor anew and watches every uv_poll_t again
+ * (by number: hence the set first). */
+static int
+uv_fork(struct fut_backend *be)
+{
+    struct uv_backend *st = to_uv(be);
+    int err;
+
+    if (st->attached)
+        return -EINVAL;
+#if FUT_EPOLLSET_ONE_FD
+    if (st->one_fd && (err = fut_epollset_fork(&st->set, be->rt)) != 0)
+        return err;
+#endif
+    err = uv_loop_fork(st->loop);
+    return err < 0 ? err : 0;
+}
+
 /* Attached: jobs of the runtime's pool are pending (on) or not (off). A
  * referenced doorbell keeps uv_run() going until their completions came,
  * as libuv's own work requests do. */
@@ -936,6 +957,7 @@ static const struct fut_backend_vtable uv_vtable = {
     .schedule = uv_schedule,
     .hold = uv_hold,
     .embed_fd = uv_embed_fd,
+    .fork = uv_fork,
 };
 
 const struct fut_backend_vtable *

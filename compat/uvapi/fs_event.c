@@ -14,6 +14,7 @@
  */
 #include "internal.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -173,6 +174,48 @@ inotify_put(struct inotify_loop *il)
     il->dead = 1;
   else
     uv__free(il);
+}
+
+/* In the child of a fork(2), before the loop's runtime forks: the inotify
+ * descriptor is the parent's too (either process would read the other's
+ * events). A new one takes its number (dup2(2)), so the registration,
+ * watched again by fut_runtime_fork() right after, watches the new one;
+ * each started handle's path is watched again (handles on one path share
+ * the new watch, as inotify answers the same descriptor for an inode
+ * watched already). A path that cannot be watched any more (gone) leaves
+ * its handle without events; the first such error is returned, after the
+ * others were done. inotify_lock may have been held by a thread of the
+ * parent: it is initialised anew. */
+int
+uv__fs_event_fork(uv_loop_t *loop)
+{
+  struct inotify_loop *il;
+  struct uv__queue *q;
+  int fd, err = 0;
+
+  pthread_mutex_init(&inotify_lock, NULL);
+  for (il = inotify_loops; il != NULL; il = il->next)
+    if (il->loop == loop)
+      break;
+  if (il == NULL || il->fd < 0)
+    return 0;
+  fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0)
+    return UV__ERR(errno);
+  if (dup3(fd, il->fd, O_CLOEXEC) < 0) {
+    err = UV__ERR(errno);
+    close(fd);
+    return err;
+  }
+  close(fd);
+  for (q = il->handles.next; q != &il->handles; q = q->next) {
+    uv_fs_event_t *h = uv__queue_data(q, uv_fs_event_t, node_);
+
+    h->wd_ = inotify_add_watch(il->fd, h->path, WATCH_MASK);
+    if (h->wd_ < 0 && err == 0)
+      err = UV__ERR(errno);
+  }
+  return err;
 }
 
 int

@@ -157,6 +157,9 @@ void uv__poll_close(uv_poll_t *handle);
 void uv__signal_close(uv_signal_t *handle);
 void uv__process_close(uv_process_t *handle);
 void uv__fs_event_close(uv_fs_event_t *handle);
+/* uv_loop_fork(): @loop's inotify descriptor anew, under the same number,
+ * its watches added again. 0 or a UV_E* code. */
+int uv__fs_event_fork(uv_loop_t *loop);
 void uv__fs_poll_close(uv_fs_poll_t *handle);
 /* The close phase, right before the close callback: fail what is queued
  * (write, connect, shutdown, send callbacks with UV_ECANCELED). */

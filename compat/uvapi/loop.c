@@ -327,6 +327,25 @@ uv_default_loop(void)
   return default_loop_ptr;
 }
 
+/* The shim's own per-loop descriptors first (fs_event's inotify, under
+ * its old number), so that the runtime's fork watches the new ones; then
+ * the runtime's (backend, doorbell, every registration, the signal
+ * listeners' self-pipes: signal handles are core listeners). Nothing
+ * else per loop holds a descriptor shared with the parent: uv_async_t is
+ * a core notifier (the runtime's doorbell), timers are the core's. */
+int
+uv_loop_fork(uv_loop_t *loop)
+{
+  int err;
+
+  if (loop == NULL || !loop->initialized_)
+    return UV_EINVAL;
+  err = uv__fs_event_fork(loop);
+  if (err != 0)
+    return err;
+  return fut_runtime_fork(&loop->rt_);
+}
+
 int
 uv_loop_close(uv_loop_t *loop)
 {

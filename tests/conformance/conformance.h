@@ -98,6 +98,7 @@ Suite *fut_conf_coro_suite(void);
 Suite *fut_conf_dns_suite(void);
 Suite *fut_conf_embed_suite(void);
 Suite *fut_conf_executor_suite(void);
+Suite *fut_conf_fork_suite(void);
 Suite *fut_conf_fs_suite(void);
 Suite *fut_conf_fd_suite(void);
 Suite *fut_conf_process_suite(void);

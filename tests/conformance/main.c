@@ -87,7 +87,7 @@ static Suite *(*const suites[])(void) = {
     fut_conf_threads_suite, fut_conf_coro_suite, fut_conf_blocking_suite,
     fut_conf_dns_suite, fut_conf_fs_suite, fut_conf_fd_suite,
     fut_conf_signal_suite, fut_conf_process_suite, fut_conf_udp_suite,
-    fut_conf_unix_suite, fut_conf_embed_suite,
+    fut_conf_unix_suite, fut_conf_embed_suite, fut_conf_fork_suite,
 };
 
 /*

@@ -150,7 +150,7 @@ START_TEST(test_backend_versions)
     struct fut_runtime rt;
     struct fut_ready r;
 
-    ck_assert_int_eq(FUT_BACKEND_VTABLE_VERSION, 4);
+    ck_assert_int_eq(FUT_BACKEND_VTABLE_VERSION, 5);
     ck_assert_int_eq(fut_runtime_init(&rt, v0, NULL), -EINVAL);
     ck_assert_int_eq(fut_runtime_init(&rt, v4, NULL), -EINVAL);
     ck_assert_int_eq(inits, 0);
@@ -208,6 +208,23 @@ START_TEST(test_backend_wrappers)
         ck_assert_int_eq(fut__backend_embed_fd(&be3), -ENOTSUP);
         ck_assert_int_eq(fut__backend_embed_fd(&be2), 42);
         free(v3);
+    }
+    /* fork (version 5): a version-4 table ends before the slot and is not
+     * read past its end; NULL or absent is -ENOTSUP, and so is
+     * fut_runtime_fork() on such a runtime. */
+    {
+        struct fut_backend_vtable *v4 =
+            table_copy(4, offsetof(struct fut_backend_vtable, fork));
+        struct fut_backend be4 = { v4, NULL };
+        struct fut_runtime rt;
+
+        ck_assert(!fut__backend_has_fork(v4));
+        ck_assert_int_eq(fut__backend_fork(&be4), -ENOTSUP);
+        ck_assert_int_eq(fut__backend_fork(&be2), -ENOTSUP);
+        ck_assert_int_eq(fut_runtime_init(&rt, v4, NULL), 0);
+        ck_assert_int_eq(fut_runtime_fork(&rt), -ENOTSUP);
+        ck_assert_int_eq(fut_runtime_close(&rt), 0);
+        free(v4);
     }
     free(v1);
 }

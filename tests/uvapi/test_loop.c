@@ -7,6 +7,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* The callback-order recorder of main.c, by short names. */
 #define order uvtest_order
@@ -576,6 +582,207 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
+/* ---- uv_loop_fork ------------------------------------------------------------ */
+
+/* A pipe handle reading one end of a socket pair, a timer and an async
+ * handle, all made before the fork; the child (a grandchild of Check's
+ * runner: it _exits with the failing line, never returns into Check)
+ * calls uv_loop_fork() and sees each of them work; the parent's loop
+ * works afterwards. */
+static struct {
+  uv_pipe_t pipe;
+  uv_timer_t timer;
+  uv_async_t async;
+  uv_fs_event_t fsev;
+  uv_timer_t guard;        /* the parent's wait ends after it, failing */
+  int guard_fired;
+  char got[8];
+  size_t ngot;
+  int timer_fired, async_calls;
+  char dir[64];
+  char seen[64];           /* the names fs_event reported, one letter each */
+} fk;
+
+#define FORK_CHECK(cond)                                                  \
+  do {                                                                    \
+    if (!(cond))                                                          \
+      _exit(__LINE__ % 250 + 1);                                          \
+  } while (0)
+
+static void
+fork_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
+{
+  static char mem[64];
+
+  (void)h;
+  (void)size;
+  *buf = uv_buf_init(mem, sizeof mem);
+}
+
+static void
+fork_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+  if (n > 0 && fk.ngot + (size_t)n <= sizeof fk.got) {
+    memcpy(fk.got + fk.ngot, buf->base, (size_t)n);
+    fk.ngot += (size_t)n;
+  }
+  if (n != 0)
+    uv_read_stop(s);
+}
+
+static void
+fork_timer(uv_timer_t *t)
+{
+  (void)t;
+  fk.timer_fired++;
+}
+
+static void
+fork_guard(uv_timer_t *t)
+{
+  (void)t;
+  fk.guard_fired = 1;
+}
+
+static void
+fork_async(uv_async_t *a)
+{
+  (void)a;
+  fk.async_calls++;
+}
+
+static void
+fork_fsev(uv_fs_event_t *h, const char *name, int events, int status)
+{
+  size_t n = strlen(fk.seen);
+
+  (void)h;
+  (void)events;
+  if (status == 0 && name != NULL && strlen(name) == 1 &&
+      strchr(fk.seen, name[0]) == NULL && n < sizeof fk.seen - 1) {
+    fk.seen[n] = name[0];
+    fk.seen[n + 1] = '\0';
+  }
+}
+
+/* Create file @name in fk.dir. */
+static int
+fork_touch(const char *name)
+{
+  char path[96];
+  int fd;
+
+  snprintf(path, sizeof path, "%s/%s", fk.dir, name);
+  fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return -1;
+  close(fd);
+  return 0;
+}
+
+static void
+fork_rm(const char *name)
+{
+  char path[96];
+
+  snprintf(path, sizeof path, "%s/%s", fk.dir, name);
+  (void)unlink(path);
+}
+
+static void *
+fork_sender(void *arg)
+{
+  usleep(20000);
+  (void)uv_async_send(arg);
+  return NULL;
+}
+
+static void
+fork_child(uv_loop_t *loop, int peer)
+{
+  pthread_t th;
+  int i;
+
+  alarm(20);
+  FORK_CHECK(uv_loop_fork(loop) == 0);
+  FORK_CHECK(write(peer, "c", 1) == 1);
+  FORK_CHECK(fork_touch("c") == 0);
+  FORK_CHECK(pthread_create(&th, NULL, fork_sender, &fk.async) == 0);
+  for (i = 0; i < 500 && (fk.ngot == 0 || !fk.timer_fired ||
+                          fk.async_calls == 0 || fk.seen[0] == '\0'); i++)
+    (void)uv_run(loop, UV_RUN_ONCE);
+  /* The fs_event handle watches on the child's own inotify descriptor. */
+  FORK_CHECK(strcmp(fk.seen, "c") == 0);
+  FORK_CHECK(pthread_join(th, NULL) == 0);
+  FORK_CHECK(fk.ngot == 1 && fk.got[0] == 'c');
+  FORK_CHECK(fk.timer_fired == 1);
+  FORK_CHECK(fk.async_calls >= 1);
+  /* Close the reading handle here: that must not reach the parent's
+   * registration. */
+  uv_close((uv_handle_t *)&fk.pipe, NULL);
+  uv_close((uv_handle_t *)&fk.fsev, NULL);
+  (void)uv_run(loop, UV_RUN_NOWAIT);
+  _exit(0);
+}
+
+START_TEST(test_loop_fork)
+{
+  uv_loop_t loop;
+  int sv[2], status;
+  pid_t pid;
+
+  memset(&fk, 0, sizeof fk);
+  ck_assert_int_eq(uv_loop_fork(NULL), UV_EINVAL);
+  ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  ck_assert_int_eq(uv_pipe_init(&loop, &fk.pipe, 0), 0);
+  ck_assert_int_eq(uv_pipe_open(&fk.pipe, sv[0]), 0);
+  ck_assert_int_eq(uv_read_start((uv_stream_t *)&fk.pipe, fork_alloc,
+                                 fork_read),
+                   0);
+  ck_assert_int_eq(uv_timer_init(&loop, &fk.timer), 0);
+  ck_assert_int_eq(uv_timer_start(&fk.timer, fork_timer, 30, 0), 0);
+  ck_assert_int_eq(uv_async_init(&loop, &fk.async, fork_async), 0);
+  strcpy(fk.dir, "/tmp/uvtest-fork-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(fk.dir));
+  ck_assert_int_eq(uv_fs_event_init(&loop, &fk.fsev), 0);
+  ck_assert_int_eq(uv_fs_event_start(&fk.fsev, fork_fsev, fk.dir, 0), 0);
+  /* One round, so that the read is registered before the fork. */
+  ck_assert_int_eq(uv_run(&loop, UV_RUN_NOWAIT), 1);
+
+  pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0)
+    fork_child(&loop, sv[1]);
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "child failed: status %#x (exit code: line %% 250 + 1)",
+                (unsigned int)status);
+
+  /* The parent's loop: its timer fires, its read sees its own byte, its
+   * fs_event handle sees the child's file too (the child read its own
+   * inotify descriptor, not the parent's) and then its own. */
+  ck_assert_int_eq(fk.ngot, 0);
+  ck_assert_int_eq(write(sv[1], "p", 1), 1);
+  ck_assert_int_eq(fork_touch("p"), 0);
+  ck_assert_int_eq(uv_timer_init(&loop, &fk.guard), 0);
+  ck_assert_int_eq(uv_timer_start(&fk.guard, fork_guard, 10000, 0), 0);
+  while ((fk.ngot == 0 || !fk.timer_fired || strlen(fk.seen) < 2) &&
+         !fk.guard_fired)
+    ck_assert_int_ne(uv_run(&loop, UV_RUN_ONCE), 0);
+  ck_assert_str_eq(fk.seen, "cp");
+  ck_assert_int_eq(uv_fs_event_stop(&fk.fsev), 0);
+  fork_rm("c");
+  fork_rm("p");
+  ck_assert_int_eq(rmdir(fk.dir), 0);
+  ck_assert_int_eq(fk.ngot, 1);
+  ck_assert_int_eq(fk.got[0], 'p');
+  ck_assert_int_eq(fk.async_calls, 0);
+  close(sv[1]);
+  uvtest_close_loop(&loop);
+}
+END_TEST
+
 Suite *
 uvtest_loop_suite(void)
 {
@@ -602,6 +809,7 @@ uvtest_loop_suite(void)
   tcase_add_test(tc, test_async_coalesce);
   tcase_add_test(tc, test_async_unref_and_close_pending);
   tcase_add_test(tc, test_bad_input);
+  tcase_add_test(tc, test_loop_fork);
   suite_add_tcase(s, tc);
   return s;
 }

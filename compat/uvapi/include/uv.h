@@ -432,6 +432,23 @@ UV_EXTERN int uv_loop_init(uv_loop_t *loop);
 UV_EXTERN int uv_loop_close(uv_loop_t *loop);
 
 /**
+ * uv_loop_fork - reinitialise @loop's kernel state in the child of a
+ * fork(2), as libuv's does. Call it in the child, on the thread that
+ * forked, before the loop is used again; the parent's loop is untouched.
+ * Handles and requests stay valid and keep working in the child: every
+ * descriptor watched again on new backend descriptors (fut_runtime_fork()),
+ * timers kept, uv_async_t working, fs_event handles on a new inotify
+ * descriptor with their watches added again (a path gone since is no
+ * longer watched), signal handles on self-pipes of their own. Work, file
+ * system and DNS requests in flight at fork time are the parent's: a
+ * uv_queue_work() request's after_work_cb gets UV_ECANCELED in the child;
+ * file system and DNS requests in flight never complete there. Returns 0,
+ * UV_EINVAL (NULL or not initialised) or the backend's error (then the loop
+ * can only be closed).
+ */
+UV_EXTERN int uv_loop_fork(uv_loop_t *loop);
+
+/**
  * uv_loop_configure - UV_LOOP_BLOCK_SIGNAL with SIGPROF (blocked while the
  * loop waits for I/O; any other signal: UV_EINVAL), UV_METRICS_IDLE_TIME
  * (measure the time spent waiting, see uv_metrics_idle_time()). Returns 0

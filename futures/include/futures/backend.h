@@ -37,12 +37,13 @@ FUT__BEGIN_DECLS
  * - 2: as 1, plus @schedule.
  * - 3: as 2, plus @hold.
  * - 4: as 3, plus @embed_fd.
+ * - 5: as 4, plus @fork.
  *
- * fut_runtime_init() accepts versions 1 to 4 and never reads a field
+ * fut_runtime_init() accepts versions 1 to 5 and never reads a field
  * past the end of the version a table declares: a version-1 table is
- * treated as one whose @schedule, @hold and @embed_fd are NULL.
+ * treated as one whose @schedule, @hold, @embed_fd and @fork are NULL.
  */
-#define FUT_BACKEND_VTABLE_VERSION 4
+#define FUT_BACKEND_VTABLE_VERSION 5
 
 /** struct fut_backend - first member of every backend's state. */
 struct fut_backend {
@@ -95,7 +96,7 @@ struct fut_backend_config {
 /**
  * struct fut_backend_vtable - the operations of one event loop.
  *
- * Implementation (version 4, FUT_BACKEND_VTABLE_VERSION; fields are only
+ * Implementation (version 5, FUT_BACKEND_VTABLE_VERSION; fields are only
  * ever appended, see there which version has which):
  * - @init: set up the state in @be (already zeroed, vtable and rt set).
  *   @c may be NULL (all defaults). A flag bit in c->flags the backend
@@ -160,6 +161,21 @@ struct fut_backend_config {
  *   would report something (readiness, a @notify). Readiness found while
  *   applying changes may be reported with fut_io_ready() right here. The
  *   same descriptor every time; the backend owns it. Returns it or -errno.
+ * - @fork (version 5; may be NULL: fut_runtime_fork() answers -ENOTSUP):
+ *   owned mode only, in the child of a fork(2), on its only thread,
+ *   before anything else runs (see fut_runtime_fork()). Give the backend
+ *   kernel state of its own: new loop descriptors (uv_loop_fork(),
+ *   event_reinit(), ev_loop_fork()), a new doorbell, a new timer
+ *   descriptor, a new private epoll set; close the inherited copies in
+ *   the child only, and never remove anything from an inherited epoll
+ *   instance (EPOLL_CTL_DEL there would remove the parent's
+ *   registrations: the instance is shared). Then watch every registration
+ *   again with its current interest (fut_runtime_io_next() walks them;
+ *   a loop that re-adds its own watchers does it for its own). Keeping
+ *   the old descriptor numbers (dup3(2) onto them) keeps watchers on them
+ *   valid, and the same descriptor for @embed_fd. The core rings
+ *   @notify once afterwards. Returns 0 or -errno (the runtime can then
+ *   only be closed).
  *
  * Wakes from other threads arrive through @notify in both modes; in
  * attached mode the backend's notify callback must lead to a
@@ -185,7 +201,19 @@ struct fut_backend_vtable {
     void (*hold)(struct fut_backend *be, int on);
     /* version 4 */
     int (*embed_fd)(struct fut_backend *be);
+    /* version 5 */
+    int (*fork)(struct fut_backend *be);
 };
+
+/**
+ * fut_runtime_io_next - walk the registrations of @rt, for a backend's
+ * @fork: the one after @io, or the first when @io is NULL; NULL after
+ * the last. Every struct fut_io that @io_start accepted and @io_stop has
+ * not stopped is among them, once. Runtime thread only; the list must
+ * not change during the walk.
+ */
+FUT_API struct fut_io *fut_runtime_io_next(struct fut_runtime *rt,
+                                           struct fut_io *io);
 
 /**
  * fut_runtime_attached_run - for attached backends: run what is ready.

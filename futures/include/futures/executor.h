@@ -135,6 +135,57 @@ FUT_API int fut_runtime_init_attached(struct fut_runtime *rt,
 FUT_API int fut_runtime_close(struct fut_runtime *rt);
 
 /**
+ * fut_runtime_fork - give @rt kernel state of its own in a child after
+ * fork(2), as uv_loop_fork() does for a libuv loop.
+ *
+ * A child of fork(2) shares the parent's open file descriptions: the
+ * backend's descriptors (an epoll set, a doorbell, a timer descriptor) and
+ * every signal listener's self-pipe are the parent's too, so the child
+ * would steal the parent's wakes, and work on the epoll set would change
+ * the parent's registrations. Call this in the child, on the thread that
+ * forked (the only thread there), before anything else touches @rt (no
+ * poll, spawn, run or close in between). It then:
+ * - gives the runtime new backend descriptors and a new doorbell (through
+ *   the backend's @fork, version 5 of its table) and watches every
+ *   registered descriptor again with the interest it had; the copies of
+ *   the parent's descriptors are closed in the child only (nothing is
+ *   removed from a set shared with the parent), so the parent's runtime
+ *   goes on untouched;
+ * - keeps tasks (queued ones stay queued), timers (their deadlines are on
+ *   CLOCK_MONOTONIC, which fork does not change) and handles;
+ * - gives every signal listener of the process (fut_signal_init(), for
+ *   all runtimes) a self-pipe of its own, once per process: a signal sent
+ *   to the child wakes the child's listeners, one sent to the parent the
+ *   parent's;
+ * - starts the blocking pool afresh: the child has none of the parent's
+ *   pool threads, so the pool has no thread until the next job starts
+ *   one. A fut_spawn_blocking() job that was queued or running at fork
+ *   time completes in the child with result -ECANCELED (running it again
+ *   would repeat its side effects, which the parent performs); one that
+ *   had finished is delivered with its result. A file-system or DNS
+ *   operation (fs.h, dns.h) that was in flight at fork never completes in
+ *   the child: drop it. The pool's lock and condition variables are
+ *   re-initialised rather than locked, since a thread of the parent may
+ *   have held them at fork time; so are the runtime's doorbell lock and
+ *   the signal table's.
+ * Wakers and handles held by the child's own threads (created after the
+ * fork) work as usual. A host loop that watches fut_runtime_backend_fd()
+ * asks for it again: the number is kept where the runtime owns the
+ * descriptor (epoll, every one-descriptor mode), but libuv's uv_loop_fork()
+ * may give its loop another. Attached runtimes are not supported (-EINVAL): the
+ * program's loop is the program's to reinitialise; close the runtime in
+ * the child and attach a new one. fork(2) while another thread of the
+ * parent runs inside @rt's locks leaves only what this function
+ * re-initialises usable.
+ *
+ * Returns 0; -EINVAL for NULL, a closed or an attached runtime; -EBUSY
+ * from inside the runtime (a task, fut_block_on()); -ENOTSUP when the
+ * backend has no @fork (a table before version 5); or the backend's error
+ * (-EMFILE, -ENOMEM...), after which the runtime can only be closed.
+ */
+FUT_API int fut_runtime_fork(struct fut_runtime *rt);
+
+/**
  * fut_block_on - run @rt until @f is READY.
  *
  * @f is polled in place (not moved); spawned tasks run alongside it. When
