@@ -16,6 +16,9 @@ for b in $backends; do
     inc="$inc -I$srcdir/backends/$b/include"
 done
 headers="$srcdir/futures/include/futures.h $srcdir/futures/include/futures/*.h"
+# compat/kit: the layout header the API shims' headers include.
+inc="$inc -I$srcdir/compat/kit/include"
+headers="$headers $srcdir/compat/kit/include/futures/*.h"
 for b in $backends; do
     headers="$headers $srcdir/backends/$b/include/futures/backend-$b.h"
 done

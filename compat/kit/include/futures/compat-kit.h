@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * futures/compat-kit.h - the layout of the loop machinery the API shims of
+ * compat/ share (libuv's uv.h, libevent's event2 headers, libev's ev.h
+ * embed these structures in their handles, events and watchers, by value,
+ * as the real libraries' headers do with their private fields).
+ *
+ * Types only, and all of them private: a program never touches these
+ * fields, and no function here is part of the library's API. Installed
+ * because the shims' public headers need the sizes.
+ */
+#ifndef FUTURES_COMPAT_KIT_H
+#define FUTURES_COMPAT_KIT_H
+
+#include <stdint.h>
+
+#include <futures/executor.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- intrusive doubly linked queues ------------------------------------ */
+
+struct fut_kit_queue {
+  struct fut_kit_queue *next;
+  struct fut_kit_queue *prev;
+};
+
+/* ---- timers: a pairing heap keyed by (due, start order) ---------------- */
+
+/* A timer of a loop. Embed it; the shim keeps its own fields (callback,
+ * repeat) around it. @due is in the shim's unit (nanoseconds or
+ * milliseconds: only the order matters here); among equal @due, the one
+ * added first comes first. */
+struct fut_kit_timer {
+  struct fut_kit_timer *child_;
+  struct fut_kit_timer *next_;
+  struct fut_kit_timer *prev_; /* the parent, for a first child */
+  uint64_t due;
+  uint64_t seq_;
+  int in_heap_;
+};
+
+/* ---- the loop ---------------------------------------------------------- */
+
+struct fut_kit_loop {
+  struct fut_runtime rt;
+  struct fut_kit_queue ready;     /* struct fut_kit_ev woken, run by fut_kit_loop_poll() */
+  struct fut_kit_timer *timers_;  /* the heap's root */
+  uint64_t timer_seq_;
+  int rt_more;                 /* the last turn left tasks ready */
+  int initialized;
+};
+
+/* ---- events -------------------------------------------------------------- */
+
+struct fut_kit_ev {
+  struct fut_kit_queue node;
+  void (*cb)(struct fut_kit_ev *ev);
+  struct fut_kit_loop *loop;
+  unsigned int queued; /* 0, or the value fut_kit_ev_feed_to() was given */
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FUTURES_COMPAT_KIT_H */
