@@ -3,6 +3,8 @@
 #include "kit.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <futures/backend.h>
@@ -18,6 +20,7 @@ fut_kit_loop_init(struct fut_kit_loop *loop, unsigned int blocking_threads)
 
   memset(loop, 0, sizeof *loop);
   fut_kit_queue_init(&loop->ready);
+  fut_kit_queue_init(&loop->recheck_);
   memset(&cfg, 0, sizeof cfg);
   memset(&bc, 0, sizeof bc);
   cfg.version = 2;
@@ -46,6 +49,13 @@ fut_kit_loop_close(struct fut_kit_loop *loop)
 {
   if (!loop->initialized)
     return;
+  fut_kit_fd_close_all(loop);
+  free(loop->fds_);
+  loop->fds_ = NULL;
+  loop->nfds_ = 0;
+  free(loop->recheck_buf_);
+  loop->recheck_buf_ = NULL;
+  loop->recheck_cap_ = 0;
   fut_runtime_close(&loop->rt);
   loop->initialized = 0;
 }
@@ -53,8 +63,12 @@ fut_kit_loop_close(struct fut_kit_loop *loop)
 int
 fut_kit_loop_poll(struct fut_kit_loop *loop, int64_t deadline_ns)
 {
-  int r = fut_runtime_turn(&loop->rt, deadline_ns);
+  int r;
 
+  fut_kit_loop_level(loop);
+  if (!fut_kit_queue_empty(&loop->ready))
+    deadline_ns = 0;
+  r = fut_runtime_turn(&loop->rt, deadline_ns);
   if (r < 0)
     return r;
   loop->rt_more = r > 0;
@@ -242,4 +256,268 @@ fut_kit_timer_del(struct fut_kit_loop *loop, struct fut_kit_timer *t)
   if (sub != NULL)
     loop->timers_ = heap_meld(loop->timers_, sub);
   t->child_ = t->next_ = t->prev_ = NULL;
+}
+
+/* ---- descriptor watches ------------------------------------------------------ */
+
+#define KIT_DIRS (FUT_IO_READABLE | FUT_IO_WRITABLE)
+
+static void fd_ev(struct fut_kit_ev *ev);
+
+struct fut_kit_fd *
+fut_kit_fd_get(struct fut_kit_loop *loop, int fd, int create)
+{
+  struct fut_kit_fd *f;
+
+  if (fd < 0)
+    return NULL;
+  if (fd < loop->nfds_ && loop->fds_[fd] != NULL)
+    return loop->fds_[fd];
+  if (!create)
+    return NULL;
+  if (fd >= loop->nfds_) {
+    int n = loop->nfds_ != 0 ? loop->nfds_ : 64;
+    struct fut_kit_fd **t;
+
+    while (n <= fd)
+      n *= 2;
+    t = realloc(loop->fds_, (size_t)n * sizeof *t);
+    if (t == NULL)
+      return NULL;
+    memset(t + loop->nfds_, 0, (size_t)(n - loop->nfds_) * sizeof *t);
+    loop->fds_ = t;
+    loop->nfds_ = n;
+  }
+  f = calloc(1, sizeof *f);
+  if (f == NULL)
+    return NULL;
+  if (fut_io_init(&f->io, fd) != 0) {
+    free(f);
+    return NULL;
+  }
+  fut_kit_ev_init(loop, &f->ev, fd_ev);
+  fut_kit_queue_init(&f->recheck_);
+  f->fd = fd;
+  loop->fds_[fd] = f;
+  return f;
+}
+
+/* Poll @dirs of @f's fut_io with the watch's waker: the directions READY
+ * now (a PENDING one has the waker stored). A registration error counts as
+ * ready (the program's syscall reports it). */
+static unsigned int
+fd_poll(struct fut_kit_fd *f, unsigned int dirs)
+{
+  struct fut_waker w;
+  struct fut_context cx;
+  unsigned int ready = 0;
+  int res;
+
+  fut_kit_ev_context(&f->ev, &w, &cx);
+  if ((dirs & FUT_IO_READABLE) &&
+      fut_io_poll_ready(&f->io, &cx, FUT_IO_READABLE, &res) == FUT_READY)
+    ready |= FUT_IO_READABLE;
+  if ((dirs & FUT_IO_WRITABLE) &&
+      fut_io_poll_ready(&f->io, &cx, FUT_IO_WRITABLE, &res) == FUT_READY)
+    ready |= FUT_IO_WRITABLE;
+  return ready;
+}
+
+static void
+fd_unlevel(struct fut_kit_fd *f)
+{
+  if (!fut_kit_queue_empty(&f->recheck_))
+    fut_kit_queue_remove(&f->recheck_);
+  f->reported_ = 0;
+}
+
+/* The watch's event: its fut_io woke, or a recheck found it still ready. */
+static void
+fd_ev(struct fut_kit_ev *ev)
+{
+  struct fut_kit_fd *f = fut_kit_queue_data(ev, struct fut_kit_fd, ev);
+  unsigned int events, level;
+
+  if (f->interest == 0)
+    return;
+  events = fd_poll(f, f->interest);
+  if (events == 0)
+    return;
+  level = events & ~f->edge;
+  if (level != 0) {
+    f->reported_ |= level;
+    if (fut_kit_queue_empty(&f->recheck_))
+      fut_kit_queue_insert_tail(&f->ev.loop->recheck_, &f->recheck_);
+  }
+  if (events & f->edge) {
+    /* Reported once: the next report needs a new edge. */
+    fut_io_clear_ready(&f->io, events & f->edge);
+    if (fd_poll(f, events & f->edge) != 0 && !(f->io.ready & (FUT_IO_ERROR | FUT_IO_HUP)))
+      fut_kit_ev_feed(&f->ev);
+  }
+  /* Last: the callback may put the watch (free it). */
+  f->cb(f, events);
+}
+
+int
+fut_kit_fd_set(struct fut_kit_fd *f, unsigned int interest, unsigned int edge)
+{
+  unsigned int gone, added;
+  struct fut_waker w;
+  struct fut_context cx;
+  int res = 0;
+
+  interest &= KIT_DIRS;
+  edge &= interest;
+  gone = f->interest & ~interest;
+  added = interest & ~f->interest;
+  f->interest = interest;
+  f->edge = edge;
+  f->reported_ &= interest;
+  if (f->reported_ == 0)
+    fd_unlevel(f);
+  fut_kit_ev_context(&f->ev, &w, &cx);
+  if (gone & FUT_IO_READABLE)
+    fut_io_forget(&f->io, FUT_IO_READABLE, &w);
+  if (gone & FUT_IO_WRITABLE)
+    fut_io_forget(&f->io, FUT_IO_WRITABLE, &w);
+  if (interest == 0) {
+    fut_kit_ev_cancel(&f->ev);
+    return 0;
+  }
+  if (added == 0)
+    return 0;
+  if ((added & FUT_IO_READABLE) &&
+      fut_io_poll_ready(&f->io, &cx, FUT_IO_READABLE, &res) == FUT_READY &&
+      res < 0 && res != -EAGAIN)
+    goto fail;
+  if ((added & FUT_IO_WRITABLE) &&
+      fut_io_poll_ready(&f->io, &cx, FUT_IO_WRITABLE, &res) == FUT_READY &&
+      res < 0 && res != -EAGAIN)
+    goto fail;
+  /* Ready already (or a wake pending): report in the next poll. */
+  if (f->io.ready & added)
+    fut_kit_ev_feed(&f->ev);
+  return 0;
+fail:
+  f->interest = 0;
+  f->edge = 0;
+  fd_unlevel(f);
+  fut_kit_ev_cancel(&f->ev);
+  (void)fut_io_close(&f->io);
+  (void)fut_io_init(&f->io, f->fd);
+  return res;
+}
+
+void
+fut_kit_fd_clear(struct fut_kit_fd *f, unsigned int dir)
+{
+  fut_io_clear_ready(&f->io, dir & KIT_DIRS);
+}
+
+void
+fut_kit_fd_put(struct fut_kit_fd *f)
+{
+  struct fut_kit_loop *loop = f->ev.loop;
+
+  fd_unlevel(f);
+  fut_kit_ev_cancel(&f->ev);
+  (void)fut_io_close(&f->io);
+  if (f->fd < loop->nfds_ && loop->fds_[f->fd] == f)
+    loop->fds_[f->fd] = NULL;
+  free(f);
+}
+
+void
+fut_kit_fd_close_all(struct fut_kit_loop *loop)
+{
+  int i;
+
+  for (i = 0; i < loop->nfds_; i++)
+    if (loop->fds_[i] != NULL)
+      fut_kit_fd_put(loop->fds_[i]);
+}
+
+int
+fut_kit_loop_level(struct fut_kit_loop *loop)
+{
+  struct fut_kit_queue batch, *q;
+  struct pollfd *p;
+  unsigned int n = 0, i;
+  int queued = 0, r;
+
+  if (fut_kit_queue_empty(&loop->recheck_))
+    return 0;
+  for (q = loop->recheck_.next; q != &loop->recheck_; q = q->next)
+    n++;
+  if (n > loop->recheck_cap_) {
+    unsigned int cap = loop->recheck_cap_ != 0 ? loop->recheck_cap_ : 16;
+
+    while (cap < n)
+      cap *= 2;
+    p = realloc(loop->recheck_buf_, cap * sizeof *p);
+    if (p == NULL) {
+      /* Without memory to ask, report them again: a spurious callback
+       * (the program's read says EAGAIN) rather than a lost one. */
+      fut_kit_queue_move(&loop->recheck_, &batch);
+      while (!fut_kit_queue_empty(&batch)) {
+        struct fut_kit_fd *f = fut_kit_queue_data(batch.next, struct fut_kit_fd, recheck_);
+
+        fd_unlevel(f);
+        fut_kit_ev_feed(&f->ev);
+        queued++;
+      }
+      return queued;
+    }
+    loop->recheck_buf_ = p;
+    loop->recheck_cap_ = cap;
+  }
+  p = loop->recheck_buf_;
+  i = 0;
+  for (q = loop->recheck_.next; q != &loop->recheck_; q = q->next, i++) {
+    struct fut_kit_fd *f = fut_kit_queue_data(q, struct fut_kit_fd, recheck_);
+
+    p[i].fd = f->fd;
+    p[i].events = (short)(((f->reported_ & FUT_IO_READABLE) ? POLLIN : 0) |
+                          ((f->reported_ & FUT_IO_WRITABLE) ? POLLOUT : 0));
+    p[i].revents = 0;
+  }
+  do
+    r = poll(p, n, 0);
+  while (r < 0 && errno == EINTR);
+  fut_kit_queue_move(&loop->recheck_, &batch);
+  for (i = 0; i < n; i++) {
+    struct fut_kit_fd *f = fut_kit_queue_data(batch.next, struct fut_kit_fd, recheck_);
+    unsigned int asked = f->reported_, still = 0, cleared;
+    short re = p[i].revents;
+
+    fd_unlevel(f);
+    if (r < 0 || (re & (POLLERR | POLLHUP | POLLNVAL)))
+      still = asked;
+    else {
+      if (re & POLLIN)
+        still |= FUT_IO_READABLE;
+      if (re & POLLOUT)
+        still |= FUT_IO_WRITABLE;
+    }
+    still &= f->interest;
+    cleared = asked & f->interest & ~still;
+    if (cleared != 0) {
+      fut_io_clear_ready(&f->io, cleared);
+      if (fd_poll(f, cleared) != 0) {
+        /* fut_io says ready where poll(2) did not: new data since, or a
+         * stale error/hang-up bit. Register afresh, which keeps only
+         * what is true now. */
+        (void)fut_io_close(&f->io);
+        (void)fut_io_init(&f->io, f->fd);
+        if (fd_poll(f, f->interest) != 0)
+          still |= f->interest;
+      }
+    }
+    if (still != 0) {
+      fut_kit_ev_feed(&f->ev);
+      queued++;
+    }
+  }
+  return queued;
 }

@@ -135,6 +135,77 @@ void fut_kit_timer_del(struct fut_kit_loop *loop, struct fut_kit_timer *t);
 static inline struct fut_kit_timer *fut_kit_timer_first(const struct fut_kit_loop *loop) { return loop->timers_; }
 static inline int fut_kit_timer_active(const struct fut_kit_timer *t) { return t->in_heap_; }
 
+/* ---- descriptor watches ---------------------------------------------------- */
+
+/*
+ * A descriptor watch reports readiness of one descriptor to the shim with
+ * the semantics the loop libraries give (libevent's and libev's are
+ * level-triggered unless asked otherwise: a callback runs in every
+ * iteration while the descriptor stays ready and the watch is on), over
+ * the core's readiness (which may be edge-triggered). Several watchers of
+ * one descriptor (libevent allows a read and a write event on one socket,
+ * libev any number of ev_io) share one watch: the shim keeps them in
+ * @data and dispatches.
+ *
+ * How level triggering is kept cheaply: a direction reported with its
+ * level semantics is asked again before the next turn, with one poll(2)
+ * for every such descriptor of the loop together; a direction still ready
+ * is reported again in that iteration (the turn then does not block), one
+ * no longer ready has its readiness cleared and waits on the core again.
+ * Directions in @edge are reported once per readiness and only asked
+ * again when the shim calls fut_kit_fd_clear() (EV_ET: the program reads
+ * until EAGAIN).
+ *
+ * Errors and hang-ups are reported as the directions of interest (as
+ * epoll and poll(2) do), so the program's syscall sees them.
+ */
+
+/**
+ * fut_kit_fd_get - the watch of descriptor @fd in @loop, made (allocated,
+ * zero interest, @cb and @data NULL) when there is none and @create.
+ * Returns it, or NULL: no watch and !@create, @fd < 0, out of memory.
+ */
+struct fut_kit_fd *fut_kit_fd_get(struct fut_kit_loop *loop, int fd, int create);
+
+/**
+ * fut_kit_fd_set - what to report: @interest (FUT_IO_READABLE and/or
+ * FUT_IO_WRITABLE), of which @edge are edge-style. @f->cb must be set
+ * before readiness can come. A direction leaving the interest set is
+ * withdrawn from the core at once (no callback for it after this call).
+ * Returns 0 or a negative errno from the core's registration (-EBADF,
+ * -EPERM for a regular file, ...): the watch then reports nothing.
+ */
+int fut_kit_fd_set(struct fut_kit_fd *f, unsigned int interest, unsigned int edge);
+
+/**
+ * fut_kit_fd_clear - forget readiness in @dir (the program hit EAGAIN, or
+ * an edge-style watcher wants the next edge). Cheap; no syscall.
+ */
+void fut_kit_fd_clear(struct fut_kit_fd *f, unsigned int dir);
+
+/**
+ * fut_kit_fd_put - the shim drops the watch (no watcher left): it is
+ * withdrawn from the core (fut_io_close) and freed. Call it before the
+ * program may close the descriptor (libevent's event_del, libev's
+ * ev_io_stop return with the descriptor free to close).
+ */
+void fut_kit_fd_put(struct fut_kit_fd *f);
+
+/**
+ * fut_kit_fd_close_all - drop every watch of @loop (loop teardown).
+ */
+void fut_kit_fd_close_all(struct fut_kit_loop *loop);
+
+/**
+ * fut_kit_loop_level - ask again, with one poll(2), every descriptor
+ * whose level-triggered direction was reported; queue the watches still
+ * ready (their callbacks run in the next fut_kit_loop_poll(), which then
+ * does not block). fut_kit_loop_poll() calls it first; a shim that must
+ * know before choosing its own timeout calls it earlier (it does nothing
+ * the second time). Returns how many watches were queued.
+ */
+int fut_kit_loop_level(struct fut_kit_loop *loop);
+
 #if defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

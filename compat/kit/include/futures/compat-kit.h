@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include <futures/executor.h>
+#include <futures/reactor.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,6 +45,8 @@ struct fut_kit_timer {
 
 /* ---- the loop ---------------------------------------------------------- */
 
+struct fut_kit_fd;
+
 struct fut_kit_loop {
   struct fut_runtime rt;
   struct fut_kit_queue ready;     /* struct fut_kit_ev woken, run by fut_kit_loop_poll() */
@@ -51,6 +54,11 @@ struct fut_kit_loop {
   uint64_t timer_seq_;
   int rt_more;                 /* the last turn left tasks ready */
   int initialized;
+  struct fut_kit_fd **fds_;    /* descriptor watches, indexed by descriptor */
+  int nfds_;
+  struct fut_kit_queue recheck_; /* struct fut_kit_fd to ask again (level) */
+  void *recheck_buf_;          /* struct pollfd[recheck_cap_] */
+  unsigned int recheck_cap_;
 };
 
 /* ---- events -------------------------------------------------------------- */
@@ -60,6 +68,22 @@ struct fut_kit_ev {
   void (*cb)(struct fut_kit_ev *ev);
   struct fut_kit_loop *loop;
   unsigned int queued; /* 0, or the value fut_kit_ev_feed_to() was given */
+};
+
+/* ---- descriptor watches ---------------------------------------------------- */
+
+/* One per watched descriptor per loop (see kit.h: fut_kit_fd_*). */
+struct fut_kit_fd {
+  struct fut_io io;
+  struct fut_kit_ev ev;          /* woken by io's readiness */
+  struct fut_kit_queue recheck_; /* on loop->recheck_ */
+  void (*cb)(struct fut_kit_fd *f, unsigned int events);
+  void *data;                    /* the shim's (its watchers on this descriptor) */
+  unsigned int interest;         /* FUT_IO_READABLE | FUT_IO_WRITABLE */
+  unsigned int edge;             /* of those: report once per edge, no recheck */
+  unsigned int reported_;        /* level directions reported, to ask again */
+  int fd;
+  int armed_;
 };
 
 #ifdef __cplusplus
