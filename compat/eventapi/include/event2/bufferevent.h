@@ -1,0 +1,2 @@
+/* SPDX-License-Identifier: MIT */
+/* event2/bufferevent.h: filled in by the evbuffer/bufferevent/listener part of compat/eventapi. */
