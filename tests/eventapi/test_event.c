@@ -113,7 +113,9 @@ START_TEST(misuse)
   ck_assert_int_eq(event_base_loopexit(NULL, NULL), -1);
   ck_assert_int_eq(event_base_loopbreak(NULL), -1);
   ck_assert_int_eq(event_base_priority_init(b, 0), -1);
-  ck_assert_int_eq(event_base_priority_init(b, EVENT_MAX_PRIORITIES + 1), -1);
+  ck_assert_int_eq(event_base_priority_init(b, EVENT_MAX_PRIORITIES), -1);
+  ck_assert_int_eq(event_base_priority_init(b, EVENT_MAX_PRIORITIES - 1), 0);
+  ck_assert_int_eq(event_base_priority_init(b, 1), 0);
   /* A signal event cannot also wait for I/O; no such signal number. */
   ck_assert_ptr_null(event_new(b, SIGUSR1, EV_SIGNAL | EV_READ, note_cb, NULL));
   ck_assert_ptr_null(event_new(b, 0, EV_SIGNAL, note_cb, NULL));
