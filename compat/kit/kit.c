@@ -492,9 +492,13 @@ fut_kit_loop_level(struct fut_kit_loop *loop)
     short re = p[i].revents;
 
     fd_unlevel(f);
-    if (r < 0 || (re & (POLLERR | POLLHUP | POLLNVAL)))
+    if (r < 0 || (re & (POLLERR | POLLHUP)))
       still = asked;
-    else {
+    else if (re & POLLNVAL) {
+      /* Closed by the program while watched: the kernel dropped it from
+       * every epoll set, so the loop libraries report nothing more. */
+      still = 0;
+    } else {
       if (re & POLLIN)
         still |= FUT_IO_READABLE;
       if (re & POLLOUT)
