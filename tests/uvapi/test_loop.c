@@ -25,7 +25,7 @@ START_TEST(test_backend_linked)
   uv_loop_t loop;
 
   ck_assert_int_eq(uv_loop_init(&loop), 0);
-  ck_assert_str_eq(fut_runtime_backend_name(&loop.rt_), FUT_TEST_BACKEND);
+  ck_assert_str_eq(fut_runtime_backend_name(&loop.kit_.rt), FUT_TEST_BACKEND);
   ck_assert_int_eq(uv_loop_close(&loop), 0);
   ck_assert_int_eq(uv_loop_init(NULL), UV_EINVAL);
   ck_assert_uint_eq(uv_loop_size(), sizeof(uv_loop_t));
