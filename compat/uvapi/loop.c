@@ -10,7 +10,11 @@
  * Handles and requests never become tasks: readiness objects of the core
  * (struct fut_io, notifiers, pool jobs, signals, processes) are polled
  * with a waker whose data is the handle's struct fut_kit_ev, and waking it
- * only links that event into the loop's queue. Nothing allocates.
+ * only links that event into the loop's queue. The runtime's set-up, the
+ * events, the ready queue and the turn, and the timer heap are compat/kit's
+ * (kit.h), shared with the libevent and libev shims; what is here is
+ * libuv's: the phases, the pending queue, handles, timers' semantics.
+ * Nothing allocates.
  */
 #include "internal.h"
 
