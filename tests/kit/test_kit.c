@@ -483,6 +483,58 @@ START_TEST(test_fd_edge)
 }
 END_TEST
 
+/* Mixed: readable level-style, writable edge-style, on one watch (libev
+ * ev_io without EV_ET next to a libevent EV_ET writer). A peer that hangs
+ * up leaves the descriptor readable (end of file): reported in every poll
+ * while the watch is on. */
+START_TEST(test_fd_mixed_and_hangup)
+{
+  struct kt_watch k;
+  struct fut_kit_fd *f;
+  int sv[2], c, i, w = 0, r = 0;
+
+  memset(&k, 0, sizeof k);
+  kt_pair(sv);
+  f = fut_kit_fd_get(&kt_loop, sv[0], 1);
+  f->cb = kt_fd_cb;
+  f->data = &k;
+  ck_assert_int_eq(fut_kit_fd_set(f, FUT_IO_READABLE | FUT_IO_WRITABLE, FUT_IO_WRITABLE), 0);
+  kt_send(sv[1], "m");
+  while (k.events != (FUT_IO_READABLE | FUT_IO_WRITABLE))
+    kt_wait_calls(&k, k.calls);
+  kt_poll_idle(3); /* settle (see test_fd_edge) */
+  for (i = 0; i < 4; i++) {
+    c = k.calls;
+    ck_assert_int_ge(fut_kit_loop_poll(&kt_loop, 0), 1);
+    ck_assert_int_eq(k.calls, c + 1);
+    r += (k.last & FUT_IO_READABLE) != 0;
+    w += (k.last & FUT_IO_WRITABLE) != 0;
+  }
+  ck_assert_int_eq(r, 4); /* level: every poll */
+  ck_assert_int_eq(w, 0); /* edge: not again */
+  /* Drained, then the peer hangs up: readable (EOF) in every poll. */
+  k.drain = 1;
+  kt_poll_idle(1);
+  ck_assert_int_eq(fut_kit_fd_set(f, FUT_IO_READABLE, 0), 0);
+  c = k.calls;
+  kt_poll_idle(3);
+  ck_assert_int_eq(k.calls, c);
+  close(sv[1]);
+  kt_wait_calls(&k, c);
+  for (i = 0; i < 3; i++) {
+    c = k.calls;
+    ck_assert_int_ge(fut_kit_loop_poll(&kt_loop, 0), 1);
+    ck_assert_int_eq(k.calls, c + 1);
+    ck_assert(k.last & FUT_IO_READABLE);
+  }
+  fut_kit_fd_put(f);
+  c = k.calls;
+  kt_poll_idle(3);
+  ck_assert_int_eq(k.calls, c);
+  close(sv[0]);
+}
+END_TEST
+
 /* Both directions on one watch; withdrawing one (outside or inside the
  * callback) means no report of it after the call. */
 START_TEST(test_fd_two_directions_withdraw)
@@ -722,6 +774,7 @@ kit_suite(void)
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, test_fd_level);
   tcase_add_test(tc, test_fd_edge);
+  tcase_add_test(tc, test_fd_mixed_and_hangup);
   tcase_add_test(tc, test_fd_two_directions_withdraw);
   tcase_add_test(tc, test_fd_put_in_callback);
   tcase_add_test(tc, test_fd_many);
