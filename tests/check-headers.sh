@@ -59,7 +59,7 @@ done
 # compat/uvapi: libuv's API on the core; programs include <uv.h>, which
 # must not meet the real libuv's (so this has its own include path). The
 # uv/fut-*.h parts are pieces of uv.h, not headers of their own.
-uvinc="-I$srcdir/futures/include -I$srcdir/compat/uvapi/include"
+uvinc="-I$srcdir/futures/include -I$srcdir/compat/kit/include -I$srcdir/compat/uvapi/include"
 for rel in uv.h uv/errno.h uv/version.h uv/unix.h; do
     [ -f "$srcdir/compat/uvapi/include/$rel" ] || continue
     printf '#include <%s>\n#include <%s>\nint fut_header_check_dummy;\n' \
