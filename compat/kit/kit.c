@@ -500,7 +500,14 @@ fut_kit_loop_level(struct fut_kit_loop *loop)
     short re = p[i].revents;
 
     fd_unlevel(f);
-    if (r < 0 || (re & (POLLERR | POLLHUP | POLLNVAL)))
+    if (r >= 0 && (re & POLLNVAL)) {
+      /* Closed under the watch (the program closed it without stopping
+       * its watchers): epoll has dropped it, and the real loops go
+       * silent. So do we, until the watch is set or put. */
+      fut_io_clear_ready(&f->io, asked);
+      continue;
+    }
+    if (r < 0 || (re & (POLLERR | POLLHUP)))
       still = asked;
     else {
       if (re & POLLIN)
