@@ -301,6 +301,51 @@ START_TEST(test_loop_blocks)
 }
 END_TEST
 
+
+static void
+restart_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+  int old = w->fd;
+
+  (void)revents;
+  reads++;
+  /* Stop, close, and watch a new descriptor that takes the same number,
+   * all inside one callback (a server closing a connection and accepting
+   * the next one). */
+  ev_io_stop(loop, w);
+  close_pair();
+  make_pair();
+  ck_assert_int_eq(sv[0] == old || sv[1] == old, 1);
+  ev_io_set(w, sv[0] == old ? sv[0] : sv[1], EV_READ);
+  w->cb = io_cb;
+  ev_io_start(loop, w);
+}
+
+START_TEST(test_io_fd_reused_after_close)
+{
+  struct ev_loop *loop = ev_loop_new(0);
+  ev_io r;
+
+  reset();
+  make_pair();
+  ev_io_init(&r, restart_cb, sv[0], EV_READ);
+  ev_io_start(loop, &r);
+  ck_assert_int_eq(write(sv[1], "1", 1), 1);
+  evtest_safety_start(loop, 10.);
+  while (reads == 0)
+    ev_run(loop, EVRUN_ONCE);
+  /* The new descriptor under the old number is watched for real. */
+  ck_assert_int_eq(write(r.fd == sv[0] ? sv[1] : sv[0], "2", 1), 1);
+  while (reads < 2)
+    ev_run(loop, EVRUN_ONCE);
+  ck_assert_int_eq(last, EV_READ);
+  evtest_safety_stop(loop);
+  ev_io_stop(loop, &r);
+  ev_loop_destroy(loop);
+  close_pair();
+}
+END_TEST
+
 Suite *
 evtest_io_suite(void)
 {
@@ -315,6 +360,7 @@ evtest_io_suite(void)
   tcase_add_test(tc, test_once_fd);
   tcase_add_test(tc, test_io_many_fds);
   tcase_add_test(tc, test_loop_blocks);
+  tcase_add_test(tc, test_io_fd_reused_after_close);
   suite_add_tcase(s, tc);
   return s;
 }
