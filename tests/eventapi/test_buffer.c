@@ -157,15 +157,15 @@ START_TEST(test_readln_styles)
 
   /* EOL_CRLF: "\r\n" or "\n"; a lone \r is data; \r\n split across chunks. */
   b = split_buffer(crlf);
-  expect_line(b, EVBUFFER_EOL_CRLF, "x\ry", 7);
+  expect_line(b, EVBUFFER_EOL_CRLF, "x\ry", 4);
   expect_line(b, EVBUFFER_EOL_CRLF, "z", 2);
   expect_none(b, EVBUFFER_EOL_CRLF, 2);
   evbuffer_free(b);
 
   /* EOL_CRLF_STRICT: only "\r\n". */
   b = split_buffer(strict);
-  expect_line(b, EVBUFFER_EOL_CRLF_STRICT, "one\ntwo", 7);
-  expect_none(b, EVBUFFER_EOL_CRLF_STRICT, 7);
+  expect_line(b, EVBUFFER_EOL_CRLF_STRICT, "one\ntwo", 6);
+  expect_none(b, EVBUFFER_EOL_CRLF_STRICT, 6);
   evbuffer_free(b);
 
   /* EOL_LF: only "\n"; the \r stays in the line. */
