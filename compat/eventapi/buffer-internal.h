@@ -25,6 +25,10 @@ void fut_evbuffer_set_owned(struct evbuffer *buf, int owned);
 /* Free a buffer marked owned. */
 void fut_evbuffer_free_owned(struct evbuffer *buf);
 
+/* One read(2) of up to @howmuch bytes into @buf, whatever its freezing
+ * (evbuffer_read() without its 4096-byte cap). Returns as read(2). */
+int fut_evbuffer_read_max(struct evbuffer *buf, int fd, int howmuch);
+
 #if defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

@@ -1250,8 +1250,26 @@ evbuffer_cb_clear_flags(struct evbuffer *buffer, struct evbuffer_cb_entry *cb, e
 
 /* ---- descriptors ------------------------------------------------------------------ */
 
+static int read_into(struct evbuffer *buffer, int fd, int howmuch);
+
 int
 evbuffer_read(struct evbuffer *buffer, evutil_socket_t fd, int howmuch)
+{
+  if (!buffer || buffer->freeze_end)
+    return -1;
+  if (howmuch < 0 || howmuch > READ_MAX)
+    howmuch = READ_MAX;
+  return read_into(buffer, fd, howmuch);
+}
+
+int
+fut_evbuffer_read_max(struct evbuffer *buffer, int fd, int howmuch)
+{
+  return read_into(buffer, fd, howmuch);
+}
+
+static int
+read_into(struct evbuffer *buffer, int fd, int howmuch)
 {
   struct chain *c;
   struct iovec iov[2];
@@ -1260,11 +1278,7 @@ evbuffer_read(struct evbuffer *buffer, evutil_socket_t fd, int howmuch)
   size_t room;
   int niov = 1;
 
-  if (!buffer || buffer->freeze_end)
-    return -1;
-  if (howmuch < 0 || howmuch > READ_MAX)
-    howmuch = READ_MAX;
-  if (howmuch == 0)
+  if (howmuch <= 0)
     return 0;
   if ((size_t)howmuch > (size_t)EV_SSIZE_MAX - buffer->total)
     return -1;
