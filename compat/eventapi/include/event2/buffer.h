@@ -22,15 +22,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include <event2/util.h>
-
-#ifndef EVENT2_EXPORT_SYMBOL
-#if defined(__GNUC__)
-#define EVENT2_EXPORT_SYMBOL __attribute__((visibility("default")))
-#else
-#define EVENT2_EXPORT_SYMBOL
-#endif
-#endif
+#include "event2/visibility.h"
+#include "event2/util.h"
 
 #ifdef __cplusplus
 extern "C" {
