@@ -174,6 +174,10 @@ START_TEST(test_error_callback)
   struct rlimit old, rl;
   int c, probe;
 
+  /* valgrind emulates the descriptor limit its own way (accept4 is not
+   * refused with EMFILE there): this case cannot be observed under it. */
+  if (RUNNING_ON_VALGRIND)
+    return;
   memset(&a, 0, sizeof a);
   a.want = 1;
   lev = bind_any(base, &a, LEV_OPT_CLOSE_ON_FREE);
@@ -189,14 +193,6 @@ START_TEST(test_error_callback)
   ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
   evtb_run_until(base, &a.done);
   ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
-  if (a.count == 1 && a.errors == 0 && RUNNING_ON_VALGRIND) {
-    /* valgrind emulates the limit for dup(2) but not accept4(2): EMFILE
-     * cannot be provoked there. */
-    close(c);
-    evconnlistener_free(lev);
-    event_base_free(base);
-    return;
-  }
   ck_assert_int_eq(a.errors, 1);
   ck_assert_int_eq(a.err, EMFILE);
   ck_assert_int_eq(a.count, 0);
