@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "buffer-internal.h"
+#include "event2/buffer_compat.h"
 
 #define CHAIN_MIN 1024u
 #define CHAIN_SPARE_MAX 65536u
@@ -47,6 +48,7 @@ struct chain {
 struct evbuffer_cb_entry {
   struct evbuffer_cb_entry *next;
   evbuffer_cb_func cb;
+  evbuffer_cb old_cb; /* evbuffer_setcb()'s kind (cb NULL) */
   void *arg;
   ev_uint32_t flags;
 };
@@ -174,7 +176,11 @@ changed(struct evbuffer *buf, size_t added, size_t deleted)
   buf->n_add = buf->n_del = 0;
   for (e = buf->cbs; e; e = next) {
     next = e->next;
-    if (e->flags & EVBUFFER_CB_ENABLED)
+    if (!(e->flags & EVBUFFER_CB_ENABLED))
+      continue;
+    if (e->old_cb)
+      e->old_cb(buf, info.orig_size, buf->total, e->arg);
+    else
       e->cb(buf, &info, e->arg);
   }
 }
@@ -1373,4 +1379,50 @@ int
 evbuffer_write(struct evbuffer *buffer, evutil_socket_t fd)
 {
   return evbuffer_write_atmost(buffer, fd, -1);
+}
+
+/* ---- libevent 1.4 names ------------------------------------------------------------ */
+
+void
+evbuffer_setcb(struct evbuffer *buffer, evbuffer_cb cb, void *cbarg)
+{
+  struct evbuffer_cb_entry *e, *next;
+
+  if (!buffer)
+    return;
+  for (e = buffer->cbs; e; e = next) {
+    next = e->next;
+    free(e);
+  }
+  buffer->cbs = NULL;
+  if (!cb)
+    return;
+  e = calloc(1, sizeof(*e));
+  if (!e)
+    return;
+  e->old_cb = cb;
+  e->arg = cbarg;
+  e->flags = EVBUFFER_CB_ENABLED;
+  buffer->cbs = e;
+}
+
+char *
+evbuffer_readline(struct evbuffer *buffer)
+{
+  return evbuffer_readln(buffer, NULL, EVBUFFER_EOL_ANY);
+}
+
+unsigned char *
+evbuffer_find(struct evbuffer *buffer, const unsigned char *what, size_t len)
+{
+  struct evbuffer_ptr p;
+  unsigned char *data;
+
+  if (!buffer || !what || len == 0)
+    return NULL;
+  p = evbuffer_search(buffer, (const char *)what, len, NULL);
+  if (p.pos < 0)
+    return NULL;
+  data = evbuffer_pullup(buffer, p.pos + (ev_ssize_t)len);
+  return data ? data + p.pos : NULL;
 }

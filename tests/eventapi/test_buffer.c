@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/buffer_compat.h>
 
 #include "evtest-buffers.h"
 
@@ -539,6 +540,58 @@ START_TEST(test_many_chunks)
 }
 END_TEST
 
+struct oldrec {
+  int calls;
+  size_t old_len, new_len;
+};
+
+static void
+old_cb(struct evbuffer *buf, size_t old_len, size_t new_len, void *arg)
+{
+  struct oldrec *r = arg;
+
+  (void)buf;
+  r->calls++;
+  r->old_len = old_len;
+  r->new_len = new_len;
+}
+
+START_TEST(test_compat_names)
+{
+  static const char *const pieces[] = { "GET / HT", "TP/1.0\r", "\nHost: x\n\n", NULL };
+  struct evbuffer *b = split_buffer(pieces);
+  struct oldrec r = { 0, 0, 0 };
+  struct cbrec n = { 0, 0, 0, 0 };
+  unsigned char *p;
+  char *l;
+
+  ck_assert_uint_eq(EVBUFFER_LENGTH(b), 25);
+  p = evbuffer_find(b, (const unsigned char *)"1.0\r\nHo", 7);
+  ck_assert_ptr_nonnull(p);
+  ck_assert_int_eq(memcmp(p, "1.0\r\nHo", 7), 0);
+  ck_assert_int_eq(memcmp(EVBUFFER_DATA(b) + 11, "1.0\r\nHo", 7), 0);
+  ck_assert_ptr_null(evbuffer_find(b, (const unsigned char *)"nope", 4));
+  ck_assert_ptr_nonnull(evbuffer_add_cb(b, rec_cb, &n));
+  evbuffer_setcb(b, old_cb, &r); /* replaces the new-style one too */
+  l = evbuffer_readline(b);
+  ck_assert_str_eq(l, "GET / HTTP/1.0");
+  free(l);
+  ck_assert_int_eq(r.calls, 1);
+  ck_assert_uint_eq(r.old_len, 25);
+  ck_assert_uint_eq(r.new_len, 9);
+  ck_assert_int_eq(n.calls, 0);
+  l = evbuffer_readline(b);
+  ck_assert_str_eq(l, "Host: x");
+  free(l);
+  ck_assert_uint_eq(EVBUFFER_LENGTH(b), 0);
+  ck_assert_ptr_null(evbuffer_readline(b));
+  evbuffer_setcb(b, NULL, NULL);
+  ck_assert_int_eq(evbuffer_add(b, "x", 1), 0);
+  ck_assert_int_eq(r.calls, 2);
+  evbuffer_free(b);
+}
+END_TEST
+
 Suite *
 evtest_buffer_suite(void)
 {
@@ -557,6 +610,7 @@ evtest_buffer_suite(void)
   tcase_add_test(tc, test_callbacks);
   tcase_add_test(tc, test_fd_io);
   tcase_add_test(tc, test_many_chunks);
+  tcase_add_test(tc, test_compat_names);
   suite_add_tcase(s, tc);
   return s;
 }
