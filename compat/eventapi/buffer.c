@@ -1041,6 +1041,67 @@ evbuffer_search_eol(struct evbuffer *buffer, struct evbuffer_ptr *start, size_t 
     return r;
   if (eol_style > EVBUFFER_EOL_NUL)
     return r;
+  if (eol_style != EVBUFFER_EOL_ANY) {
+    /* One memchr per chunk for the '\n' (or NUL); the byte before it,
+     * possibly the last of the previous chunk, says whether a '\r' goes
+     * with it. */
+    unsigned char target = eol_style == EVBUFFER_EOL_NUL ? '\0' : '\n';
+    struct chain *pc = NULL;
+    size_t pin = 0;
+    int have_prev = 0;
+
+    for (; c; c = c->next, in = 0) {
+      const unsigned char *base = c->mem + c->misalign;
+
+      while (in < c->off) {
+        const unsigned char *hit = memchr(base + in, target, c->off - in);
+        size_t idx;
+        int prev_cr;
+
+        if (!hit) {
+          pos += c->off - in;
+          pc = c;
+          pin = c->off - 1;
+          have_prev = 1;
+          prev = base[pin];
+          in = c->off;
+          break;
+        }
+        idx = (size_t)(hit - base);
+        pos += idx - in;
+        if (idx > in) {
+          pc = c;
+          pin = idx - 1;
+          have_prev = 1;
+          prev = base[pin];
+        }
+        prev_cr = have_prev && prev == '\r';
+        if (eol_style == EVBUFFER_EOL_LF || eol_style == EVBUFFER_EOL_NUL ||
+            (eol_style == EVBUFFER_EOL_CRLF && !prev_cr)) {
+          set_ptr(&r, (ev_ssize_t)pos, c, idx);
+          extra = 1;
+          found = 1;
+        } else if (prev_cr) {
+          set_ptr(&r, (ev_ssize_t)(pos - 1), pc, pin);
+          extra = 2;
+          found = 1;
+        }
+        if (found) {
+          if (eol_len_out)
+            *eol_len_out = extra;
+          return r;
+        }
+        /* CRLF_STRICT: a lone '\n'; look on. */
+        pc = c;
+        pin = idx;
+        have_prev = 1;
+        prev = '\n';
+        pos++;
+        in = idx + 1;
+      }
+    }
+    return r;
+  }
   {
     struct chain *pc = NULL;
     size_t pin = 0;
