@@ -605,6 +605,21 @@ START_TEST(test_free_states)
   evtb_run_until(base, &n);
   evtb_spin(base, 1);
   ck_assert(evtb_fd_closed(sv[0]));
+  /* While its hostname lookup is in flight (cancelled, never reported). */
+  {
+    struct evdns_base *dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+    struct echo e;
+
+    memset(&e, 0, sizeof e);
+    ck_assert_ptr_nonnull(dns);
+    bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_setcb(bev, NULL, NULL, record_eventcb, &e);
+    ck_assert_int_eq(bufferevent_socket_connect_hostname(bev, dns, AF_INET, "localhost", 80), 0);
+    bufferevent_free(bev);
+    evtb_spin(base, 3);
+    ck_assert_int_eq(e.events, 0);
+    evdns_base_free(dns, 0);
+  }
   /* Never enabled, no socket. */
   bev = bufferevent_socket_new(base, -1, 0);
   bufferevent_free(bev);
