@@ -21,6 +21,7 @@
 
 #include "event2/bufferevent.h"
 #include "event2/bufferevent_struct.h"
+#include "event2/bufferevent_compat.h"
 #include "event2/dns.h"
 #include "event2/event.h"
 
@@ -432,6 +433,14 @@ bev_new(struct event_base *base, evutil_socket_t fd, int options, const struct b
   struct bufferevent *b;
   int r;
 
+  if (!base) {
+    /* The base event_init() made, as event_assign() finds it. */
+    struct event probe;
+
+    if (event_assign(&probe, NULL, -1, 0, be_deferred_cb, NULL) < 0)
+      return NULL;
+    base = event_get_base(&probe);
+  }
   if (!base || (options & (BEV_OPT_THREADSAFE | BEV_OPT_UNLOCK_CALLBACKS)))
     return NULL;
   if (options & ~(BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS))
@@ -1212,4 +1221,36 @@ int
 bufferevent_socket_get_dns_error(struct bufferevent *bev)
 {
   return bev ? PRIV(bev)->dns_error : 0;
+}
+
+ev_ssize_t
+bufferevent_get_max_to_read(struct bufferevent *bev)
+{
+  return bufferevent_get_max_single_read(bev);
+}
+
+ev_ssize_t
+bufferevent_get_max_to_write(struct bufferevent *bev)
+{
+  return bufferevent_get_max_single_write(bev);
+}
+
+/* ---- libevent 1.4 names ------------------------------------------------------------ */
+
+struct bufferevent *
+bufferevent_new(evutil_socket_t fd, evbuffercb readcb, evbuffercb writecb, everrorcb errorcb, void *cbarg)
+{
+  struct bufferevent *bev = bufferevent_socket_new(NULL, fd, 0);
+
+  if (bev)
+    bufferevent_setcb(bev, readcb, writecb, errorcb, cbarg);
+  return bev;
+}
+
+void
+bufferevent_settimeout(struct bufferevent *bufev, int timeout_read, int timeout_write)
+{
+  struct timeval r = { timeout_read, 0 }, w = { timeout_write, 0 };
+
+  bufferevent_set_timeouts(bufev, timeout_read > 0 ? &r : NULL, timeout_write > 0 ? &w : NULL);
 }

@@ -12,8 +12,11 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_compat.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/dns.h>
 #include <event2/event.h>
+#include <event2/event_compat.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 
@@ -660,6 +663,8 @@ START_TEST(test_bad_input)
   ck_assert_int_eq(bufferevent_set_max_single_read(bev, 100), 0);
   ck_assert_int_eq((int)bufferevent_get_max_single_read(bev), 100);
   ck_assert_int_eq((int)bufferevent_get_max_single_write(bev), 16384);
+  ck_assert_int_eq((int)bufferevent_get_max_to_read(bev), 100);
+  ck_assert_int_eq((int)bufferevent_get_max_to_write(bev), 16384);
   ck_assert_int_eq(bufferevent_priority_set(bev, 0), 0);
   ck_assert_int_eq(bufferevent_get_priority(bev), 0);
   bufferevent_free(bev);
@@ -833,6 +838,36 @@ START_TEST(test_pair_timeout)
 }
 END_TEST
 
+/* The libevent 1.4 names: bufferevent_new on event_init's base, old flags. */
+START_TEST(test_compat_names)
+{
+  struct event_base *base;
+  struct bufferevent *bev;
+  struct echo e;
+  int sv[2];
+
+  memset(&e, 0, sizeof e);
+  ck_assert_ptr_null(bufferevent_new(-1, NULL, NULL, NULL, NULL)); /* no event_init() yet */
+  base = event_init();
+  ck_assert_ptr_nonnull(base);
+  evtb_socketpair(sv);
+  bev = bufferevent_new(sv[0], client_readcb, NULL, record_eventcb, &e);
+  ck_assert_ptr_nonnull(bev);
+  ck_assert_ptr_eq(bufferevent_get_base(bev), base);
+  ck_assert_ptr_eq(EVBUFFER_INPUT(bev), bufferevent_get_input(bev));
+  ck_assert_ptr_eq(EVBUFFER_OUTPUT(bev), bufferevent_get_output(bev));
+  bufferevent_settimeout(bev, 1, 0);
+  ck_assert_int_eq((int)bev->timeout_read.tv_sec, 1);
+  ck_assert_int_eq(bufferevent_enable(bev, EV_READ), 0);
+  close(sv[1]);
+  evtb_run_until(base, &e.done);
+  ck_assert_int_eq(e.last_what, EVBUFFER_EOF | EVBUFFER_READ);
+  bufferevent_free(bev);
+  close(sv[0]);
+  event_base_free(base);
+}
+END_TEST
+
 Suite *
 evtest_bufferevent_suite(void)
 {
@@ -856,6 +891,7 @@ evtest_bufferevent_suite(void)
   tcase_add_test(tc, test_setfd_and_buffers);
   tcase_add_test(tc, test_pair);
   tcase_add_test(tc, test_pair_timeout);
+  tcase_add_test(tc, test_compat_names);
   suite_add_tcase(s, tc);
   return s;
 }

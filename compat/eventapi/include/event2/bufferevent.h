@@ -78,8 +78,9 @@ enum bufferevent_trigger_options {
  * bufferevent_socket_new - a bufferevent on socket @fd (-1: none yet; set
  * it with bufferevent_setfd() or bufferevent_socket_connect()). The socket
  * should be nonblocking. Writing is enabled, reading is not. @options:
- * BEV_OPT_CLOSE_ON_FREE, BEV_OPT_DEFER_CALLBACKS. Returns NULL for a NULL
- * @base, BEV_OPT_THREADSAFE or BEV_OPT_UNLOCK_CALLBACKS, out of memory.
+ * BEV_OPT_CLOSE_ON_FREE, BEV_OPT_DEFER_CALLBACKS. @base NULL: the base
+ * event_init() made. Returns NULL (no base, BEV_OPT_THREADSAFE or
+ * BEV_OPT_UNLOCK_CALLBACKS, unknown options, out of memory).
  */
 EVENT2_EXPORT_SYMBOL struct bufferevent *bufferevent_socket_new(struct event_base *base, evutil_socket_t fd, int options);
 
@@ -275,6 +276,15 @@ EVENT2_EXPORT_SYMBOL ev_ssize_t bufferevent_get_max_single_read(struct buffereve
 
 /** bufferevent_get_max_single_write - see bufferevent_set_max_single_write. */
 EVENT2_EXPORT_SYMBOL ev_ssize_t bufferevent_get_max_single_write(struct bufferevent *bev);
+
+/**
+ * bufferevent_get_max_to_read - how much one read would take now: the
+ * max_single_read (no rate limiting here).
+ */
+EVENT2_EXPORT_SYMBOL ev_ssize_t bufferevent_get_max_to_read(struct bufferevent *bev);
+
+/** bufferevent_get_max_to_write - likewise, max_single_write. */
+EVENT2_EXPORT_SYMBOL ev_ssize_t bufferevent_get_max_to_write(struct bufferevent *bev);
 
 /**
  * bufferevent_pair_new - two bufferevents joined to each other, no socket:
