@@ -23,5 +23,6 @@ Suite *evtest_event_suite(void);
 Suite *evtest_util_suite(void);
 Suite *evtest_buffer_suite(void);
 Suite *evtest_bufferevent_suite(void);
+Suite *evtest_listener_suite(void);
 
 #endif
