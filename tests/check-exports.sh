@@ -46,6 +46,39 @@ for lib in "$builddir"/.libs/libfutures*.so; do
         rm -f "$builddir/uvapi-exported.txt" "$builddir/uvapi-declared.txt" \
             "$builddir/uvapi-exports.diff"
         continue ;;
+    */libfutures-eventapi.so)
+        # libevent's API: exactly the functions event.h and event2/*.h
+        # declare (EVENT2_EXPORT_SYMBOL ... name(, on one line), nothing else.
+        $nm -D --defined-only "$lib" | awk '{ print $NF }' |
+            grep -v -E '^(_init|_fini)$' | sort > "$builddir/eventapi-exported.txt"
+        sed -n 's/^EVENT2_EXPORT_SYMBOL[^(]*[^A-Za-z0-9_]\([a-z][a-z0-9_]*\) *(.*/\1/p' \
+            "$srcdir"/compat/eventapi/include/event.h \
+            "$srcdir"/compat/eventapi/include/event2/*.h | sort -u \
+            > "$builddir/eventapi-declared.txt"
+        if ! diff "$builddir/eventapi-declared.txt" "$builddir/eventapi-exported.txt" \
+                > "$builddir/eventapi-exports.diff"; then
+            echo "FAIL: $lib: declared (<) and exported (>) functions differ:"
+            cat "$builddir/eventapi-exports.diff"
+            fail=1
+        else
+            echo "ok: $lib exports the $(wc -l < "$builddir/eventapi-declared.txt") functions event2/*.h declare and nothing else"
+        fi
+        # docs/compat-event.md lists every one of them and states the count.
+        doc="$srcdir/docs/compat-event.md"
+        missing=$(while read -r f; do
+            grep -q "\`$f\`" "$doc" || echo "$f"; done < "$builddir/eventapi-declared.txt")
+        if [ -n "$missing" ]; then
+            echo "FAIL: docs/compat-event.md does not list:"; echo "$missing"; fail=1
+        fi
+        said=$(sed -n 's/.*The shim implements \*\*\([0-9]*\)\*\*.*/\1/p' "$doc" | head -n 1)
+        have=$(wc -l < "$builddir/eventapi-declared.txt" | tr -d ' ')
+        if [ "$said" != "$have" ]; then
+            echo "FAIL: docs/compat-event.md says ${said:-no count} functions, the headers declare $have"
+            fail=1
+        fi
+        rm -f "$builddir/eventapi-exported.txt" "$builddir/eventapi-declared.txt" \
+            "$builddir/eventapi-exports.diff"
+        continue ;;
     esac
     bad=$($nm -D --defined-only "$lib" | awk '{ print $NF }' |
           grep -v -E '^fut_[a-z0-9]' | grep -v -E '^(_init|_fini)$')

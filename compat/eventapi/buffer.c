@@ -1,0 +1,1376 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * compat/eventapi: libevent's evbuffer on plain memory.
+ *
+ * A buffer is a singly linked list of chains. A chain either owns its
+ * storage (allocated right after the header; misalign bytes consumed at
+ * the front, off bytes of data, free space after) or references the
+ * program's memory (evbuffer_add_reference: read-only, its cleanup
+ * callback runs when the chain is freed). Only the last chain may be
+ * empty (a reservation). Draining frees chains from the front; one owned
+ * chain of modest size is kept as a spare so that a steady read/drain or
+ * add/write cycle allocates nothing.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "buffer-internal.h"
+
+#define CHAIN_MIN 1024u
+#define CHAIN_SPARE_MAX 65536u
+#define CHAIN_BIG (1u << 20)
+#define READ_MAX 4096
+#define WRITE_IOV 64
+
+struct chain {
+  struct chain *next;
+  size_t cap;      /* bytes of storage */
+  size_t misalign; /* consumed bytes at the front */
+  size_t off;      /* bytes of data after misalign */
+  unsigned char *mem;
+  evbuffer_ref_cleanup_cb cleanup; /* reference chains */
+  void *cleanup_arg;
+  const void *ref_data;
+  size_t ref_len;
+  int is_ref;
+};
+
+struct evbuffer_cb_entry {
+  struct evbuffer_cb_entry *next;
+  evbuffer_cb_func cb;
+  void *arg;
+  ev_uint32_t flags;
+};
+
+struct evbuffer {
+  struct chain *first, *last;
+  size_t total;
+  struct chain *spare;
+  struct chain *reserved; /* the chain evbuffer_reserve_space() gave */
+  int freeze_front, freeze_end;
+  int owned;
+  size_t n_add, n_del; /* since the callbacks last ran */
+  struct evbuffer_cb_entry *cbs;
+  fut_evbuffer_hook hook;
+  void *hook_arg;
+};
+
+/* ---- chains ---------------------------------------------------------------- */
+
+static size_t
+chain_space(const struct chain *c)
+{
+  return c->is_ref ? 0 : c->cap - c->misalign - c->off;
+}
+
+static struct chain *
+chain_new(struct evbuffer *buf, size_t need)
+{
+  size_t cap;
+  struct chain *c;
+
+  if (buf->spare && buf->spare->cap >= need) {
+    c = buf->spare;
+    buf->spare = NULL;
+    c->next = NULL;
+    c->misalign = c->off = 0;
+    return c;
+  }
+  if (need >= CHAIN_BIG) {
+    cap = need;
+  } else {
+    cap = CHAIN_MIN;
+    while (cap < need)
+      cap <<= 1;
+  }
+  if (cap > SIZE_MAX - sizeof(*c))
+    return NULL;
+  c = malloc(sizeof(*c) + cap);
+  if (!c)
+    return NULL;
+  memset(c, 0, sizeof(*c));
+  c->cap = cap;
+  c->mem = (unsigned char *)(c + 1);
+  return c;
+}
+
+static void
+chain_free(struct evbuffer *buf, struct chain *c)
+{
+  if (buf->reserved == c)
+    buf->reserved = NULL;
+  if (c->is_ref) {
+    if (c->cleanup)
+      c->cleanup(c->ref_data, c->ref_len, c->cleanup_arg);
+    free(c);
+    return;
+  }
+  if (!buf->spare && c->cap <= CHAIN_SPARE_MAX) {
+    c->next = NULL;
+    c->misalign = c->off = 0;
+    buf->spare = c;
+    return;
+  }
+  free(c);
+}
+
+static void
+link_tail(struct evbuffer *buf, struct chain *c)
+{
+  c->next = NULL;
+  if (!buf->first) {
+    buf->first = buf->last = c;
+    return;
+  }
+  /* An empty last chain (a cancelled reservation) is dropped. */
+  if (buf->last->off == 0 && !buf->last->is_ref) {
+    struct chain *p = buf->first, *e = buf->last;
+
+    if (p == e) {
+      buf->first = buf->last = c;
+    } else {
+      while (p->next != e)
+        p = p->next;
+      p->next = c;
+      buf->last = c;
+    }
+    chain_free(buf, e);
+    return;
+  }
+  buf->last->next = c;
+  buf->last = c;
+}
+
+/* ---- callbacks --------------------------------------------------------------- */
+
+static void
+changed(struct evbuffer *buf, size_t added, size_t deleted)
+{
+  struct evbuffer_cb_entry *e, *next;
+  struct evbuffer_cb_info info;
+
+  if (!added && !deleted)
+    return;
+  buf->n_add += added;
+  buf->n_del += deleted;
+  if (buf->hook)
+    buf->hook(buf, added, deleted, buf->hook_arg);
+  if (!buf->cbs) {
+    buf->n_add = buf->n_del = 0;
+    return;
+  }
+  info.orig_size = buf->total - buf->n_add + buf->n_del;
+  info.n_added = buf->n_add;
+  info.n_deleted = buf->n_del;
+  buf->n_add = buf->n_del = 0;
+  for (e = buf->cbs; e; e = next) {
+    next = e->next;
+    if (e->flags & EVBUFFER_CB_ENABLED)
+      e->cb(buf, &info, e->arg);
+  }
+}
+
+void
+fut_evbuffer_set_hook(struct evbuffer *buf, fut_evbuffer_hook hook, void *arg)
+{
+  buf->hook = hook;
+  buf->hook_arg = arg;
+}
+
+void
+fut_evbuffer_set_owned(struct evbuffer *buf, int owned)
+{
+  buf->owned = owned;
+}
+
+/* ---- life ---------------------------------------------------------------------- */
+
+struct evbuffer *
+evbuffer_new(void)
+{
+  return calloc(1, sizeof(struct evbuffer));
+}
+
+static void
+free_all(struct evbuffer *buf)
+{
+  struct chain *c, *next;
+  struct evbuffer_cb_entry *e, *en;
+
+  for (c = buf->first; c; c = next) {
+    next = c->next;
+    chain_free(buf, c);
+  }
+  buf->first = buf->last = NULL;
+  free(buf->spare);
+  for (e = buf->cbs; e; e = en) {
+    en = e->next;
+    free(e);
+  }
+  free(buf);
+}
+
+void
+evbuffer_free(struct evbuffer *buf)
+{
+  if (!buf || buf->owned)
+    return;
+  free_all(buf);
+}
+
+void
+fut_evbuffer_free_owned(struct evbuffer *buf)
+{
+  if (buf)
+    free_all(buf);
+}
+
+size_t
+evbuffer_get_length(const struct evbuffer *buf)
+{
+  return buf ? buf->total : 0;
+}
+
+size_t
+evbuffer_get_contiguous_space(const struct evbuffer *buf)
+{
+  return buf && buf->first ? buf->first->off : 0;
+}
+
+int
+evbuffer_freeze(struct evbuffer *buf, int at_front)
+{
+  if (!buf)
+    return -1;
+  if (at_front)
+    buf->freeze_front = 1;
+  else
+    buf->freeze_end = 1;
+  return 0;
+}
+
+int
+evbuffer_unfreeze(struct evbuffer *buf, int at_front)
+{
+  if (!buf)
+    return -1;
+  if (at_front)
+    buf->freeze_front = 0;
+  else
+    buf->freeze_end = 0;
+  return 0;
+}
+
+/* ---- adding -------------------------------------------------------------------- */
+
+/* A last chain with @need bytes of contiguous free space (linked). */
+static struct chain *
+tail_space(struct evbuffer *buf, size_t need)
+{
+  struct chain *c = buf->last;
+
+  if (c && !c->is_ref) {
+    if (c->off == 0)
+      c->misalign = 0;
+    if (chain_space(c) >= need)
+      return c;
+    /* Realign a small chain rather than linking another one. */
+    if (c->misalign && c->cap - c->off >= need && c->off <= 2048) {
+      memmove(c->mem, c->mem + c->misalign, c->off);
+      c->misalign = 0;
+      return c;
+    }
+  }
+  c = chain_new(buf, need);
+  if (!c)
+    return NULL;
+  link_tail(buf, c);
+  return c;
+}
+
+int
+evbuffer_expand(struct evbuffer *buf, size_t datlen)
+{
+  if (!buf || datlen > (size_t)EV_SSIZE_MAX)
+    return -1;
+  return tail_space(buf, datlen ? datlen : 1) ? 0 : -1;
+}
+
+int
+evbuffer_add(struct evbuffer *buf, const void *data, size_t datlen)
+{
+  struct chain *c;
+  size_t room;
+  const unsigned char *p = data;
+
+  if (!buf || buf->freeze_end)
+    return -1;
+  if (datlen == 0)
+    return 0;
+  if (!data || datlen > (size_t)EV_SSIZE_MAX - buf->total)
+    return -1;
+  buf->reserved = NULL;
+  c = buf->last;
+  if (c && !c->is_ref) {
+    if (c->off == 0)
+      c->misalign = 0;
+    room = chain_space(c);
+    if (room >= datlen) {
+      memcpy(c->mem + c->misalign + c->off, p, datlen);
+      c->off += datlen;
+      buf->total += datlen;
+      changed(buf, datlen, 0);
+      return 0;
+    }
+  }
+  /* The rest goes to a new chain; fill the old one's tail first. */
+  {
+    size_t want = datlen;
+    struct chain *n;
+
+    room = c && !c->is_ref ? chain_space(c) : 0;
+    want -= room;
+    if (c && !c->is_ref && c->cap > want / 2 && c->cap < CHAIN_BIG)
+      n = chain_new(buf, want > c->cap * 2 ? want : c->cap * 2);
+    else
+      n = chain_new(buf, want);
+    if (!n)
+      return -1;
+    if (room) {
+      memcpy(c->mem + c->misalign + c->off, p, room);
+      c->off += room;
+    }
+    memcpy(n->mem, p + room, want);
+    n->off = want;
+    link_tail(buf, n);
+  }
+  buf->total += datlen;
+  changed(buf, datlen, 0);
+  return 0;
+}
+
+int
+evbuffer_add_reference(struct evbuffer *outbuf, const void *data, size_t datlen, evbuffer_ref_cleanup_cb cleanupfn, void *cleanupfn_arg)
+{
+  struct chain *c;
+
+  if (!outbuf || outbuf->freeze_end || (!data && datlen))
+    return -1;
+  if (datlen > (size_t)EV_SSIZE_MAX - outbuf->total)
+    return -1;
+  if (datlen == 0) {
+    if (cleanupfn)
+      cleanupfn(data, 0, cleanupfn_arg);
+    return 0;
+  }
+  c = calloc(1, sizeof(*c));
+  if (!c)
+    return -1;
+  c->is_ref = 1;
+  c->mem = (unsigned char *)(uintptr_t)data;
+  c->cap = c->off = datlen;
+  c->cleanup = cleanupfn;
+  c->cleanup_arg = cleanupfn_arg;
+  c->ref_data = data;
+  c->ref_len = datlen;
+  outbuf->reserved = NULL;
+  link_tail(outbuf, c);
+  outbuf->total += datlen;
+  changed(outbuf, datlen, 0);
+  return 0;
+}
+
+int
+evbuffer_prepend(struct evbuffer *buf, const void *data, size_t size)
+{
+  struct chain *c;
+
+  if (!buf || buf->freeze_front)
+    return -1;
+  if (size == 0)
+    return 0;
+  if (!data || size > (size_t)EV_SSIZE_MAX - buf->total)
+    return -1;
+  c = buf->first;
+  if (c && !c->is_ref && c->off == 0) {
+    /* Empty (reserved) chain: put the data at its end. */
+    c->misalign = c->cap;
+  }
+  if (c && !c->is_ref && c->misalign >= size) {
+    c->misalign -= size;
+    memcpy(c->mem + c->misalign, data, size);
+    c->off += size;
+  } else {
+    c = chain_new(buf, size);
+    if (!c)
+      return -1;
+    c->misalign = c->cap - size;
+    memcpy(c->mem + c->misalign, data, size);
+    c->off = size;
+    c->next = buf->first;
+    buf->first = c;
+    if (!buf->last)
+      buf->last = c;
+  }
+  buf->total += size;
+  changed(buf, size, 0);
+  return 0;
+}
+
+int
+evbuffer_add_vprintf(struct evbuffer *buf, const char *fmt, va_list ap)
+{
+  size_t need = 64;
+  struct chain *c;
+  int n;
+
+  if (!buf || !fmt || buf->freeze_end)
+    return -1;
+  for (;;) {
+    va_list aq;
+    size_t room;
+
+    c = tail_space(buf, need);
+    if (!c)
+      return -1;
+    room = chain_space(c);
+    va_copy(aq, ap);
+    n = vsnprintf((char *)c->mem + c->misalign + c->off, room, fmt, aq);
+    va_end(aq);
+    if (n < 0)
+      return -1;
+    if ((size_t)n < room) {
+      if ((size_t)n > (size_t)EV_SSIZE_MAX - buf->total)
+        return -1;
+      c->off += (size_t)n;
+      buf->total += (size_t)n;
+      buf->reserved = NULL;
+      changed(buf, (size_t)n, 0);
+      return n;
+    }
+    need = (size_t)n + 1;
+  }
+}
+
+int
+evbuffer_add_printf(struct evbuffer *buf, const char *fmt, ...)
+{
+  va_list ap;
+  int r;
+
+  va_start(ap, fmt);
+  r = evbuffer_add_vprintf(buf, fmt, ap);
+  va_end(ap);
+  return r;
+}
+
+int
+evbuffer_reserve_space(struct evbuffer *buf, ev_ssize_t size, struct evbuffer_iovec *vec, int n_vec)
+{
+  struct chain *c;
+
+  if (!buf || !vec || n_vec < 1 || size < 0 || buf->freeze_end)
+    return -1;
+  c = tail_space(buf, size ? (size_t)size : 1);
+  if (!c)
+    return -1;
+  buf->reserved = c;
+  vec[0].iov_base = c->mem + c->misalign + c->off;
+  vec[0].iov_len = chain_space(c);
+  return 1;
+}
+
+int
+evbuffer_commit_space(struct evbuffer *buf, struct evbuffer_iovec *vec, int n_vecs)
+{
+  struct chain *c;
+  size_t n;
+
+  if (!buf || n_vecs < 0 || buf->freeze_end)
+    return -1;
+  if (n_vecs == 0)
+    return 0;
+  c = buf->reserved;
+  if (!vec || n_vecs != 1 || !c || c != buf->last ||
+      vec[0].iov_base != (void *)(c->mem + c->misalign + c->off) ||
+      vec[0].iov_len > chain_space(c))
+    return -1;
+  n = vec[0].iov_len;
+  if (n > (size_t)EV_SSIZE_MAX - buf->total)
+    return -1;
+  c->off += n;
+  buf->total += n;
+  buf->reserved = NULL;
+  changed(buf, n, 0);
+  return 0;
+}
+
+int
+evbuffer_add_file(struct evbuffer *outbuf, int fd, ev_off_t offset, ev_off_t length)
+{
+  size_t left, done = 0;
+  struct chain *c;
+  off_t end;
+
+  if (!outbuf || fd < 0 || offset < 0 || length < -1 || outbuf->freeze_end)
+    return -1;
+  if (length == -1) {
+    end = lseek(fd, 0, SEEK_END);
+    if (end < 0 || end < offset)
+      return -1;
+    length = end - offset;
+  }
+  if ((uint64_t)length > (uint64_t)EV_SSIZE_MAX - outbuf->total)
+    return -1;
+  left = (size_t)length;
+  if (left == 0) {
+    close(fd);
+    return 0;
+  }
+  /* Read into chains linked only when everything arrived. */
+  {
+    struct chain *head = NULL, **tailp = &head, *n;
+
+    while (done < left) {
+      size_t want = left - done;
+      ssize_t r;
+
+      c = chain_new(outbuf, want > CHAIN_BIG ? CHAIN_BIG : want);
+      if (!c)
+        goto fail;
+      *tailp = c;
+      tailp = &c->next;
+      while (c->off < c->cap && done < left) {
+        size_t chunk = c->cap - c->off;
+
+        if (chunk > left - done)
+          chunk = left - done;
+        r = pread(fd, c->mem + c->off, chunk, offset + (off_t)done);
+        if (r < 0 && errno == EINTR)
+          continue;
+        if (r <= 0)
+          goto fail;
+        c->off += (size_t)r;
+        done += (size_t)r;
+      }
+      continue;
+    fail:
+      for (c = head; c; c = n) {
+        n = c->next;
+        free(c);
+      }
+      return -1;
+    }
+    outbuf->reserved = NULL;
+    for (c = head; c; c = n) {
+      n = c->next;
+      link_tail(outbuf, c);
+    }
+  }
+  outbuf->total += left;
+  close(fd);
+  changed(outbuf, left, 0);
+  return 0;
+}
+
+/* ---- removing ------------------------------------------------------------------ */
+
+/* Drop @len (<= total) bytes from the front; no callbacks. */
+static void
+drain_raw(struct evbuffer *buf, size_t len)
+{
+  struct chain *c;
+
+  buf->total -= len;
+  while (len && (c = buf->first) != NULL) {
+    if (c->off > len) {
+      c->misalign += len;
+      c->off -= len;
+      return;
+    }
+    len -= c->off;
+    buf->first = c->next;
+    if (!buf->first)
+      buf->last = NULL;
+    chain_free(buf, c);
+  }
+  /* Leading empty chains (nothing else may be left empty). */
+  while ((c = buf->first) != NULL && c->off == 0 && c->next) {
+    buf->first = c->next;
+    chain_free(buf, c);
+  }
+}
+
+int
+evbuffer_drain(struct evbuffer *buf, size_t len)
+{
+  if (!buf || buf->freeze_front)
+    return -1;
+  if (len > buf->total)
+    len = buf->total;
+  if (!len)
+    return 0;
+  drain_raw(buf, len);
+  changed(buf, 0, len);
+  return 0;
+}
+
+/* Locate byte @pos (< total, or == total: end -> NULL chain). */
+static struct chain *
+locate(const struct evbuffer *buf, size_t pos, size_t *in_chain)
+{
+  struct chain *c;
+
+  for (c = buf->first; c; c = c->next) {
+    if (pos < c->off) {
+      *in_chain = pos;
+      return c;
+    }
+    pos -= c->off;
+  }
+  *in_chain = 0;
+  return NULL;
+}
+
+/* Position from a program's pointer: its chain when set, else by offset. */
+static int
+from_ptr(const struct evbuffer *buf, const struct evbuffer_ptr *p, struct chain **c, size_t *in, size_t *pos)
+{
+  if (!p) {
+    *pos = 0;
+    *c = locate(buf, 0, in);
+    return 0;
+  }
+  if (p->pos < 0 || (size_t)p->pos > buf->total)
+    return -1;
+  *pos = (size_t)p->pos;
+  *c = locate(buf, *pos, in);
+  return 0;
+}
+
+static size_t
+copy_from(struct chain *c, size_t in, void *out, size_t len)
+{
+  unsigned char *d = out;
+  size_t done = 0;
+
+  for (; c && done < len; c = c->next, in = 0) {
+    size_t n = c->off - in;
+
+    if (n > len - done)
+      n = len - done;
+    memcpy(d + done, c->mem + c->misalign + in, n);
+    done += n;
+  }
+  return done;
+}
+
+ev_ssize_t
+evbuffer_copyout_from(struct evbuffer *buf, const struct evbuffer_ptr *pos, void *data_out, size_t datlen)
+{
+  struct chain *c;
+  size_t in, at;
+
+  if (!buf || from_ptr(buf, pos, &c, &in, &at) < 0)
+    return -1;
+  if (datlen > buf->total - at)
+    datlen = buf->total - at;
+  if (datlen == 0)
+    return 0;
+  if (!data_out)
+    return -1;
+  if (datlen > (size_t)EV_SSIZE_MAX)
+    datlen = (size_t)EV_SSIZE_MAX;
+  return (ev_ssize_t)copy_from(c, in, data_out, datlen);
+}
+
+ev_ssize_t
+evbuffer_copyout(struct evbuffer *buf, void *data_out, size_t datlen)
+{
+  return evbuffer_copyout_from(buf, NULL, data_out, datlen);
+}
+
+int
+evbuffer_remove(struct evbuffer *buf, void *data, size_t datlen)
+{
+  ev_ssize_t n;
+
+  if (!buf || buf->freeze_front)
+    return -1;
+  if (datlen > INT_MAX)
+    datlen = INT_MAX;
+  n = evbuffer_copyout(buf, data, datlen);
+  if (n > 0) {
+    drain_raw(buf, (size_t)n);
+    changed(buf, 0, (size_t)n);
+  }
+  return (int)n;
+}
+
+int
+evbuffer_remove_buffer(struct evbuffer *src, struct evbuffer *dst, size_t datlen)
+{
+  size_t moved = 0;
+
+  if (!src || !dst || src->freeze_front || dst->freeze_end)
+    return -1;
+  if (src == dst)
+    return -1;
+  if (datlen > src->total)
+    datlen = src->total;
+  if (datlen > INT_MAX)
+    datlen = INT_MAX;
+  if (datlen > (size_t)EV_SSIZE_MAX - dst->total)
+    return -1;
+  if (!datlen)
+    return 0;
+  src->reserved = dst->reserved = NULL;
+  /* Whole chains are relinked. */
+  while (src->first && src->first->off <= datlen - moved && src->first->off) {
+    struct chain *c = src->first;
+
+    src->first = c->next;
+    if (!src->first)
+      src->last = NULL;
+    moved += c->off;
+    link_tail(dst, c);
+  }
+  if (moved < datlen) {
+    /* The rest is part of the next chain: copied. */
+    struct chain *c = src->first;
+    size_t n = datlen - moved;
+    struct chain *t = tail_space(dst, n);
+
+    if (!t) {
+      if (!moved)
+        return -1;
+    } else {
+      memcpy(t->mem + t->misalign + t->off, c->mem + c->misalign, n);
+      t->off += n;
+      c->misalign += n;
+      c->off -= n;
+      moved += n;
+    }
+  }
+  src->total -= moved;
+  dst->total += moved;
+  while (src->first && src->first->off == 0 && src->first->next) {
+    struct chain *c = src->first;
+
+    src->first = c->next;
+    chain_free(src, c);
+  }
+  changed(src, 0, moved);
+  changed(dst, moved, 0);
+  return (int)moved;
+}
+
+int
+evbuffer_add_buffer(struct evbuffer *outbuf, struct evbuffer *inbuf)
+{
+  size_t n;
+  struct chain *c, *next;
+
+  if (!outbuf || !inbuf || outbuf == inbuf || outbuf->freeze_end || inbuf->freeze_front)
+    return -1;
+  n = inbuf->total;
+  if (!n)
+    return 0;
+  if (n > (size_t)EV_SSIZE_MAX - outbuf->total)
+    return -1;
+  outbuf->reserved = inbuf->reserved = NULL;
+  for (c = inbuf->first; c; c = next) {
+    next = c->next;
+    if (c->off == 0) {
+      chain_free(inbuf, c);
+      continue;
+    }
+    link_tail(outbuf, c);
+  }
+  inbuf->first = inbuf->last = NULL;
+  inbuf->total = 0;
+  outbuf->total += n;
+  changed(inbuf, 0, n);
+  changed(outbuf, n, 0);
+  return 0;
+}
+
+int
+evbuffer_prepend_buffer(struct evbuffer *dst, struct evbuffer *src)
+{
+  size_t n;
+  struct chain *c, *next, *head = NULL, *tail = NULL;
+
+  if (!dst || !src || dst == src || dst->freeze_front || src->freeze_front)
+    return -1;
+  n = src->total;
+  if (!n)
+    return 0;
+  if (n > (size_t)EV_SSIZE_MAX - dst->total)
+    return -1;
+  dst->reserved = src->reserved = NULL;
+  for (c = src->first; c; c = next) {
+    next = c->next;
+    if (c->off == 0) {
+      chain_free(src, c);
+      continue;
+    }
+    c->next = NULL;
+    if (tail)
+      tail->next = c;
+    else
+      head = c;
+    tail = c;
+  }
+  src->first = src->last = NULL;
+  src->total = 0;
+  /* An empty chain at the front of dst (its only one) is dropped. */
+  if (dst->first && dst->first->off == 0) {
+    c = dst->first;
+    dst->first = dst->last = NULL;
+    chain_free(dst, c);
+  }
+  tail->next = dst->first;
+  dst->first = head;
+  if (!dst->last)
+    dst->last = tail;
+  dst->total += n;
+  changed(src, 0, n);
+  changed(dst, n, 0);
+  return 0;
+}
+
+unsigned char *
+evbuffer_pullup(struct evbuffer *buf, ev_ssize_t size)
+{
+  struct chain *c, *n;
+  size_t want, got;
+
+  if (!buf)
+    return NULL;
+  if (size < 0)
+    size = (ev_ssize_t)buf->total;
+  want = (size_t)size;
+  if (want == 0 || want > buf->total)
+    return NULL;
+  c = buf->first;
+  if (c->off >= want)
+    return c->mem + c->misalign;
+  /* Copy the first @want bytes into one chain that replaces those chains. */
+  n = chain_new(buf, want);
+  if (!n)
+    return NULL;
+  got = copy_from(c, 0, n->mem, want);
+  n->off = got;
+  while (want) {
+    c = buf->first;
+    if (c->off <= want) {
+      want -= c->off;
+      buf->first = c->next;
+      if (buf->last == c)
+        buf->last = NULL;
+      chain_free(buf, c);
+    } else {
+      c->misalign += want;
+      c->off -= want;
+      want = 0;
+    }
+  }
+  n->next = buf->first;
+  buf->first = n;
+  if (!buf->last)
+    buf->last = n;
+  buf->reserved = NULL;
+  return n->mem;
+}
+
+/* ---- positions and searching ------------------------------------------------- */
+
+static void
+set_ptr(struct evbuffer_ptr *p, ev_ssize_t pos, struct chain *c, size_t in)
+{
+  p->pos = pos;
+  p->internal_.chain = c;
+  p->internal_.pos_in_chain = in;
+}
+
+int
+evbuffer_ptr_set(struct evbuffer *buffer, struct evbuffer_ptr *ptr, size_t position, enum evbuffer_ptr_how how)
+{
+  size_t target, in;
+  struct chain *c;
+
+  if (!buffer || !ptr)
+    return -1;
+  if (how == EVBUFFER_PTR_SET) {
+    target = position;
+  } else if (how == EVBUFFER_PTR_ADD) {
+    if (ptr->pos < 0 || position > (size_t)EV_SSIZE_MAX - (size_t)ptr->pos) {
+      set_ptr(ptr, -1, NULL, 0);
+      return -1;
+    }
+    target = (size_t)ptr->pos + position;
+  } else {
+    return -1;
+  }
+  if (target > buffer->total) {
+    set_ptr(ptr, -1, NULL, 0);
+    return -1;
+  }
+  c = locate(buffer, target, &in);
+  set_ptr(ptr, (ev_ssize_t)target, c, in);
+  return 0;
+}
+
+/* Does @what match the buffer from (@c, @in)? */
+static int
+match_at(struct chain *c, size_t in, const char *what, size_t len)
+{
+  while (len && c) {
+    size_t n = c->off - in;
+
+    if (n > len)
+      n = len;
+    if (memcmp(c->mem + c->misalign + in, what, n))
+      return 0;
+    what += n;
+    len -= n;
+    c = c->next;
+    in = 0;
+  }
+  return len == 0;
+}
+
+struct evbuffer_ptr
+evbuffer_search_range(struct evbuffer *buffer, const char *what, size_t len, const struct evbuffer_ptr *start, const struct evbuffer_ptr *end)
+{
+  struct evbuffer_ptr r;
+  struct chain *c;
+  size_t in, pos, limit;
+
+  set_ptr(&r, -1, NULL, 0);
+  if (!buffer || (!what && len) || from_ptr(buffer, start, &c, &in, &pos) < 0)
+    return r;
+  limit = buffer->total;
+  if (end) {
+    if (end->pos < 0)
+      return r;
+    if ((size_t)end->pos < limit)
+      limit = (size_t)end->pos;
+  }
+  if (len == 0) {
+    if (pos <= limit)
+      set_ptr(&r, (ev_ssize_t)pos, c, in);
+    return r;
+  }
+  while (c && pos + len <= limit) {
+    const unsigned char *base = c->mem + c->misalign;
+    const unsigned char *hit = memchr(base + in, (unsigned char)what[0], c->off - in);
+
+    if (!hit) {
+      pos += c->off - in;
+      c = c->next;
+      in = 0;
+      continue;
+    }
+    pos += (size_t)(hit - (base + in));
+    in = (size_t)(hit - base);
+    if (pos + len > limit)
+      break;
+    if (match_at(c, in, what, len)) {
+      set_ptr(&r, (ev_ssize_t)pos, c, in);
+      return r;
+    }
+    pos++;
+    if (++in == c->off) {
+      c = c->next;
+      in = 0;
+    }
+  }
+  return r;
+}
+
+struct evbuffer_ptr
+evbuffer_search(struct evbuffer *buffer, const char *what, size_t len, const struct evbuffer_ptr *start)
+{
+  return evbuffer_search_range(buffer, what, len, start, NULL);
+}
+
+/* The byte at (@c, @in) and the position after it. */
+static int
+byte_at(struct chain **c, size_t *in, unsigned char *out)
+{
+  while (*c && *in >= (*c)->off) {
+    *c = (*c)->next;
+    *in = 0;
+  }
+  if (!*c)
+    return 0;
+  *out = (*c)->mem[(*c)->misalign + *in];
+  return 1;
+}
+
+struct evbuffer_ptr
+evbuffer_search_eol(struct evbuffer *buffer, struct evbuffer_ptr *start, size_t *eol_len_out, enum evbuffer_eol_style eol_style)
+{
+  struct evbuffer_ptr r;
+  struct chain *c, *hc = NULL;
+  size_t in, pos, hin = 0, extra = 0;
+  unsigned char ch, prev = 0;
+  int found = 0;
+
+  set_ptr(&r, -1, NULL, 0);
+  if (eol_len_out)
+    *eol_len_out = 0;
+  if (!buffer || from_ptr(buffer, start, &c, &in, &pos) < 0)
+    return r;
+  if (eol_style > EVBUFFER_EOL_NUL)
+    return r;
+  {
+    struct chain *pc = NULL;
+    size_t pin = 0;
+
+    for (; byte_at(&c, &in, &ch); pos++, prev = ch, pc = c, pin = in, in++) {
+      switch (eol_style) {
+      case EVBUFFER_EOL_ANY:
+        if (ch == '\r' || ch == '\n') {
+          struct chain *k = c;
+          size_t kin = in;
+          unsigned char x;
+
+          hc = c;
+          hin = in;
+          extra = 0;
+          while (byte_at(&k, &kin, &x) && (x == '\r' || x == '\n')) {
+            extra++;
+            kin++;
+          }
+          found = 1;
+        }
+        break;
+      case EVBUFFER_EOL_CRLF:
+        if (ch == '\n') {
+          if (prev == '\r' && pc && pos > (start ? (size_t)start->pos : 0)) {
+            hc = pc;
+            hin = pin;
+            pos--;
+            extra = 2;
+          } else {
+            hc = c;
+            hin = in;
+            extra = 1;
+          }
+          found = 1;
+        }
+        break;
+      case EVBUFFER_EOL_CRLF_STRICT:
+        if (ch == '\n' && prev == '\r' && pc && pos > (start ? (size_t)start->pos : 0)) {
+          hc = pc;
+          hin = pin;
+          pos--;
+          extra = 2;
+          found = 1;
+        }
+        break;
+      case EVBUFFER_EOL_LF:
+        if (ch == '\n') {
+          hc = c;
+          hin = in;
+          extra = 1;
+          found = 1;
+        }
+        break;
+      case EVBUFFER_EOL_NUL:
+        if (ch == '\0') {
+          hc = c;
+          hin = in;
+          extra = 1;
+          found = 1;
+        }
+        break;
+      }
+      if (found)
+        break;
+    }
+  }
+  if (!found)
+    return r;
+  set_ptr(&r, (ev_ssize_t)pos, hc, hin);
+  if (eol_len_out)
+    *eol_len_out = extra;
+  return r;
+}
+
+char *
+evbuffer_readln(struct evbuffer *buffer, size_t *n_read_out, enum evbuffer_eol_style eol_style)
+{
+  struct evbuffer_ptr it;
+  size_t extra = 0, n;
+  char *line;
+
+  if (n_read_out)
+    *n_read_out = 0;
+  if (!buffer || buffer->freeze_front)
+    return NULL;
+  it = evbuffer_search_eol(buffer, NULL, &extra, eol_style);
+  if (it.pos < 0)
+    return NULL;
+  n = (size_t)it.pos;
+  line = malloc(n + 1);
+  if (!line)
+    return NULL;
+  copy_from(buffer->first, 0, line, n);
+  line[n] = '\0';
+  drain_raw(buffer, n + extra);
+  changed(buffer, 0, n + extra);
+  if (n_read_out)
+    *n_read_out = n;
+  return line;
+}
+
+int
+evbuffer_peek(struct evbuffer *buffer, ev_ssize_t len, struct evbuffer_ptr *start_at, struct evbuffer_iovec *vec_out, int n_vec)
+{
+  struct chain *c;
+  size_t in, pos, left;
+  int idx = 0;
+
+  if (!buffer || n_vec < 0 || (n_vec > 0 && !vec_out))
+    return -1;
+  if (from_ptr(buffer, start_at, &c, &in, &pos) < 0)
+    return -1;
+  left = buffer->total - pos;
+  if (len >= 0 && (size_t)len < left)
+    left = (size_t)len;
+  for (; c && left; c = c->next, in = 0) {
+    size_t n = c->off - in;
+
+    if (!n)
+      continue;
+    if (n > left)
+      n = left;
+    if (idx < n_vec) {
+      vec_out[idx].iov_base = c->mem + c->misalign + in;
+      vec_out[idx].iov_len = n;
+    }
+    idx++;
+    left -= n;
+  }
+  return idx;
+}
+
+/* ---- callback entries ------------------------------------------------------------ */
+
+struct evbuffer_cb_entry *
+evbuffer_add_cb(struct evbuffer *buffer, evbuffer_cb_func cb, void *cbarg)
+{
+  struct evbuffer_cb_entry *e;
+
+  if (!buffer || !cb)
+    return NULL;
+  e = calloc(1, sizeof(*e));
+  if (!e)
+    return NULL;
+  e->cb = cb;
+  e->arg = cbarg;
+  e->flags = EVBUFFER_CB_ENABLED;
+  /* The newest entry runs first, as libevent does. */
+  e->next = buffer->cbs;
+  buffer->cbs = e;
+  return e;
+}
+
+int
+evbuffer_remove_cb_entry(struct evbuffer *buffer, struct evbuffer_cb_entry *ent)
+{
+  struct evbuffer_cb_entry **pp;
+
+  if (!buffer || !ent)
+    return -1;
+  for (pp = &buffer->cbs; *pp; pp = &(*pp)->next) {
+    if (*pp == ent) {
+      *pp = ent->next;
+      free(ent);
+      return 0;
+    }
+  }
+  return -1;
+}
+
+int
+evbuffer_remove_cb(struct evbuffer *buffer, evbuffer_cb_func cb, void *cbarg)
+{
+  struct evbuffer_cb_entry *e;
+
+  if (!buffer)
+    return -1;
+  for (e = buffer->cbs; e; e = e->next)
+    if (e->cb == cb && e->arg == cbarg)
+      return evbuffer_remove_cb_entry(buffer, e);
+  return -1;
+}
+
+static int
+has_entry(struct evbuffer *buffer, struct evbuffer_cb_entry *cb)
+{
+  struct evbuffer_cb_entry *e;
+
+  for (e = buffer->cbs; e; e = e->next)
+    if (e == cb)
+      return 1;
+  return 0;
+}
+
+int
+evbuffer_cb_set_flags(struct evbuffer *buffer, struct evbuffer_cb_entry *cb, ev_uint32_t flags)
+{
+  if (!buffer || !cb || !has_entry(buffer, cb))
+    return -1;
+  cb->flags |= flags & EVBUFFER_CB_ENABLED;
+  return 0;
+}
+
+int
+evbuffer_cb_clear_flags(struct evbuffer *buffer, struct evbuffer_cb_entry *cb, ev_uint32_t flags)
+{
+  if (!buffer || !cb || !has_entry(buffer, cb))
+    return -1;
+  cb->flags &= ~(flags & EVBUFFER_CB_ENABLED);
+  return 0;
+}
+
+/* ---- descriptors ------------------------------------------------------------------ */
+
+static int read_into(struct evbuffer *buffer, int fd, int howmuch);
+
+int
+evbuffer_read(struct evbuffer *buffer, evutil_socket_t fd, int howmuch)
+{
+  if (!buffer || buffer->freeze_end)
+    return -1;
+  if (howmuch < 0 || howmuch > READ_MAX)
+    howmuch = READ_MAX;
+  return read_into(buffer, fd, howmuch);
+}
+
+int
+fut_evbuffer_read_max(struct evbuffer *buffer, int fd, int howmuch)
+{
+  return read_into(buffer, fd, howmuch);
+}
+
+static int
+read_into(struct evbuffer *buffer, int fd, int howmuch)
+{
+  struct chain *c;
+  struct iovec iov[2];
+  struct chain *extra = NULL;
+  ssize_t n;
+  size_t room;
+  int niov = 1;
+
+  if (howmuch <= 0)
+    return 0;
+  if ((size_t)howmuch > (size_t)EV_SSIZE_MAX - buffer->total)
+    return -1;
+  /* Into the last chain's free space, and a new chain when that is short. */
+  c = buffer->last;
+  if (c && !c->is_ref && c->off == 0)
+    c->misalign = 0;
+  if (!c || c->is_ref || chain_space(c) == 0) {
+    c = tail_space(buffer, (size_t)howmuch);
+    if (!c)
+      return -1;
+  }
+  room = chain_space(c);
+  iov[0].iov_base = c->mem + c->misalign + c->off;
+  iov[0].iov_len = room < (size_t)howmuch ? room : (size_t)howmuch;
+  if (iov[0].iov_len < (size_t)howmuch) {
+    extra = chain_new(buffer, (size_t)howmuch - iov[0].iov_len);
+    if (!extra)
+      return -1;
+    iov[1].iov_base = extra->mem;
+    iov[1].iov_len = (size_t)howmuch - iov[0].iov_len;
+    niov = 2;
+  }
+  do
+    n = readv(fd, iov, niov);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0) {
+    if (extra) {
+      int e = errno;
+
+      chain_free(buffer, extra);
+      errno = e;
+    }
+    return n < 0 ? -1 : 0;
+  }
+  buffer->reserved = NULL;
+  if ((size_t)n <= iov[0].iov_len) {
+    c->off += (size_t)n;
+    if (extra)
+      chain_free(buffer, extra);
+  } else {
+    c->off += iov[0].iov_len;
+    extra->off = (size_t)n - iov[0].iov_len;
+    link_tail(buffer, extra);
+  }
+  buffer->total += (size_t)n;
+  changed(buffer, (size_t)n, 0);
+  return (int)n;
+}
+
+int
+evbuffer_write_atmost(struct evbuffer *buffer, evutil_socket_t fd, ev_ssize_t howmuch)
+{
+  struct iovec iov[WRITE_IOV];
+  struct chain *c;
+  size_t left;
+  ssize_t n;
+  int i = 0;
+
+  if (!buffer || buffer->freeze_front)
+    return -1;
+  if (howmuch < 0 || (size_t)howmuch > buffer->total)
+    howmuch = (ev_ssize_t)buffer->total;
+  if (howmuch > INT_MAX)
+    howmuch = INT_MAX;
+  if (howmuch == 0)
+    return 0;
+  left = (size_t)howmuch;
+  for (c = buffer->first; c && left && i < WRITE_IOV; c = c->next) {
+    size_t len = c->off < left ? c->off : left;
+
+    if (!len)
+      continue;
+    iov[i].iov_base = c->mem + c->misalign;
+    iov[i].iov_len = len;
+    left -= len;
+    i++;
+  }
+  do
+    n = writev(fd, iov, i);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return -1;
+  if (n > 0) {
+    drain_raw(buffer, (size_t)n);
+    changed(buffer, 0, (size_t)n);
+  }
+  return (int)n;
+}
+
+int
+evbuffer_write(struct evbuffer *buffer, evutil_socket_t fd)
+{
+  return evbuffer_write_atmost(buffer, fd, -1);
+}
