@@ -79,6 +79,37 @@ for lib in "$builddir"/.libs/libfutures*.so; do
         rm -f "$builddir/eventapi-exported.txt" "$builddir/eventapi-declared.txt" \
             "$builddir/eventapi-exports.diff"
         continue ;;
+    */libfutures-evapi.so)
+        # libev's API: exactly the ev_* functions ev.h declares (the
+        # header's inline compatibility functions are not exported).
+        $nm -D --defined-only "$lib" | awk '{ print $NF }' |
+            grep -v -E '^(_init|_fini)$' | sort > "$builddir/evapi-exported.txt"
+        sed -n 's/^EV_FUT_EXTERN[^(]*[^a-z0-9_]\(ev_[a-z0-9_]*\) *(.*/\1/p' \
+            "$srcdir"/compat/evapi/include/ev.h | sort -u \
+            > "$builddir/evapi-declared.txt"
+        if ! diff "$builddir/evapi-declared.txt" "$builddir/evapi-exported.txt" \
+                > "$builddir/evapi-exports.diff"; then
+            echo "FAIL: $lib: declared (<) and exported (>) ev_* differ:"
+            cat "$builddir/evapi-exports.diff"
+            fail=1
+        else
+            echo "ok: $lib exports the $(wc -l < "$builddir/evapi-declared.txt") ev_* functions ev.h declares and nothing else"
+        fi
+        doc="$srcdir/docs/compat-ev.md"
+        missing=$(while read -r f; do
+            grep -q "\`$f\`" "$doc" || echo "$f"; done < "$builddir/evapi-declared.txt")
+        if [ -n "$missing" ]; then
+            echo "FAIL: docs/compat-ev.md does not list:"; echo "$missing"; fail=1
+        fi
+        said=$(sed -n 's/.*The shim implements \*\*\([0-9]*\)\*\*.*/\1/p' "$doc" | head -n 1)
+        have=$(wc -l < "$builddir/evapi-declared.txt" | tr -d ' ')
+        if [ "$said" != "$have" ]; then
+            echo "FAIL: docs/compat-ev.md says ${said:-no count} functions, the headers declare $have"
+            fail=1
+        fi
+        rm -f "$builddir/evapi-exported.txt" "$builddir/evapi-declared.txt" \
+            "$builddir/evapi-exports.diff"
+        continue ;;
     esac
     bad=$($nm -D --defined-only "$lib" | awk '{ print $NF }' |
           grep -v -E '^fut_[a-z0-9]' | grep -v -E '^(_init|_fini)$')

@@ -78,6 +78,25 @@ for rel in uv.h uv/errno.h uv/version.h uv/unix.h; do
     fi
     [ $ok -eq 1 ] && echo "ok: compat/uvapi/include/$rel"
 done
+# compat/evapi: ev.h alone, twice, as C11 -pedantic and as C++ (and with
+# the rename header's macro off: it is generated at build time).
+evinc="-I$srcdir/futures/include -I$srcdir/compat/kit/include -I$srcdir/compat/evapi/include"
+if [ -f "$srcdir/compat/evapi/include/ev.h" ]; then
+    printf '#include <ev.h>\n#include <ev.h>\nint fut_header_check_dummy;\n' > "$tmp/t.c"
+    cp "$tmp/t.c" "$tmp/t.cc"
+    ok=1
+    if ! $cc -std=c11 -pedantic -Wall -Wextra -Werror \
+            -D_POSIX_C_SOURCE=200809L $evinc -c "$tmp/t.c" -o "$tmp/t.o" \
+            2> "$tmp/err"; then
+        echo "FAIL (C11): compat/evapi/include/ev.h"; cat "$tmp/err"; fail=1; ok=0
+    fi
+    if command -v "$cxx" > /dev/null 2>&1 &&
+            ! $cxx -std=c++11 -pedantic -Wall -Wextra -Werror $evinc \
+            -c "$tmp/t.cc" -o "$tmp/t.o" 2> "$tmp/err"; then
+        echo "FAIL (C++): compat/evapi/include/ev.h"; cat "$tmp/err"; fail=1; ok=0
+    fi
+    [ $ok -eq 1 ] && echo "ok: compat/evapi/include/ev.h"
+fi
 # Layering: the user headers do not pull in the backend contract, and the
 # backends include public headers only, never the core's internal ones.
 for rel in futures.h futures/executor.h; do
