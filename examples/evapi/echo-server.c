@@ -10,7 +10,9 @@
  * Built against the real libev (examples/evapi/echo-server-libev) and
  * against the libev API shim of libfutures on each backend;
  * tests/evapi/check-programs.sh compares what they print. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -12,7 +12,9 @@
  * Built against the real libevent (examples/eventapi/bufferevent-echo-libevent)
  * and against the libevent API shim of libfutures on each backend;
  * tests/eventapi/check-programs.sh compares what they print. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>

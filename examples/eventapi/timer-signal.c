@@ -8,7 +8,9 @@
  * Built against the real libevent (examples/eventapi/timer-signal-libevent)
  * and against the libevent API shim of libfutures on each backend;
  * tests/eventapi/check-programs.sh compares what they print. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
