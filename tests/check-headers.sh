@@ -97,6 +97,30 @@ if [ -f "$srcdir/compat/evapi/include/ev.h" ]; then
     fi
     [ $ok -eq 1 ] && echo "ok: compat/evapi/include/ev.h"
 fi
+# compat/eventapi: libevent's API on the core; programs include <event.h>
+# and <event2/*.h>, which must not meet the real libevent's (own include
+# path). Each header alone, twice, as C11 -pedantic and as C++11.
+evinc="-I$srcdir/futures/include -I$srcdir/compat/kit/include -I$srcdir/compat/eventapi/include"
+for h in "$srcdir"/compat/eventapi/include/event.h "$srcdir"/compat/eventapi/include/event2/*.h; do
+    [ -f "$h" ] || continue
+    rel=${h#"$srcdir"/compat/eventapi/include/}
+    [ "$rel" = event2/fut-rename.h ] && continue
+    printf '#include <%s>\n#include <%s>\nint fut_header_check_dummy;\n' \
+        "$rel" "$rel" > "$tmp/t.c"
+    cp "$tmp/t.c" "$tmp/t.cc"
+    ok=1
+    if ! $cc -std=c11 -pedantic -Wall -Wextra -Werror \
+            -D_POSIX_C_SOURCE=200809L $evinc -c "$tmp/t.c" -o "$tmp/t.o" \
+            2> "$tmp/err"; then
+        echo "FAIL (C11): compat/eventapi/include/$rel"; cat "$tmp/err"; fail=1; ok=0
+    fi
+    if command -v "$cxx" > /dev/null 2>&1 &&
+            ! $cxx -std=c++11 -pedantic -Wall -Wextra -Werror $evinc \
+            -c "$tmp/t.cc" -o "$tmp/t.o" 2> "$tmp/err"; then
+        echo "FAIL (C++): compat/eventapi/include/$rel"; cat "$tmp/err"; fail=1; ok=0
+    fi
+    [ $ok -eq 1 ] && echo "ok: compat/eventapi/include/$rel"
+done
 # Layering: the user headers do not pull in the backend contract, and the
 # backends include public headers only, never the core's internal ones.
 for rel in futures.h futures/executor.h; do

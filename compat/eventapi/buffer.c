@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "buffer-internal.h"
+#include "event2/buffer_compat.h"
 
 #define CHAIN_MIN 1024u
 #define CHAIN_SPARE_MAX 65536u
@@ -47,6 +48,7 @@ struct chain {
 struct evbuffer_cb_entry {
   struct evbuffer_cb_entry *next;
   evbuffer_cb_func cb;
+  evbuffer_cb old_cb; /* evbuffer_setcb()'s kind (cb NULL) */
   void *arg;
   ev_uint32_t flags;
 };
@@ -174,7 +176,11 @@ changed(struct evbuffer *buf, size_t added, size_t deleted)
   buf->n_add = buf->n_del = 0;
   for (e = buf->cbs; e; e = next) {
     next = e->next;
-    if (e->flags & EVBUFFER_CB_ENABLED)
+    if (!(e->flags & EVBUFFER_CB_ENABLED))
+      continue;
+    if (e->old_cb)
+      e->old_cb(buf, info.orig_size, buf->total, e->arg);
+    else
       e->cb(buf, &info, e->arg);
   }
 }
@@ -1035,6 +1041,67 @@ evbuffer_search_eol(struct evbuffer *buffer, struct evbuffer_ptr *start, size_t 
     return r;
   if (eol_style > EVBUFFER_EOL_NUL)
     return r;
+  if (eol_style != EVBUFFER_EOL_ANY) {
+    /* One memchr per chunk for the '\n' (or NUL); the byte before it,
+     * possibly the last of the previous chunk, says whether a '\r' goes
+     * with it. */
+    unsigned char target = eol_style == EVBUFFER_EOL_NUL ? '\0' : '\n';
+    struct chain *pc = NULL;
+    size_t pin = 0;
+    int have_prev = 0;
+
+    for (; c; c = c->next, in = 0) {
+      const unsigned char *base = c->mem + c->misalign;
+
+      while (in < c->off) {
+        const unsigned char *hit = memchr(base + in, target, c->off - in);
+        size_t idx;
+        int prev_cr;
+
+        if (!hit) {
+          pos += c->off - in;
+          pc = c;
+          pin = c->off - 1;
+          have_prev = 1;
+          prev = base[pin];
+          in = c->off;
+          break;
+        }
+        idx = (size_t)(hit - base);
+        pos += idx - in;
+        if (idx > in) {
+          pc = c;
+          pin = idx - 1;
+          have_prev = 1;
+          prev = base[pin];
+        }
+        prev_cr = have_prev && prev == '\r';
+        if (eol_style == EVBUFFER_EOL_LF || eol_style == EVBUFFER_EOL_NUL ||
+            (eol_style == EVBUFFER_EOL_CRLF && !prev_cr)) {
+          set_ptr(&r, (ev_ssize_t)pos, c, idx);
+          extra = 1;
+          found = 1;
+        } else if (prev_cr) {
+          set_ptr(&r, (ev_ssize_t)(pos - 1), pc, pin);
+          extra = 2;
+          found = 1;
+        }
+        if (found) {
+          if (eol_len_out)
+            *eol_len_out = extra;
+          return r;
+        }
+        /* CRLF_STRICT: a lone '\n'; look on. */
+        pc = c;
+        pin = idx;
+        have_prev = 1;
+        prev = '\n';
+        pos++;
+        in = idx + 1;
+      }
+    }
+    return r;
+  }
   {
     struct chain *pc = NULL;
     size_t pin = 0;
@@ -1373,4 +1440,50 @@ int
 evbuffer_write(struct evbuffer *buffer, evutil_socket_t fd)
 {
   return evbuffer_write_atmost(buffer, fd, -1);
+}
+
+/* ---- libevent 1.4 names ------------------------------------------------------------ */
+
+void
+evbuffer_setcb(struct evbuffer *buffer, evbuffer_cb cb, void *cbarg)
+{
+  struct evbuffer_cb_entry *e, *next;
+
+  if (!buffer)
+    return;
+  for (e = buffer->cbs; e; e = next) {
+    next = e->next;
+    free(e);
+  }
+  buffer->cbs = NULL;
+  if (!cb)
+    return;
+  e = calloc(1, sizeof(*e));
+  if (!e)
+    return;
+  e->old_cb = cb;
+  e->arg = cbarg;
+  e->flags = EVBUFFER_CB_ENABLED;
+  buffer->cbs = e;
+}
+
+char *
+evbuffer_readline(struct evbuffer *buffer)
+{
+  return evbuffer_readln(buffer, NULL, EVBUFFER_EOL_ANY);
+}
+
+unsigned char *
+evbuffer_find(struct evbuffer *buffer, const unsigned char *what, size_t len)
+{
+  struct evbuffer_ptr p;
+  unsigned char *data;
+
+  if (!buffer || !what || len == 0)
+    return NULL;
+  p = evbuffer_search(buffer, (const char *)what, len, NULL);
+  if (p.pos < 0)
+    return NULL;
+  data = evbuffer_pullup(buffer, p.pos + (ev_ssize_t)len);
+  return data ? data + p.pos : NULL;
 }

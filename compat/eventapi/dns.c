@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * compat/eventapi: evdns_getaddrinfo on the core's resolver (getaddrinfo(3)
- * on the blocking pool, futures/dns.h). Numeric answers come at once, as
- * libevent gives them; other lookups end in a callback on the loop thread.
+ * compat/eventapi: evdns_getaddrinfo as getaddrinfo(3) on the core's
+ * blocking pool (fut_spawn_blocking: its completion reaches the loop's
+ * thread, where the kit event runs; futures/dns.h's fut_getaddrinfo wakes
+ * from the pool thread, which a kit event must not see). Numeric answers
+ * come at once, as libevent gives them; other lookups end in a callback on
+ * the loop thread.
  */
 #include "internal.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include <futures/dns.h>
+#include <stdlib.h>
+
+#include <futures/blocking.h>
 
 #include "event2/dns.h"
 
@@ -18,8 +23,16 @@ struct evdns_base {
   struct fut_kit_queue reqs;   /* struct evdns_getaddrinfo_request in flight */
 };
 
+/* What the pool thread works on (one allocation, with the names). */
+struct eva_gai_job {
+  struct evutil_addrinfo hints;
+  struct evutil_addrinfo *res;
+  const char *node, *serv;
+  int err;
+};
+
 struct evdns_getaddrinfo_request {
-  struct fut_getaddrinfo gai;
+  struct fut_spawn_blocking job;
   struct fut_kit_ev ev;
   struct fut_kit_queue link;
   struct evdns_base *dns;
@@ -50,24 +63,31 @@ req_free(struct evdns_getaddrinfo_request *r)
 {
   fut_kit_queue_remove(&r->link);
   r->dns->base->n_virtual--;
-  fut_future_drop(&r->gai.base);
+  fut_future_drop(&r->job.base);
   fut_kit_ev_cancel(&r->ev);
   eva_free(r);
 }
 
 static int
-map_error(const struct fut_getaddrinfo *g)
+gai_job(void *arg)
 {
-  if (g->eai != 0)
-    return g->eai;
-  switch (g->res) {
-  case -ENOMEM:
-    return EVUTIL_EAI_MEMORY;
-  case -EAGAIN:
-    return EVUTIL_EAI_AGAIN;
-  default:
-    return EVUTIL_EAI_FAIL;
-  }
+  struct eva_gai_job *j = arg;
+
+  j->err = getaddrinfo(j->node, j->serv, &j->hints, &j->res);
+  if (j->err != 0)
+    j->res = NULL;
+  return 0;
+}
+
+/* A lookup nobody will hear of: free what it found. */
+static void
+gai_cleanup(void *arg)
+{
+  struct eva_gai_job *j = arg;
+
+  if (j->res != NULL)
+    freeaddrinfo(j->res);
+  free(j);
 }
 
 static void
@@ -82,14 +102,17 @@ req_ev(struct fut_kit_ev *kev)
   int err;
 
   fut_kit_ev_context(&r->ev, &w, &cx);
-  if (fut_future_poll(&r->gai.base, &cx) == FUT_PENDING)
+  if (fut_future_poll(&r->job.base, &cx) == FUT_PENDING)
     return;
-  if (r->gai.res == 0) {
-    err = 0;
-    ai = r->gai.ai;
-    r->gai.ai = NULL;
+  if (r->job.result < 0) {
+    err = r->job.result == -ENOMEM ? EVUTIL_EAI_MEMORY
+          : r->job.result == -EAGAIN ? EVUTIL_EAI_AGAIN : EVUTIL_EAI_FAIL;
   } else {
-    err = map_error(&r->gai);
+    struct eva_gai_job *j = r->job.arg;
+
+    err = j->err;
+    ai = j->res;
+    free(j);
   }
   cb = r->cb;
   arg = r->arg;
@@ -121,6 +144,9 @@ evdns_getaddrinfo(struct evdns_base *dns_base, const char *nodename, const char 
 {
   struct evdns_getaddrinfo_request *r;
   struct evutil_addrinfo hints, *ai = NULL;
+  struct eva_gai_job *j;
+  size_t ln, ls;
+  char *p;
   int err;
 
   if (dns_base == NULL || cb == NULL)
@@ -152,18 +178,24 @@ evdns_getaddrinfo(struct evdns_base *dns_base, const char *nodename, const char 
     }
   }
   r = eva_calloc(1, sizeof *r);
-  if (r == NULL) {
+  ln = strlen(nodename) + 1;
+  ls = servname != NULL ? strlen(servname) + 1 : 0;
+  /* The job's memory is plain malloc: a pool thread may free it. */
+  j = r != NULL ? calloc(1, sizeof *j + ln + ls) : NULL;
+  if (j == NULL) {
+    eva_free(r);
     cb(EVUTIL_EAI_MEMORY, NULL, arg);
     return NULL;
   }
-  err = fut_getaddrinfo_init(&r->gai, nodename, servname, &hints);
-  if (err != 0) {
-    fut_future_drop(&r->gai.base);
-    eva_free(r);
-    cb(err == -ENOMEM ? EVUTIL_EAI_MEMORY : err == -ENAMETOOLONG ? EVUTIL_EAI_NONAME : EVUTIL_EAI_FAIL,
-       NULL, arg);
-    return NULL;
+  j->hints = hints;
+  p = (char *)(j + 1);
+  memcpy(p, nodename, ln);
+  j->node = p;
+  if (servname != NULL) {
+    memcpy(p + ln, servname, ls);
+    j->serv = p + ln;
   }
+  (void)fut_spawn_blocking_init(&r->job, gai_job, j, gai_cleanup);
   r->dns = dns_base;
   r->cb = cb;
   r->arg = arg;

@@ -904,12 +904,6 @@ event_assign(struct event *ev, struct event_base *base, evutil_socket_t fd, shor
     base = eva_current_base;
   if ((events & EV_SIGNAL) && ((events & (EV_READ | EV_WRITE | EV_CLOSED)) || fd <= 0 || fd >= NSIG))
     return -1;
-  if ((ev->ev_flags & EVLIST_INIT) && ev->ev_base != NULL && ev->ev_base == base &&
-      (ev->ev_flags & (EVLIST_INSERTED | EVLIST_TIMEOUT | EVLIST_ACTIVE))) {
-    /* libevent asserts on assigning an added event; refuse it. */
-    eva_warn("event_assign on an added or active event");
-    return -1;
-  }
   memset(ev, 0, sizeof *ev);
   fut_kit_queue_init(&ev->ev_active_);
   fut_kit_queue_init(&ev->ev_watch_);

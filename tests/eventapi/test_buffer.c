@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/buffer_compat.h>
 
 #include "evtest-buffers.h"
 
@@ -539,6 +540,178 @@ START_TEST(test_many_chunks)
 }
 END_TEST
 
+struct oldrec {
+  int calls;
+  size_t old_len, new_len;
+};
+
+static void
+old_cb(struct evbuffer *buf, size_t old_len, size_t new_len, void *arg)
+{
+  struct oldrec *r = arg;
+
+  (void)buf;
+  r->calls++;
+  r->old_len = old_len;
+  r->new_len = new_len;
+}
+
+START_TEST(test_compat_names)
+{
+  static const char *const pieces[] = { "GET / HT", "TP/1.0\r", "\nHost: x\n\n", NULL };
+  struct evbuffer *b = split_buffer(pieces);
+  struct oldrec r = { 0, 0, 0 };
+  struct cbrec n = { 0, 0, 0, 0 };
+  unsigned char *p;
+  char *l;
+
+  ck_assert_uint_eq(EVBUFFER_LENGTH(b), 25);
+  p = evbuffer_find(b, (const unsigned char *)"1.0\r\nHo", 7);
+  ck_assert_ptr_nonnull(p);
+  ck_assert_int_eq(memcmp(p, "1.0\r\nHo", 7), 0);
+  ck_assert_int_eq(memcmp(EVBUFFER_DATA(b) + 11, "1.0\r\nHo", 7), 0);
+  ck_assert_ptr_null(evbuffer_find(b, (const unsigned char *)"nope", 4));
+  ck_assert_ptr_nonnull(evbuffer_add_cb(b, rec_cb, &n));
+  evbuffer_setcb(b, old_cb, &r); /* replaces the new-style one too */
+  l = evbuffer_readline(b);
+  ck_assert_str_eq(l, "GET / HTTP/1.0");
+  free(l);
+  ck_assert_int_eq(r.calls, 1);
+  ck_assert_uint_eq(r.old_len, 25);
+  ck_assert_uint_eq(r.new_len, 9);
+  ck_assert_int_eq(n.calls, 0);
+  l = evbuffer_readline(b);
+  ck_assert_str_eq(l, "Host: x");
+  free(l);
+  ck_assert_uint_eq(EVBUFFER_LENGTH(b), 0);
+  ck_assert_ptr_null(evbuffer_readline(b));
+  evbuffer_setcb(b, NULL, NULL);
+  ck_assert_int_eq(evbuffer_add(b, "x", 1), 0);
+  ck_assert_int_eq(r.calls, 2);
+  evbuffer_free(b);
+}
+END_TEST
+
+/* The end of line by the rules, on flat memory: the line length, or -1;
+ * *@eol its length. */
+static long
+naive_eol(const char *d, size_t n, enum evbuffer_eol_style st, size_t *eol)
+{
+  size_t i, k;
+
+  for (i = 0; i < n; i++) {
+    switch (st) {
+    case EVBUFFER_EOL_ANY:
+      if (d[i] == '\r' || d[i] == '\n') {
+        for (k = i; k < n && (d[k] == '\r' || d[k] == '\n'); k++)
+          ;
+        *eol = k - i;
+        return (long)i;
+      }
+      break;
+    case EVBUFFER_EOL_CRLF:
+      if (d[i] == '\n') {
+        *eol = 1;
+        return (long)i;
+      }
+      if (d[i] == '\r' && i + 1 < n && d[i + 1] == '\n') {
+        *eol = 2;
+        return (long)i;
+      }
+      break;
+    case EVBUFFER_EOL_CRLF_STRICT:
+      if (d[i] == '\r' && i + 1 < n && d[i + 1] == '\n') {
+        *eol = 2;
+        return (long)i;
+      }
+      break;
+    case EVBUFFER_EOL_LF:
+      if (d[i] == '\n') {
+        *eol = 1;
+        return (long)i;
+      }
+      break;
+    case EVBUFFER_EOL_NUL:
+      if (d[i] == '\0') {
+        *eol = 1;
+        return (long)i;
+      }
+      break;
+    }
+  }
+  *eol = 0;
+  return -1;
+}
+
+/* Random bytes over "ab\r\n\0" in random chunks: every style, from every
+ * start, agrees with the flat rules. */
+START_TEST(test_eol_random)
+{
+  static const char alphabet[] = { 'a', 'b', '\r', '\n', '\0' };
+  unsigned int seed = 12345;
+  int round;
+
+  for (round = 0; round < 300; round++) {
+    char data[64];
+    size_t n, i, at = 0;
+    struct evbuffer *b = evbuffer_new();
+    int st;
+
+    seed = seed * 1103515245u + 12345u;
+    n = (seed >> 16) % sizeof data;
+    for (i = 0; i < n; i++) {
+      seed = seed * 1103515245u + 12345u;
+      data[i] = alphabet[(seed >> 16) % sizeof alphabet];
+    }
+    while (at < n) {
+      size_t len;
+
+      seed = seed * 1103515245u + 12345u;
+      len = 1 + (seed >> 16) % 5;
+      if (len > n - at)
+        len = n - at;
+      if ((seed >> 20) & 1)
+        ck_assert_int_eq(evbuffer_add_reference(b, data + at, len, NULL, NULL), 0);
+      else
+        ck_assert_int_eq(evbuffer_add(b, data + at, len), 0);
+      at += len;
+    }
+    for (st = EVBUFFER_EOL_ANY; st <= EVBUFFER_EOL_NUL; st++) {
+      for (i = 0; i <= n; i++) {
+        struct evbuffer_ptr start, hit;
+        size_t eol = 99, want_eol;
+        long want = naive_eol(data + i, n - i, (enum evbuffer_eol_style)st, &want_eol);
+
+        ck_assert_int_eq(evbuffer_ptr_set(b, &start, i, EVBUFFER_PTR_SET), 0);
+        hit = evbuffer_search_eol(b, &start, &eol, (enum evbuffer_eol_style)st);
+        if (want < 0) {
+          ck_assert_int_eq((int)hit.pos, -1);
+        } else {
+          ck_assert_int_eq((int)hit.pos, (int)(i + (size_t)want));
+          ck_assert_uint_eq(eol, want_eol);
+        }
+      }
+    }
+    /* evbuffer_search against memmem, across the same chunks. */
+    for (i = 0; i + 1 < n; i++) {
+      size_t len = 1 + (i * 7 + (size_t)round) % 3, j;
+      struct evbuffer_ptr start, hit;
+      const char *needle = data + i, *m;
+
+      if (i + len > n)
+        len = n - i;
+      for (j = 0; j <= n; j += 3) {
+        ck_assert_int_eq(evbuffer_ptr_set(b, &start, j, EVBUFFER_PTR_SET), 0);
+        hit = evbuffer_search(b, needle, len, &start);
+        m = memmem(data + j, n - j, needle, len);
+        ck_assert_int_eq((int)hit.pos, m ? (int)(m - data) : -1);
+      }
+    }
+    evbuffer_free(b);
+  }
+}
+END_TEST
+
 Suite *
 evtest_buffer_suite(void)
 {
@@ -557,6 +730,8 @@ evtest_buffer_suite(void)
   tcase_add_test(tc, test_callbacks);
   tcase_add_test(tc, test_fd_io);
   tcase_add_test(tc, test_many_chunks);
+  tcase_add_test(tc, test_compat_names);
+  tcase_add_test(tc, test_eol_random);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -479,6 +479,11 @@ connect_hostname_case(int use_evdns)
 START_TEST(test_connect_hostname)
 {
   connect_hostname_case(0);
+}
+END_TEST
+
+START_TEST(test_connect_hostname_evdns)
+{
   connect_hostname_case(1);
 }
 END_TEST
@@ -703,6 +708,7 @@ evtest_bufferevent_suite(void)
   tcase_add_test(tc, test_eof);
   tcase_add_test(tc, test_connect_refused);
   tcase_add_test(tc, test_connect_hostname);
+  tcase_add_test(tc, test_connect_hostname_evdns);
   tcase_add_test(tc, test_connect_hostname_fails);
   tcase_add_test(tc, test_trigger_and_defer);
   tcase_add_test(tc, test_free_states);

@@ -1005,6 +1005,10 @@ START_TEST(reinit_after_fork)
 
     ok = ok && write(sv[1], "x", 1) == 1;
     ok = ok && event_base_dispatch(b) == 1 && n == 1;
+    event_free(r);
+    event_base_free(b);
+    close(sv[0]);
+    close(sv[1]);
     _exit(ok ? 0 : 1);
   }
   ck_assert_int_eq(waitpid(pid, &status, 0), pid);
