@@ -928,6 +928,10 @@ fd_update(struct ev_loop *loop, int fd)
   for (q = a->ws.next; q != &a->ws; q = q->next)
     mask |= fut_kit_queue_data(q, ev_io, fut_link_)->events & (EV_READ | EV_WRITE);
   if (fut_kit_queue_empty(&a->ws)) {
+    /* At once, not at the next poll as libev does: the program may close
+     * the descriptor when ev_io_stop returns (while a duplicate keeps the
+     * file open, a registration withdrawn after that would stay in the
+     * kernel's set). A restart makes a new watch. */
     anfd_release(a);
     return;
   }

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -251,6 +252,100 @@ START_TEST(test_io_many_fds)
 }
 END_TEST
 
+
+static double
+cpu_seconds(void)
+{
+  struct rusage ru;
+
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
+static void
+stop_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)revents;
+  (void)w;
+  ev_break(loop, EVBREAK_ALL);
+}
+
+/* The loop sleeps while nothing is ready: waiting 0.2 s for a timer with
+ * an idle socket watched costs (far) less than 0.1 s of CPU. */
+START_TEST(test_loop_blocks)
+{
+  struct ev_loop *loop = ev_loop_new(0);
+  ev_io r;
+  ev_timer t;
+  double cpu;
+  char c;
+
+  reset();
+  make_pair();
+  ck_assert_int_eq(write(sv[1], "x", 1), 1);
+  ev_io_init(&r, io_cb, sv[0], EV_READ);
+  ev_io_start(loop, &r);
+  while (reads == 0)
+    ev_run(loop, EVRUN_ONCE);
+  ck_assert_int_eq(read(sv[0], &c, 1), 1); /* drained: level reports end */
+  ev_timer_init(&t, stop_timer_cb, 0.2, 0.);
+  ev_timer_start(loop, &t);
+  cpu = cpu_seconds();
+  ev_run(loop, 0);
+  ck_assert(cpu_seconds() - cpu < 0.1);
+  ck_assert_int_le(reads, 2);
+  ev_io_stop(loop, &r);
+  ev_loop_destroy(loop);
+  close_pair();
+}
+END_TEST
+
+
+static void
+restart_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+  int old = w->fd;
+
+  (void)revents;
+  reads++;
+  /* Stop, close, and watch a new descriptor that takes the same number,
+   * all inside one callback (a server closing a connection and accepting
+   * the next one). */
+  ev_io_stop(loop, w);
+  close_pair();
+  make_pair();
+  ck_assert_int_eq(sv[0] == old || sv[1] == old, 1);
+  ev_io_set(w, sv[0] == old ? sv[0] : sv[1], EV_READ);
+  w->cb = io_cb;
+  ev_io_start(loop, w);
+}
+
+START_TEST(test_io_fd_reused_after_close)
+{
+  struct ev_loop *loop = ev_loop_new(0);
+  ev_io r;
+
+  reset();
+  make_pair();
+  ev_io_init(&r, restart_cb, sv[0], EV_READ);
+  ev_io_start(loop, &r);
+  ck_assert_int_eq(write(sv[1], "1", 1), 1);
+  evtest_safety_start(loop, 10.);
+  while (reads == 0)
+    ev_run(loop, EVRUN_ONCE);
+  /* The new descriptor under the old number is watched for real. */
+  ck_assert_int_eq(write(r.fd == sv[0] ? sv[1] : sv[0], "2", 1), 1);
+  while (reads < 2)
+    ev_run(loop, EVRUN_ONCE);
+  ck_assert_int_eq(last, EV_READ);
+  evtest_safety_stop(loop);
+  ev_io_stop(loop, &r);
+  ev_loop_destroy(loop);
+  close_pair();
+}
+END_TEST
+
 Suite *
 evtest_io_suite(void)
 {
@@ -264,6 +359,8 @@ evtest_io_suite(void)
   tcase_add_test(tc, test_io_regular_file_always_ready);
   tcase_add_test(tc, test_once_fd);
   tcase_add_test(tc, test_io_many_fds);
+  tcase_add_test(tc, test_loop_blocks);
+  tcase_add_test(tc, test_io_fd_reused_after_close);
   suite_add_tcase(s, tc);
   return s;
 }

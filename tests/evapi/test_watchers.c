@@ -4,7 +4,9 @@
 #include "evtest.h"
 
 #include <math.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 static int count;
 static int last_revents;
@@ -567,6 +569,96 @@ START_TEST(test_misuse_null)
 }
 END_TEST
 
+
+static void
+any_cb(struct ev_loop *loop, ev_watcher *w, int revents)
+{
+  (void)loop;
+  (void)w;
+  (void)revents;
+  count++;
+}
+
+/* Start twice, stop while pending, stop inactive: for every type that is
+ * started and stopped the same way. */
+#define STATE_CHECK(type, ...) do { \
+    ev_##type w_; \
+    ev_##type##_init(&w_, (void (*)(struct ev_loop *, ev_##type *, int))any_cb __VA_ARGS__); \
+    ev_##type##_stop(loop, &w_); \
+    ck_assert(!ev_is_active(&w_)); \
+    ev_##type##_start(loop, &w_); \
+    ev_##type##_start(loop, &w_); \
+    ck_assert(ev_is_active(&w_)); \
+    ev_feed_event(loop, &w_, EV_CUSTOM); \
+    ck_assert(ev_is_pending(&w_)); \
+    ev_##type##_stop(loop, &w_); \
+    ck_assert(!ev_is_pending(&w_)); \
+    ck_assert(!ev_is_active(&w_)); \
+    ev_##type##_stop(loop, &w_); \
+  } while (0)
+
+START_TEST(test_states_every_type)
+{
+  struct ev_loop *loop = EV_DEFAULT;
+  int sv[2] = { -1, -1 };
+
+  count = 0;
+  ck_assert_int_eq(pipe(sv), 0);
+  STATE_CHECK(io, , sv[0], EV_READ);
+  STATE_CHECK(timer, , 100., 0.);
+  STATE_CHECK(periodic, , ev_time() + 100., 0., NULL);
+  STATE_CHECK(signal, , SIGUSR2);
+  STATE_CHECK(child, , 0, 0);
+  STATE_CHECK(stat, , "/", 0.);
+  STATE_CHECK(idle);
+  STATE_CHECK(prepare);
+  STATE_CHECK(check);
+  STATE_CHECK(fork);
+  STATE_CHECK(cleanup);
+  STATE_CHECK(async);
+  ck_assert_uint_eq(ev_pending_count(loop), 0);
+  /* Nothing is left active: the run ends at once, no callback ran. */
+  ck_assert_int_eq(ev_run(loop, 0), 0);
+  ck_assert_int_eq(count, 0);
+  ev_verify(loop);
+  ev_loop_destroy(loop);
+  close(sv[0]);
+  close(sv[1]);
+}
+END_TEST
+
+static void
+unloop_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+  (void)w;
+  (void)revents;
+  count++;
+  ev_unloop(loop, EVUNLOOP_ONE);
+}
+
+/* libev 3's names, kept by EV_COMPAT3. */
+START_TEST(test_compat3_names)
+{
+  struct ev_loop *loop = ev_loop_new(0);
+  ev_timer t, keep;
+
+  count = 0;
+  ev_timer_init(&keep, count_timer_cb, 100., 0.);
+  ev_timer_start(loop, &keep);
+  ev_timer_init(&t, unloop_cb, 0., 0.);
+  ck_assert_int_eq(EV_TIMEOUT, EV_TIMER);
+  ev_timer_start(loop, &t);
+  ev_loop(loop, 0);
+  ck_assert_int_eq(count, 1);
+  ck_assert_uint_ge(ev_loop_count(loop), 1);
+  ck_assert_uint_eq(ev_loop_depth(loop), 0);
+  ev_loop_verify(loop);
+  ev_loop(loop, EVLOOP_NONBLOCK);
+  ev_timer_stop(loop, &keep);
+  ev_loop_destroy(loop);
+}
+END_TEST
+
 Suite *
 evtest_watchers_suite(void)
 {
@@ -590,6 +682,8 @@ evtest_watchers_suite(void)
   tcase_add_test(tc, test_suspend_resume);
   tcase_add_test(tc, test_release_acquire_collect);
   tcase_add_test(tc, test_misuse_null);
+  tcase_add_test(tc, test_states_every_type);
+  tcase_add_test(tc, test_compat3_names);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -83,7 +83,8 @@ struct ev_loop;
 #define EV_DEFAULT_UC ev_default_loop(0)
 #define EV_DEFAULT_UC_ EV_DEFAULT_UC,
 
-typedef double ev_tstamp;
+#define EV_TSTAMP_T double
+typedef EV_TSTAMP_T ev_tstamp;
 
 /* Event bits: what a watcher waits for and what its callback receives. */
 enum {
