@@ -99,7 +99,8 @@ if [ -f "$srcdir/compat/evapi/include/ev.h" ]; then
 fi
 # compat/eventapi: libevent's API on the core; programs include <event.h>
 # and <event2/*.h>, which must not meet the real libevent's (own include
-# path). Each header alone, twice, as C11 -pedantic and as C++11.
+# path). Each header alone, twice, as strict C11 -pedantic (no POSIX
+# feature macro) and as C++11.
 evinc="-I$srcdir/futures/include -I$srcdir/compat/kit/include -I$srcdir/compat/eventapi/include"
 for h in "$srcdir"/compat/eventapi/include/event.h "$srcdir"/compat/eventapi/include/event2/*.h; do
     [ -f "$h" ] || continue
@@ -110,7 +111,7 @@ for h in "$srcdir"/compat/eventapi/include/event.h "$srcdir"/compat/eventapi/inc
     cp "$tmp/t.c" "$tmp/t.cc"
     ok=1
     if ! $cc -std=c11 -pedantic -Wall -Wextra -Werror \
-            -D_POSIX_C_SOURCE=200809L $evinc -c "$tmp/t.c" -o "$tmp/t.o" \
+            $evinc -c "$tmp/t.c" -o "$tmp/t.o" \
             2> "$tmp/err"; then
         echo "FAIL (C11): compat/eventapi/include/$rel"; cat "$tmp/err"; fail=1; ok=0
     fi

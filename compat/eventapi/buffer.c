@@ -364,6 +364,39 @@ evbuffer_add(struct evbuffer *buf, const void *data, size_t datlen)
   return 0;
 }
 
+size_t
+evbuffer_add_iovec(struct evbuffer *buffer, struct evbuffer_iovec *vec, int n_vec)
+{
+  size_t total = 0, done = 0;
+  struct chain *c;
+  int i;
+
+  if (!buffer || buffer->freeze_end || n_vec < 0 || (n_vec > 0 && !vec))
+    return 0;
+  for (i = 0; i < n_vec; i++) {
+    if (!vec[i].iov_base && vec[i].iov_len)
+      return 0;
+    if (vec[i].iov_len > (size_t)EV_SSIZE_MAX - buffer->total - total)
+      return 0;
+    total += vec[i].iov_len;
+  }
+  if (total == 0)
+    return 0;
+  c = tail_space(buffer, total);
+  if (!c)
+    return 0;
+  for (i = 0; i < n_vec; i++) {
+    if (vec[i].iov_len)
+      memcpy(c->mem + c->misalign + c->off + done, vec[i].iov_base, vec[i].iov_len);
+    done += vec[i].iov_len;
+  }
+  c->off += done;
+  buffer->total += done;
+  buffer->reserved = NULL;
+  changed(buffer, done, 0);
+  return done;
+}
+
 int
 evbuffer_add_reference(struct evbuffer *outbuf, const void *data, size_t datlen, evbuffer_ref_cleanup_cb cleanupfn, void *cleanupfn_arg)
 {

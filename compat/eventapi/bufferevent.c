@@ -21,6 +21,7 @@
 
 #include "event2/bufferevent.h"
 #include "event2/bufferevent_struct.h"
+#include "event2/bufferevent_compat.h"
 #include "event2/dns.h"
 #include "event2/event.h"
 
@@ -32,6 +33,7 @@ struct bufferevent_ops {
   const char *type;
 };
 static const struct bufferevent_ops socket_ops = { "socket" };
+static const struct bufferevent_ops pair_ops = { "pair" };
 
 struct bev_private {
   struct bufferevent bev;
@@ -49,7 +51,12 @@ struct bev_private {
   size_t max_read, max_write;
   int freed;
   int dns_cb_ran;
+  struct bev_private *partner; /* pairs: the other end, NULL once unlinked */
 };
+
+#define IS_PAIR(p) ((p)->bev.be_ops == &pair_ops)
+static void pair_enable(struct bev_private *p, short events);
+static void pair_transfer(struct bev_private *src, struct bev_private *dst, int ignore_wm);
 
 #define PRIV(b) ((struct bev_private *)(void *)(b))
 
@@ -81,7 +88,7 @@ destruct(struct bev_private *p)
   event_del(&b->ev_read);
   event_del(&b->ev_write);
   event_del(&p->deferred);
-  if ((p->options & BEV_OPT_CLOSE_ON_FREE) && b->ev_read.ev_fd >= 0)
+  if (!IS_PAIR(p) && (p->options & BEV_OPT_CLOSE_ON_FREE) && b->ev_read.ev_fd >= 0)
     close(b->ev_read.ev_fd);
   fut_evbuffer_free_owned(b->input);
   fut_evbuffer_free_owned(b->output);
@@ -233,8 +240,12 @@ unsuspend_read(struct bev_private *p)
   if (!p->read_suspended)
     return;
   p->read_suspended = 0;
-  if ((p->bev.enabled & EV_READ) && !p->freed)
-    add_event(&p->bev.ev_read, &p->bev.timeout_read);
+  if ((p->bev.enabled & EV_READ) && !p->freed) {
+    if (IS_PAIR(p))
+      pair_enable(p, EV_READ);
+    else
+      add_event(&p->bev.ev_read, &p->bev.timeout_read);
+  }
 }
 
 static void
@@ -260,7 +271,12 @@ output_hook(struct evbuffer *buf, size_t added, size_t deleted, void *arg)
   struct bufferevent *b = &p->bev;
 
   (void)buf;
-  (void)deleted;
+  if (IS_PAIR(p)) {
+    /* More data: hand it over when the other end reads. */
+    if (added > deleted && p->partner && !p->freed)
+      pair_enable(p, EV_WRITE | 0x1000);
+    return;
+  }
   if (added && (b->enabled & EV_WRITE) && !p->freed &&
       !event_pending(&b->ev_write, EV_WRITE, NULL))
     add_event(&b->ev_write, &b->timeout_write);
@@ -407,12 +423,24 @@ done:
 
 /* ---- life --------------------------------------------------------------------------------- */
 
-struct bufferevent *
-bufferevent_socket_new(struct event_base *base, evutil_socket_t fd, int options)
+static void pair_timeout_read(evutil_socket_t fd, short what, void *arg);
+static void pair_timeout_write(evutil_socket_t fd, short what, void *arg);
+
+static struct bufferevent *
+bev_new(struct event_base *base, evutil_socket_t fd, int options, const struct bufferevent_ops *ops)
 {
   struct bev_private *p;
   struct bufferevent *b;
+  int r;
 
+  if (!base) {
+    /* The base event_init() made, as event_assign() finds it. */
+    struct event probe;
+
+    if (event_assign(&probe, NULL, -1, 0, be_deferred_cb, NULL) < 0)
+      return NULL;
+    base = event_get_base(&probe);
+  }
   if (!base || (options & (BEV_OPT_THREADSAFE | BEV_OPT_UNLOCK_CALLBACKS)))
     return NULL;
   if (options & ~(BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS))
@@ -430,10 +458,14 @@ bufferevent_socket_new(struct event_base *base, evutil_socket_t fd, int options)
     return NULL;
   }
   b->ev_base = base;
-  b->be_ops = &socket_ops;
-  if (event_assign(&b->ev_read, base, fd, EV_READ | EV_PERSIST, be_readcb, p) < 0 ||
-      event_assign(&b->ev_write, base, fd, EV_WRITE | EV_PERSIST, be_writecb, p) < 0 ||
-      event_assign(&p->deferred, base, -1, 0, be_deferred_cb, p) < 0) {
+  b->be_ops = ops;
+  if (ops == &pair_ops)
+    r = event_assign(&b->ev_read, base, -1, 0, pair_timeout_read, p) < 0 ||
+        event_assign(&b->ev_write, base, -1, 0, pair_timeout_write, p) < 0;
+  else
+    r = event_assign(&b->ev_read, base, fd, EV_READ | EV_PERSIST, be_readcb, p) < 0 ||
+        event_assign(&b->ev_write, base, fd, EV_WRITE | EV_PERSIST, be_writecb, p) < 0;
+  if (r || event_assign(&p->deferred, base, -1, 0, be_deferred_cb, p) < 0) {
     evbuffer_free(b->input);
     evbuffer_free(b->output);
     free(p);
@@ -452,6 +484,141 @@ bufferevent_socket_new(struct event_base *base, evutil_socket_t fd, int options)
   return b;
 }
 
+struct bufferevent *
+bufferevent_socket_new(struct event_base *base, evutil_socket_t fd, int options)
+{
+  return bev_new(base, fd, options, &socket_ops);
+}
+
+/* ---- pairs ------------------------------------------------------------------------------ */
+
+static int
+wants_to_talk(struct bev_private *src, struct bev_private *dst)
+{
+  return !src->freed && !dst->freed && (src->bev.enabled & EV_WRITE) &&
+         (dst->bev.enabled & EV_READ) && !dst->read_suspended &&
+         evbuffer_get_length(src->bev.output) > 0;
+}
+
+static void
+pair_transfer(struct bev_private *src, struct bev_private *dst, int ignore_wm)
+{
+  struct bufferevent *s = &src->bev, *d = &dst->bev;
+  size_t n;
+
+  evbuffer_unfreeze(s->output, 1);
+  evbuffer_unfreeze(d->input, 0);
+  if (d->wm_read.high) {
+    size_t have = evbuffer_get_length(d->input);
+
+    if (have < d->wm_read.high) {
+      n = d->wm_read.high - have;
+      evbuffer_remove_buffer(s->output, d->input, n);
+    } else {
+      if (!ignore_wm)
+        goto done;
+      n = evbuffer_get_length(s->output);
+      evbuffer_add_buffer(d->input, s->output);
+    }
+  } else {
+    n = evbuffer_get_length(s->output);
+    evbuffer_add_buffer(d->input, s->output);
+  }
+  if (n) {
+    if (tv_set(&d->timeout_read))
+      event_add(&d->ev_read, &d->timeout_read);
+    if (evbuffer_get_length(d->output) && tv_set(&d->timeout_write))
+      event_add(&d->ev_write, &d->timeout_write);
+    else
+      event_del(&d->ev_write);
+  }
+  evbuffer_freeze(s->output, 1);
+  evbuffer_freeze(d->input, 0);
+  bufferevent_trigger(d, EV_READ, 0);
+  bufferevent_trigger(s, EV_WRITE, 0);
+  return;
+done:
+  evbuffer_freeze(s->output, 1);
+  evbuffer_freeze(d->input, 0);
+}
+
+/* Directions @events (EV_READ, EV_WRITE) just enabled on pair end @p (0x1000:
+ * only new output, no timeout change): start the transfers that can go. */
+static void
+pair_enable(struct bev_private *p, short events)
+{
+  struct bufferevent *b = &p->bev;
+
+  incref(p);
+  if (!(events & 0x1000)) {
+    if ((events & EV_READ) && tv_set(&b->timeout_read))
+      event_add(&b->ev_read, &b->timeout_read);
+    if ((events & EV_WRITE) && evbuffer_get_length(b->output) && tv_set(&b->timeout_write))
+      event_add(&b->ev_write, &b->timeout_write);
+  }
+  if ((events & EV_READ) && p->partner && wants_to_talk(p->partner, p))
+    pair_transfer(p->partner, p, 0);
+  if ((events & EV_WRITE) && p->partner && wants_to_talk(p, p->partner))
+    pair_transfer(p, p->partner, 0);
+  decref(p);
+}
+
+static void
+pair_timeout(struct bev_private *p, short dir, short what)
+{
+  incref(p);
+  bufferevent_disable(&p->bev, dir);
+  run_eventcb(p, BEV_EVENT_TIMEOUT | what, 0);
+  decref(p);
+}
+
+static void
+pair_timeout_read(evutil_socket_t fd, short what, void *arg)
+{
+  (void)fd;
+  (void)what;
+  pair_timeout(arg, EV_READ, BEV_EVENT_READING);
+}
+
+static void
+pair_timeout_write(evutil_socket_t fd, short what, void *arg)
+{
+  (void)fd;
+  (void)what;
+  pair_timeout(arg, EV_WRITE, BEV_EVENT_WRITING);
+}
+
+int
+bufferevent_pair_new(struct event_base *base, int options, struct bufferevent *pair[2])
+{
+  struct bufferevent *a, *b;
+
+  if (!pair)
+    return -1;
+  options |= BEV_OPT_DEFER_CALLBACKS;
+  a = bev_new(base, -1, options, &pair_ops);
+  if (!a)
+    return -1;
+  b = bev_new(base, -1, options, &pair_ops);
+  if (!b) {
+    bufferevent_free(a);
+    return -1;
+  }
+  PRIV(a)->partner = PRIV(b);
+  PRIV(b)->partner = PRIV(a);
+  pair[0] = a;
+  pair[1] = b;
+  return 0;
+}
+
+struct bufferevent *
+bufferevent_pair_get_partner(struct bufferevent *bev)
+{
+  if (!bev || !IS_PAIR(PRIV(bev)) || !PRIV(bev)->partner)
+    return NULL;
+  return &PRIV(bev)->partner->bev;
+}
+
 void
 bufferevent_free(struct bufferevent *bufev)
 {
@@ -463,6 +630,10 @@ bufferevent_free(struct bufferevent *bufev)
   if (p->freed)
     return;
   p->freed = 1;
+  if (p->partner) {
+    p->partner->partner = NULL;
+    p->partner = NULL;
+  }
   bufev->readcb = bufev->writecb = NULL;
   bufev->errorcb = NULL;
   bufev->cbarg = NULL;
@@ -493,6 +664,8 @@ bufferevent_base_set(struct event_base *base, struct bufferevent *bev)
   if (!base || !bev)
     return -1;
   p = PRIV(bev);
+  if (IS_PAIR(p))
+    return -1; /* sockets only, as libevent */
   if (bev->ev_base == base)
     return 0;
   if (event_pending(&bev->ev_read, EV_READ | EV_TIMEOUT, NULL) ||
@@ -567,6 +740,8 @@ bufferevent_setfd(struct bufferevent *bufev, evutil_socket_t fd)
   if (!bufev)
     return -1;
   p = PRIV(bufev);
+  if (IS_PAIR(p))
+    return -1;
   pri = event_get_priority(&bufev->ev_read);
   event_del(&bufev->ev_read);
   event_del(&bufev->ev_write);
@@ -659,6 +834,15 @@ bufferevent_enable(struct bufferevent *bufev, short event)
   bufev->enabled |= event;
   if (p->freed)
     return 0;
+  if (IS_PAIR(p)) {
+    short impl = event;
+
+    if (p->read_suspended)
+      impl &= ~EV_READ;
+    if (impl)
+      pair_enable(p, impl);
+    return 0;
+  }
   if ((event & EV_READ) && !p->read_suspended)
     if (add_event(&bufev->ev_read, &bufev->timeout_read) < 0)
       r = -1;
@@ -707,6 +891,17 @@ bufferevent_set_timeouts(struct bufferevent *bufev, const struct timeval *timeou
     bufev->timeout_write = *timeout_write;
   else
     memset(&bufev->timeout_write, 0, sizeof bufev->timeout_write);
+  if (IS_PAIR(PRIV(bufev))) {
+    if ((bufev->enabled & EV_READ) && !PRIV(bufev)->read_suspended && tv_set(&bufev->timeout_read))
+      r |= event_add(&bufev->ev_read, &bufev->timeout_read);
+    else
+      r |= event_del(&bufev->ev_read);
+    if ((bufev->enabled & EV_WRITE) && tv_set(&bufev->timeout_write) && evbuffer_get_length(bufev->output))
+      r |= event_add(&bufev->ev_write, &bufev->timeout_write);
+    else
+      r |= event_del(&bufev->ev_write);
+    return r ? -1 : 0;
+  }
   if (event_pending(&bufev->ev_read, EV_READ, NULL)) {
     if (tv_set(&bufev->timeout_read))
       r |= event_add(&bufev->ev_read, &bufev->timeout_read);
@@ -767,9 +962,36 @@ bufferevent_getwatermark(struct bufferevent *bufev, short events, size_t *lowmar
 int
 bufferevent_flush(struct bufferevent *bufev, short iotype, enum bufferevent_flush_mode mode)
 {
-  (void)iotype;
-  (void)mode;
-  return bufev ? 0 : -1;
+  struct bev_private *p, *partner;
+
+  if (!bufev)
+    return -1;
+  p = PRIV(bufev);
+  if (!IS_PAIR(p))
+    return 0; /* a socket sends as it can: nothing to do, as libevent */
+  if (!p->partner)
+    return -1;
+  if (mode == BEV_NORMAL)
+    return 0;
+  partner = p->partner;
+  incref(p);
+  incref(partner);
+  if (iotype & EV_READ)
+    pair_transfer(partner, p, 1);
+  if ((iotype & EV_WRITE) && p->partner)
+    pair_transfer(p, partner, 1);
+  if (mode == BEV_FINISHED) {
+    short what = BEV_EVENT_EOF;
+
+    if (iotype & EV_READ)
+      what |= BEV_EVENT_WRITING;
+    if (iotype & EV_WRITE)
+      what |= BEV_EVENT_READING;
+    run_eventcb(partner, what, 0);
+  }
+  decref(partner);
+  decref(p);
+  return 0;
 }
 
 void
@@ -857,7 +1079,7 @@ bufferevent_socket_connect(struct bufferevent *bev, const struct sockaddr *sa, i
   struct bev_private *p;
   int fd, ownfd = 0, r = 0, result = -1;
 
-  if (!bev)
+  if (!bev || IS_PAIR(PRIV(bev)))
     return -1;
   p = PRIV(bev);
   incref(p);
@@ -957,7 +1179,7 @@ bufferevent_socket_connect_hostname(struct bufferevent *bev, struct evdns_base *
   if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC)
     return -1;
   p = PRIV(bev);
-  if (p->dns_request || p->freed)
+  if (p->dns_request || p->freed || IS_PAIR(p))
     return -1;
   p->dns_error = 0;
   memset(&hint, 0, sizeof hint);
@@ -999,4 +1221,36 @@ int
 bufferevent_socket_get_dns_error(struct bufferevent *bev)
 {
   return bev ? PRIV(bev)->dns_error : 0;
+}
+
+ev_ssize_t
+bufferevent_get_max_to_read(struct bufferevent *bev)
+{
+  return bufferevent_get_max_single_read(bev);
+}
+
+ev_ssize_t
+bufferevent_get_max_to_write(struct bufferevent *bev)
+{
+  return bufferevent_get_max_single_write(bev);
+}
+
+/* ---- libevent 1.4 names ------------------------------------------------------------ */
+
+struct bufferevent *
+bufferevent_new(evutil_socket_t fd, evbuffercb readcb, evbuffercb writecb, everrorcb errorcb, void *cbarg)
+{
+  struct bufferevent *bev = bufferevent_socket_new(NULL, fd, 0);
+
+  if (bev)
+    bufferevent_setcb(bev, readcb, writecb, errorcb, cbarg);
+  return bev;
+}
+
+void
+bufferevent_settimeout(struct bufferevent *bufev, int timeout_read, int timeout_write)
+{
+  struct timeval r = { timeout_read, 0 }, w = { timeout_write, 0 };
+
+  bufferevent_set_timeouts(bufev, timeout_read > 0 ? &r : NULL, timeout_write > 0 ? &w : NULL);
 }

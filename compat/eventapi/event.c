@@ -436,7 +436,7 @@ set_priorities(struct event_base *base, int n)
 int
 event_base_priority_init(struct event_base *base, int npriorities)
 {
-  if (base == NULL || npriorities < 1 || npriorities > EVENT_MAX_PRIORITIES ||
+  if (base == NULL || npriorities < 1 || npriorities >= EVENT_MAX_PRIORITIES ||
       base->n_active != 0 || base->running_prio >= 0)
     return -1;
   if (npriorities == base->nactiveq)

@@ -130,6 +130,8 @@ START_TEST(test_bad_input)
   ck_assert_int_eq(evbuffer_add_buffer(b, b), -1);
   ck_assert_int_eq(evbuffer_remove_buffer(b, b, 1), -1);
   ck_assert_int_eq(evbuffer_add_printf(NULL, "x"), -1);
+  ck_assert_uint_eq(evbuffer_add_iovec(NULL, v, 1), 0);
+  ck_assert_uint_eq(evbuffer_add_iovec(b, NULL, 1), 0);
   ck_assert_int_eq(evbuffer_add_file(b, -1, 0, 1), -1);
   ck_assert_int_eq(evbuffer_write(b, -1), -1);
   ck_assert_int_eq(errno, EBADF);
@@ -453,6 +455,21 @@ START_TEST(test_callbacks)
   ck_assert_ptr_nonnull(evbuffer_add_cb(b, rec_cb, &r2));
   ck_assert_int_eq(evbuffer_add_printf(b, "%s", "gh"), 2);
   ck_assert_int_eq(r.calls, 4);
+  {
+    struct evbuffer_iovec iv[3] = { { (void *)"ab", 2 }, { NULL, 0 }, { (void *)"cde", 3 } };
+    char out[16];
+    size_t len = evbuffer_get_length(b);
+
+    /* One change, one call. */
+    ck_assert_uint_eq(evbuffer_add_iovec(b, iv, 3), 5);
+    ck_assert_int_eq(r.calls, 5);
+    ck_assert_uint_eq(r.added, 5);
+    ck_assert_int_eq((int)evbuffer_copyout_from(b, NULL, out, sizeof out), (int)len + 5);
+    ck_assert_int_eq(memcmp(out + len, "abcde", 5), 0);
+    ck_assert_int_eq(evbuffer_drain(b, 5), 0);
+    r.calls = 4;
+    r2.calls = 1;
+  }
   ck_assert_int_eq(r2.calls, 1);
   ck_assert_int_eq(evbuffer_remove_cb(b, rec_cb, &r2), 0);
   ck_assert_int_eq(evbuffer_remove_cb(b, rec_cb, &r2), -1);

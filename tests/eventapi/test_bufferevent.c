@@ -12,8 +12,11 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_compat.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/dns.h>
 #include <event2/event.h>
+#include <event2/event_compat.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 
@@ -605,6 +608,21 @@ START_TEST(test_free_states)
   evtb_run_until(base, &n);
   evtb_spin(base, 1);
   ck_assert(evtb_fd_closed(sv[0]));
+  /* While its hostname lookup is in flight (cancelled, never reported). */
+  {
+    struct evdns_base *dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+    struct echo e;
+
+    memset(&e, 0, sizeof e);
+    ck_assert_ptr_nonnull(dns);
+    bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    bufferevent_setcb(bev, NULL, NULL, record_eventcb, &e);
+    ck_assert_int_eq(bufferevent_socket_connect_hostname(bev, dns, AF_INET, "localhost", 80), 0);
+    bufferevent_free(bev);
+    evtb_spin(base, 3);
+    ck_assert_int_eq(e.events, 0);
+    evdns_base_free(dns, 0);
+  }
   /* Never enabled, no socket. */
   bev = bufferevent_socket_new(base, -1, 0);
   bufferevent_free(bev);
@@ -645,6 +663,8 @@ START_TEST(test_bad_input)
   ck_assert_int_eq(bufferevent_set_max_single_read(bev, 100), 0);
   ck_assert_int_eq((int)bufferevent_get_max_single_read(bev), 100);
   ck_assert_int_eq((int)bufferevent_get_max_single_write(bev), 16384);
+  ck_assert_int_eq((int)bufferevent_get_max_to_read(bev), 100);
+  ck_assert_int_eq((int)bufferevent_get_max_to_write(bev), 16384);
   ck_assert_int_eq(bufferevent_priority_set(bev, 0), 0);
   ck_assert_int_eq(bufferevent_get_priority(bev), 0);
   bufferevent_free(bev);
@@ -693,6 +713,161 @@ START_TEST(test_setfd_and_buffers)
 }
 END_TEST
 
+/* ---- pairs ------------------------------------------------------------------------------ */
+
+struct pairrec {
+  int reads, writes, events;
+  short what;
+  int done;
+};
+
+static void
+pair_readcb(struct bufferevent *bev, void *arg)
+{
+  struct pairrec *r = arg;
+
+  (void)bev;
+  r->reads++;
+  r->done = 1;
+}
+
+static void
+pair_writecb(struct bufferevent *bev, void *arg)
+{
+  struct pairrec *r = arg;
+
+  (void)bev;
+  r->writes++;
+}
+
+static void
+pair_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+  struct pairrec *r = arg;
+
+  (void)bev;
+  r->events++;
+  r->what = what;
+  r->done = 1;
+}
+
+START_TEST(test_pair)
+{
+  struct event_base *base = event_base_new();
+  struct bufferevent *p[2];
+  struct pairrec ra, rb;
+  char buf[128];
+
+  memset(&ra, 0, sizeof ra);
+  memset(&rb, 0, sizeof rb);
+  ck_assert_int_eq(bufferevent_pair_new(base, 0, p), 0);
+  ck_assert_ptr_eq(bufferevent_pair_get_partner(p[0]), p[1]);
+  ck_assert_ptr_eq(bufferevent_pair_get_partner(p[1]), p[0]);
+  ck_assert_int_eq(bufferevent_getfd(p[0]), -1);
+  ck_assert_int_eq(bufferevent_setfd(p[0], 0), -1);
+  bufferevent_setcb(p[0], pair_readcb, pair_writecb, pair_eventcb, &ra);
+  bufferevent_setcb(p[1], pair_readcb, pair_writecb, pair_eventcb, &rb);
+  /* The reader is not reading: the data waits in the writer's output. */
+  ck_assert_int_eq(bufferevent_write(p[0], "hello", 5), 0);
+  evtb_spin(base, 2);
+  ck_assert_uint_eq(evbuffer_get_length(bufferevent_get_output(p[0])), 5);
+  ck_assert_int_eq(rb.reads, 0);
+  ck_assert_int_eq(bufferevent_enable(p[1], EV_READ), 0);
+  ck_assert_uint_eq(evbuffer_get_length(bufferevent_get_input(p[1])), 5);
+  ck_assert_int_eq(rb.reads, 0); /* deferred, never inside the call */
+  evtb_run_until(base, &rb.done);
+  ck_assert_int_eq(rb.reads, 1);
+  ck_assert_int_eq(ra.writes, 1);
+  ck_assert_uint_eq(bufferevent_read(p[1], buf, sizeof buf), 5);
+  /* The read high watermark bounds what is handed over. */
+  bufferevent_setwatermark(p[1], EV_READ, 0, 10);
+  memset(buf, 'z', sizeof buf);
+  rb.done = 0;
+  ck_assert_int_eq(bufferevent_write(p[0], buf, 100), 0);
+  evtb_run_until(base, &rb.done);
+  ck_assert_uint_eq(evbuffer_get_length(bufferevent_get_input(p[1])), 10);
+  ck_assert_uint_eq(evbuffer_get_length(bufferevent_get_output(p[0])), 90);
+  rb.done = 0;
+  ck_assert_int_eq(evbuffer_drain(bufferevent_get_input(p[1]), 10), 0);
+  evtb_run_until(base, &rb.done);
+  ck_assert_uint_eq(evbuffer_get_length(bufferevent_get_input(p[1])), 10);
+  ck_assert_uint_eq(evbuffer_get_length(bufferevent_get_output(p[0])), 80);
+  /* BEV_FINISHED: everything goes, then the partner sees EOF. */
+  rb.done = 0;
+  ck_assert_int_eq(bufferevent_flush(p[0], EV_WRITE, BEV_FINISHED), 0);
+  ck_assert_uint_eq(evbuffer_get_length(bufferevent_get_input(p[1])), 90);
+  evtb_run_until(base, &rb.done);
+  while (rb.events == 0)
+    ck_assert_int_ge(event_base_loop(base, EVLOOP_ONCE), 0);
+  ck_assert_int_eq(rb.what, BEV_EVENT_EOF | BEV_EVENT_READING);
+  /* One end freed: the other has no partner. */
+  bufferevent_free(p[0]);
+  ck_assert_ptr_null(bufferevent_pair_get_partner(p[1]));
+  ck_assert_int_eq(bufferevent_flush(p[1], EV_WRITE, BEV_FLUSH), -1);
+  ck_assert_int_eq(bufferevent_write(p[1], "x", 1), 0);
+  evtb_spin(base, 2);
+  ck_assert_uint_eq(evbuffer_get_length(bufferevent_get_output(p[1])), 1);
+  bufferevent_free(p[1]);
+  ck_assert_int_eq(bufferevent_pair_new(base, BEV_OPT_THREADSAFE, p), -1);
+  event_base_free(base);
+}
+END_TEST
+
+START_TEST(test_pair_timeout)
+{
+  struct event_base *base = event_base_new();
+  struct bufferevent *p[2];
+  struct pairrec r;
+  struct timeval tv = { 0, 30000 };
+
+  memset(&r, 0, sizeof r);
+  ck_assert_int_eq(bufferevent_pair_new(base, 0, p), 0);
+  bufferevent_setcb(p[0], NULL, NULL, pair_eventcb, &r);
+  ck_assert_int_eq(bufferevent_set_timeouts(p[0], &tv, NULL), 0);
+  ck_assert_int_eq(bufferevent_enable(p[0], EV_READ), 0);
+  evtb_run_until(base, &r.done);
+  ck_assert_int_eq(r.what, BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
+  ck_assert_int_eq(bufferevent_get_enabled(p[0]) & EV_READ, 0);
+  /* Freed with a deferred callback pending on the other end. */
+  ck_assert_int_eq(bufferevent_enable(p[1], EV_READ), 0);
+  ck_assert_int_eq(bufferevent_write(p[0], "abc", 3), 0);
+  bufferevent_free(p[1]);
+  bufferevent_free(p[0]);
+  evtb_spin(base, 2);
+  event_base_free(base);
+}
+END_TEST
+
+/* The libevent 1.4 names: bufferevent_new on event_init's base, old flags. */
+START_TEST(test_compat_names)
+{
+  struct event_base *base;
+  struct bufferevent *bev;
+  struct echo e;
+  int sv[2];
+
+  memset(&e, 0, sizeof e);
+  ck_assert_ptr_null(bufferevent_new(-1, NULL, NULL, NULL, NULL)); /* no event_init() yet */
+  base = event_init();
+  ck_assert_ptr_nonnull(base);
+  evtb_socketpair(sv);
+  bev = bufferevent_new(sv[0], client_readcb, NULL, record_eventcb, &e);
+  ck_assert_ptr_nonnull(bev);
+  ck_assert_ptr_eq(bufferevent_get_base(bev), base);
+  ck_assert_ptr_eq(EVBUFFER_INPUT(bev), bufferevent_get_input(bev));
+  ck_assert_ptr_eq(EVBUFFER_OUTPUT(bev), bufferevent_get_output(bev));
+  bufferevent_settimeout(bev, 1, 0);
+  ck_assert_int_eq((int)bev->timeout_read.tv_sec, 1);
+  ck_assert_int_eq(bufferevent_enable(bev, EV_READ), 0);
+  close(sv[1]);
+  evtb_run_until(base, &e.done);
+  ck_assert_int_eq(e.last_what, EVBUFFER_EOF | EVBUFFER_READ);
+  bufferevent_free(bev);
+  close(sv[0]);
+  event_base_free(base);
+}
+END_TEST
+
 Suite *
 evtest_bufferevent_suite(void)
 {
@@ -714,6 +889,9 @@ evtest_bufferevent_suite(void)
   tcase_add_test(tc, test_free_states);
   tcase_add_test(tc, test_bad_input);
   tcase_add_test(tc, test_setfd_and_buffers);
+  tcase_add_test(tc, test_pair);
+  tcase_add_test(tc, test_pair_timeout);
+  tcase_add_test(tc, test_compat_names);
   suite_add_tcase(s, tc);
   return s;
 }

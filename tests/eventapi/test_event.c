@@ -113,7 +113,9 @@ START_TEST(misuse)
   ck_assert_int_eq(event_base_loopexit(NULL, NULL), -1);
   ck_assert_int_eq(event_base_loopbreak(NULL), -1);
   ck_assert_int_eq(event_base_priority_init(b, 0), -1);
-  ck_assert_int_eq(event_base_priority_init(b, EVENT_MAX_PRIORITIES + 1), -1);
+  ck_assert_int_eq(event_base_priority_init(b, EVENT_MAX_PRIORITIES), -1);
+  ck_assert_int_eq(event_base_priority_init(b, EVENT_MAX_PRIORITIES - 1), 0);
+  ck_assert_int_eq(event_base_priority_init(b, 1), 0);
   /* A signal event cannot also wait for I/O; no such signal number. */
   ck_assert_ptr_null(event_new(b, SIGUSR1, EV_SIGNAL | EV_READ, note_cb, NULL));
   ck_assert_ptr_null(event_new(b, 0, EV_SIGNAL, note_cb, NULL));
@@ -1049,6 +1051,257 @@ START_TEST(compat_current_base)
 }
 END_TEST
 
+/* ---- the rest of the base's interface --------------------------------------------------------- */
+
+struct running {
+  struct event_base *base;
+  struct event *self;
+  struct event *seen;
+  int reentry;
+};
+
+static void
+running_cb(evutil_socket_t fd, short what, void *arg)
+{
+  struct running *r = arg;
+
+  (void)fd;
+  (void)what;
+  r->seen = event_base_get_running_event(r->base);
+  r->reentry = event_base_loop(r->base, EVLOOP_NONBLOCK);
+}
+
+static int warnings;
+
+static void
+log_cb(int severity, const char *msg)
+{
+  ck_assert_int_ge(severity, EVENT_LOG_DEBUG);
+  ck_assert_ptr_nonnull(msg);
+  warnings++;
+}
+
+START_TEST(running_event_and_reentry)
+{
+  struct event_base *b = new_base();
+  struct running r = { b, NULL, NULL, 0 };
+  struct event_base *gb = NULL;
+  evutil_socket_t gfd = 0;
+  short gev = 0;
+  event_callback_fn gcb = NULL;
+  void *garg = NULL;
+
+  warnings = 0;
+  event_set_log_callback(log_cb);
+  r.self = event_new(b, -1, 0, running_cb, &r);
+  event_get_assignment(r.self, &gb, &gfd, &gev, &gcb, &garg);
+  ck_assert_ptr_eq(gb, b);
+  ck_assert_int_eq(gfd, -1);
+  ck_assert_int_eq(gev, 0);
+  ck_assert(gcb == running_cb);
+  ck_assert_ptr_eq(garg, &r);
+  ck_assert(event_get_callback(r.self) == running_cb);
+  ck_assert_int_eq(event_get_events(r.self), 0);
+  event_active(r.self, EV_TIMEOUT, 1);
+  ck_assert_ptr_null(event_base_get_running_event(b));
+  ck_assert_int_eq(evtest_run(b, 5000), 1);
+  ck_assert_ptr_eq(r.seen, r.self);
+  ck_assert_int_eq(r.reentry, -1); /* the loop of a base cannot nest */
+  ck_assert_int_eq(warnings, 1);
+  event_set_log_callback(NULL);
+  event_free(r.self);
+  event_base_free(b);
+}
+END_TEST
+
+struct cont {
+  struct event_base *base;
+  struct event *urgent;
+  int do_continue;
+};
+
+static void
+cont_cb(evutil_socket_t fd, short what, void *arg)
+{
+  struct cont *c = arg;
+
+  (void)fd;
+  (void)what;
+  evtest_note('c');
+  if (c->do_continue)
+    event_base_loopcontinue(c->base);
+}
+
+START_TEST(loopcontinue_and_active_by_fd)
+{
+  struct event_base *b = new_base();
+  struct cont c = { b, NULL, 1 };
+  struct event *e1 = event_new(b, -1, 0, cont_cb, &c);
+  struct event *e2 = event_new(b, -1, 0, note_cb, (void *)"n");
+  struct event *r, *w, *sg;
+  int sv[2], nr = 0, nw = 0, ns = 0;
+
+  /* loopcontinue: the pass ends after the callback; the rest runs in the
+   * next iteration (ONCE goes on while callbacks are active). */
+  evtest_reset_order();
+  event_active(e1, EV_TIMEOUT, 1);
+  event_active(e2, EV_TIMEOUT, 1);
+  ck_assert_int_eq(event_base_loop(b, EVLOOP_ONCE), 0);
+  ck_assert_str_eq(evtest_order, "cn");
+  ck_assert_int_eq(event_base_loopcontinue(NULL), -1);
+  /* event_base_active_by_fd: the added events of the fd, their bits only. */
+  make_pair(sv);
+  r = event_new(b, sv[0], EV_READ | EV_PERSIST, count_cb, &nr);
+  w = event_new(b, sv[0], EV_WRITE, count_cb, &nw);
+  sg = evsignal_new(b, SIGUSR2, count_cb, &ns);
+  ck_assert_int_eq(event_add(r, NULL), 0);
+  ck_assert_int_eq(event_add(sg, NULL), 0);
+  event_base_active_by_fd(b, sv[0], EV_READ | EV_WRITE);
+  event_base_active_by_fd(b, 9999, EV_READ);
+  event_base_active_by_signal(b, SIGUSR2);
+  event_base_active_by_signal(b, 0);
+  ck_assert_int_eq(event_base_loop(b, EVLOOP_ONCE), 0);
+  ck_assert_int_eq(nr, 1);
+  ck_assert_int_eq(nw, 0); /* not added */
+  ck_assert_int_eq(ns, 1);
+  ck_assert_int_eq(event_del_block(r), 0);
+  ck_assert_int_eq(event_del_noblock(sg), 0);
+  ck_assert_int_eq(event_base_dispatch(b), 1);
+  event_free(r);
+  event_free(w);
+  event_free(sg);
+  event_free(e1);
+  event_free(e2);
+  close(sv[0]);
+  close(sv[1]);
+  event_base_free(b);
+}
+END_TEST
+
+static int md_fd;
+
+static void
+md_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+  (void)fd;
+  (void)what;
+  evtest_note(*(const char *)arg);
+  ck_assert_int_eq(write(md_fd, "x", 1), 1);
+}
+
+START_TEST(max_dispatch)
+{
+  struct event_config *cfg = event_config_new();
+  struct event_base *b;
+  struct event *e[3], *r;
+  int i, sv[2];
+
+  /* One callback per pass from priority 1 on; priority 0 unlimited. */
+  ck_assert_int_eq(event_config_set_max_dispatch_interval(cfg, NULL, 1, 1), 0);
+  ck_assert_int_eq(event_config_set_num_cpus_hint(cfg, 2), 0);
+  b = event_base_new_with_config(cfg);
+  ck_assert_ptr_nonnull(b);
+  event_config_free(cfg);
+  ck_assert_int_eq(event_base_priority_init(b, 2), 0);
+  make_pair(sv);
+  md_fd = sv[1];
+  r = event_new(b, sv[0], EV_READ, note_cb, (void *)"r");
+  event_priority_set(r, 0);
+  ck_assert_int_eq(event_add(r, NULL), 0);
+  for (i = 0; i < 3; i++) {
+    e[i] = event_new(b, -1, 0, i == 0 ? md_write_cb : note_cb, (void *)&"abc"[i]);
+    event_priority_set(e[i], 1);
+    event_active(e[i], EV_TIMEOUT, 1);
+  }
+  /* a makes r readable; after a's pass the loop polls, and r (more
+   * urgent) runs before b and c. Without the limit: a, b, c, then r. */
+  evtest_reset_order();
+  ck_assert_int_eq(event_base_get_max_events(b, EVENT_BASE_COUNT_ACTIVE, 0), 3);
+  ck_assert_int_eq(evtest_run(b, 5000), 1);
+  ck_assert_str_eq(evtest_order, "arbc");
+  ck_assert_int_eq(event_base_get_max_events(b, EVENT_BASE_COUNT_ACTIVE, 1), 3);
+  ck_assert_int_eq(event_base_get_max_events(b, EVENT_BASE_COUNT_ACTIVE, 0), 0);
+  for (i = 0; i < 3; i++)
+    event_free(e[i]);
+  event_free(r);
+  close(sv[0]);
+  close(sv[1]);
+  event_base_free(b);
+}
+END_TEST
+
+START_TEST(common_timeout_and_unassign)
+{
+  struct event_base *b = new_base();
+  struct timeval d = { 0, 2000 };
+  const struct timeval *c1 = event_base_init_common_timeout(b, &d);
+  const struct timeval *c2 = event_base_init_common_timeout(b, &d);
+  struct event ev;
+  int n = 0;
+
+  ck_assert_ptr_nonnull(c1);
+  ck_assert_ptr_eq(c1, c2);
+  ck_assert_int_eq(c1->tv_usec, 2000);
+  ck_assert_ptr_null(event_base_init_common_timeout(b, NULL));
+  ck_assert_int_eq(evtimer_assign(&ev, b, count_cb, &n), 0);
+  ck_assert_int_eq(evtimer_add(&ev, c1), 0);
+  ck_assert_int_eq(evtest_run(b, 5000), 1);
+  ck_assert_int_eq(n, 1);
+  event_debug_unassign(&ev);
+  ck_assert_int_eq(event_initialized(&ev), 0);
+  ck_assert_int_eq(event_add(&ev, NULL), -1);
+  event_base_free(b);
+}
+END_TEST
+
+static size_t allocs;
+
+static void *
+count_malloc(size_t n)
+{
+  allocs++;
+  return malloc(n);
+}
+
+static void *
+count_realloc(void *p, size_t n)
+{
+  allocs++;
+  return realloc(p, n);
+}
+
+START_TEST(mem_functions)
+{
+  struct event_base *b;
+  struct event *e;
+
+  allocs = 0;
+  event_set_mem_functions(count_malloc, count_realloc, free);
+  b = event_base_new();
+  ck_assert_ptr_nonnull(b);
+  e = evtimer_new(b, note_cb, (void *)"m");
+  ck_assert_ptr_nonnull(e);
+  ck_assert_uint_gt(allocs, 1);
+  event_free(e);
+  event_base_free(b);
+  event_set_mem_functions(NULL, NULL, NULL);
+}
+END_TEST
+
+START_TEST(free_nofinalize)
+{
+  struct event_base *b = new_base();
+  struct event ev;
+
+  finalized = 0;
+  ck_assert_int_eq(evtimer_assign(&ev, b, note_cb, (void *)"k"), 0);
+  ck_assert_int_eq(event_finalize(0, &ev, finalize_cb), 0);
+  ck_assert_int_eq(event_finalize(0, &ev, finalize_cb), -1); /* once */
+  event_base_free_nofinalize(b);
+  ck_assert_int_eq(finalized, 0);
+}
+END_TEST
+
 Suite *
 evtest_event_suite(void)
 {
@@ -1085,6 +1338,12 @@ evtest_event_suite(void)
   tcase_add_test(tc, foreach_and_dump);
   tcase_add_test(tc, reinit_after_fork);
   tcase_add_test(tc, compat_current_base);
+  tcase_add_test(tc, running_event_and_reentry);
+  tcase_add_test(tc, loopcontinue_and_active_by_fd);
+  tcase_add_test(tc, max_dispatch);
+  tcase_add_test(tc, common_timeout_and_unassign);
+  tcase_add_test(tc, mem_functions);
+  tcase_add_test(tc, free_nofinalize);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -16,5 +16,6 @@
 #include "event2/buffer_compat.h"
 #include "event2/bufferevent.h"
 #include "event2/bufferevent_struct.h"
+#include "event2/bufferevent_compat.h"
 
 #endif /* EVENT1_EVENT_H_INCLUDED_ */

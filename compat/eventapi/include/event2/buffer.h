@@ -186,6 +186,14 @@ EVENT2_EXPORT_SYMBOL char *evbuffer_readln(struct evbuffer *buffer, size_t *n_re
 EVENT2_EXPORT_SYMBOL int evbuffer_add_buffer(struct evbuffer *outbuf, struct evbuffer *inbuf);
 
 /**
+ * evbuffer_add_iovec - copy the @n_vec extents of @vec, in order, to the
+ * end (one chunk is made room for all). Returns the number of bytes
+ * added: 0 when nothing could be (NULL, end frozen, out of memory, a NULL
+ * base with a length).
+ */
+EVENT2_EXPORT_SYMBOL size_t evbuffer_add_iovec(struct evbuffer *buffer, struct evbuffer_iovec *vec, int n_vec);
+
+/**
  * evbuffer_add_reference - append @datlen bytes of the program's memory
  * @data without copying. The memory must stay valid and unchanged until
  * @cleanupfn (when not NULL) is called with (@data, @datlen, @cleanupfn_arg):

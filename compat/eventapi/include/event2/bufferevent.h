@@ -78,8 +78,9 @@ enum bufferevent_trigger_options {
  * bufferevent_socket_new - a bufferevent on socket @fd (-1: none yet; set
  * it with bufferevent_setfd() or bufferevent_socket_connect()). The socket
  * should be nonblocking. Writing is enabled, reading is not. @options:
- * BEV_OPT_CLOSE_ON_FREE, BEV_OPT_DEFER_CALLBACKS. Returns NULL for a NULL
- * @base, BEV_OPT_THREADSAFE or BEV_OPT_UNLOCK_CALLBACKS, out of memory.
+ * BEV_OPT_CLOSE_ON_FREE, BEV_OPT_DEFER_CALLBACKS. @base NULL: the base
+ * event_init() made. Returns NULL (no base, BEV_OPT_THREADSAFE or
+ * BEV_OPT_UNLOCK_CALLBACKS, unknown options, out of memory).
  */
 EVENT2_EXPORT_SYMBOL struct bufferevent *bufferevent_socket_new(struct event_base *base, evutil_socket_t fd, int options);
 
@@ -225,7 +226,11 @@ EVENT2_EXPORT_SYMBOL int bufferevent_getwatermark(struct bufferevent *bufev, sho
 
 /**
  * bufferevent_flush - for a socket bufferevent, nothing to do (libevent
- * sends as the socket allows): returns 0, -1 for NULL.
+ * sends as the socket allows): returns 0, -1 for NULL. For a pair end:
+ * BEV_NORMAL does nothing; BEV_FLUSH and BEV_FINISHED move the pending
+ * data of @iotype (EV_READ: from the partner, EV_WRITE: to it) whatever
+ * the watermarks, and BEV_FINISHED then reports BEV_EVENT_EOF to the
+ * partner. Returns 0, or -1 (no partner left).
  */
 EVENT2_EXPORT_SYMBOL int bufferevent_flush(struct bufferevent *bufev, short iotype, enum bufferevent_flush_mode mode);
 
@@ -271,6 +276,31 @@ EVENT2_EXPORT_SYMBOL ev_ssize_t bufferevent_get_max_single_read(struct buffereve
 
 /** bufferevent_get_max_single_write - see bufferevent_set_max_single_write. */
 EVENT2_EXPORT_SYMBOL ev_ssize_t bufferevent_get_max_single_write(struct bufferevent *bev);
+
+/**
+ * bufferevent_get_max_to_read - how much one read would take now: the
+ * max_single_read (no rate limiting here).
+ */
+EVENT2_EXPORT_SYMBOL ev_ssize_t bufferevent_get_max_to_read(struct bufferevent *bev);
+
+/** bufferevent_get_max_to_write - likewise, max_single_write. */
+EVENT2_EXPORT_SYMBOL ev_ssize_t bufferevent_get_max_to_write(struct bufferevent *bev);
+
+/**
+ * bufferevent_pair_new - two bufferevents joined to each other, no socket:
+ * what one end's output gets goes to the other end's input when the
+ * writer has EV_WRITE and the reader EV_READ enabled (and the reader's
+ * input is under its read high watermark), the reader's read callback and
+ * the writer's write callback following (always deferred:
+ * BEV_OPT_DEFER_CALLBACKS is implied). Timeouts apply as to sockets.
+ * Freeing one end leaves the other without partner (no EOF is reported;
+ * bufferevent_flush(BEV_FINISHED) reports it). @options as for
+ * bufferevent_socket_new. Returns 0 with @pair set, or -1.
+ */
+EVENT2_EXPORT_SYMBOL int bufferevent_pair_new(struct event_base *base, int options, struct bufferevent *pair[2]);
+
+/** bufferevent_pair_get_partner - the other end of pair end @bev, NULL when freed or not a pair. */
+EVENT2_EXPORT_SYMBOL struct bufferevent *bufferevent_pair_get_partner(struct bufferevent *bev);
 
 #ifdef __cplusplus
 }

@@ -50,7 +50,7 @@ struct event_config;
 #define EVLOOP_NONBLOCK 0x02          /* do not block: run what is ready */
 #define EVLOOP_NO_EXIT_ON_EMPTY 0x04  /* keep running with no events added */
 
-/* The most priorities event_base_priority_init() accepts. */
+/* event_base_priority_init() accepts fewer priorities than this. */
 #define EVENT_MAX_PRIORITIES 256
 
 /* Log severities for event_set_log_callback(). */
@@ -221,7 +221,7 @@ EVENT2_EXPORT_SYMBOL int event_base_gettimeofday_cached(struct event_base *base,
  * a running loop). Returns 0, or -1 (NULL). */
 EVENT2_EXPORT_SYMBOL int event_base_update_cache_time(struct event_base *base);
 /**
- * event_base_priority_init - @npriorities (1..EVENT_MAX_PRIORITIES)
+ * event_base_priority_init - @npriorities (1..EVENT_MAX_PRIORITIES - 1)
  * priorities; fails (-1) while any event is active. Events assigned later
  * get npriorities/2. Returns 0, or -1.
  */
@@ -309,7 +309,9 @@ EVENT2_EXPORT_SYMBOL int event_remove_timer(struct event *ev);
 /**
  * event_active - make @ev active with @res (EV_* bits) whether or not it
  * is added: its callback runs in the loop's next callback pass. An event
- * already active gets the bits added. @ncalls: ignored (as in libevent).
+ * already active gets the bits added. @ncalls: how many times libevent
+ * would call a signal event's callback; here it is called once (arrivals
+ * are coalesced, see docs/compat-event.md).
  */
 EVENT2_EXPORT_SYMBOL void event_active(struct event *ev, int res, short ncalls);
 /**

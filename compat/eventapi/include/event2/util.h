@@ -229,7 +229,9 @@ EVENT2_EXPORT_SYMBOL int evutil_parse_sockaddr_port(const char *str, struct sock
  */
 EVENT2_EXPORT_SYMBOL int evutil_sockaddr_cmp(const struct sockaddr *sa1, const struct sockaddr *sa2, int include_port);
 
-/* getaddrinfo: the platform's struct addrinfo and codes. */
+/* getaddrinfo: the platform's struct addrinfo (complete with POSIX
+ * feature macros, as libevent needs too) and codes. */
+struct addrinfo;
 #define evutil_addrinfo addrinfo
 
 #define EVUTIL_EAI_ADDRFAMILY -9
