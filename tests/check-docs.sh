@@ -99,13 +99,15 @@ build() { # build SRC PROG KIND
         if [ "$link_mode" = libtool ]; then
             "$top_builddir/libtool" --mode=link --tag=CC $CC $cflags \
                 -D_POSIX_C_SOURCE=200809L \
-                -I"$top_srcdir/compat/uvapi/include" "$1" \
+                -I"$top_srcdir/compat/uvapi/include" \
+                -I"$top_srcdir/compat/kit/include" "$1" \
                 "$top_builddir/libfutures-uvapi.la" \
                 "$top_builddir/libfutures-epoll.la" \
                 "$top_builddir/libfutures.la" -pthread -o "$2"
         else
             $CC $cflags -D_POSIX_C_SOURCE=200809L \
-                -I"$top_srcdir/compat/uvapi/include" "$1" \
+                -I"$top_srcdir/compat/uvapi/include" \
+                -I"$top_srcdir/compat/kit/include" "$1" \
                 "$top_builddir/.libs/libfutures-uvapi.a" \
                 "$top_builddir/.libs/libfutures-epoll.a" \
                 "$top_builddir/.libs/libfutures.a" -pthread -o "$2"

@@ -59,7 +59,7 @@ done
 # compat/uvapi: libuv's API on the core; programs include <uv.h>, which
 # must not meet the real libuv's (so this has its own include path). The
 # uv/fut-*.h parts are pieces of uv.h, not headers of their own.
-uvinc="-I$srcdir/futures/include -I$srcdir/compat/uvapi/include"
+uvinc="-I$srcdir/futures/include -I$srcdir/compat/kit/include -I$srcdir/compat/uvapi/include"
 for rel in uv.h uv/errno.h uv/version.h uv/unix.h; do
     [ -f "$srcdir/compat/uvapi/include/$rel" ] || continue
     printf '#include <%s>\n#include <%s>\nint fut_header_check_dummy;\n' \
@@ -101,7 +101,7 @@ fi
 # and <event2/*.h>, which must not meet the real libevent's (own include
 # path). Each header alone, twice, as strict C11 -pedantic (no POSIX
 # feature macro) and as C++11.
-evinc="-I$srcdir/futures/include -I$srcdir/compat/kit/include -I$srcdir/compat/eventapi/include"
+eventinc="-I$srcdir/futures/include -I$srcdir/compat/kit/include -I$srcdir/compat/eventapi/include"
 for h in "$srcdir"/compat/eventapi/include/event.h "$srcdir"/compat/eventapi/include/event2/*.h; do
     [ -f "$h" ] || continue
     rel=${h#"$srcdir"/compat/eventapi/include/}
@@ -111,12 +111,12 @@ for h in "$srcdir"/compat/eventapi/include/event.h "$srcdir"/compat/eventapi/inc
     cp "$tmp/t.c" "$tmp/t.cc"
     ok=1
     if ! $cc -std=c11 -pedantic -Wall -Wextra -Werror \
-            $evinc -c "$tmp/t.c" -o "$tmp/t.o" \
+            $eventinc -c "$tmp/t.c" -o "$tmp/t.o" \
             2> "$tmp/err"; then
         echo "FAIL (C11): compat/eventapi/include/$rel"; cat "$tmp/err"; fail=1; ok=0
     fi
     if command -v "$cxx" > /dev/null 2>&1 &&
-            ! $cxx -std=c++11 -pedantic -Wall -Wextra -Werror $evinc \
+            ! $cxx -std=c++11 -pedantic -Wall -Wextra -Werror $eventinc \
             -c "$tmp/t.cc" -o "$tmp/t.o" 2> "$tmp/err"; then
         echo "FAIL (C++): compat/eventapi/include/$rel"; cat "$tmp/err"; fail=1; ok=0
     fi

@@ -61,7 +61,7 @@ fut_kit_loop_close(struct fut_kit_loop *loop)
 }
 
 int
-fut_kit_loop_poll(struct fut_kit_loop *loop, int64_t deadline_ns)
+fut_kit_loop_turn(struct fut_kit_loop *loop, int64_t deadline_ns)
 {
   int r;
 
@@ -69,9 +69,17 @@ fut_kit_loop_poll(struct fut_kit_loop *loop, int64_t deadline_ns)
   if (!fut_kit_queue_empty(&loop->ready))
     deadline_ns = 0;
   r = fut_runtime_turn(&loop->rt, deadline_ns);
+  loop->rt_more = r > 0;
+  return r < 0 ? r : 0;
+}
+
+int
+fut_kit_loop_poll(struct fut_kit_loop *loop, int64_t deadline_ns)
+{
+  int r = fut_kit_loop_turn(loop, deadline_ns);
+
   if (r < 0)
     return r;
-  loop->rt_more = r > 0;
   return fut_kit_run_queue(&loop->ready);
 }
 
@@ -492,7 +500,14 @@ fut_kit_loop_level(struct fut_kit_loop *loop)
     short re = p[i].revents;
 
     fd_unlevel(f);
-    if (r < 0 || (re & (POLLERR | POLLHUP | POLLNVAL)))
+    if (r >= 0 && (re & POLLNVAL)) {
+      /* Closed under the watch (the program closed it without stopping
+       * its watchers): epoll has dropped it, and the real loops go
+       * silent. So do we, until the watch is set or put. */
+      fut_io_clear_ready(&f->io, asked);
+      continue;
+    }
+    if (r < 0 || (re & (POLLERR | POLLHUP)))
       still = asked;
     else {
       if (re & POLLIN)

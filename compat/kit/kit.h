@@ -103,6 +103,16 @@ void fut_kit_loop_close(struct fut_kit_loop *loop);
  */
 int fut_kit_loop_poll(struct fut_kit_loop *loop, int64_t deadline_ns);
 
+/**
+ * fut_kit_loop_turn - fut_kit_loop_poll() without running the events: the
+ * level recheck, one fut_runtime_turn() no later than @deadline_ns (not
+ * blocking when an event is queued), loop->rt_more set. The events woken
+ * stay on loop->ready for the shim to run (fut_kit_run_queue()) after
+ * what it does between the turn and the callbacks (libuv updates its
+ * loop time there). Returns 0 or a negative errno from the turn.
+ */
+int fut_kit_loop_turn(struct fut_kit_loop *loop, int64_t deadline_ns);
+
 /* ---- events -------------------------------------------------------------- */
 
 /* Set up @ev (of @loop) with its callback; it is not queued. */

@@ -28,7 +28,7 @@ struct inotify_loop {
   uv_loop_t *loop;
   int fd;
   struct fut_io io;
-  struct uv__ev ev;
+  struct fut_kit_ev ev;
   struct uv__queue handles;  /* started handles (some may be in a
                               * dispatch's detached list: see nhandles) */
   unsigned int nhandles;     /* started handles */
@@ -75,7 +75,7 @@ inotify_dispatch(struct inotify_loop *il, const struct inotify_event *e)
 }
 
 static void
-inotify_ev(struct uv__ev *ev)
+inotify_ev(struct fut_kit_ev *ev)
 {
   struct inotify_loop *il = uv__queue_data(ev, struct inotify_loop, ev);
   _Alignas(struct inotify_event) char buf[4096];

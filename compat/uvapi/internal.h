@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "uv.h"
+#include "kit.h"
 
 /* ---- handle flags (handle->flags) ----------------------------------- */
 enum {
@@ -114,28 +115,48 @@ static inline void uv__req_register(uv_loop_t *loop) { loop->active_reqs.count++
 static inline void uv__req_unregister(uv_loop_t *loop) { loop->active_reqs.count--; }
 /* Set the common request fields (type, event callback) before use. */
 void uv__req_init(uv_loop_t *loop, uv_req_t *req, uv_req_type type,
-                  void (*cb)(struct uv__ev *ev));
+                  void (*cb)(struct fut_kit_ev *ev));
 
 /* ---- the loop's events -------------------------------------------------- */
 
 /*
- * An event @ev (in a handle or request) is queued by waking its waker
- * (uv__ev_waker(); the wakers are for the loop's thread only, which is
- * where futures deliver readiness, pool completions and notifications)
- * or by uv__ev_feed(); the loop calls ev->cb(ev) in the poll phase of the
- * iteration (uv__ev_feed_pending: at the start of the next iteration,
- * libuv's "pending" phase, where deferred write callbacks run). Queuing a
- * queued event does nothing. uv__ev_cancel() takes it off the queue
- * (call it when the handle closes).
+ * An event @ev (a struct fut_kit_ev in a handle or request: compat/kit)
+ * is queued by waking its waker (uv__ev_context(); the wakers are for the
+ * loop's thread only, which is where futures deliver readiness, pool
+ * completions and notifications) or by uv__ev_feed(); the loop calls
+ * ev->cb(ev) in the poll phase of the iteration (uv__ev_feed_pending: at
+ * the start of the next iteration, libuv's "pending" phase, where
+ * deferred write callbacks run). Queuing a queued event does nothing.
+ * uv__ev_cancel() takes it off the queue (call it when the handle closes).
  */
-void uv__ev_init(uv_loop_t *loop, struct uv__ev *ev, void (*cb)(struct uv__ev *ev));
-void uv__ev_feed(struct uv__ev *ev);
-void uv__ev_feed_pending(struct uv__ev *ev);
-void uv__ev_cancel(struct uv__ev *ev);
-/* A context whose waker queues @ev and whose runtime is @ev's loop's. */
-void uv__ev_context(struct uv__ev *ev, struct fut_waker *w, struct fut_context *cx);
+#define UV__EV_PENDING 2u /* fut_kit_ev.queued: on loop->pending_ */
 
-static inline struct fut_runtime *uv__rt(uv_loop_t *loop) { return &loop->rt_; }
+/* The uv_loop_t of an event. */
+static inline uv_loop_t *
+uv__ev_loop(const struct fut_kit_ev *ev)
+{
+  return uv__queue_data(ev->loop, uv_loop_t, kit_);
+}
+static inline void
+uv__ev_init(uv_loop_t *loop, struct fut_kit_ev *ev, void (*cb)(struct fut_kit_ev *ev))
+{
+  fut_kit_ev_init(&loop->kit_, ev, cb);
+}
+static inline void uv__ev_feed(struct fut_kit_ev *ev) { fut_kit_ev_feed(ev); }
+static inline void
+uv__ev_feed_pending(struct fut_kit_ev *ev)
+{
+  fut_kit_ev_feed_to(ev, &uv__ev_loop(ev)->pending_, UV__EV_PENDING);
+}
+static inline void uv__ev_cancel(struct fut_kit_ev *ev) { fut_kit_ev_cancel(ev); }
+/* A context whose waker queues @ev and whose runtime is @ev's loop's. */
+static inline void
+uv__ev_context(struct fut_kit_ev *ev, struct fut_waker *w, struct fut_context *cx)
+{
+  fut_kit_ev_context(ev, w, cx);
+}
+
+static inline struct fut_runtime *uv__rt(uv_loop_t *loop) { return &loop->kit_.rt; }
 
 /* ---- errors ------------------------------------------------------------ */
 /* A negative errno to a UV_E* code (the same on Linux), -errno from a libc call. */

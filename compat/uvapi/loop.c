@@ -4,13 +4,17 @@
  * libuv's phases around each turn of it (fut_runtime_turn()):
  *
  *   update time, due timers, deferred callbacks, idle, prepare,
- *   poll (one runtime turn; the wakers it runs queue struct uv__ev, which
+ *   poll (one runtime turn; the wakers it runs queue struct fut_kit_ev, which
  *         are dispatched right after it), check, close callbacks.
  *
  * Handles and requests never become tasks: readiness objects of the core
  * (struct fut_io, notifiers, pool jobs, signals, processes) are polled
- * with a waker whose data is the handle's struct uv__ev, and waking it
- * only links that event into the loop's queue. Nothing allocates.
+ * with a waker whose data is the handle's struct fut_kit_ev, and waking it
+ * only links that event into the loop's queue. The runtime's set-up, the
+ * events, the ready queue and the turn, and the timer heap are compat/kit's
+ * (kit.h), shared with the libevent and libev shims; what is here is
+ * libuv's: the phases, the pending queue, handles, timers' semantics.
+ * Nothing allocates.
  */
 #include "internal.h"
 
@@ -71,187 +75,6 @@ uv_replace_allocator(uv_malloc_func malloc_func, uv_realloc_func realloc_func,
   return 0;
 }
 
-/* ---- events: the wakers of handles and requests -------------------------- */
-
-static void
-ev_waker_wake_by_ref(const void *data)
-{
-  uv__ev_feed((struct uv__ev *)(uintptr_t)data);
-}
-static void ev_waker_nop(const void *data) { (void)data; }
-static struct fut_waker ev_waker_clone(const void *data);
-static const struct fut_waker_vtable ev_waker_vtable = {
-  .clone = ev_waker_clone,
-  .wake = ev_waker_wake_by_ref,
-  .wake_by_ref = ev_waker_wake_by_ref,
-  .drop = ev_waker_nop,
-};
-static struct fut_waker
-ev_waker_clone(const void *data)
-{
-  struct fut_waker w = { &ev_waker_vtable, data };
-  return w;
-}
-
-void
-uv__ev_init(uv_loop_t *loop, struct uv__ev *ev, void (*cb)(struct uv__ev *ev))
-{
-  uv__queue_init(&ev->node);
-  ev->cb = cb;
-  ev->loop = loop;
-  ev->queued = 0;
-}
-
-void
-uv__ev_feed(struct uv__ev *ev)
-{
-  if (ev->queued)
-    return;
-  ev->queued = 1;
-  uv__queue_insert_tail(&ev->loop->ready_, &ev->node);
-}
-
-void
-uv__ev_feed_pending(struct uv__ev *ev)
-{
-  if (ev->queued)
-    return;
-  ev->queued = 2;
-  uv__queue_insert_tail(&ev->loop->pending_, &ev->node);
-}
-
-void
-uv__ev_cancel(struct uv__ev *ev)
-{
-  if (!ev->queued)
-    return;
-  uv__queue_remove(&ev->node);
-  ev->queued = 0;
-}
-
-void
-uv__ev_context(struct uv__ev *ev, struct fut_waker *w, struct fut_context *cx)
-{
-  w->vtable = &ev_waker_vtable;
-  w->data = ev;
-  cx->waker = w;
-  cx->rt = &ev->loop->rt_;
-}
-
-/* Run every event of @q queued when this starts; those queued meanwhile
- * wait for the next round. Returns whether any ran. */
-static int
-ev_run_queue(struct uv__queue *q)
-{
-  struct uv__queue batch;
-  int ran = 0;
-
-  uv__queue_move(q, &batch);
-  while (!uv__queue_empty(&batch)) {
-    struct uv__queue *n = batch.next;
-    struct uv__ev *ev = uv__queue_data(n, struct uv__ev, node);
-
-    uv__queue_remove(n);
-    ev->queued = 0;
-    ev->cb(ev);
-    ran = 1;
-  }
-  return ran;
-}
-
-/* ---- the timer heap (a pairing heap keyed by (timeout, start order)) ---- */
-
-static int
-timer_less(const struct uv__heap_node *a, const struct uv__heap_node *b)
-{
-  const uv_timer_t *ta = uv__queue_data(a, uv_timer_t, heap_node_);
-  const uv_timer_t *tb = uv__queue_data(b, uv_timer_t, heap_node_);
-
-  if (ta->timeout_ != tb->timeout_)
-    return ta->timeout_ < tb->timeout_;
-  return ta->start_id_ < tb->start_id_;
-}
-
-/* Meld two roots (their next/prev are unused); returns the new root. */
-static struct uv__heap_node *
-heap_meld(struct uv__heap_node *a, struct uv__heap_node *b)
-{
-  struct uv__heap_node *t;
-
-  if (timer_less(b, a)) {
-    t = a;
-    a = b;
-    b = t;
-  }
-  b->prev = a;
-  b->next = a->child;
-  if (a->child != NULL)
-    a->child->prev = b;
-  a->child = b;
-  return a;
-}
-
-/* The two-pass merge of a sibling list into one root. */
-static struct uv__heap_node *
-heap_merge_pairs(struct uv__heap_node *first)
-{
-  struct uv__heap_node *list = NULL, *res = NULL;
-
-  while (first != NULL) {
-    struct uv__heap_node *a = first, *b = a->next;
-
-    if (b == NULL) {
-      a->prev = NULL;
-      a->next = list;
-      list = a;
-      break;
-    }
-    first = b->next;
-    a->next = a->prev = NULL;
-    b->next = b->prev = NULL;
-    a = heap_meld(a, b);
-    a->next = list;
-    list = a;
-  }
-  while (list != NULL) {
-    struct uv__heap_node *n = list->next;
-
-    list->next = list->prev = NULL;
-    res = res != NULL ? heap_meld(res, list) : list;
-    list = n;
-  }
-  return res;
-}
-
-static void
-heap_insert(uv_loop_t *loop, struct uv__heap_node *n)
-{
-  n->child = n->next = n->prev = NULL;
-  loop->timer_heap_ = loop->timer_heap_ != NULL
-                          ? heap_meld(loop->timer_heap_, n)
-                          : n;
-}
-
-static void
-heap_remove(uv_loop_t *loop, struct uv__heap_node *n)
-{
-  struct uv__heap_node *sub;
-
-  if (n == loop->timer_heap_) {
-    loop->timer_heap_ = heap_merge_pairs(n->child);
-    return;
-  }
-  if (n->prev->child == n)
-    n->prev->child = n->next;
-  else
-    n->prev->next = n->next;
-  if (n->next != NULL)
-    n->next->prev = n->prev;
-  sub = heap_merge_pairs(n->child);
-  if (sub != NULL)
-    loop->timer_heap_ = heap_meld(loop->timer_heap_, sub);
-}
-
 /* ---- the loop ------------------------------------------------------------ */
 
 static uv_loop_t default_loop_struct;
@@ -276,8 +99,6 @@ threadpool_size(void)
 int
 uv_loop_init(uv_loop_t *loop)
 {
-  struct fut_backend_config bc;
-  struct fut_runtime_config cfg;
   int err;
 
   if (loop == NULL)
@@ -287,31 +108,14 @@ uv_loop_init(uv_loop_t *loop)
   uv__queue_init(&loop->idle_handles_);
   uv__queue_init(&loop->prepare_handles_);
   uv__queue_init(&loop->check_handles_);
-  uv__queue_init(&loop->ready_);
-  uv__queue_init(&loop->pending_);
+  fut_kit_queue_init(&loop->pending_);
   uv__queue_init(&loop->signal_handles_);
   uv__queue_init(&loop->process_handles_);
-  memset(&cfg, 0, sizeof cfg);
-  memset(&bc, 0, sizeof bc);
-  cfg.version = 2;
-  cfg.blocking_threads = threadpool_size();
-  /* One descriptor per runtime (FUT_BACKEND_ONE_FD) where the backend
-   * has it: every socket in the runtime's own edge-triggered epoll set,
-   * the linked loop watching just that set. On libevent and libev that
-   * spares a level-triggered watcher per socket (and gives
-   * uv_backend_fd() a descriptor on every backend); the epoll backend is
-   * one descriptor already. Elsewhere: the default mode. */
-  bc.version = 1;
-  bc.flags = FUT_BACKEND_ONE_FD;
-  cfg.backend = &bc;
-  err = fut_runtime_init(&loop->rt_, fut_backend_default(), &cfg);
-  if (err == -ENOTSUP || err == -EINVAL) {
-    cfg.backend = NULL;
-    err = fut_runtime_init(&loop->rt_, fut_backend_default(), &cfg);
-  }
+  /* The kit's runtime: one descriptor per runtime where the backend has
+   * it (which also gives uv_backend_fd() a descriptor on every backend). */
+  err = fut_kit_loop_init(&loop->kit_, threadpool_size());
   if (err != 0)
     return err;
-  loop->initialized_ = 1;
   uv_update_time(loop);
   return 0;
 }
@@ -338,12 +142,12 @@ uv_loop_fork(uv_loop_t *loop)
 {
   int err;
 
-  if (loop == NULL || !loop->initialized_)
+  if (loop == NULL || !loop->kit_.initialized)
     return UV_EINVAL;
   err = uv__fs_event_fork(loop);
   if (err != 0)
     return err;
-  return fut_runtime_fork(&loop->rt_);
+  return fut_runtime_fork(&loop->kit_.rt);
 }
 
 int
@@ -351,7 +155,7 @@ uv_loop_close(uv_loop_t *loop)
 {
   struct uv__queue *q;
 
-  if (loop == NULL || !loop->initialized_)
+  if (loop == NULL || !loop->kit_.initialized)
     return UV_EINVAL;
   if (loop->running_)
     return UV_EBUSY;
@@ -363,8 +167,7 @@ uv_loop_close(uv_loop_t *loop)
     if (!(h->flags & UV_HANDLE_INTERNAL))
       return UV_EBUSY;
   }
-  fut_runtime_close(&loop->rt_);
-  loop->initialized_ = 0;
+  fut_kit_loop_close(&loop->kit_);
   if (loop == default_loop_ptr)
     default_loop_ptr = NULL;
   return 0;
@@ -413,7 +216,7 @@ uv_loop_configure(uv_loop_t *loop, uv_loop_option option, ...)
   va_list ap;
   int err = 0;
 
-  if (loop == NULL || !loop->initialized_)
+  if (loop == NULL || !loop->kit_.initialized)
     return UV_EINVAL;
   va_start(ap, option);
   switch (option) {
@@ -459,15 +262,14 @@ void uv_stop(uv_loop_t *loop) { loop->stop_flag = 1; }
 static int
 next_timeout(const uv_loop_t *loop)
 {
-  const uv_timer_t *t;
+  const struct fut_kit_timer *t = fut_kit_timer_first(&loop->kit_);
   uint64_t diff;
 
-  if (loop->timer_heap_ == NULL)
+  if (t == NULL)
     return -1;
-  t = uv__queue_data(loop->timer_heap_, uv_timer_t, heap_node_);
-  if (t->timeout_ <= loop->time_)
+  if (t->due <= loop->time_)
     return 0;
-  diff = t->timeout_ - loop->time_;
+  diff = t->due - loop->time_;
   return diff > INT_MAX ? INT_MAX : (int)diff;
 }
 
@@ -479,8 +281,9 @@ poll_timeout(const uv_loop_t *loop)
   if (loop->active_handles == 0 && loop->active_reqs.count == 0)
     return 0;
   if (!uv__queue_empty(&loop->idle_handles_) ||
-      !uv__queue_empty(&loop->pending_) || !uv__queue_empty(&loop->ready_) ||
-      loop->closing_handles_ != NULL || loop->rt_more_)
+      !fut_kit_queue_empty(&loop->pending_) ||
+      !fut_kit_queue_empty(&loop->kit_.ready) ||
+      loop->closing_handles_ != NULL || loop->kit_.rt_more)
     return 0;
   return next_timeout(loop);
 }
@@ -495,7 +298,7 @@ uv_backend_timeout(const uv_loop_t *loop)
   /* The runtime's own view: its timers, tasks ready, pending interest
    * changes (applied now, so that a host polling uv_backend_fd() sees
    * them). -ENOTSUP (no descriptor): nothing to add. */
-  core = fut_runtime_backend_timeout((struct fut_runtime *)&loop->rt_);
+  core = fut_runtime_backend_timeout((struct fut_runtime *)&loop->kit_.rt);
   if (core >= 0 && (ms < 0 || core < ms))
     ms = core;
   return ms;
@@ -504,17 +307,19 @@ uv_backend_timeout(const uv_loop_t *loop)
 int
 uv_backend_fd(const uv_loop_t *loop)
 {
-  int fd = fut_runtime_backend_fd((struct fut_runtime *)&loop->rt_);
+  int fd = fut_runtime_backend_fd((struct fut_runtime *)&loop->kit_.rt);
   return fd >= 0 ? fd : -1;
 }
 
 static void
 run_timers(uv_loop_t *loop)
 {
-  while (loop->timer_heap_ != NULL) {
-    uv_timer_t *t = uv__queue_data(loop->timer_heap_, uv_timer_t, heap_node_);
+  struct fut_kit_timer *n;
 
-    if (t->timeout_ > loop->time_)
+  while ((n = fut_kit_timer_first(&loop->kit_)) != NULL) {
+    uv_timer_t *t = uv__queue_data(n, uv_timer_t, timer_);
+
+    if (t->timer_.due > loop->time_)
       break;
     uv_timer_stop(t);
     uv_timer_again(t);
@@ -546,7 +351,6 @@ io_poll(uv_loop_t *loop, int timeout)
 {
   int64_t deadline, t0 = 0;
   sigset_t set, old;
-  int r;
 
   if (timeout == 0)
     deadline = 0;
@@ -561,14 +365,15 @@ io_poll(uv_loop_t *loop, int timeout)
   }
   if (loop->metrics_idle_ && timeout != 0)
     t0 = fut_now_ns();
-  r = fut_runtime_turn(&loop->rt_, deadline);
+  /* The kit's turn without its callbacks: the loop time is updated
+   * between the two, as libuv does after its poll. */
+  (void)fut_kit_loop_turn(&loop->kit_, deadline);
   if (loop->metrics_idle_ && timeout != 0)
     loop->idle_time_ += (uint64_t)(fut_now_ns() - t0);
   if (loop->block_sigprof_)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-  loop->rt_more_ = r > 0;
   uv_update_time(loop);
-  ev_run_queue(&loop->ready_);
+  (void)fut_kit_run_queue(&loop->kit_.ready);
 }
 
 static void
@@ -611,7 +416,7 @@ uv_run(uv_loop_t *loop, uv_run_mode mode)
 {
   int r, timeout, ran_pending;
 
-  if (loop == NULL || !loop->initialized_)
+  if (loop == NULL || !loop->kit_.initialized)
     return UV_EINVAL;
   if (loop->running_)
     return UV_EBUSY;
@@ -622,7 +427,7 @@ uv_run(uv_loop_t *loop, uv_run_mode mode)
   while (r != 0 && loop->stop_flag == 0) {
     uv_update_time(loop);
     run_timers(loop);
-    ran_pending = ev_run_queue(&loop->pending_);
+    ran_pending = fut_kit_run_queue(&loop->pending_) > 0;
     run_idle(loop);
     run_prepare(loop);
     timeout = 0;
@@ -680,7 +485,7 @@ uv__handle_init(uv_loop_t *loop, uv_handle_t *h, uv_handle_type type)
 
 void
 uv__req_init(uv_loop_t *loop, uv_req_t *req, uv_req_type type,
-             void (*cb)(struct uv__ev *ev))
+             void (*cb)(struct fut_kit_ev *ev))
 {
   req->type = type;
   uv__ev_init(loop, &req->ev_, cb);
@@ -907,9 +712,8 @@ uv_timer_init(uv_loop_t *loop, uv_timer_t *handle)
     return UV_EINVAL;
   uv__handle_init(loop, (uv_handle_t *)handle, UV_TIMER);
   handle->timer_cb = NULL;
-  handle->timeout_ = 0;
+  memset(&handle->timer_, 0, sizeof handle->timer_);
   handle->repeat_ = 0;
-  handle->start_id_ = 0;
   return 0;
 }
 
@@ -927,10 +731,10 @@ uv_timer_start(uv_timer_t *handle, uv_timer_cb cb, uint64_t timeout,
   if (clamped < timeout)
     clamped = (uint64_t)-1;
   handle->timer_cb = cb;
-  handle->timeout_ = clamped;
+  handle->timer_.due = clamped;
   handle->repeat_ = repeat;
-  handle->start_id_ = handle->loop->timer_counter_++;
-  heap_insert(handle->loop, &handle->heap_node_);
+  /* The kit orders equal dues by add order: libuv's start order. */
+  fut_kit_timer_add(&handle->loop->kit_, &handle->timer_);
   uv__handle_start((uv_handle_t *)handle);
   return 0;
 }
@@ -942,7 +746,7 @@ uv_timer_stop(uv_timer_t *handle)
     return UV_EINVAL;
   if (!uv__is_active((uv_handle_t *)handle))
     return 0;
-  heap_remove(handle->loop, &handle->heap_node_);
+  fut_kit_timer_del(&handle->loop->kit_, &handle->timer_);
   uv__handle_stop((uv_handle_t *)handle);
   return 0;
 }
@@ -965,9 +769,9 @@ uint64_t uv_timer_get_repeat(const uv_timer_t *handle) { return handle->repeat_;
 uint64_t
 uv_timer_get_due_in(const uv_timer_t *handle)
 {
-  if (handle->loop->time_ >= handle->timeout_)
+  if (handle->loop->time_ >= handle->timer_.due)
     return 0;
-  return handle->timeout_ - handle->loop->time_;
+  return handle->timer_.due - handle->loop->time_;
 }
 
 /* ---- idle, prepare, check ------------------------------------------------------ */
@@ -1031,7 +835,7 @@ async_arm(uv_async_t *h)
 }
 
 static void
-async_ev(struct uv__ev *ev)
+async_ev(struct fut_kit_ev *ev)
 {
   uv_async_t *h = uv__queue_data(ev, uv_async_t, ev_);
 
@@ -1047,7 +851,7 @@ uv_async_init(uv_loop_t *loop, uv_async_t *handle, uv_async_cb async_cb)
 
   if (loop == NULL || handle == NULL)
     return UV_EINVAL;
-  err = fut_notify_init(&handle->notify_, &loop->rt_);
+  err = fut_notify_init(&handle->notify_, &loop->kit_.rt);
   if (err != 0)
     return err;
   fut_notify_wait_init(&handle->wait_, &handle->notify_);

@@ -19,7 +19,7 @@
 #include <poll.h>
 #include <sys/stat.h>
 
-static void poll_ev(struct uv__ev *ev);
+static void poll_ev(struct fut_kit_ev *ev);
 
 int
 uv__poll_fd(const uv_poll_t *handle)
@@ -173,7 +173,7 @@ poll_arm(uv_poll_t *h)
 }
 
 static void
-poll_ev(struct uv__ev *ev)
+poll_ev(struct fut_kit_ev *ev)
 {
   uv_poll_t *h = uv__queue_data(ev, uv_poll_t, ev_);
   struct pollfd p;

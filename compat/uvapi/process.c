@@ -23,7 +23,7 @@
 
 extern char **environ;
 
-static void process_ev(struct uv__ev *ev);
+static void process_ev(struct fut_kit_ev *ev);
 
 int
 uv_kill(int pid, int signum)
@@ -476,7 +476,7 @@ process_arm(uv_process_t *p)
 }
 
 static void
-process_ev(struct uv__ev *ev)
+process_ev(struct fut_kit_ev *ev)
 {
   uv_process_t *p = uv__queue_data(ev, uv_process_t, ev_);
   int status = 0, term_signal = 0;

@@ -8,7 +8,7 @@
  */
 #include "internal.h"
 
-static void signal_ev(struct uv__ev *ev);
+static void signal_ev(struct fut_kit_ev *ev);
 
 int
 uv_signal_init(uv_loop_t *loop, uv_signal_t *handle)
@@ -91,7 +91,7 @@ uv_signal_stop(uv_signal_t *handle)
 }
 
 static void
-signal_ev(struct uv__ev *ev)
+signal_ev(struct fut_kit_ev *ev)
 {
   uv_signal_t *h = uv__queue_data(ev, uv_signal_t, ev_);
 

@@ -34,9 +34,9 @@
 /* Descriptors one recvmsg() on an IPC pipe may receive (as libuv). */
 #define STREAM_CMSG_FD_COUNT 64
 
-static void stream_read_ev(struct uv__ev *ev);
-static void stream_write_ev(struct uv__ev *ev);
-static void stream_completion_ev(struct uv__ev *ev);
+static void stream_read_ev(struct fut_kit_ev *ev);
+static void stream_write_ev(struct fut_kit_ev *ev);
+static void stream_completion_ev(struct fut_kit_ev *ev);
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -56,7 +56,7 @@ uv__nonblock(int fd, int set)
 }
 
 static void
-stream_poll(uv_stream_t *s, struct uv__ev *ev, unsigned int dir)
+stream_poll(uv_stream_t *s, struct fut_kit_ev *ev, unsigned int dir)
 {
   struct fut_waker w;
   struct fut_context cx;
@@ -79,7 +79,7 @@ static void stream_poll_write(uv_stream_t *s) { stream_poll(s, &s->wev_, FUT_IO_
 
 /* Withdraw the waker of @ev from the fut_io (nothing will wake it). */
 static void
-stream_forget(uv_stream_t *s, struct uv__ev *ev, unsigned int dir)
+stream_forget(uv_stream_t *s, struct fut_kit_ev *ev, unsigned int dir)
 {
   struct fut_waker w;
   struct fut_context cx;
@@ -266,7 +266,7 @@ stream_drain(uv_stream_t *s)
 }
 
 static void
-stream_completion_ev(struct uv__ev *ev)
+stream_completion_ev(struct fut_kit_ev *ev)
 {
   uv_stream_t *s = uv__queue_data(ev, uv_stream_t, cev_);
 
@@ -436,7 +436,7 @@ stream_connect_done(uv_stream_t *s)
 }
 
 static void
-stream_write_ev(struct uv__ev *ev)
+stream_write_ev(struct fut_kit_ev *ev)
 {
   uv_stream_t *s = uv__queue_data(ev, uv_stream_t, wev_);
 
@@ -828,7 +828,7 @@ stream_server_io(uv_stream_t *s)
 }
 
 static void
-stream_read_ev(struct uv__ev *ev)
+stream_read_ev(struct fut_kit_ev *ev)
 {
   uv_stream_t *s = uv__queue_data(ev, uv_stream_t, rev_);
 

@@ -19,8 +19,8 @@
 #define UDP_DGRAM_MAXSIZE (64 * 1024)
 #define UDP_RECV_BATCH 32
 
-static void udp_io_ev(struct uv__ev *ev);
-static void udp_done_ev(struct uv__ev *ev);
+static void udp_io_ev(struct fut_kit_ev *ev);
+static void udp_done_ev(struct fut_kit_ev *ev);
 
 int
 uv__udp_fd(const uv_udp_t *handle)
@@ -687,7 +687,7 @@ udp_run_completed(uv_udp_t *h)
 }
 
 static void
-udp_done_ev(struct uv__ev *ev)
+udp_done_ev(struct fut_kit_ev *ev)
 {
   uv_udp_t *h = uv__queue_data(ev, uv_udp_t, done_ev_);
 
@@ -847,7 +847,7 @@ udp_recv_batch(uv_udp_t *h)
 }
 
 static void
-udp_io_ev(struct uv__ev *ev)
+udp_io_ev(struct fut_kit_ev *ev)
 {
   uv_udp_t *h = uv__queue_data(ev, uv_udp_t, ev_);
   int r, again = 0;

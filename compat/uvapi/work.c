@@ -50,7 +50,7 @@ work_cleanup(void *arg)
 }
 
 static void
-work_ev(struct uv__ev *ev)
+work_ev(struct fut_kit_ev *ev)
 {
   struct uv__work_req *req = uv__queue_data(ev, struct uv__work_req, ev_);
   struct uv__work *w = &req->work_;
@@ -69,7 +69,7 @@ work_ev(struct uv__ev *ev)
     fut_future_drop(&w->job.base);
   }
   __atomic_store_n(&w->state, W_DONE, __ATOMIC_RELAXED);
-  uv__req_unregister(ev->loop);
+  uv__req_unregister(uv__ev_loop(ev));
   w->done(w, status);
 }
 

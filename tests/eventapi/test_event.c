@@ -1302,6 +1302,30 @@ START_TEST(free_nofinalize)
 }
 END_TEST
 
+START_TEST(closed_while_added)
+{
+  struct event_base *b = new_base();
+  struct event *r;
+  int sv[2], n = 0, i;
+
+  make_pair(sv);
+  r = event_new(b, sv[0], EV_READ | EV_PERSIST, count_cb, &n);
+  ck_assert_int_eq(event_add(r, NULL), 0);
+  ck_assert_int_eq(write(sv[1], "x", 1), 1);
+  ck_assert_int_eq(event_base_loop(b, EVLOOP_ONCE), 0);
+  ck_assert_int_eq(n, 1);
+  /* Closed without event_del (a program bug libevent survives: the kernel
+   * drops the descriptor from epoll): no more callbacks, no spin. */
+  close(sv[0]);
+  for (i = 0; i < 3; i++)
+    ck_assert_int_eq(event_base_loop(b, EVLOOP_NONBLOCK), 0);
+  ck_assert_int_eq(n, 1);
+  event_free(r);
+  close(sv[1]);
+  event_base_free(b);
+}
+END_TEST
+
 Suite *
 evtest_event_suite(void)
 {
@@ -1344,6 +1368,7 @@ evtest_event_suite(void)
   tcase_add_test(tc, common_timeout_and_unassign);
   tcase_add_test(tc, mem_functions);
   tcase_add_test(tc, free_nofinalize);
+  tcase_add_test(tc, closed_while_added);
   suite_add_tcase(s, tc);
   return s;
 }

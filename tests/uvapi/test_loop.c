@@ -25,7 +25,7 @@ START_TEST(test_backend_linked)
   uv_loop_t loop;
 
   ck_assert_int_eq(uv_loop_init(&loop), 0);
-  ck_assert_str_eq(fut_runtime_backend_name(&loop.rt_), FUT_TEST_BACKEND);
+  ck_assert_str_eq(fut_runtime_backend_name(&loop.kit_.rt), FUT_TEST_BACKEND);
   ck_assert_int_eq(uv_loop_close(&loop), 0);
   ck_assert_int_eq(uv_loop_init(NULL), UV_EINVAL);
   ck_assert_uint_eq(uv_loop_size(), sizeof(uv_loop_t));
@@ -52,6 +52,13 @@ timer_note_cb(uv_timer_t *t)
   note(*(const char *)t->data);
 }
 
+static void
+timer_note_stop_cb(uv_timer_t *t)
+{
+  note(*(const char *)t->data);
+  uv_timer_stop(t);
+}
+
 START_TEST(test_timer_order)
 {
   uv_loop_t loop;
@@ -73,6 +80,15 @@ START_TEST(test_timer_order)
   ck_assert_str_eq(order, "ecabd");
   for (i = 0; i < 5; i++)
     ck_assert_int_eq(uv_is_active((uv_handle_t *)&t[i]), 0);
+  /* uv_timer_again (a restart with the repeat) and uv_timer_start on an
+   * active timer start it anew: behind the others of the same due */
+  reset_order();
+  for (i = 0; i < 4; i++)
+    ck_assert_int_eq(uv_timer_start(&t[i], timer_note_stop_cb, 5, 5), 0);
+  ck_assert_int_eq(uv_timer_again(&t[0]), 0);
+  ck_assert_int_eq(uv_timer_start(&t[1], timer_note_stop_cb, 5, 5), 0);
+  uvtest_run(&loop, 10000);
+  ck_assert_str_eq(order, "cdab");
   uvtest_close_loop(&loop);
 }
 END_TEST

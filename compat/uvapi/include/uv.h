@@ -47,6 +47,7 @@ extern "C" {
 #include <futures/executor.h>
 #include <futures/reactor.h>
 #include <futures/notify.h>
+#include <futures/compat-kit.h>
 #include <futures/blocking.h>
 
 #define UV_ERRNO_MAP(XX) \
@@ -316,24 +317,13 @@ struct uv__queue {
 };
 
 /*
- * Something the loop calls back in its poll phase: a handle's or a
- * request's readiness, woken through a waker whose data is the event
- * (futures' readiness objects store that waker). No allocation: it lives
- * in the handle or request.
+ * Something the loop calls back in its poll phase (a handle's or a
+ * request's readiness, woken through a waker whose data is the event) is
+ * a struct fut_kit_ev, and the loop's runtime, ready queue and timer heap
+ * are a struct fut_kit_loop: the machinery the API shims share
+ * (futures/compat-kit.h). No allocation: they live in the handle, the
+ * request, the loop.
  */
-struct uv__ev {
-  struct uv__queue node;
-  void (*cb)(struct uv__ev *ev);
-  uv_loop_t *loop;
-  unsigned int queued;
-};
-
-/* A node of the loop's timer heap (a pairing heap: no allocation). */
-struct uv__heap_node {
-  struct uv__heap_node *child;
-  struct uv__heap_node *next;
-  struct uv__heap_node *prev; /* the parent, for a first child */
-};
 
 /* ------------------------------------------------------------------------ */
 /* Requests and handles                                                      */
@@ -344,7 +334,7 @@ struct uv__heap_node {
   void *data; \
   uv_req_type type; \
   void *reserved[6]; \
-  struct uv__ev ev_;
+  struct fut_kit_ev ev_;
 
 struct uv_req_s {
   UV_REQ_FIELDS
@@ -386,22 +376,17 @@ struct uv_loop_s {
   void *internal_fields;
   unsigned int stop_flag;
   /* private */
-  struct fut_runtime rt_;
+  struct fut_kit_loop kit_;     /* runtime, ready queue, timer heap */
   uint64_t time_;               /* ms, the cached loop time */
-  uint64_t timer_counter_;      /* start order of timers */
-  struct uv__heap_node *timer_heap_;
   struct uv__queue idle_handles_;
   struct uv__queue prepare_handles_;
   struct uv__queue check_handles_;
-  struct uv__queue ready_;      /* struct uv__ev woken in this turn */
-  struct uv__queue pending_;    /* struct uv__ev deferred to the next iteration */
+  struct fut_kit_queue pending_; /* struct fut_kit_ev deferred to the next iteration */
   uv_handle_t *closing_handles_;
-  int rt_more_;                 /* the last turn left tasks ready */
   int running_;                 /* inside uv_run() */
   int block_sigprof_;           /* UV_LOOP_BLOCK_SIGNAL */
   int metrics_idle_;            /* UV_METRICS_IDLE_TIME */
   uint64_t idle_time_;          /* ns blocked in the poll phase */
-  int initialized_;
   /* for the areas' per-loop state */
   struct uv__queue signal_handles_;
   struct uv__queue process_handles_;
@@ -614,10 +599,8 @@ UV_EXTERN int uv_cancel(uv_req_t *req);
 struct uv_timer_s {
   UV_HANDLE_FIELDS
   uv_timer_cb timer_cb;
-  struct uv__heap_node heap_node_;
-  uint64_t timeout_;
+  struct fut_kit_timer timer_;  /* due: the timeout, in loop ms */
   uint64_t repeat_;
-  uint64_t start_id_;
 };
 
 UV_EXTERN int uv_timer_init(uv_loop_t *loop, uv_timer_t *handle);
@@ -688,7 +671,7 @@ struct uv_async_s {
   uv_async_cb async_cb;
   struct fut_notify notify_;
   struct fut_notify_wait wait_;
-  struct uv__ev ev_;
+  struct fut_kit_ev ev_;
 };
 
 /** uv_async_init - @async_cb may be NULL. Returns 0 or a UV_E* code. */

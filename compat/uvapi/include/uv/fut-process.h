@@ -77,7 +77,7 @@ struct uv_process_s {
   uv_exit_cb exit_cb;
   int pid;
   /* private */
-  struct uv__ev ev_;
+  struct fut_kit_ev ev_;
   struct fut_io pidfd_;      /* the child's pidfd, fd -1 without one */
   struct fut_signal chld_;   /* SIGCHLD, where there is no pidfd */
   int chld_open_;
@@ -136,7 +136,7 @@ struct uv_signal_s {
   int signum;
   /* private */
   struct fut_signal sig_;
-  struct uv__ev ev_;
+  struct fut_kit_ev ev_;
   int oneshot_;
 };
 

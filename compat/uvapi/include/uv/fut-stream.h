@@ -27,9 +27,9 @@
   uv_read_cb read_cb; \
   /* private */ \
   struct fut_io io_; \
-  struct uv__ev rev_; \
-  struct uv__ev wev_; \
-  struct uv__ev cev_; \
+  struct fut_kit_ev rev_; \
+  struct fut_kit_ev wev_; \
+  struct fut_kit_ev cev_; \
   uv_connection_cb connection_cb_; \
   uv_connect_t *connect_req_; \
   uv_shutdown_t *shutdown_req_; \
@@ -86,7 +86,7 @@ struct uv_poll_s {
   uv_poll_cb poll_cb;
   /* private */
   struct fut_io io_;
-  struct uv__ev ev_;
+  struct fut_kit_ev ev_;
   int events_;
 };
 

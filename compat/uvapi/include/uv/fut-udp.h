@@ -47,8 +47,8 @@ struct uv_udp_s {
   uv_alloc_cb alloc_cb_;
   uv_udp_recv_cb recv_cb_;
   struct fut_io io_;
-  struct uv__ev ev_;            /* readiness of io_ */
-  struct uv__ev done_ev_;       /* completed sends, next pending phase */
+  struct fut_kit_ev ev_;            /* readiness of io_ */
+  struct fut_kit_ev done_ev_;       /* completed sends, next pending phase */
   struct uv__queue write_queue_;     /* not yet sent */
   struct uv__queue write_completed_; /* sent or failed, callback due */
 };
