@@ -1171,7 +1171,7 @@ run_queue(struct event_base *base, int pri, int64_t end_ns)
     struct event *ev = fut_kit_queue_data(q->next, struct event, ev_active_);
     short res;
 
-    if (ev->ev_closure_ == EVA_CLOSURE_PERSIST || (ev->ev_flags & EVLIST_FINALIZING))
+    if ((ev->ev_events & EV_PERSIST) || (ev->ev_flags & EVLIST_FINALIZING))
       unqueue_active(base, ev);
     else
       (void)del_internal(ev);
