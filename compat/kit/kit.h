@@ -20,7 +20,9 @@
  *
  * Threads: everything here is for the loop's thread only (the wakers run
  * there: the core delivers readiness, pool completions and notifier wakes
- * on the runtime's thread).
+ * on the runtime's thread). Poll with an event's context only objects
+ * that wake on the runtime's thread: fut_getaddrinfo()'s future, for one,
+ * wakes from the pool thread (use fut_spawn_blocking() there).
  */
 #ifndef FUT_COMPAT_KIT_H
 #define FUT_COMPAT_KIT_H
