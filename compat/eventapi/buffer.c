@@ -19,11 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "buffer-internal.h"
+#include "event2/event.h"
 #include "event2/buffer_compat.h"
 
 #define CHAIN_MIN 1024u
@@ -43,7 +46,12 @@ struct chain {
   const void *ref_data;
   size_t ref_len;
   int is_ref;
+  unsigned shared; /* evbuffer_add_buffer_reference() chains pointing here */
+  int orphan;      /* dropped by its buffer while shared: freed at shared 0 */
 };
+
+/* A chain whose bytes other chains may point at: never written in place. */
+#define CHAIN_PINNED(c) ((c)->is_ref || (c)->shared)
 
 struct evbuffer_cb_entry {
   struct evbuffer_cb_entry *next;
@@ -64,14 +72,19 @@ struct evbuffer {
   struct evbuffer_cb_entry *cbs;
   fut_evbuffer_hook hook;
   void *hook_arg;
+  ev_uint64_t flags;         /* EVBUFFER_FLAG_* */
+  struct event *defer_ev;    /* evbuffer_defer_callbacks(): runs the callbacks */
+  int defer_pending;         /* defer_ev is active */
 };
+
+static void chain_unshare(const void *data, size_t len, void *arg);
 
 /* ---- chains ---------------------------------------------------------------- */
 
 static size_t
 chain_space(const struct chain *c)
 {
-  return c->is_ref ? 0 : c->cap - c->misalign - c->off;
+  return CHAIN_PINNED(c) ? 0 : c->cap - c->misalign - c->off;
 }
 
 static struct chain *
@@ -110,6 +123,11 @@ chain_free(struct evbuffer *buf, struct chain *c)
 {
   if (buf->reserved == c)
     buf->reserved = NULL;
+  if (c->shared) {
+    c->orphan = 1;
+    c->next = NULL;
+    return;
+  }
   if (c->is_ref) {
     if (c->cleanup)
       c->cleanup(c->ref_data, c->ref_len, c->cleanup_arg);
@@ -154,12 +172,11 @@ link_tail(struct evbuffer *buf, struct chain *c)
 
 /* ---- callbacks --------------------------------------------------------------- */
 
+static void run_cbs(struct evbuffer *buf);
+
 static void
 changed(struct evbuffer *buf, size_t added, size_t deleted)
 {
-  struct evbuffer_cb_entry *e, *next;
-  struct evbuffer_cb_info info;
-
   if (!added && !deleted)
     return;
   buf->n_add += added;
@@ -170,6 +187,26 @@ changed(struct evbuffer *buf, size_t added, size_t deleted)
     buf->n_add = buf->n_del = 0;
     return;
   }
+  if (buf->defer_ev) {
+    /* evbuffer_defer_callbacks(): the loop runs them, once for all the
+     * changes made meanwhile. */
+    if (!buf->defer_pending) {
+      buf->defer_pending = 1;
+      event_active(buf->defer_ev, EV_READ, 1);
+    }
+    return;
+  }
+  run_cbs(buf);
+}
+
+static void
+run_cbs(struct evbuffer *buf)
+{
+  struct evbuffer_cb_entry *e, *next;
+  struct evbuffer_cb_info info;
+
+  if (!buf->n_add && !buf->n_del)
+    return;
   info.orig_size = buf->total - buf->n_add + buf->n_del;
   info.n_added = buf->n_add;
   info.n_deleted = buf->n_del;
@@ -218,6 +255,8 @@ free_all(struct evbuffer *buf)
   }
   buf->first = buf->last = NULL;
   free(buf->spare);
+  if (buf->defer_ev)
+    event_free(buf->defer_ev);
   for (e = buf->cbs; e; e = en) {
     en = e->next;
     free(e);
@@ -284,7 +323,7 @@ tail_space(struct evbuffer *buf, size_t need)
 {
   struct chain *c = buf->last;
 
-  if (c && !c->is_ref) {
+  if (c && !CHAIN_PINNED(c)) {
     if (c->off == 0)
       c->misalign = 0;
     if (chain_space(c) >= need)
@@ -440,11 +479,11 @@ evbuffer_prepend(struct evbuffer *buf, const void *data, size_t size)
   if (!data || size > (size_t)EV_SSIZE_MAX - buf->total)
     return -1;
   c = buf->first;
-  if (c && !c->is_ref && c->off == 0) {
+  if (c && !CHAIN_PINNED(c) && c->off == 0) {
     /* Empty (reserved) chain: put the data at its end. */
     c->misalign = c->cap;
   }
-  if (c && !c->is_ref && c->misalign >= size) {
+  if (c && !CHAIN_PINNED(c) && c->misalign >= size) {
     c->misalign -= size;
     memcpy(c->mem + c->misalign, data, size);
     c->off += size;
@@ -1519,4 +1558,280 @@ evbuffer_find(struct evbuffer *buffer, const unsigned char *what, size_t len)
     return NULL;
   data = evbuffer_pullup(buffer, p.pos + (ev_ssize_t)len);
   return data ? data + p.pos : NULL;
+}
+
+/* ---- references to another buffer's bytes ------------------------------------- */
+
+/* Cleanup of a chain made by evbuffer_add_buffer_reference(): @arg is the
+ * source chain; the last reference frees it once its buffer dropped it. */
+static void
+chain_unshare(const void *data, size_t len, void *arg)
+{
+  struct chain *src = arg;
+
+  (void)data;
+  (void)len;
+  if (--src->shared || !src->orphan)
+    return;
+  if (src->is_ref && src->cleanup)
+    src->cleanup(src->ref_data, src->ref_len, src->cleanup_arg);
+  free(src);
+}
+
+static void seg_chain_unref(const void *data, size_t len, void *arg);
+
+int
+evbuffer_add_buffer_reference(struct evbuffer *outbuf, struct evbuffer *inbuf)
+{
+  struct chain *c, *head = NULL, **tailp = &head, *n;
+  size_t total;
+
+  if (!outbuf || !inbuf)
+    return -1;
+  total = inbuf->total;
+  if (total == 0)
+    return 0;
+  if (outbuf == inbuf || outbuf->freeze_end || total > (size_t)EV_SSIZE_MAX - outbuf->total)
+    return -1;
+  /* As libevent: bytes that are themselves references to another buffer or
+   * to a file segment cannot be referenced again. */
+  for (c = inbuf->first; c; c = c->next)
+    if (c->is_ref && (c->cleanup == chain_unshare || c->cleanup == seg_chain_unref))
+      return -1;
+  /* Make every chain first, so that a failure changes nothing. */
+  for (c = inbuf->first; c; c = c->next) {
+    if (c->off == 0)
+      continue;
+    n = calloc(1, sizeof(*n));
+    if (!n) {
+      for (c = head; c; c = n) {
+        n = c->next;
+        free(c);
+      }
+      return -1;
+    }
+    n->is_ref = 1;
+    n->mem = c->mem + c->misalign;
+    n->cap = n->off = c->off;
+    n->ref_data = n->mem;
+    n->ref_len = n->off;
+    n->cleanup = chain_unshare;
+    n->cleanup_arg = c;
+    *tailp = n;
+    tailp = &n->next;
+  }
+  outbuf->reserved = NULL;
+  for (c = head; c; c = n) {
+    n = c->next;
+    ((struct chain *)c->cleanup_arg)->shared++;
+    link_tail(outbuf, c);
+  }
+  outbuf->total += total;
+  changed(outbuf, total, 0);
+  return 0;
+}
+
+/* ---- file segments ------------------------------------------------------------- */
+
+struct evbuffer_file_segment {
+  int fd;
+  unsigned flags;
+  size_t refs;                /* the program's, and one per chain */
+  size_t length;
+  unsigned char *mem;         /* the segment's bytes (NULL when empty) */
+  void *map;                  /* mmap()ed region holding mem, or NULL */
+  size_t map_len;
+  evbuffer_file_segment_cleanup_cb cleanup;
+  void *cleanup_arg;
+};
+
+static void
+seg_unref(struct evbuffer_file_segment *seg)
+{
+  if (--seg->refs)
+    return;
+  if (seg->map)
+    munmap(seg->map, seg->map_len);
+  else
+    free(seg->mem);
+  seg->mem = NULL;
+  if ((seg->flags & EVBUF_FS_CLOSE_ON_FREE) && seg->fd >= 0)
+    close(seg->fd);
+  if (seg->cleanup)
+    seg->cleanup(seg, (int)seg->flags, seg->cleanup_arg);
+  free(seg);
+}
+
+static void
+seg_chain_unref(const void *data, size_t len, void *arg)
+{
+  (void)data;
+  (void)len;
+  seg_unref(arg);
+}
+
+struct evbuffer_file_segment *
+evbuffer_file_segment_new(int fd, ev_off_t offset, ev_off_t length, unsigned flags)
+{
+  struct evbuffer_file_segment *seg;
+  struct stat st;
+  size_t done = 0;
+
+  if (fd < 0 || offset < 0 || length < -1) {
+    errno = EINVAL;
+    return NULL;
+  }
+  if (fstat(fd, &st) < 0)
+    return NULL;
+  if (!S_ISREG(st.st_mode)) {
+    errno = EINVAL;
+    return NULL;
+  }
+  if (offset > st.st_size) {
+    errno = EINVAL;
+    return NULL;
+  }
+  if (length == -1)
+    length = st.st_size - offset;
+  /* Bytes past the end of the file cannot be sent: refused here rather
+   * than failing (or faulting, when mapped) later. */
+  if (length > st.st_size - offset || (uint64_t)length > (uint64_t)EV_SSIZE_MAX) {
+    errno = EINVAL;
+    return NULL;
+  }
+  seg = calloc(1, sizeof(*seg));
+  if (!seg)
+    return NULL;
+  seg->fd = fd;
+  seg->flags = flags;
+  seg->refs = 1;
+  seg->length = (size_t)length;
+  if (seg->length == 0)
+    return seg;
+  if (!(flags & EVBUF_FS_DISABLE_MMAP)) {
+    long page = sysconf(_SC_PAGESIZE);
+    off_t start = offset - (page > 0 ? offset % page : 0);
+    size_t lead = (size_t)(offset - start);
+    void *m = mmap(NULL, seg->length + lead, PROT_READ, MAP_PRIVATE, fd, start);
+
+    if (m != MAP_FAILED) {
+      seg->map = m;
+      seg->map_len = seg->length + lead;
+      seg->mem = (unsigned char *)m + lead;
+      return seg;
+    }
+  }
+  /* Without mmap: the bytes are read into memory now. */
+  seg->mem = malloc(seg->length);
+  if (!seg->mem)
+    goto fail;
+  while (done < seg->length) {
+    ssize_t r = pread(fd, seg->mem + done, seg->length - done, offset + (off_t)done);
+
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      if (r == 0)
+        errno = EINVAL;
+      goto fail;
+    }
+    done += (size_t)r;
+  }
+  return seg;
+fail:
+  {
+    int e = errno;
+
+    free(seg->mem);
+    free(seg);
+    errno = e;
+  }
+  return NULL;
+}
+
+void
+evbuffer_file_segment_free(struct evbuffer_file_segment *seg)
+{
+  if (seg)
+    seg_unref(seg);
+}
+
+void
+evbuffer_file_segment_add_cleanup_cb(struct evbuffer_file_segment *seg, evbuffer_file_segment_cleanup_cb cb, void *arg)
+{
+  if (!seg)
+    return;
+  seg->cleanup = cb;
+  seg->cleanup_arg = arg;
+}
+
+int
+evbuffer_add_file_segment(struct evbuffer *buf, struct evbuffer_file_segment *seg, ev_off_t offset, ev_off_t length)
+{
+  if (!buf || !seg || buf->freeze_end || offset < 0 || length < -1 || (uint64_t)offset > seg->length)
+    return -1;
+  if (length == -1)
+    length = (ev_off_t)seg->length - offset;
+  if ((uint64_t)length > seg->length - (uint64_t)offset)
+    return -1;
+  seg->refs++;
+  if (evbuffer_add_reference(buf, seg->mem ? seg->mem + offset : NULL, (size_t)length, seg_chain_unref, seg) < 0) {
+    seg->refs--;
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- flags and deferred callbacks ---------------------------------------------- */
+
+int
+evbuffer_set_flags(struct evbuffer *buf, ev_uint64_t flags)
+{
+  if (!buf)
+    return -1;
+  buf->flags |= flags;
+  return 0;
+}
+
+int
+evbuffer_clear_flags(struct evbuffer *buf, ev_uint64_t flags)
+{
+  if (!buf)
+    return -1;
+  buf->flags &= ~flags;
+  return 0;
+}
+
+static void
+deferred_cbs(evutil_socket_t fd, short what, void *arg)
+{
+  struct evbuffer *buf = arg;
+
+  (void)fd;
+  (void)what;
+  buf->defer_pending = 0;
+  run_cbs(buf);
+}
+
+int
+evbuffer_defer_callbacks(struct evbuffer *buffer, struct event_base *base)
+{
+  struct event *ev;
+  int n;
+
+  if (!buffer || !base)
+    return -1;
+  ev = event_new(base, -1, 0, deferred_cbs, buffer);
+  if (!ev)
+    return -1;
+  /* libevent runs deferred callbacks at the middle priority. */
+  n = event_base_get_npriorities(base);
+  if (n > 1)
+    event_priority_set(ev, n / 2);
+  if (buffer->defer_ev)
+    event_free(buffer->defer_ev);
+  buffer->defer_ev = ev;
+  if (buffer->defer_pending)
+    event_active(ev, EV_READ, 1);
+  return 0;
 }

@@ -212,6 +212,105 @@ EVENT2_EXPORT_SYMBOL int evbuffer_add_reference(struct evbuffer *outbuf, const v
  */
 EVENT2_EXPORT_SYMBOL int evbuffer_add_file(struct evbuffer *outbuf, int fd, ev_off_t offset, ev_off_t length);
 
+/* A range of a file that evbuffers can send without copying it into each
+ * buffer: made once, added (wholly or in part) to any number of buffers. */
+struct evbuffer_file_segment;
+
+/* evbuffer_file_segment_new() flags. */
+/* Close the descriptor when the segment is freed and no buffer uses it. */
+#define EVBUF_FS_CLOSE_ON_FREE 0x01
+/* Never map the file: its bytes are read into memory when made. */
+#define EVBUF_FS_DISABLE_MMAP 0x02
+/* No fd-to-fd transfer (sendfile, splice): this implementation never uses
+ * them, so the flag changes nothing. */
+#define EVBUF_FS_DISABLE_SENDFILE 0x04
+/* No lock for the segment: this implementation's segments are used by one
+ * thread at a time anyway, so the flag changes nothing. */
+#define EVBUF_FS_DISABLE_LOCKING 0x08
+
+/* Called once when a segment is freed (after its memory is released and
+ * its descriptor closed when EVBUF_FS_CLOSE_ON_FREE): @seg must not be
+ * used, only compared; @flags are the segment's flags. */
+typedef void (*evbuffer_file_segment_cleanup_cb)(struct evbuffer_file_segment const *seg, int flags, void *arg);
+
+/**
+ * evbuffer_file_segment_new - a segment of @length bytes (-1: to the end
+ * of the file) of regular file @fd from @offset. The bytes are mapped
+ * (mmap, read-only, private) or, with EVBUF_FS_DISABLE_MMAP or where
+ * mapping fails, read into memory now; a mapped segment shows later
+ * changes of the file. @fd must stay open while the segment lives (it is
+ * closed at the end with EVBUF_FS_CLOSE_ON_FREE, otherwise never).
+ * Returns NULL with errno set: EINVAL for a negative @fd or @offset,
+ * @length below -1, a descriptor that is not a regular file, a range
+ * past the end of the file; fstat's or read's error; ENOMEM.
+ */
+EVENT2_EXPORT_SYMBOL struct evbuffer_file_segment *evbuffer_file_segment_new(int fd, ev_off_t offset, ev_off_t length, unsigned flags);
+
+/**
+ * evbuffer_file_segment_free - drop the program's reference to @seg (NULL
+ * is ignored). The segment is freed, and its cleanup callback run, when
+ * no buffer holds bytes of it any more (at once if none does).
+ */
+EVENT2_EXPORT_SYMBOL void evbuffer_file_segment_free(struct evbuffer_file_segment *seg);
+
+/**
+ * evbuffer_file_segment_add_cleanup_cb - set the callback run once when
+ * @seg is freed (replaces an earlier one; NULL @cb: none).
+ */
+EVENT2_EXPORT_SYMBOL void evbuffer_file_segment_add_cleanup_cb(struct evbuffer_file_segment *seg, evbuffer_file_segment_cleanup_cb cb, void *arg);
+
+/**
+ * evbuffer_add_file_segment - append @length bytes (-1: the rest) of @seg
+ * starting @offset bytes into the segment (not into the file), without
+ * copying: the buffer holds the segment until those bytes are drained.
+ * The bytes can be read, removed and written like any others. Returns 0,
+ * or -1 (NULL, end frozen, negative @offset, @length below -1, a range
+ * past the segment's end).
+ */
+EVENT2_EXPORT_SYMBOL int evbuffer_add_file_segment(struct evbuffer *buf, struct evbuffer_file_segment *seg, ev_off_t offset, ev_off_t length);
+
+/**
+ * evbuffer_add_buffer_reference - append to @outbuf every byte of @inbuf
+ * without copying and without draining @inbuf: @outbuf's new chunks point
+ * at @inbuf's memory. libevent requires that @inbuf not be changed while
+ * referenced; here @inbuf stays fully usable: its referenced chunks are
+ * never written again (new bytes go to new chunks) and live until both
+ * buffers dropped them, so @outbuf keeps the bytes as they were at this
+ * call whatever happens to @inbuf. Bytes that are themselves references
+ * to a buffer or to a file segment cannot be referenced (-1, as libevent).
+ * Returns 0 (also when @inbuf is empty), or -1 (NULL, same buffer,
+ * @outbuf's end frozen, out of memory: nothing changed).
+ */
+EVENT2_EXPORT_SYMBOL int evbuffer_add_buffer_reference(struct evbuffer *outbuf, struct evbuffer *inbuf);
+
+/* evbuffer_set_flags() flag: the buffer is drained to a descriptor (in
+ * libevent it allows sendfile for file segments; this implementation has
+ * no sendfile path, so it is only recorded). */
+#define EVBUFFER_FLAG_DRAINS_TO_FD 1
+
+/**
+ * evbuffer_set_flags - set @flags (EVBUFFER_FLAG_*) on @buf. Returns 0, or
+ * -1 for NULL.
+ */
+EVENT2_EXPORT_SYMBOL int evbuffer_set_flags(struct evbuffer *buf, ev_uint64_t flags);
+
+/**
+ * evbuffer_clear_flags - clear @flags on @buf. Returns 0, or -1 for NULL.
+ */
+EVENT2_EXPORT_SYMBOL int evbuffer_clear_flags(struct evbuffer *buf, ev_uint64_t flags);
+
+struct event_base;
+
+/**
+ * evbuffer_defer_callbacks - from now on @buffer's callbacks do not run
+ * inside the call that changed it: the first change activates an event
+ * of @base (at its middle priority) and the loop then runs each enabled
+ * callback once, with all the changes made meanwhile. Calling it again
+ * moves the deferral to the new @base. The thread that runs @base's loop
+ * runs them. Returns 0, or -1 (NULL, out of memory).
+ */
+EVENT2_EXPORT_SYMBOL int evbuffer_defer_callbacks(struct evbuffer *buffer, struct event_base *base);
+
 /**
  * evbuffer_add_printf - append printf(@fmt, ...) output (no NUL). Returns
  * the number of bytes added, or -1.
