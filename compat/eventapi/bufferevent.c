@@ -26,6 +26,7 @@
 #include "event2/event.h"
 
 #include "buffer-internal.h"
+#include "bufferevent-internal.h"
 
 #define MAX_SINGLE_DEFAULT 16384
 
@@ -34,6 +35,7 @@ struct bufferevent_ops {
 };
 static const struct bufferevent_ops socket_ops = { "socket" };
 static const struct bufferevent_ops pair_ops = { "pair" };
+static const struct bufferevent_ops filter_ops = { "filter" };
 
 struct bev_private {
   struct bufferevent bev;
@@ -52,9 +54,11 @@ struct bev_private {
   int freed;
   int dns_cb_ran;
   struct bev_private *partner; /* pairs: the other end, NULL once unlinked */
+  struct fut_bev_filter *filter; /* filters: bufferevent_filter.c's state */
 };
 
 #define IS_PAIR(p) ((p)->bev.be_ops == &pair_ops)
+#define NOT_SOCKET(p) ((p)->bev.be_ops != &socket_ops)
 static void pair_enable(struct bev_private *p, short events);
 static void pair_transfer(struct bev_private *src, struct bev_private *dst, int ignore_wm);
 
@@ -85,6 +89,8 @@ destruct(struct bev_private *p)
 {
   struct bufferevent *b = &p->bev;
 
+  if (p->filter)
+    fut_bev_filter_destruct(p->filter);
   event_del(&b->ev_read);
   event_del(&b->ev_write);
   event_del(&p->deferred);
@@ -228,7 +234,7 @@ be_deferred_cb(evutil_socket_t fd, short what, void *arg)
 static void
 suspend_read(struct bev_private *p)
 {
-  if (p->read_suspended)
+  if (p->read_suspended || p->filter)
     return;
   p->read_suspended = 1;
   event_del(&p->bev.ev_read);
@@ -459,7 +465,7 @@ bev_new(struct event_base *base, evutil_socket_t fd, int options, const struct b
   }
   b->ev_base = base;
   b->be_ops = ops;
-  if (ops == &pair_ops)
+  if (ops != &socket_ops)
     r = event_assign(&b->ev_read, base, -1, 0, pair_timeout_read, p) < 0 ||
         event_assign(&b->ev_write, base, -1, 0, pair_timeout_write, p) < 0;
   else
@@ -639,6 +645,8 @@ bufferevent_free(struct bufferevent *bufev)
   bufev->cbarg = NULL;
   event_del(&bufev->ev_read);
   event_del(&bufev->ev_write);
+  if (p->filter)
+    fut_bev_filter_unlink(p->filter);
   if (p->dns_request) {
     struct evdns_getaddrinfo_request *r = p->dns_request;
 
@@ -664,7 +672,7 @@ bufferevent_base_set(struct event_base *base, struct bufferevent *bev)
   if (!base || !bev)
     return -1;
   p = PRIV(bev);
-  if (IS_PAIR(p))
+  if (NOT_SOCKET(p))
     return -1; /* sockets only, as libevent */
   if (bev->ev_base == base)
     return 0;
@@ -740,7 +748,7 @@ bufferevent_setfd(struct bufferevent *bufev, evutil_socket_t fd)
   if (!bufev)
     return -1;
   p = PRIV(bufev);
-  if (IS_PAIR(p))
+  if (NOT_SOCKET(p))
     return -1;
   pri = event_get_priority(&bufev->ev_read);
   event_del(&bufev->ev_read);
@@ -766,8 +774,7 @@ bufferevent_getfd(struct bufferevent *bufev)
 struct bufferevent *
 bufferevent_get_underlying(struct bufferevent *bufev)
 {
-  (void)bufev;
-  return NULL;
+  return bufev && PRIV(bufev)->filter ? fut_bev_filter_underlying(PRIV(bufev)->filter) : NULL;
 }
 
 /* ---- data ------------------------------------------------------------------------------- */
@@ -834,6 +841,8 @@ bufferevent_enable(struct bufferevent *bufev, short event)
   bufev->enabled |= event;
   if (p->freed)
     return 0;
+  if (p->filter)
+    return fut_bev_filter_enable(p->filter, event);
   if (IS_PAIR(p)) {
     short impl = event;
 
@@ -862,6 +871,8 @@ bufferevent_disable(struct bufferevent *bufev, short event)
   p = PRIV(bufev);
   event &= EV_READ | EV_WRITE;
   bufev->enabled &= ~event;
+  if (p->filter)
+    return fut_bev_filter_disable(p->filter, event);
   if (event & EV_READ)
     event_del(&bufev->ev_read);
   /* A connection in progress keeps waiting for writability. */
@@ -891,7 +902,7 @@ bufferevent_set_timeouts(struct bufferevent *bufev, const struct timeval *timeou
     bufev->timeout_write = *timeout_write;
   else
     memset(&bufev->timeout_write, 0, sizeof bufev->timeout_write);
-  if (IS_PAIR(PRIV(bufev))) {
+  if (NOT_SOCKET(PRIV(bufev))) {
     if ((bufev->enabled & EV_READ) && !PRIV(bufev)->read_suspended && tv_set(&bufev->timeout_read))
       r |= event_add(&bufev->ev_read, &bufev->timeout_read);
     else
@@ -967,6 +978,8 @@ bufferevent_flush(struct bufferevent *bufev, short iotype, enum bufferevent_flus
   if (!bufev)
     return -1;
   p = PRIV(bufev);
+  if (p->filter)
+    return fut_bev_filter_flush(p->filter, iotype, mode);
   if (!IS_PAIR(p))
     return 0; /* a socket sends as it can: nothing to do, as libevent */
   if (!p->partner)
@@ -1079,7 +1092,7 @@ bufferevent_socket_connect(struct bufferevent *bev, const struct sockaddr *sa, i
   struct bev_private *p;
   int fd, ownfd = 0, r = 0, result = -1;
 
-  if (!bev || IS_PAIR(PRIV(bev)))
+  if (!bev || NOT_SOCKET(PRIV(bev)))
     return -1;
   p = PRIV(bev);
   incref(p);
@@ -1179,7 +1192,7 @@ bufferevent_socket_connect_hostname(struct bufferevent *bev, struct evdns_base *
   if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC)
     return -1;
   p = PRIV(bev);
-  if (p->dns_request || p->freed || IS_PAIR(p))
+  if (p->dns_request || p->freed || NOT_SOCKET(p))
     return -1;
   p->dns_error = 0;
   memset(&hint, 0, sizeof hint);
@@ -1253,4 +1266,40 @@ bufferevent_settimeout(struct bufferevent *bufev, int timeout_read, int timeout_
   struct timeval r = { timeout_read, 0 }, w = { timeout_write, 0 };
 
   bufferevent_set_timeouts(bufev, timeout_read > 0 ? &r : NULL, timeout_write > 0 ? &w : NULL);
+}
+
+/* ---- for bufferevent_filter.c ------------------------------------------------------------ */
+
+struct bufferevent *
+fut_bev_new_filter(struct event_base *base, int options, struct fut_bev_filter *filter)
+{
+  struct bufferevent *b = bev_new(base, -1, options, &filter_ops);
+
+  if (b)
+    PRIV(b)->filter = filter;
+  return b;
+}
+
+void
+fut_bev_run_readcb(struct bufferevent *bev)
+{
+  run_readcb(PRIV(bev), 0);
+}
+
+void
+fut_bev_run_writecb(struct bufferevent *bev)
+{
+  run_writecb(PRIV(bev), 0);
+}
+
+void
+fut_bev_run_eventcb(struct bufferevent *bev, short what)
+{
+  run_eventcb(PRIV(bev), what, 0);
+}
+
+int
+fut_bev_is_freed(struct bufferevent *bev)
+{
+  return PRIV(bev)->freed;
 }

@@ -158,7 +158,8 @@ EVENT2_EXPORT_SYMBOL int bufferevent_setfd(struct bufferevent *bufev, evutil_soc
 /** bufferevent_getfd - the socket, -1 when none. */
 EVENT2_EXPORT_SYMBOL evutil_socket_t bufferevent_getfd(struct bufferevent *bufev);
 
-/** bufferevent_get_underlying - the bufferevent under a filter: NULL for a socket one. */
+/** bufferevent_get_underlying - the bufferevent under a filter (as given to
+ * bufferevent_filter_new); NULL for socket and pair ones, and for NULL. */
 EVENT2_EXPORT_SYMBOL struct bufferevent *bufferevent_get_underlying(struct bufferevent *bufev);
 
 /**
@@ -230,7 +231,13 @@ EVENT2_EXPORT_SYMBOL int bufferevent_getwatermark(struct bufferevent *bufev, sho
  * BEV_NORMAL does nothing; BEV_FLUSH and BEV_FINISHED move the pending
  * data of @iotype (EV_READ: from the partner, EV_WRITE: to it) whatever
  * the watermarks, and BEV_FINISHED then reports BEV_EVENT_EOF to the
- * partner. Returns 0, or -1 (no partner left).
+ * partner. Returns 0, or -1 (no partner left). For a filter
+ * (bufferevent_filter_new): EV_READ runs the input filter and EV_WRITE
+ * the output filter with @mode (BEV_FLUSH / BEV_FINISHED: called even with
+ * nothing pending and whatever the watermarks), then the underlying
+ * bufferevent is flushed likewise; returns 1 when a filter returned
+ * BEV_OK, 0 when none did, -1 (freed, bad @mode). As libevent, flushing
+ * input does not run the read callback.
  */
 EVENT2_EXPORT_SYMBOL int bufferevent_flush(struct bufferevent *bufev, short iotype, enum bufferevent_flush_mode mode);
 
@@ -285,6 +292,48 @@ EVENT2_EXPORT_SYMBOL ev_ssize_t bufferevent_get_max_to_read(struct bufferevent *
 
 /** bufferevent_get_max_to_write - likewise, max_single_write. */
 EVENT2_EXPORT_SYMBOL ev_ssize_t bufferevent_get_max_to_write(struct bufferevent *bev);
+
+/* What a filter callback reports. */
+enum bufferevent_filter_result {
+  /* Some bytes were filtered (or there was nothing to do). */
+  BEV_OK = 0,
+  /* More input is needed before anything can be produced. */
+  BEV_NEED_MORE = 1,
+  /* The filter failed: nothing more can be filtered. */
+  BEV_ERROR = 2
+};
+
+/* A filter: take bytes from @src, put the result in @dst (at most
+ * @dst_limit bytes when it is not -1), drain what was used. @mode is
+ * BEV_NORMAL for ordinary traffic, BEV_FLUSH or BEV_FINISHED when the
+ * program called bufferevent_flush() (write out everything held back; with
+ * BEV_FINISHED also any trailer). */
+typedef enum bufferevent_filter_result (*bufferevent_filter_cb)(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t dst_limit, enum bufferevent_flush_mode mode, void *ctx);
+
+/**
+ * bufferevent_filter_new - a bufferevent that filters @underlying's
+ * traffic: bytes @underlying reads go through @input_filter into the new
+ * one's input (its read callback runs when that input reaches its low
+ * watermark); bytes written to the new one go through @output_filter into
+ * @underlying's output, at once, as long as writing is enabled and
+ * @underlying's output is under its high write watermark (then again when
+ * @underlying drained it). A NULL filter passes bytes through. The new one
+ * takes over @underlying's callbacks: @underlying's events
+ * (BEV_EVENT_CONNECTED, _EOF, _ERROR, _TIMEOUT) are reported as the new
+ * one's. Reading from @underlying follows the new one's EV_READ and stops
+ * while its input is at its high read watermark; the filters are given a
+ * limit that keeps the input under it and @underlying's output under its
+ * high write watermark. A filter returning BEV_NEED_MORE or BEV_ERROR
+ * stops that pass: the bytes stay in the source buffer; as in libevent
+ * 2.1, neither is reported as an event (a filter that must report an
+ * error can call bufferevent_trigger_event()). @options:
+ * BEV_OPT_CLOSE_ON_FREE (bufferevent_free() frees @underlying too),
+ * BEV_OPT_DEFER_CALLBACKS. @free_context(@ctx) runs once when the new one
+ * is freed. Without BEV_OPT_CLOSE_ON_FREE, freeing the new one gives
+ * @underlying back with no callbacks and reading enabled. Returns NULL
+ * (NULL or freed @underlying, unsupported options, out of memory).
+ */
+EVENT2_EXPORT_SYMBOL struct bufferevent *bufferevent_filter_new(struct bufferevent *underlying, bufferevent_filter_cb input_filter, bufferevent_filter_cb output_filter, int options, void (*free_context)(void *), void *ctx);
 
 /**
  * bufferevent_pair_new - two bufferevents joined to each other, no socket:
