@@ -477,6 +477,24 @@ START_TEST(test_filter_free_pending)
 }
 END_TEST
 
+START_TEST(test_filter_timeout)
+{
+  struct fstate st;
+  int sv[2];
+  struct timeval tv = { 0, 50000 };
+
+  setup(&st, sv, NULL, NULL, 0, BEV_OPT_CLOSE_ON_FREE);
+  ck_assert_int_eq(bufferevent_set_timeouts(st.filt, &tv, NULL), 0);
+  ck_assert_int_eq(bufferevent_enable(st.filt, EV_READ), 0);
+  evtb_run_until(st.base, &st.done);
+  ck_assert_int_eq(st.events, 1);
+  ck_assert_int_eq(st.last_event, BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
+  /* The direction is disabled, as libevent does. */
+  ck_assert_int_eq(bufferevent_get_enabled(st.filt) & EV_READ, 0);
+  teardown(&st, sv);
+}
+END_TEST
+
 Suite *
 evtest_filter_suite(void)
 {
@@ -490,6 +508,7 @@ evtest_filter_suite(void)
   tcase_add_test(tc, test_filter_watermarks);
   tcase_add_test(tc, test_filter_bad_input);
   tcase_add_test(tc, test_filter_free_pending);
+  tcase_add_test(tc, test_filter_timeout);
   suite_add_tcase(s, tc);
   return s;
 }
