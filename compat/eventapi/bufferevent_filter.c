@@ -30,6 +30,8 @@ struct fut_bev_filter {
   void *ctx;
   int options;
   struct event kick;
+  struct event release;           /* drops references held by output_hook */
+  int releases;                   /* how many */
   int u_reading;                  /* the underlying one's reading is on */
   int in_output;                  /* inside process_output() */
   int unlinked;                   /* bufferevent_free() was called */
@@ -265,14 +267,46 @@ input_hook(struct evbuffer *buf, size_t added, size_t deleted, void *arg)
     kick(f);
 }
 
-/* The program wrote to the filter: filter it out now, as libevent. */
+static void
+release_cb(evutil_socket_t fd, short what, void *arg)
+{
+  struct fut_bev_filter *f = arg;
+  struct bufferevent *b = f->bev;
+  int n = f->releases;
+
+  (void)fd;
+  (void)what;
+  f->releases = 0;
+  /* The last of these may free @f. */
+  while (n-- > 0)
+    bufferevent_decref(b);
+}
+
+/* The program wrote to the filter: filter it out now, as libevent (the
+ * write callback may run here). This runs inside the evbuffer call that
+ * changed the output, which still uses the buffer after the hook returns:
+ * when the program freed the filter meanwhile, the reference that keeps
+ * it is dropped from the loop instead of here. */
 static void
 output_hook(struct evbuffer *buf, size_t added, size_t deleted, void *arg)
 {
+  struct fut_bev_filter *f = arg;
+  int processed = 0;
+
   (void)buf;
   (void)deleted;
-  if (added)
-    run_output(arg);
+  if (!added || f->unlinked)
+    return;
+  bufferevent_incref(f->bev);
+  process_output(f, BEV_NORMAL, &processed);
+  if (processed)
+    adj_timeouts(f);
+  if (f->unlinked) {
+    f->releases++;
+    event_active(&f->release, EV_READ, 1);
+  } else {
+    bufferevent_decref(f->bev);
+  }
 }
 
 struct bufferevent *
@@ -286,7 +320,8 @@ bufferevent_filter_new(struct bufferevent *underlying, bufferevent_filter_cb inp
   f = calloc(1, sizeof(*f));
   if (!f)
     return NULL;
-  if (event_assign(&f->kick, underlying->ev_base, -1, 0, kick_cb, f) < 0) {
+  if (event_assign(&f->kick, underlying->ev_base, -1, 0, kick_cb, f) < 0 ||
+      event_assign(&f->release, underlying->ev_base, -1, 0, release_cb, f) < 0) {
     free(f);
     return NULL;
   }
@@ -381,6 +416,7 @@ void
 fut_bev_filter_destruct(struct fut_bev_filter *f)
 {
   event_del(&f->kick);
+  event_del(&f->release);
   if (f->free_context)
     f->free_context(f->ctx);
   bufferevent_decref(f->underlying);
