@@ -158,6 +158,14 @@ segment_case(unsigned flags)
   ck_assert_int_eq(evbuffer_add_file_segment(b, NULL, 0, 1), -1);
   expect_contents(a, "890134");
   expect_contents(b, "56789012345678901234");
+  /* Segment bytes cannot be referenced by another buffer (libevent). */
+  {
+    struct evbuffer *c = evbuffer_new();
+
+    ck_assert_int_eq(evbuffer_add_buffer_reference(c, a), -1);
+    ck_assert_uint_eq(evbuffer_get_length(c), 0);
+    evbuffer_free(c);
+  }
   /* The program's reference dropped: the buffers still hold it. */
   evbuffer_file_segment_free(seg);
   ck_assert_int_eq(seg_cleanups, 0);

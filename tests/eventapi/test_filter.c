@@ -498,6 +498,42 @@ START_TEST(test_filter_timeout)
 }
 END_TEST
 
+/* Over one end of a bufferevent pair: the filter works on any
+ * bufferevent, and its BEV_FINISHED flush reaches the pair's partner. */
+START_TEST(test_filter_over_pair)
+{
+  struct event_base *base = event_base_new();
+  struct bufferevent *pair[2], *f;
+  struct fstate st;
+  int frees = 0;
+
+  memset(&st, 0, sizeof st);
+  ck_assert_int_eq(bufferevent_pair_new(base, 0, pair), 0);
+  f = bufferevent_filter_new(pair[0], NULL, upper_filter, BEV_OPT_CLOSE_ON_FREE, count_free, &frees);
+  ck_assert_ptr_nonnull(f);
+  bufferevent_setcb(pair[1], collect_readcb, NULL, note_eventcb, &st);
+  ck_assert_int_eq(bufferevent_enable(pair[1], EV_READ), 0);
+  ck_assert_int_eq(bufferevent_enable(f, EV_READ | EV_WRITE), 0);
+  st.want = 5;
+  ck_assert_int_eq(bufferevent_write(f, "mixed", 5), 0);
+  evtb_run_until(base, &st.done);
+  ck_assert_uint_eq(st.ngot, 5);
+  ck_assert_int_eq(memcmp(st.got, "MIXED", 5), 0);
+  st.done = 0;
+  st.want = 100;
+  ck_assert_int_eq(bufferevent_flush(f, EV_WRITE, BEV_FINISHED), 1);
+  evtb_run_until(base, &st.done);
+  ck_assert_int_eq(st.events, 1);
+  ck_assert(st.last_event & BEV_EVENT_EOF);
+  bufferevent_free(f);
+  ck_assert_int_eq(frees, 1);
+  ck_assert_ptr_null(bufferevent_pair_get_partner(pair[1]));
+  bufferevent_free(pair[1]);
+  evtb_spin(base, 2);
+  event_base_free(base);
+}
+END_TEST
+
 Suite *
 evtest_filter_suite(void)
 {
@@ -512,6 +548,7 @@ evtest_filter_suite(void)
   tcase_add_test(tc, test_filter_bad_input);
   tcase_add_test(tc, test_filter_free_pending);
   tcase_add_test(tc, test_filter_timeout);
+  tcase_add_test(tc, test_filter_over_pair);
   suite_add_tcase(s, tc);
   return s;
 }
