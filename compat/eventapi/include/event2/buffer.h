@@ -276,7 +276,9 @@ EVENT2_EXPORT_SYMBOL int evbuffer_add_file_segment(struct evbuffer *buf, struct 
  * referenced; here @inbuf stays fully usable: its referenced chunks are
  * never written again (new bytes go to new chunks) and live until both
  * buffers dropped them, so @outbuf keeps the bytes as they were at this
- * call whatever happens to @inbuf. Bytes that are themselves references
+ * call whatever evbuffer calls do to @inbuf (writing into @inbuf's memory
+ * through pointers from evbuffer_pullup() or evbuffer_peek() changes both,
+ * as in libevent). Bytes that are themselves references
  * to a buffer or to a file segment cannot be referenced (-1, as libevent).
  * Returns 0 (also when @inbuf is empty), or -1 (NULL, same buffer,
  * @outbuf's end frozen, out of memory: nothing changed).
