@@ -24,5 +24,6 @@ Suite *evtest_util_suite(void);
 Suite *evtest_buffer_suite(void);
 Suite *evtest_bufferevent_suite(void);
 Suite *evtest_listener_suite(void);
+Suite *evtest_thread_suite(void);
 
 #endif
