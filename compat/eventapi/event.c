@@ -649,14 +649,16 @@ fd_update(struct eva_fd *d)
 static int
 th_direct(const struct event_base *base)
 {
-  return !base->threaded || !base->running || pthread_equal(base->th.loop_tid, pthread_self());
+  return !eva_threads_on || !base->threaded || !base->running ||
+         pthread_equal(base->th.loop_tid, pthread_self());
 }
 
 /* Wake @base's loop when another thread changed something it waits on. */
 static void
 th_wake(struct event_base *base)
 {
-  if (base->threaded && base->running && !pthread_equal(base->th.loop_tid, pthread_self()))
+  if (eva_threads_on && base->threaded && base->running &&
+      !pthread_equal(base->th.loop_tid, pthread_self()))
     (void)fut_notify_signal(&base->th.notify);
 }
 
@@ -1003,7 +1005,8 @@ del_public(struct event *ev, int how)
   th_wake(base);
   /* Another thread deleting an event whose callback runs waits for the
    * callback to return (not for EV_FINALIZE events, unless asked). */
-  if (base->threaded && base->running && !th_direct(base) && how != EVA_DEL_NOBLOCK &&
+  if (eva_threads_on && base->threaded && base->running && !th_direct(base) &&
+      how != EVA_DEL_NOBLOCK &&
       (how == EVA_DEL_BLOCK || !(ev->ev_events & EV_FINALIZE)))
     while (base->running_event == ev)
       (void)pthread_cond_wait(&base->th.cond, &base->th.lock);
@@ -1896,12 +1899,22 @@ base_free(struct event_base *base, int run_finalizers)
       next = q->next;
     }
   }
-  /* Events still added or active: deleted; their memory is the program's. */
-  while (!fut_kit_queue_empty(&base->added))
-    (void)del_internal(fut_kit_queue_data(base->added.next, struct event, ev_inserted_));
+  /* Events still added or active: deleted; their memory is the program's.
+   * They forget the base, so event_del/event_free/event_pending on them
+   * later never reach it (and take no lock). */
+  while (!fut_kit_queue_empty(&base->added)) {
+    struct event *ev = fut_kit_queue_data(base->added.next, struct event, ev_inserted_);
+
+    (void)del_internal(ev);
+    ev->ev_base = NULL;
+  }
   for (i = 0; i < base->nactiveq; i++)
-    while (!fut_kit_queue_empty(&base->activeq[i]))
-      unqueue_active(base, fut_kit_queue_data(base->activeq[i].next, struct event, ev_active_));
+    while (!fut_kit_queue_empty(&base->activeq[i])) {
+      struct event *ev = fut_kit_queue_data(base->activeq[i].next, struct event, ev_active_);
+
+      unqueue_active(base, ev);
+      ev->ev_base = NULL;
+    }
   while (!fut_kit_queue_empty(&base->onces)) {
     struct eva_once *o = fut_kit_queue_data(base->onces.next, struct eva_once, link);
 

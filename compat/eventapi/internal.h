@@ -113,19 +113,20 @@ void eva_warn(const char *fmt, ...)
   ;
 int64_t eva_now_ns(struct event_base *base);
 
-/* Threads (thread.c). eva_threads_on: evthread_use_pthreads() was called. */
+/* Threads (thread.c). eva_threads_on: evthread_use_pthreads() was called
+ * (tested first, so that without it no base is read to decide). */
 extern int eva_threads_on;
 /* A new recursive mutex (eva_malloc), or NULL. */
 pthread_mutex_t *eva_rlock_new(void);
 void eva_rlock_free(pthread_mutex_t *m);
 #define EVA_BASE_LOCK(b)                          \
   do {                                            \
-    if ((b)->threaded)                            \
+    if (eva_threads_on && (b)->threaded)          \
       (void)pthread_mutex_lock(&(b)->th.lock);    \
   } while (0)
 #define EVA_BASE_UNLOCK(b)                        \
   do {                                            \
-    if ((b)->threaded)                            \
+    if (eva_threads_on && (b)->threaded)          \
       (void)pthread_mutex_unlock(&(b)->th.lock);  \
   } while (0)
 

@@ -299,7 +299,8 @@ EVENT2_EXPORT_SYMBOL void event_free(struct event *ev);
 EVENT2_EXPORT_SYMBOL int event_add(struct event *ev, const struct timeval *tv);
 /**
  * event_del - make @ev neither pending nor active (its callback will not
- * run). Returns 0, or -1 (NULL, not assigned, base freed). On a threaded
+ * run). Returns 0 (also for an event event_base_free() deleted), or -1
+ * (NULL, not assigned). On a threaded
  * base (evthread_use_pthreads), called from another thread while @ev's
  * callback runs on the loop's thread, it waits for that callback to
  * return, unless @ev has EV_FINALIZE; from the callback itself it never
