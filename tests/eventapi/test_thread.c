@@ -586,6 +586,80 @@ START_TEST(test_loopexit_once_from_thread)
 }
 END_TEST
 
+/* ---- the loop in a worker thread, driven from the thread that made the base ----- */
+
+struct worker {
+  struct event_base *base;
+  struct gate running;
+  int loop_result;
+  int reads;
+  pthread_t loop_thread;
+  int on_loop_thread;
+};
+
+static void
+worker_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+  struct worker *w = arg;
+  char c;
+
+  (void)what;
+  if (read(fd, &c, 1) == 1)
+    w->reads++;
+  w->on_loop_thread = pthread_equal(pthread_self(), w->loop_thread);
+  if (w->reads == 3)
+    event_base_loopexit(w->base, NULL);
+}
+
+static void *
+worker_loop(void *arg)
+{
+  struct worker *w = arg;
+
+  w->loop_thread = pthread_self();
+  w->loop_result = event_base_dispatch(w->base);
+  return NULL;
+}
+
+START_TEST(test_loop_in_worker_thread)
+{
+  struct worker w;
+  struct event *rd, *safety;
+  pthread_t t;
+  int sv[2], i;
+
+  memset(&w, 0, sizeof w);
+  ck_assert_int_eq(evthread_use_pthreads(), 0);
+  gate_init(&w.running);
+  ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  w.base = event_base_new();
+  safety = add_safety(w.base);
+  ck_assert_int_eq(event_base_once(w.base, -1, EV_TIMEOUT, open_gate_cb, &w.running, NULL), 0);
+  ck_assert_int_eq(pthread_create(&t, NULL, worker_loop, &w), 0);
+  alarm(15);
+  gate_wait(&w.running);
+  /* Added while the worker's loop runs; the data comes afterwards. */
+  rd = event_new(w.base, sv[0], EV_READ | EV_PERSIST, worker_read_cb, &w);
+  ck_assert_int_eq(event_add(rd, NULL), 0);
+  for (i = 0; i < 3; i++)
+    ck_assert_int_eq(write(sv[1], "z", 1), 1);
+  ck_assert_int_eq(pthread_join(t, NULL), 0);
+  alarm(0);
+  ck_assert_int_eq(w.loop_result, 0);
+  ck_assert_int_eq(w.reads, 3);
+  ck_assert_int_eq(w.on_loop_thread, 1);
+  ck_assert_int_eq(event_base_got_exit(w.base), 1);
+  /* The worker is gone: this thread may use the base again. */
+  ck_assert_int_eq(event_del(rd), 0);
+  event_free(rd);
+  event_free(safety);
+  event_base_free(w.base);
+  close(sv[0]);
+  close(sv[1]);
+  gate_destroy(&w.running);
+}
+END_TEST
+
 /* ---- a thread-safe bufferevent written from another thread ---------------------- */
 
 #define BEV_CHUNKS 200
@@ -868,6 +942,7 @@ evtest_thread_suite(void)
   tcase_add_test(tc, test_free_from_thread);
   tcase_add_test(tc, test_loopbreak_from_thread);
   tcase_add_test(tc, test_loopexit_once_from_thread);
+  tcase_add_test(tc, test_loop_in_worker_thread);
   tcase_add_test(tc, test_bufferevent_threadsafe_socket);
   tcase_add_test(tc, test_bufferevent_threadsafe_pair);
   tcase_add_test(tc, test_bufferevent_lock_recursive);
