@@ -16,9 +16,10 @@ evthread_use_pthreads(void)
 int
 evthread_make_base_notifiable(struct event_base *base)
 {
-  if (base == NULL || !base->threaded)
-    return -1;
-  return 0;
+  /* Bases made after evthread_use_pthreads() have their notifier; a base
+   * made before has no lock, so no other thread may use it and there is
+   * nothing to set up (libevent returns 0 there too). */
+  return base != NULL ? 0 : -1;
 }
 
 pthread_mutex_t *

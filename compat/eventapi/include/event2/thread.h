@@ -50,9 +50,9 @@ EVENT2_EXPORT_SYMBOL int evthread_use_pthreads(void);
 
 /*
  * evthread_make_base_notifiable - make sure @base's loop can be woken by
- * other threads. A base made after evthread_use_pthreads() always is: 0.
- * Returns -1 for NULL or a base made before evthread_use_pthreads() (it
- * has no lock, so no other thread may touch it). Any thread.
+ * other threads: a base made after evthread_use_pthreads() always is. A
+ * base made before has no lock, and stays for one thread (as in libevent,
+ * which returns 0 there too). Returns 0, or -1 for NULL. Any thread.
  */
 EVENT2_EXPORT_SYMBOL int evthread_make_base_notifiable(struct event_base *base);
 
