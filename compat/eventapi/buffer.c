@@ -27,6 +27,8 @@
 
 #include "buffer-internal.h"
 #include "event2/event.h"
+#include "buffer-lock.h"
+#include "internal.h"
 #include "event2/buffer_compat.h"
 
 #define CHAIN_MIN 1024u
@@ -75,6 +77,8 @@ struct evbuffer {
   ev_uint64_t flags;         /* EVBUFFER_FLAG_* */
   struct event *defer_ev;    /* evbuffer_defer_callbacks(): runs the callbacks */
   int defer_pending;         /* defer_ev is active */
+  pthread_mutex_t *lock; /* evbuffer_enable_locking(); NULL: none */
+  int own_lock;          /* made by evbuffer_enable_locking(buf, NULL) */
 };
 
 static void chain_unshare(const void *data, size_t len, void *arg);
@@ -261,7 +265,84 @@ free_all(struct evbuffer *buf)
     en = e->next;
     free(e);
   }
+  if (buf->own_lock)
+    eva_rlock_free(buf->lock);
   free(buf);
+}
+
+/* ---- locking ------------------------------------------------------------------- */
+
+int
+evbuffer_enable_locking(struct evbuffer *buf, void *lock)
+{
+  if (!buf || buf->lock)
+    return -1;
+  if (lock) {
+    buf->lock = lock;
+    buf->own_lock = 0;
+    return 0;
+  }
+  if (!eva_threads_on)
+    return -1;
+  buf->lock = eva_rlock_new();
+  if (!buf->lock)
+    return -1;
+  buf->own_lock = 1;
+  return 0;
+}
+
+void
+evbuffer_lock(struct evbuffer *buf)
+{
+  fut_evbuffer_lock1(buf);
+}
+
+void
+evbuffer_unlock(struct evbuffer *buf)
+{
+  fut_evbuffer_unlock1(buf);
+}
+
+void
+fut_evbuffer_lock1(const struct evbuffer *buf)
+{
+  if (buf && buf->lock)
+    (void)pthread_mutex_lock(buf->lock);
+}
+
+void
+fut_evbuffer_unlock1(const struct evbuffer *buf)
+{
+  if (buf && buf->lock)
+    (void)pthread_mutex_unlock(buf->lock);
+}
+
+void
+fut_evbuffer_lock2(const struct evbuffer *a, const struct evbuffer *b)
+{
+  pthread_mutex_t *la = a ? a->lock : NULL, *lb = b ? b->lock : NULL;
+
+  if (la && lb && la != lb && (uintptr_t)lb < (uintptr_t)la) {
+    pthread_mutex_t *t = la;
+
+    la = lb;
+    lb = t;
+  }
+  if (la)
+    (void)pthread_mutex_lock(la);
+  if (lb && lb != la)
+    (void)pthread_mutex_lock(lb);
+}
+
+void
+fut_evbuffer_unlock2(const struct evbuffer *a, const struct evbuffer *b)
+{
+  pthread_mutex_t *la = a ? a->lock : NULL, *lb = b ? b->lock : NULL;
+
+  if (lb && lb != la)
+    (void)pthread_mutex_unlock(lb);
+  if (la)
+    (void)pthread_mutex_unlock(la);
 }
 
 void
@@ -280,19 +361,19 @@ fut_evbuffer_free_owned(struct evbuffer *buf)
 }
 
 size_t
-evbuffer_get_length(const struct evbuffer *buf)
+eva_nolock_get_length(const struct evbuffer *buf)
 {
   return buf ? buf->total : 0;
 }
 
 size_t
-evbuffer_get_contiguous_space(const struct evbuffer *buf)
+eva_nolock_get_contiguous_space(const struct evbuffer *buf)
 {
   return buf && buf->first ? buf->first->off : 0;
 }
 
 int
-evbuffer_freeze(struct evbuffer *buf, int at_front)
+eva_nolock_freeze(struct evbuffer *buf, int at_front)
 {
   if (!buf)
     return -1;
@@ -304,7 +385,7 @@ evbuffer_freeze(struct evbuffer *buf, int at_front)
 }
 
 int
-evbuffer_unfreeze(struct evbuffer *buf, int at_front)
+eva_nolock_unfreeze(struct evbuffer *buf, int at_front)
 {
   if (!buf)
     return -1;
@@ -343,7 +424,7 @@ tail_space(struct evbuffer *buf, size_t need)
 }
 
 int
-evbuffer_expand(struct evbuffer *buf, size_t datlen)
+eva_nolock_expand(struct evbuffer *buf, size_t datlen)
 {
   if (!buf || datlen > (size_t)EV_SSIZE_MAX)
     return -1;
@@ -351,7 +432,7 @@ evbuffer_expand(struct evbuffer *buf, size_t datlen)
 }
 
 int
-evbuffer_add(struct evbuffer *buf, const void *data, size_t datlen)
+eva_nolock_add(struct evbuffer *buf, const void *data, size_t datlen)
 {
   struct chain *c;
   size_t room;
@@ -404,7 +485,7 @@ evbuffer_add(struct evbuffer *buf, const void *data, size_t datlen)
 }
 
 size_t
-evbuffer_add_iovec(struct evbuffer *buffer, struct evbuffer_iovec *vec, int n_vec)
+eva_nolock_add_iovec(struct evbuffer *buffer, struct evbuffer_iovec *vec, int n_vec)
 {
   size_t total = 0, done = 0;
   struct chain *c;
@@ -437,7 +518,7 @@ evbuffer_add_iovec(struct evbuffer *buffer, struct evbuffer_iovec *vec, int n_ve
 }
 
 int
-evbuffer_add_reference(struct evbuffer *outbuf, const void *data, size_t datlen, evbuffer_ref_cleanup_cb cleanupfn, void *cleanupfn_arg)
+eva_nolock_add_reference(struct evbuffer *outbuf, const void *data, size_t datlen, evbuffer_ref_cleanup_cb cleanupfn, void *cleanupfn_arg)
 {
   struct chain *c;
 
@@ -468,7 +549,7 @@ evbuffer_add_reference(struct evbuffer *outbuf, const void *data, size_t datlen,
 }
 
 int
-evbuffer_prepend(struct evbuffer *buf, const void *data, size_t size)
+eva_nolock_prepend(struct evbuffer *buf, const void *data, size_t size)
 {
   struct chain *c;
 
@@ -505,7 +586,7 @@ evbuffer_prepend(struct evbuffer *buf, const void *data, size_t size)
 }
 
 int
-evbuffer_add_vprintf(struct evbuffer *buf, const char *fmt, va_list ap)
+eva_nolock_add_vprintf(struct evbuffer *buf, const char *fmt, va_list ap)
 {
   size_t need = 64;
   struct chain *c;
@@ -552,7 +633,7 @@ evbuffer_add_printf(struct evbuffer *buf, const char *fmt, ...)
 }
 
 int
-evbuffer_reserve_space(struct evbuffer *buf, ev_ssize_t size, struct evbuffer_iovec *vec, int n_vec)
+eva_nolock_reserve_space(struct evbuffer *buf, ev_ssize_t size, struct evbuffer_iovec *vec, int n_vec)
 {
   struct chain *c;
 
@@ -568,7 +649,7 @@ evbuffer_reserve_space(struct evbuffer *buf, ev_ssize_t size, struct evbuffer_io
 }
 
 int
-evbuffer_commit_space(struct evbuffer *buf, struct evbuffer_iovec *vec, int n_vecs)
+eva_nolock_commit_space(struct evbuffer *buf, struct evbuffer_iovec *vec, int n_vecs)
 {
   struct chain *c;
   size_t n;
@@ -593,7 +674,7 @@ evbuffer_commit_space(struct evbuffer *buf, struct evbuffer_iovec *vec, int n_ve
 }
 
 int
-evbuffer_add_file(struct evbuffer *outbuf, int fd, ev_off_t offset, ev_off_t length)
+eva_nolock_add_file(struct evbuffer *outbuf, int fd, ev_off_t offset, ev_off_t length)
 {
   size_t left, done = 0;
   struct chain *c;
@@ -689,7 +770,7 @@ drain_raw(struct evbuffer *buf, size_t len)
 }
 
 int
-evbuffer_drain(struct evbuffer *buf, size_t len)
+eva_nolock_drain(struct evbuffer *buf, size_t len)
 {
   if (!buf || buf->freeze_front)
     return -1;
@@ -753,7 +834,7 @@ copy_from(struct chain *c, size_t in, void *out, size_t len)
 }
 
 ev_ssize_t
-evbuffer_copyout_from(struct evbuffer *buf, const struct evbuffer_ptr *pos, void *data_out, size_t datlen)
+eva_nolock_copyout_from(struct evbuffer *buf, const struct evbuffer_ptr *pos, void *data_out, size_t datlen)
 {
   struct chain *c;
   size_t in, at;
@@ -772,13 +853,13 @@ evbuffer_copyout_from(struct evbuffer *buf, const struct evbuffer_ptr *pos, void
 }
 
 ev_ssize_t
-evbuffer_copyout(struct evbuffer *buf, void *data_out, size_t datlen)
+eva_nolock_copyout(struct evbuffer *buf, void *data_out, size_t datlen)
 {
   return evbuffer_copyout_from(buf, NULL, data_out, datlen);
 }
 
 int
-evbuffer_remove(struct evbuffer *buf, void *data, size_t datlen)
+eva_nolock_remove(struct evbuffer *buf, void *data, size_t datlen)
 {
   ev_ssize_t n;
 
@@ -795,7 +876,7 @@ evbuffer_remove(struct evbuffer *buf, void *data, size_t datlen)
 }
 
 int
-evbuffer_remove_buffer(struct evbuffer *src, struct evbuffer *dst, size_t datlen)
+eva_nolock_remove_buffer(struct evbuffer *src, struct evbuffer *dst, size_t datlen)
 {
   size_t moved = 0;
 
@@ -853,7 +934,7 @@ evbuffer_remove_buffer(struct evbuffer *src, struct evbuffer *dst, size_t datlen
 }
 
 int
-evbuffer_add_buffer(struct evbuffer *outbuf, struct evbuffer *inbuf)
+eva_nolock_add_buffer(struct evbuffer *outbuf, struct evbuffer *inbuf)
 {
   size_t n;
   struct chain *c, *next;
@@ -883,7 +964,7 @@ evbuffer_add_buffer(struct evbuffer *outbuf, struct evbuffer *inbuf)
 }
 
 int
-evbuffer_prepend_buffer(struct evbuffer *dst, struct evbuffer *src)
+eva_nolock_prepend_buffer(struct evbuffer *dst, struct evbuffer *src)
 {
   size_t n;
   struct chain *c, *next, *head = NULL, *tail = NULL;
@@ -928,7 +1009,7 @@ evbuffer_prepend_buffer(struct evbuffer *dst, struct evbuffer *src)
 }
 
 unsigned char *
-evbuffer_pullup(struct evbuffer *buf, ev_ssize_t size)
+eva_nolock_pullup(struct evbuffer *buf, ev_ssize_t size)
 {
   struct chain *c, *n;
   size_t want, got;
@@ -982,7 +1063,7 @@ set_ptr(struct evbuffer_ptr *p, ev_ssize_t pos, struct chain *c, size_t in)
 }
 
 int
-evbuffer_ptr_set(struct evbuffer *buffer, struct evbuffer_ptr *ptr, size_t position, enum evbuffer_ptr_how how)
+eva_nolock_ptr_set(struct evbuffer *buffer, struct evbuffer_ptr *ptr, size_t position, enum evbuffer_ptr_how how)
 {
   size_t target, in;
   struct chain *c;
@@ -1029,7 +1110,7 @@ match_at(struct chain *c, size_t in, const char *what, size_t len)
 }
 
 struct evbuffer_ptr
-evbuffer_search_range(struct evbuffer *buffer, const char *what, size_t len, const struct evbuffer_ptr *start, const struct evbuffer_ptr *end)
+eva_nolock_search_range(struct evbuffer *buffer, const char *what, size_t len, const struct evbuffer_ptr *start, const struct evbuffer_ptr *end)
 {
   struct evbuffer_ptr r;
   struct chain *c;
@@ -1078,7 +1159,7 @@ evbuffer_search_range(struct evbuffer *buffer, const char *what, size_t len, con
 }
 
 struct evbuffer_ptr
-evbuffer_search(struct evbuffer *buffer, const char *what, size_t len, const struct evbuffer_ptr *start)
+eva_nolock_search(struct evbuffer *buffer, const char *what, size_t len, const struct evbuffer_ptr *start)
 {
   return evbuffer_search_range(buffer, what, len, start, NULL);
 }
@@ -1098,7 +1179,7 @@ byte_at(struct chain **c, size_t *in, unsigned char *out)
 }
 
 struct evbuffer_ptr
-evbuffer_search_eol(struct evbuffer *buffer, struct evbuffer_ptr *start, size_t *eol_len_out, enum evbuffer_eol_style eol_style)
+eva_nolock_search_eol(struct evbuffer *buffer, struct evbuffer_ptr *start, size_t *eol_len_out, enum evbuffer_eol_style eol_style)
 {
   struct evbuffer_ptr r;
   struct chain *c, *hc = NULL;
@@ -1250,7 +1331,7 @@ evbuffer_search_eol(struct evbuffer *buffer, struct evbuffer_ptr *start, size_t 
 }
 
 char *
-evbuffer_readln(struct evbuffer *buffer, size_t *n_read_out, enum evbuffer_eol_style eol_style)
+eva_nolock_readln(struct evbuffer *buffer, size_t *n_read_out, enum evbuffer_eol_style eol_style)
 {
   struct evbuffer_ptr it;
   size_t extra = 0, n;
@@ -1277,7 +1358,7 @@ evbuffer_readln(struct evbuffer *buffer, size_t *n_read_out, enum evbuffer_eol_s
 }
 
 int
-evbuffer_peek(struct evbuffer *buffer, ev_ssize_t len, struct evbuffer_ptr *start_at, struct evbuffer_iovec *vec_out, int n_vec)
+eva_nolock_peek(struct evbuffer *buffer, ev_ssize_t len, struct evbuffer_ptr *start_at, struct evbuffer_iovec *vec_out, int n_vec)
 {
   struct chain *c;
   size_t in, pos, left;
@@ -1310,7 +1391,7 @@ evbuffer_peek(struct evbuffer *buffer, ev_ssize_t len, struct evbuffer_ptr *star
 /* ---- callback entries ------------------------------------------------------------ */
 
 struct evbuffer_cb_entry *
-evbuffer_add_cb(struct evbuffer *buffer, evbuffer_cb_func cb, void *cbarg)
+eva_nolock_add_cb(struct evbuffer *buffer, evbuffer_cb_func cb, void *cbarg)
 {
   struct evbuffer_cb_entry *e;
 
@@ -1329,7 +1410,7 @@ evbuffer_add_cb(struct evbuffer *buffer, evbuffer_cb_func cb, void *cbarg)
 }
 
 int
-evbuffer_remove_cb_entry(struct evbuffer *buffer, struct evbuffer_cb_entry *ent)
+eva_nolock_remove_cb_entry(struct evbuffer *buffer, struct evbuffer_cb_entry *ent)
 {
   struct evbuffer_cb_entry **pp;
 
@@ -1346,7 +1427,7 @@ evbuffer_remove_cb_entry(struct evbuffer *buffer, struct evbuffer_cb_entry *ent)
 }
 
 int
-evbuffer_remove_cb(struct evbuffer *buffer, evbuffer_cb_func cb, void *cbarg)
+eva_nolock_remove_cb(struct evbuffer *buffer, evbuffer_cb_func cb, void *cbarg)
 {
   struct evbuffer_cb_entry *e;
 
@@ -1370,7 +1451,7 @@ has_entry(struct evbuffer *buffer, struct evbuffer_cb_entry *cb)
 }
 
 int
-evbuffer_cb_set_flags(struct evbuffer *buffer, struct evbuffer_cb_entry *cb, ev_uint32_t flags)
+eva_nolock_cb_set_flags(struct evbuffer *buffer, struct evbuffer_cb_entry *cb, ev_uint32_t flags)
 {
   if (!buffer || !cb || !has_entry(buffer, cb))
     return -1;
@@ -1379,7 +1460,7 @@ evbuffer_cb_set_flags(struct evbuffer *buffer, struct evbuffer_cb_entry *cb, ev_
 }
 
 int
-evbuffer_cb_clear_flags(struct evbuffer *buffer, struct evbuffer_cb_entry *cb, ev_uint32_t flags)
+eva_nolock_cb_clear_flags(struct evbuffer *buffer, struct evbuffer_cb_entry *cb, ev_uint32_t flags)
 {
   if (!buffer || !cb || !has_entry(buffer, cb))
     return -1;
@@ -1392,7 +1473,7 @@ evbuffer_cb_clear_flags(struct evbuffer *buffer, struct evbuffer_cb_entry *cb, e
 static int read_into(struct evbuffer *buffer, int fd, int howmuch);
 
 int
-evbuffer_read(struct evbuffer *buffer, evutil_socket_t fd, int howmuch)
+eva_nolock_read(struct evbuffer *buffer, evutil_socket_t fd, int howmuch)
 {
   if (!buffer || buffer->freeze_end)
     return -1;
@@ -1469,7 +1550,7 @@ read_into(struct evbuffer *buffer, int fd, int howmuch)
 }
 
 int
-evbuffer_write_atmost(struct evbuffer *buffer, evutil_socket_t fd, ev_ssize_t howmuch)
+eva_nolock_write_atmost(struct evbuffer *buffer, evutil_socket_t fd, ev_ssize_t howmuch)
 {
   struct iovec iov[WRITE_IOV];
   struct chain *c;
@@ -1509,7 +1590,7 @@ evbuffer_write_atmost(struct evbuffer *buffer, evutil_socket_t fd, ev_ssize_t ho
 }
 
 int
-evbuffer_write(struct evbuffer *buffer, evutil_socket_t fd)
+eva_nolock_write(struct evbuffer *buffer, evutil_socket_t fd)
 {
   return evbuffer_write_atmost(buffer, fd, -1);
 }
@@ -1517,7 +1598,7 @@ evbuffer_write(struct evbuffer *buffer, evutil_socket_t fd)
 /* ---- libevent 1.4 names ------------------------------------------------------------ */
 
 void
-evbuffer_setcb(struct evbuffer *buffer, evbuffer_cb cb, void *cbarg)
+eva_nolock_setcb(struct evbuffer *buffer, evbuffer_cb cb, void *cbarg)
 {
   struct evbuffer_cb_entry *e, *next;
 
@@ -1540,13 +1621,13 @@ evbuffer_setcb(struct evbuffer *buffer, evbuffer_cb cb, void *cbarg)
 }
 
 char *
-evbuffer_readline(struct evbuffer *buffer)
+eva_nolock_readline(struct evbuffer *buffer)
 {
   return evbuffer_readln(buffer, NULL, EVBUFFER_EOL_ANY);
 }
 
 unsigned char *
-evbuffer_find(struct evbuffer *buffer, const unsigned char *what, size_t len)
+eva_nolock_find(struct evbuffer *buffer, const unsigned char *what, size_t len)
 {
   struct evbuffer_ptr p;
   unsigned char *data;
@@ -1580,8 +1661,8 @@ chain_unshare(const void *data, size_t len, void *arg)
 
 static void seg_chain_unref(const void *data, size_t len, void *arg);
 
-int
-evbuffer_add_buffer_reference(struct evbuffer *outbuf, struct evbuffer *inbuf)
+static int
+evbuffer_add_buffer_reference_nolock(struct evbuffer *outbuf, struct evbuffer *inbuf)
 {
   struct chain *c, *head = NULL, **tailp = &head, *n;
   size_t total;
@@ -1629,6 +1710,18 @@ evbuffer_add_buffer_reference(struct evbuffer *outbuf, struct evbuffer *inbuf)
   outbuf->total += total;
   changed(outbuf, total, 0);
   return 0;
+}
+
+/* The public name: under the buffer's lock (buffer-lock.c's rule). */
+int
+evbuffer_add_buffer_reference(struct evbuffer *outbuf, struct evbuffer *inbuf)
+{
+  int r;
+
+  fut_evbuffer_lock2(outbuf, inbuf);
+  r = evbuffer_add_buffer_reference_nolock(outbuf, inbuf);
+  fut_evbuffer_unlock2(outbuf, inbuf);
+  return r;
 }
 
 /* ---- file segments ------------------------------------------------------------- */
@@ -1765,8 +1858,8 @@ evbuffer_file_segment_add_cleanup_cb(struct evbuffer_file_segment *seg, evbuffer
   seg->cleanup_arg = arg;
 }
 
-int
-evbuffer_add_file_segment(struct evbuffer *buf, struct evbuffer_file_segment *seg, ev_off_t offset, ev_off_t length)
+static int
+evbuffer_add_file_segment_nolock(struct evbuffer *buf, struct evbuffer_file_segment *seg, ev_off_t offset, ev_off_t length)
 {
   if (!buf || !seg || buf->freeze_end || offset < 0 || length < -1 || (uint64_t)offset > seg->length)
     return -1;
@@ -1782,10 +1875,22 @@ evbuffer_add_file_segment(struct evbuffer *buf, struct evbuffer_file_segment *se
   return 0;
 }
 
+/* The public name: under the buffer's lock (buffer-lock.c's rule). */
+int
+evbuffer_add_file_segment(struct evbuffer *buf, struct evbuffer_file_segment *seg, ev_off_t offset, ev_off_t length)
+{
+  int r;
+
+  fut_evbuffer_lock1(buf);
+  r = evbuffer_add_file_segment_nolock(buf, seg, offset, length);
+  fut_evbuffer_unlock1(buf);
+  return r;
+}
+
 /* ---- flags and deferred callbacks ---------------------------------------------- */
 
-int
-evbuffer_set_flags(struct evbuffer *buf, ev_uint64_t flags)
+static int
+evbuffer_set_flags_nolock(struct evbuffer *buf, ev_uint64_t flags)
 {
   if (!buf)
     return -1;
@@ -1793,13 +1898,37 @@ evbuffer_set_flags(struct evbuffer *buf, ev_uint64_t flags)
   return 0;
 }
 
+/* The public name: under the buffer's lock (buffer-lock.c's rule). */
 int
-evbuffer_clear_flags(struct evbuffer *buf, ev_uint64_t flags)
+evbuffer_set_flags(struct evbuffer *buf, ev_uint64_t flags)
+{
+  int r;
+
+  fut_evbuffer_lock1(buf);
+  r = evbuffer_set_flags_nolock(buf, flags);
+  fut_evbuffer_unlock1(buf);
+  return r;
+}
+
+static int
+evbuffer_clear_flags_nolock(struct evbuffer *buf, ev_uint64_t flags)
 {
   if (!buf)
     return -1;
   buf->flags &= ~flags;
   return 0;
+}
+
+/* The public name: under the buffer's lock (buffer-lock.c's rule). */
+int
+evbuffer_clear_flags(struct evbuffer *buf, ev_uint64_t flags)
+{
+  int r;
+
+  fut_evbuffer_lock1(buf);
+  r = evbuffer_clear_flags_nolock(buf, flags);
+  fut_evbuffer_unlock1(buf);
+  return r;
 }
 
 static void
@@ -1813,8 +1942,8 @@ deferred_cbs(evutil_socket_t fd, short what, void *arg)
   run_cbs(buf);
 }
 
-int
-evbuffer_defer_callbacks(struct evbuffer *buffer, struct event_base *base)
+static int
+evbuffer_defer_callbacks_nolock(struct evbuffer *buffer, struct event_base *base)
 {
   struct event *ev;
   int n;
@@ -1834,4 +1963,16 @@ evbuffer_defer_callbacks(struct evbuffer *buffer, struct event_base *base)
   if (buffer->defer_pending)
     event_active(ev, EV_READ, 1);
   return 0;
+}
+
+/* The public name: under the buffer's lock (buffer-lock.c's rule). */
+int
+evbuffer_defer_callbacks(struct evbuffer *buffer, struct event_base *base)
+{
+  int r;
+
+  fut_evbuffer_lock1(buffer);
+  r = evbuffer_defer_callbacks_nolock(buffer, base);
+  fut_evbuffer_unlock1(buffer);
+  return r;
 }

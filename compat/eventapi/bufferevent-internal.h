@@ -17,7 +17,8 @@ struct fut_bev_filter;
 
 /* bufferevent.c: a bufferevent of the "filter" kind on @base, without a
  * descriptor, whose directions, flushing and teardown go to @filter. */
-struct bufferevent *fut_bev_new_filter(struct event_base *base, int options, struct fut_bev_filter *filter);
+struct bufferevent *fut_bev_new_filter(struct event_base *base, int options, struct fut_bev_filter *filter,
+                                      struct bufferevent *underlying);
 /* bufferevent.c: run a callback of @bev now, or from the loop when @bev
  * defers its callbacks (BEV_OPT_DEFER_CALLBACKS). */
 void fut_bev_run_readcb(struct bufferevent *bev);

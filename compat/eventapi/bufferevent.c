@@ -27,6 +27,8 @@
 
 #include "buffer-internal.h"
 #include "bufferevent-internal.h"
+#include "bufferevent-lock.h"
+#include "internal.h"
 
 #define MAX_SINGLE_DEFAULT 16384
 
@@ -55,7 +57,82 @@ struct bev_private {
   int dns_cb_ran;
   struct bev_private *partner; /* pairs: the other end, NULL once unlinked */
   struct fut_bev_filter *filter; /* filters: bufferevent_filter.c's state */
+  struct bev_lock *lk;         /* BEV_OPT_THREADSAFE (a pair shares one) */
 };
+
+/* A bufferevent's recursive lock, shared by its two buffers (and by both
+ * ends of a pair); counted so the last user frees it. */
+struct bev_lock {
+  pthread_mutex_t m;
+  int refs; /* under m */
+};
+
+#define BEV_LOCK(p)                            \
+  do {                                         \
+    if ((p)->lk)                               \
+      (void)pthread_mutex_lock(&(p)->lk->m);   \
+  } while (0)
+#define BEV_UNLOCK(p)                          \
+  do {                                         \
+    if ((p)->lk)                               \
+      (void)pthread_mutex_unlock(&(p)->lk->m); \
+  } while (0)
+
+static struct bev_lock *
+bev_lock_new(void)
+{
+  pthread_mutexattr_t a;
+  struct bev_lock *lk = eva_malloc(sizeof *lk);
+
+  if (!lk)
+    return NULL;
+  if (pthread_mutexattr_init(&a) != 0) {
+    eva_free(lk);
+    return NULL;
+  }
+  (void)pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+  if (pthread_mutex_init(&lk->m, &a) != 0) {
+    (void)pthread_mutexattr_destroy(&a);
+    eva_free(lk);
+    return NULL;
+  }
+  (void)pthread_mutexattr_destroy(&a);
+  lk->refs = 1;
+  return lk;
+}
+
+static void
+bev_lock_unref(struct bev_lock *lk)
+{
+  int left;
+
+  (void)pthread_mutex_lock(&lk->m);
+  left = --lk->refs;
+  (void)pthread_mutex_unlock(&lk->m);
+  if (left == 0) {
+    (void)pthread_mutex_destroy(&lk->m);
+    eva_free(lk);
+  }
+}
+
+/* Give @p the lock @lk (a new one when NULL), its buffers too. */
+static int
+bev_lock_setup(struct bev_private *p, struct bev_lock *lk)
+{
+  if (!lk) {
+    lk = bev_lock_new();
+    if (!lk)
+      return -1;
+  } else {
+    (void)pthread_mutex_lock(&lk->m);
+    lk->refs++;
+    (void)pthread_mutex_unlock(&lk->m);
+  }
+  p->lk = lk;
+  (void)evbuffer_enable_locking(p->bev.input, &lk->m);
+  (void)evbuffer_enable_locking(p->bev.output, &lk->m);
+  return 0;
+}
 
 #define IS_PAIR(p) ((p)->bev.be_ops == &pair_ops)
 #define NOT_SOCKET(p) ((p)->bev.be_ops != &socket_ops)
@@ -98,6 +175,8 @@ destruct(struct bev_private *p)
     close(b->ev_read.ev_fd);
   fut_evbuffer_free_owned(b->input);
   fut_evbuffer_free_owned(b->output);
+  if (p->lk)
+    bev_lock_unref(p->lk);
   free(p);
 }
 
@@ -116,11 +195,30 @@ decref(struct bev_private *p)
   return 1;
 }
 
+/* decref() and release the lock taken by BEV_LOCK (which may outlive @p). */
+static int
+decref_unlock(struct bev_private *p)
+{
+  struct bev_lock *lk = p->lk;
+  int r;
+
+  if (!lk)
+    return decref(p);
+  lk->refs++;
+  r = decref(p);
+  (void)pthread_mutex_unlock(&lk->m);
+  bev_lock_unref(lk);
+  return r;
+}
+
 void
 bufferevent_incref(struct bufferevent *bufev)
 {
-  if (bufev)
+  if (bufev) {
+    BEV_LOCK(PRIV(bufev));
     incref(PRIV(bufev));
+    BEV_UNLOCK(PRIV(bufev));
+  }
 }
 
 int
@@ -128,7 +226,8 @@ bufferevent_decref(struct bufferevent *bufev)
 {
   if (!bufev)
     return 0;
-  return decref(PRIV(bufev));
+  BEV_LOCK(PRIV(bufev));
+  return decref_unlock(PRIV(bufev));
 }
 
 /* ---- running callbacks ------------------------------------------------------------ */
@@ -203,6 +302,7 @@ be_deferred_cb(evutil_socket_t fd, short what, void *arg)
 
   (void)fd;
   (void)what;
+  BEV_LOCK(p);
   p->deferred_pending = 0;
   if ((p->eventcb_pending & BEV_EVENT_CONNECTED) && b->errorcb) {
     /* The connection first: a program writes from its event callback. */
@@ -226,7 +326,7 @@ be_deferred_cb(evutil_socket_t fd, short what, void *arg)
   }
   p->readcb_pending = p->writecb_pending = 0;
   p->eventcb_pending = 0;
-  decref(p);
+  decref_unlock(p);
 }
 
 /* ---- suspension by the read high watermark --------------------------------------- */
@@ -300,6 +400,7 @@ be_readcb(evutil_socket_t fd, short what, void *arg)
   ev_ssize_t howmuch = -1;
   int n;
 
+  BEV_LOCK(p);
   incref(p);
   if (what & EV_TIMEOUT) {
     bufferevent_disable(b, EV_READ);
@@ -343,7 +444,7 @@ fail: {
   run_eventcb(p, ev, 0);
 }
 done:
-  decref(p);
+  decref_unlock(p);
 }
 
 static int
@@ -371,6 +472,7 @@ be_writecb(evutil_socket_t fd, short what, void *arg)
   short ev = BEV_EVENT_WRITING;
   int res = 0, connected = 0;
 
+  BEV_LOCK(p);
   incref(p);
   if (what & EV_TIMEOUT) {
     bufferevent_disable(b, EV_WRITE);
@@ -424,7 +526,7 @@ be_writecb(evutil_socket_t fd, short what, void *arg)
   if ((res || !connected) && evbuffer_get_length(b->output) <= b->wm_write.low)
     run_writecb(p, 0);
 done:
-  decref(p);
+  decref_unlock(p);
 }
 
 /* ---- life --------------------------------------------------------------------------------- */
@@ -447,9 +549,11 @@ bev_new(struct event_base *base, evutil_socket_t fd, int options, const struct b
       return NULL;
     base = event_get_base(&probe);
   }
-  if (!base || (options & (BEV_OPT_THREADSAFE | BEV_OPT_UNLOCK_CALLBACKS)))
+  /* BEV_OPT_THREADSAFE needs evthread_use_pthreads(), as in libevent. */
+  if (!base || (options & BEV_OPT_UNLOCK_CALLBACKS) ||
+      ((options & BEV_OPT_THREADSAFE) && !eva_threads_on))
     return NULL;
-  if (options & ~(BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS))
+  if (options & ~(BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS | BEV_OPT_THREADSAFE))
     return NULL;
   p = calloc(1, sizeof(*p));
   if (!p)
@@ -487,6 +591,13 @@ bev_new(struct event_base *base, evutil_socket_t fd, int options, const struct b
   fut_evbuffer_set_hook(b->output, output_hook, p);
   evbuffer_freeze(b->input, 0);
   evbuffer_freeze(b->output, 1);
+  /* A pair's ends share one lock (bufferevent_pair_new sets it), and a
+   * filter its underlying bufferevent's (fut_bev_new_filter sets it). */
+  if ((options & BEV_OPT_THREADSAFE) && ops != &pair_ops && ops != &filter_ops &&
+      bev_lock_setup(p, NULL) != 0) {
+    destruct(p);
+    return NULL;
+  }
   return b;
 }
 
@@ -572,10 +683,11 @@ pair_enable(struct bev_private *p, short events)
 static void
 pair_timeout(struct bev_private *p, short dir, short what)
 {
+  BEV_LOCK(p);
   incref(p);
   bufferevent_disable(&p->bev, dir);
   run_eventcb(p, BEV_EVENT_TIMEOUT | what, 0);
-  decref(p);
+  decref_unlock(p);
 }
 
 static void
@@ -610,6 +722,12 @@ bufferevent_pair_new(struct event_base *base, int options, struct bufferevent *p
     bufferevent_free(a);
     return -1;
   }
+  if ((options & BEV_OPT_THREADSAFE) &&
+      (bev_lock_setup(PRIV(a), NULL) != 0 || bev_lock_setup(PRIV(b), PRIV(a)->lk) != 0)) {
+    bufferevent_free(a);
+    bufferevent_free(b);
+    return -1;
+  }
   PRIV(a)->partner = PRIV(b);
   PRIV(b)->partner = PRIV(a);
   pair[0] = a;
@@ -633,8 +751,11 @@ bufferevent_free(struct bufferevent *bufev)
   if (!bufev)
     return;
   p = PRIV(bufev);
-  if (p->freed)
+  BEV_LOCK(p);
+  if (p->freed) {
+    BEV_UNLOCK(p);
     return;
+  }
   p->freed = 1;
   if (p->partner) {
     p->partner->partner = NULL;
@@ -643,8 +764,12 @@ bufferevent_free(struct bufferevent *bufev)
   bufev->readcb = bufev->writecb = NULL;
   bufev->errorcb = NULL;
   bufev->cbarg = NULL;
+  /* Unlocked: event_del() from another thread waits for a running
+   * callback of the event, which takes this lock. */
+  BEV_UNLOCK(p);
   event_del(&bufev->ev_read);
   event_del(&bufev->ev_write);
+  BEV_LOCK(p);
   if (p->filter)
     fut_bev_filter_unlink(p->filter);
   if (p->dns_request) {
@@ -654,7 +779,7 @@ bufferevent_free(struct bufferevent *bufev)
     p->dns_request = NULL;
     evdns_getaddrinfo_cancel(r);
   }
-  decref(p);
+  decref_unlock(p);
 }
 
 struct event_base *
@@ -693,7 +818,7 @@ bufferevent_base_set(struct event_base *base, struct bufferevent *bev)
 }
 
 int
-bufferevent_priority_set(struct bufferevent *bev, int pri)
+bev_nolock_priority_set(struct bufferevent *bev, int pri)
 {
   struct bev_private *p;
 
@@ -708,13 +833,13 @@ bufferevent_priority_set(struct bufferevent *bev, int pri)
 }
 
 int
-bufferevent_get_priority(const struct bufferevent *bev)
+bev_nolock_get_priority(const struct bufferevent *bev)
 {
   return bev ? event_get_priority(&bev->ev_read) : -1;
 }
 
 void
-bufferevent_setcb(struct bufferevent *bufev, bufferevent_data_cb readcb, bufferevent_data_cb writecb, bufferevent_event_cb eventcb, void *cbarg)
+bev_nolock_setcb(struct bufferevent *bufev, bufferevent_data_cb readcb, bufferevent_data_cb writecb, bufferevent_event_cb eventcb, void *cbarg)
 {
   if (!bufev)
     return;
@@ -725,7 +850,7 @@ bufferevent_setcb(struct bufferevent *bufev, bufferevent_data_cb readcb, buffere
 }
 
 void
-bufferevent_getcb(struct bufferevent *bufev, bufferevent_data_cb *readcb_ptr, bufferevent_data_cb *writecb_ptr, bufferevent_event_cb *eventcb_ptr, void **cbarg_ptr)
+bev_nolock_getcb(struct bufferevent *bufev, bufferevent_data_cb *readcb_ptr, bufferevent_data_cb *writecb_ptr, bufferevent_event_cb *eventcb_ptr, void **cbarg_ptr)
 {
   if (!bufev)
     return;
@@ -740,7 +865,7 @@ bufferevent_getcb(struct bufferevent *bufev, bufferevent_data_cb *readcb_ptr, bu
 }
 
 int
-bufferevent_setfd(struct bufferevent *bufev, evutil_socket_t fd)
+bev_nolock_setfd(struct bufferevent *bufev, evutil_socket_t fd)
 {
   struct bev_private *p;
   int pri;
@@ -766,7 +891,7 @@ bufferevent_setfd(struct bufferevent *bufev, evutil_socket_t fd)
 }
 
 evutil_socket_t
-bufferevent_getfd(struct bufferevent *bufev)
+bev_nolock_getfd(struct bufferevent *bufev)
 {
   return bufev ? bufev->ev_read.ev_fd : -1;
 }
@@ -829,7 +954,7 @@ bufferevent_get_output(struct bufferevent *bufev)
 /* ---- directions, timeouts, watermarks ------------------------------------------------ */
 
 int
-bufferevent_enable(struct bufferevent *bufev, short event)
+bev_nolock_enable(struct bufferevent *bufev, short event)
 {
   struct bev_private *p;
   int r = 0;
@@ -862,7 +987,7 @@ bufferevent_enable(struct bufferevent *bufev, short event)
 }
 
 int
-bufferevent_disable(struct bufferevent *bufev, short event)
+bev_nolock_disable(struct bufferevent *bufev, short event)
 {
   struct bev_private *p;
 
@@ -882,13 +1007,13 @@ bufferevent_disable(struct bufferevent *bufev, short event)
 }
 
 short
-bufferevent_get_enabled(struct bufferevent *bufev)
+bev_nolock_get_enabled(struct bufferevent *bufev)
 {
   return bufev ? bufev->enabled : 0;
 }
 
 int
-bufferevent_set_timeouts(struct bufferevent *bufev, const struct timeval *timeout_read, const struct timeval *timeout_write)
+bev_nolock_set_timeouts(struct bufferevent *bufev, const struct timeval *timeout_read, const struct timeval *timeout_write)
 {
   int r = 0;
 
@@ -929,7 +1054,7 @@ bufferevent_set_timeouts(struct bufferevent *bufev, const struct timeval *timeou
 }
 
 void
-bufferevent_setwatermark(struct bufferevent *bufev, short events, size_t lowmark, size_t highmark)
+bev_nolock_setwatermark(struct bufferevent *bufev, short events, size_t lowmark, size_t highmark)
 {
   struct bev_private *p;
 
@@ -951,7 +1076,7 @@ bufferevent_setwatermark(struct bufferevent *bufev, short events, size_t lowmark
 }
 
 int
-bufferevent_getwatermark(struct bufferevent *bufev, short events, size_t *lowmark, size_t *highmark)
+bev_nolock_getwatermark(struct bufferevent *bufev, short events, size_t *lowmark, size_t *highmark)
 {
   const struct event_watermark *w;
 
@@ -971,7 +1096,7 @@ bufferevent_getwatermark(struct bufferevent *bufev, short events, size_t *lowmar
 }
 
 int
-bufferevent_flush(struct bufferevent *bufev, short iotype, enum bufferevent_flush_mode mode)
+bev_nolock_flush(struct bufferevent *bufev, short iotype, enum bufferevent_flush_mode mode)
 {
   struct bev_private *p, *partner;
 
@@ -1008,7 +1133,7 @@ bufferevent_flush(struct bufferevent *bufev, short iotype, enum bufferevent_flus
 }
 
 void
-bufferevent_trigger(struct bufferevent *bufev, short iotype, int options)
+bev_nolock_trigger(struct bufferevent *bufev, short iotype, int options)
 {
   struct bev_private *p;
 
@@ -1026,7 +1151,7 @@ bufferevent_trigger(struct bufferevent *bufev, short iotype, int options)
 }
 
 void
-bufferevent_trigger_event(struct bufferevent *bufev, short what, int options)
+bev_nolock_trigger_event(struct bufferevent *bufev, short what, int options)
 {
   struct bev_private *p;
 
@@ -1038,20 +1163,43 @@ bufferevent_trigger_event(struct bufferevent *bufev, short what, int options)
   decref(p);
 }
 
+struct bev_lock *
+fut_bev_lock_take(struct bufferevent *bufev)
+{
+  struct bev_lock *lk = bufev ? PRIV(bufev)->lk : NULL;
+
+  if (lk) {
+    (void)pthread_mutex_lock(&lk->m);
+    lk->refs++;
+  }
+  return lk;
+}
+
+void
+fut_bev_lock_drop(struct bev_lock *lk)
+{
+  if (lk) {
+    (void)pthread_mutex_unlock(&lk->m);
+    bev_lock_unref(lk);
+  }
+}
+
 void
 bufferevent_lock(struct bufferevent *bufev)
 {
-  (void)bufev;
+  if (bufev)
+    BEV_LOCK(PRIV(bufev));
 }
 
 void
 bufferevent_unlock(struct bufferevent *bufev)
 {
-  (void)bufev;
+  if (bufev)
+    BEV_UNLOCK(PRIV(bufev));
 }
 
 int
-bufferevent_set_max_single_read(struct bufferevent *bev, size_t size)
+bev_nolock_set_max_single_read(struct bufferevent *bev, size_t size)
 {
   if (!bev)
     return -1;
@@ -1062,7 +1210,7 @@ bufferevent_set_max_single_read(struct bufferevent *bev, size_t size)
 }
 
 int
-bufferevent_set_max_single_write(struct bufferevent *bev, size_t size)
+bev_nolock_set_max_single_write(struct bufferevent *bev, size_t size)
 {
   if (!bev)
     return -1;
@@ -1073,13 +1221,13 @@ bufferevent_set_max_single_write(struct bufferevent *bev, size_t size)
 }
 
 ev_ssize_t
-bufferevent_get_max_single_read(struct bufferevent *bev)
+bev_nolock_get_max_single_read(struct bufferevent *bev)
 {
   return bev ? (ev_ssize_t)PRIV(bev)->max_read : -1;
 }
 
 ev_ssize_t
-bufferevent_get_max_single_write(struct bufferevent *bev)
+bev_nolock_get_max_single_write(struct bufferevent *bev)
 {
   return bev ? (ev_ssize_t)PRIV(bev)->max_write : -1;
 }
@@ -1087,7 +1235,7 @@ bufferevent_get_max_single_write(struct bufferevent *bev)
 /* ---- connecting ------------------------------------------------------------------------ */
 
 int
-bufferevent_socket_connect(struct bufferevent *bev, const struct sockaddr *sa, int socklen)
+bev_nolock_socket_connect(struct bufferevent *bev, const struct sockaddr *sa, int socklen)
 {
   struct bev_private *p;
   int fd, ownfd = 0, r = 0, result = -1;
@@ -1231,19 +1379,19 @@ bufferevent_socket_connect_hostname(struct bufferevent *bev, struct evdns_base *
 }
 
 int
-bufferevent_socket_get_dns_error(struct bufferevent *bev)
+bev_nolock_socket_get_dns_error(struct bufferevent *bev)
 {
   return bev ? PRIV(bev)->dns_error : 0;
 }
 
 ev_ssize_t
-bufferevent_get_max_to_read(struct bufferevent *bev)
+bev_nolock_get_max_to_read(struct bufferevent *bev)
 {
   return bufferevent_get_max_single_read(bev);
 }
 
 ev_ssize_t
-bufferevent_get_max_to_write(struct bufferevent *bev)
+bev_nolock_get_max_to_write(struct bufferevent *bev)
 {
   return bufferevent_get_max_single_write(bev);
 }
@@ -1271,12 +1419,23 @@ bufferevent_settimeout(struct bufferevent *bufev, int timeout_read, int timeout_
 /* ---- for bufferevent_filter.c ------------------------------------------------------------ */
 
 struct bufferevent *
-fut_bev_new_filter(struct event_base *base, int options, struct fut_bev_filter *filter)
+fut_bev_new_filter(struct event_base *base, int options, struct fut_bev_filter *filter,
+                   struct bufferevent *underlying)
 {
   struct bufferevent *b = bev_new(base, -1, options, &filter_ops);
 
-  if (b)
-    PRIV(b)->filter = filter;
+  if (!b)
+    return NULL;
+  /* As libevent: a thread-safe filter takes its underlying bufferevent's
+   * lock when it has one (one lock, so the filter's callbacks, which run
+   * under the underlying's, and a program's calls on the filter, which
+   * reach the underlying, never take two locks in opposite orders). */
+  if ((options & BEV_OPT_THREADSAFE) &&
+      bev_lock_setup(PRIV(b), underlying ? PRIV(underlying)->lk : NULL) != 0) {
+    destruct(PRIV(b));
+    return NULL;
+  }
+  PRIV(b)->filter = filter;
   return b;
 }
 

@@ -325,7 +325,7 @@ bufferevent_filter_new(struct bufferevent *underlying, bufferevent_filter_cb inp
     free(f);
     return NULL;
   }
-  b = fut_bev_new_filter(underlying->ev_base, options, f);
+  b = fut_bev_new_filter(underlying->ev_base, options, f, underlying);
   if (!b) {
     free(f);
     return NULL;

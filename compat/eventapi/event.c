@@ -347,6 +347,61 @@ event_get_supported_methods(void)
 /* ---- bases -------------------------------------------------------------------- */
 
 static int set_priorities(struct event_base *base, int n);
+static void th_notify_arm(struct event_base *base);
+static void th_notify_ev(struct fut_kit_ev *kev);
+
+/* Set up @base's lock and notifier (evthread_use_pthreads() was called). */
+static int
+th_init(struct event_base *base)
+{
+  struct eva_th *th = &base->th;
+  pthread_mutexattr_t a;
+
+  if (pthread_mutexattr_init(&a) != 0)
+    return -1;
+  (void)pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+  if (pthread_mutex_init(&th->lock, &a) != 0) {
+    (void)pthread_mutexattr_destroy(&a);
+    return -1;
+  }
+  (void)pthread_mutexattr_destroy(&a);
+  if (pthread_cond_init(&th->cond, NULL) != 0) {
+    (void)pthread_mutex_destroy(&th->lock);
+    return -1;
+  }
+  if (fut_notify_init(&th->notify, &base->kit.rt) != 0) {
+    (void)pthread_cond_destroy(&th->cond);
+    (void)pthread_mutex_destroy(&th->lock);
+    return -1;
+  }
+  th->notify_open = 1;
+  (void)fut_notify_wait_init(&th->nwait, &th->notify);
+  fut_kit_ev_init(&base->kit, &th->nev, th_notify_ev);
+  fut_kit_queue_init(&th->adds);
+  fut_kit_queue_init(&th->dirty_fds);
+  fut_kit_queue_init(&th->dirty_sigs);
+  base->threaded = 1;
+  th_notify_arm(base);
+  return 0;
+}
+
+static void
+th_close(struct event_base *base)
+{
+  struct eva_th *th = &base->th;
+
+  if (!base->threaded)
+    return;
+  fut_kit_ev_cancel(&th->nev);
+  fut_future_drop(&th->nwait.base);
+  if (th->notify_open)
+    fut_notify_close(&th->notify);
+  th->notify_open = 0;
+  fut_kit_ev_cancel(&th->nev);
+  (void)pthread_cond_destroy(&th->cond);
+  (void)pthread_mutex_destroy(&th->lock);
+  base->threaded = 0;
+}
 
 struct event_base *
 event_base_new_with_config(const struct event_config *cfg)
@@ -374,7 +429,8 @@ event_base_new_with_config(const struct event_config *cfg)
     base->max_dispatch_ns = cfg->max_dispatch_ns;
     base->limit_prio = cfg->limit_prio;
   }
-  if (set_priorities(base, 1) != 0) {
+  if (set_priorities(base, 1) != 0 || (eva_threads_on && th_init(base) != 0)) {
+    eva_free(base->activeq);
     fut_kit_loop_close(&base->kit);
     eva_free(base);
     return NULL;
@@ -587,9 +643,29 @@ fd_update(struct eva_fd *d)
   return fut_kit_fd_set(d->watch, interest, edge);
 }
 
+/* May the calling thread touch @base's kit (descriptor watches, signal
+ * listeners)? Single-threaded bases: always; otherwise when the loop does
+ * not run, or from the loop's thread. Under the base lock. */
+static int
+th_direct(const struct event_base *base)
+{
+  return !eva_threads_on || !base->threaded || !base->running ||
+         pthread_equal(base->th.loop_tid, pthread_self());
+}
+
+/* Wake @base's loop when another thread changed something it waits on. */
+static void
+th_wake(struct event_base *base)
+{
+  if (eva_threads_on && base->threaded && base->running &&
+      !pthread_equal(base->th.loop_tid, pthread_self()))
+    (void)fut_notify_signal(&base->th.notify);
+}
+
 static void
 fd_release(struct eva_fd *d)
 {
+  fut_kit_queue_remove(&d->dirty);
   d->watch->data = NULL;
   fut_kit_fd_put(d->watch);
   eva_free(d);
@@ -616,6 +692,7 @@ fd_add(struct event_base *base, struct event *ev)
     }
     fut_kit_queue_init(&d->events);
     d->watch = f;
+    fut_kit_queue_init(&d->dirty);
     f->data = d;
     f->cb = fd_cb;
   }
@@ -650,6 +727,12 @@ fd_del(struct event_base *base, struct event *ev)
   fut_kit_queue_remove(&ev->ev_watch_);
   if (f == NULL || (d = f->data) == NULL)
     return;
+  if (!th_direct(base)) {
+    /* The loop's thread recomputes the watch before its next poll. */
+    if (fut_kit_queue_empty(&d->dirty))
+      fut_kit_queue_insert_tail(&base->th.dirty_fds, &d->dirty);
+    return;
+  }
   if (fut_kit_queue_empty(&d->events))
     fd_release(d);
   else
@@ -702,6 +785,7 @@ sig_add(struct event_base *base, struct event *ev)
     fut_kit_ev_init(&base->kit, &s->ev, sig_ev_cb);
     s->base = base;
     s->signo = signo;
+    fut_kit_queue_init(&s->dirty);
     base->sigs[signo] = s;
     /* The first poll binds the listener to the runtime and stores the
      * waker (what arrived already is delivered in the next iteration). */
@@ -715,6 +799,7 @@ static void
 sig_release(struct event_base *base, struct eva_sig *s)
 {
   base->sigs[s->signo] = NULL;
+  fut_kit_queue_remove(&s->dirty);
   fut_kit_ev_cancel(&s->ev);
   (void)fut_signal_close(&s->sig);
   fut_kit_ev_cancel(&s->ev);
@@ -727,8 +812,75 @@ sig_del(struct event_base *base, struct event *ev)
   struct eva_sig *s = base->sigs[ev->ev_fd];
 
   fut_kit_queue_remove(&ev->ev_watch_);
-  if (s != NULL && fut_kit_queue_empty(&s->events))
-    sig_release(base, s);
+  if (s == NULL || !fut_kit_queue_empty(&s->events))
+    return;
+  if (!th_direct(base)) {
+    if (fut_kit_queue_empty(&s->dirty))
+      fut_kit_queue_insert_tail(&base->th.dirty_sigs, &s->dirty);
+    return;
+  }
+  sig_release(base, s);
+}
+
+/* The loop's thread, under the lock, before a poll: start the watches
+ * asked by other threads, recompute or release the ones they left. */
+static void
+th_apply(struct event_base *base)
+{
+  struct eva_th *th = &base->th;
+
+  while (!fut_kit_queue_empty(&th->adds)) {
+    struct event *ev = fut_kit_queue_data(th->adds.next, struct event, ev_change_);
+    int r;
+
+    fut_kit_queue_remove(&ev->ev_change_);
+    r = (ev->ev_events & EV_SIGNAL) ? sig_add(base, ev) : fd_add(base, ev);
+    if (r != 0) {
+      unsigned short old = ev->ev_flags;
+
+      eva_warn("event_add from another thread failed (fd or signal %d)", (int)ev->ev_fd);
+      ev->ev_flags &= (unsigned short)~EVLIST_INSERTED;
+      note_flags(base, ev, old);
+    }
+  }
+  while (!fut_kit_queue_empty(&th->dirty_fds)) {
+    struct eva_fd *d = fut_kit_queue_data(th->dirty_fds.next, struct eva_fd, dirty);
+
+    fut_kit_queue_remove(&d->dirty);
+    if (fut_kit_queue_empty(&d->events))
+      fd_release(d);
+    else
+      (void)fd_update(d);
+  }
+  while (!fut_kit_queue_empty(&th->dirty_sigs)) {
+    struct eva_sig *s = fut_kit_queue_data(th->dirty_sigs.next, struct eva_sig, dirty);
+
+    fut_kit_queue_remove(&s->dirty);
+    if (fut_kit_queue_empty(&s->events))
+      sig_release(base, s);
+  }
+}
+
+static void
+th_notify_arm(struct event_base *base)
+{
+  struct eva_th *th = &base->th;
+  struct fut_waker w;
+  struct fut_context cx;
+
+  fut_kit_ev_context(&th->nev, &w, &cx);
+  while (fut_future_poll(&th->nwait.base, &cx) == FUT_READY) {
+    fut_future_drop(&th->nwait.base);
+    if (th->nwait.result != 0 || fut_notify_wait_init(&th->nwait, &th->notify) != 0)
+      return;
+  }
+}
+
+/* The notifier rang: the loop is awake, which is all it was for. */
+static void
+th_notify_ev(struct fut_kit_ev *kev)
+{
+  th_notify_arm(fut_kit_queue_data(kev, struct event_base, th.nev));
 }
 
 /* ---- add, delete, activate ------------------------------------------------------- */
@@ -744,10 +896,16 @@ add_internal(struct event *ev, int64_t due_ns)
     return -1;
   if ((ev->ev_events & (EV_READ | EV_WRITE | EV_CLOSED | EV_SIGNAL)) &&
       !(ev->ev_flags & (EVLIST_INSERTED | EVLIST_ACTIVE))) {
-    int r = (ev->ev_events & EV_SIGNAL) ? sig_add(base, ev) : fd_add(base, ev);
+    if (th_direct(base)) {
+      int r = (ev->ev_events & EV_SIGNAL) ? sig_add(base, ev) : fd_add(base, ev);
 
-    if (r != 0)
-      return -1;
+      if (r != 0)
+        return -1;
+    } else {
+      /* Another thread while the loop runs: the loop's thread starts
+       * the watch before its next poll (errors are logged then). */
+      fut_kit_queue_insert_tail(&base->th.adds, &ev->ev_change_);
+    }
     ev->ev_flags |= EVLIST_INSERTED;
   }
   if (due_ns >= 0) {
@@ -783,7 +941,9 @@ del_internal(struct event *ev)
     unqueue_active(base, ev);
   if (old & EVLIST_INSERTED) {
     ev->ev_flags &= (unsigned short)~EVLIST_INSERTED;
-    if (ev->ev_events & EV_SIGNAL)
+    if (!fut_kit_queue_empty(&ev->ev_change_))
+      fut_kit_queue_remove(&ev->ev_change_);  /* its watch never started */
+    else if (ev->ev_events & EV_SIGNAL)
       sig_del(base, ev);
     else
       fd_del(base, ev);
@@ -801,36 +961,75 @@ usable(const struct event *ev)
 int
 event_add(struct event *ev, const struct timeval *tv)
 {
+  struct event_base *base;
   int64_t due = -1;
+  int r;
 
-  if (!usable(ev))
+  if (ev == NULL || (base = ev->ev_base) == NULL)
     return -1;
+  EVA_BASE_LOCK(base);
+  if (!usable(ev)) {
+    EVA_BASE_UNLOCK(base);
+    return -1;
+  }
   if (tv != NULL) {
     if (ev->ev_closure_ == EVA_CLOSURE_PERSIST)
       ev->ev_interval_ = *tv;
-    due = eva_now_ns(ev->ev_base) + tv_to_ns(tv);
+    due = eva_now_ns(base) + tv_to_ns(tv);
   }
-  return add_internal(ev, due);
+  r = add_internal(ev, due);
+  th_wake(base);
+  EVA_BASE_UNLOCK(base);
+  return r;
+}
+
+enum { EVA_DEL_AUTO, EVA_DEL_BLOCK, EVA_DEL_NOBLOCK };
+
+static int
+del_public(struct event *ev, int how)
+{
+  struct event_base *base;
+  int r;
+
+  if (ev == NULL)
+    return -1;
+  base = ev->ev_base;
+  if (base == NULL)
+    return (ev->ev_flags & EVLIST_INIT) ? del_internal(ev) : -1;
+  EVA_BASE_LOCK(base);
+  if (!(ev->ev_flags & EVLIST_INIT)) {
+    EVA_BASE_UNLOCK(base);
+    return -1;
+  }
+  r = del_internal(ev);
+  th_wake(base);
+  /* Another thread deleting an event whose callback runs waits for the
+   * callback to return (not for EV_FINALIZE events, unless asked). */
+  if (eva_threads_on && base->threaded && base->running && !th_direct(base) &&
+      how != EVA_DEL_NOBLOCK &&
+      (how == EVA_DEL_BLOCK || !(ev->ev_events & EV_FINALIZE)))
+    while (base->running_event == ev)
+      (void)pthread_cond_wait(&base->th.cond, &base->th.lock);
+  EVA_BASE_UNLOCK(base);
+  return r;
 }
 
 int
 event_del(struct event *ev)
 {
-  if (ev == NULL || !(ev->ev_flags & EVLIST_INIT))
-    return -1;
-  return del_internal(ev);
+  return del_public(ev, EVA_DEL_AUTO);
 }
 
 int
 event_del_block(struct event *ev)
 {
-  return event_del(ev);
+  return del_public(ev, EVA_DEL_BLOCK);
 }
 
 int
 event_del_noblock(struct event *ev)
 {
-  return event_del(ev);
+  return del_public(ev, EVA_DEL_NOBLOCK);
 }
 
 int
@@ -838,8 +1037,13 @@ event_remove_timer(struct event *ev)
 {
   unsigned short old;
 
-  if (!usable(ev))
+  if (ev == NULL || ev->ev_base == NULL)
     return -1;
+  EVA_BASE_LOCK(ev->ev_base);
+  if (!usable(ev)) {
+    EVA_BASE_UNLOCK(ev->ev_base);
+    return -1;
+  }
   old = ev->ev_flags;
   if (old & EVLIST_TIMEOUT) {
     fut_kit_timer_del(&ev->ev_base->kit, &ev->ev_timer_);
@@ -848,6 +1052,8 @@ event_remove_timer(struct event *ev)
   ev->ev_interval_.tv_sec = 0;
   ev->ev_interval_.tv_usec = 0;
   note_flags(ev->ev_base, ev, old);
+  th_wake(ev->ev_base);
+  EVA_BASE_UNLOCK(ev->ev_base);
   return 0;
 }
 
@@ -855,9 +1061,13 @@ void
 event_active(struct event *ev, int res, short ncalls)
 {
   (void)ncalls;
-  if (!usable(ev))
+  if (ev == NULL || ev->ev_base == NULL)
     return;
-  activate(ev->ev_base, ev, (short)res, 1);
+  EVA_BASE_LOCK(ev->ev_base);
+  if (usable(ev))
+    activate(ev->ev_base, ev, (short)res, 1);
+  th_wake(ev->ev_base);
+  EVA_BASE_UNLOCK(ev->ev_base);
 }
 
 void
@@ -867,17 +1077,21 @@ event_base_active_by_fd(struct event_base *base, evutil_socket_t fd, short event
   struct eva_fd *d;
   struct fut_kit_queue *q;
 
-  if (base == NULL || fd < 0 || (f = fut_kit_fd_get(&base->kit, fd, 0)) == NULL ||
-      (d = f->data) == NULL)
+  if (base == NULL || fd < 0)
     return;
-  events &= (short)(EV_READ | EV_WRITE | EV_CLOSED);
-  for (q = d->events.next; q != &d->events; q = q->next) {
-    struct event *ev = fut_kit_queue_data(q, struct event, ev_watch_);
-    short res = (short)(events & ev->ev_events);
+  EVA_BASE_LOCK(base);
+  if ((f = fut_kit_fd_get(&base->kit, fd, 0)) != NULL && (d = f->data) != NULL) {
+    events &= (short)(EV_READ | EV_WRITE | EV_CLOSED);
+    for (q = d->events.next; q != &d->events; q = q->next) {
+      struct event *ev = fut_kit_queue_data(q, struct event, ev_watch_);
+      short res = (short)(events & ev->ev_events);
 
-    if (res != 0)
-      activate(base, ev, res, 1);
+      if (res != 0)
+        activate(base, ev, res, 1);
+    }
+    th_wake(base);
   }
+  EVA_BASE_UNLOCK(base);
 }
 
 void
@@ -886,10 +1100,15 @@ event_base_active_by_signal(struct event_base *base, int sig)
   struct fut_kit_queue *q;
   struct eva_sig *s;
 
-  if (base == NULL || sig <= 0 || sig >= NSIG || (s = base->sigs[sig]) == NULL)
+  if (base == NULL || sig <= 0 || sig >= NSIG)
     return;
-  for (q = s->events.next; q != &s->events; q = q->next)
-    activate(base, fut_kit_queue_data(q, struct event, ev_watch_), EV_SIGNAL, 1);
+  EVA_BASE_LOCK(base);
+  if ((s = base->sigs[sig]) != NULL) {
+    for (q = s->events.next; q != &s->events; q = q->next)
+      activate(base, fut_kit_queue_data(q, struct event, ev_watch_), EV_SIGNAL, 1);
+    th_wake(base);
+  }
+  EVA_BASE_UNLOCK(base);
 }
 
 /* ---- assignment ------------------------------------------------------------------ */
@@ -908,6 +1127,7 @@ event_assign(struct event *ev, struct event_base *base, evutil_socket_t fd, shor
   fut_kit_queue_init(&ev->ev_active_);
   fut_kit_queue_init(&ev->ev_watch_);
   fut_kit_queue_init(&ev->ev_inserted_);
+  fut_kit_queue_init(&ev->ev_change_);
   ev->ev_base = base;
   ev->ev_fd = fd;
   ev->ev_events = events;
@@ -978,20 +1198,24 @@ event_debug_unassign(struct event *ev)
 int
 event_priority_set(struct event *ev, int priority)
 {
-  if (!usable(ev) || (ev->ev_flags & EVLIST_ACTIVE) || priority < 0 ||
-      priority >= ev->ev_base->nactiveq)
+  int r = -1;
+
+  if (ev == NULL || ev->ev_base == NULL)
     return -1;
-  ev->ev_pri = (ev_uint8_t)priority;
-  return 0;
+  EVA_BASE_LOCK(ev->ev_base);
+  if (usable(ev) && !(ev->ev_flags & EVLIST_ACTIVE) && priority >= 0 && priority < ev->ev_base->nactiveq) {
+    ev->ev_pri = (ev_uint8_t)priority;
+    r = 0;
+  }
+  EVA_BASE_UNLOCK(ev->ev_base);
+  return r;
 }
 
-int
-event_pending(const struct event *ev, short events, struct timeval *tv)
+static int
+pending_nolock(const struct event *ev, short events, struct timeval *tv)
 {
   int flags = 0;
 
-  if (ev == NULL || !(ev->ev_flags & EVLIST_INIT))
-    return 0;
   if (ev->ev_flags & EVLIST_INSERTED)
     flags |= ev->ev_events & (EV_READ | EV_WRITE | EV_CLOSED | EV_SIGNAL);
   if (ev->ev_flags & EVLIST_ACTIVE)
@@ -1002,6 +1226,21 @@ event_pending(const struct event *ev, short events, struct timeval *tv)
   if (tv != NULL && (flags & events & EV_TIMEOUT))
     mono_to_wall(ev->ev_base, (int64_t)ev->ev_timer_.due, tv);
   return flags & events;
+}
+
+int
+event_pending(const struct event *ev, short events, struct timeval *tv)
+{
+  int r;
+
+  if (ev == NULL)
+    return 0;
+  if (ev->ev_base == NULL)
+    return (ev->ev_flags & EVLIST_INIT) ? pending_nolock(ev, events, tv) : 0;
+  EVA_BASE_LOCK(ev->ev_base);
+  r = (ev->ev_flags & EVLIST_INIT) ? pending_nolock(ev, events, tv) : 0;
+  EVA_BASE_UNLOCK(ev->ev_base);
+  return r;
 }
 
 int
@@ -1075,15 +1314,24 @@ event_get_struct_event_size(void)
 static int
 finalize(unsigned flags, struct event *ev, event_finalize_callback_fn cb, int free_it)
 {
+  struct event_base *base;
+
   (void)flags;
-  if (!usable(ev) || (ev->ev_flags & EVLIST_FINALIZING) || cb == NULL)
+  if (ev == NULL || (base = ev->ev_base) == NULL || cb == NULL)
     return -1;
+  EVA_BASE_LOCK(base);
+  if (!usable(ev) || (ev->ev_flags & EVLIST_FINALIZING)) {
+    EVA_BASE_UNLOCK(base);
+    return -1;
+  }
   (void)del_internal(ev);
   ev->ev_finalize_ = cb;
   ev->ev_closure_ = free_it ? EVA_CLOSURE_FINALIZE_FREE : EVA_CLOSURE_FINALIZE;
   ev->ev_res = 0;
   ev->ev_flags |= EVLIST_FINALIZING;
-  queue_active(ev->ev_base, ev);
+  queue_active(base, ev);
+  th_wake(base);
+  EVA_BASE_UNLOCK(base);
   return 0;
 }
 
@@ -1127,11 +1375,14 @@ event_base_once(struct event_base *base, evutil_socket_t fd, short events, event
     return -1;
   }
   o->ev.ev_closure_ = EVA_CLOSURE_ONCE;
+  EVA_BASE_LOCK(base);
   if (event_add(&o->ev, tv) != 0) {
+    EVA_BASE_UNLOCK(base);
     eva_free(o);
     return -1;
   }
   fut_kit_queue_insert_tail(&base->onces, &o->link);
+  EVA_BASE_UNLOCK(base);
   return 0;
 }
 
@@ -1179,38 +1430,68 @@ run_queue(struct event_base *base, int pri, int64_t end_ns)
       count++;
     res = ev->ev_res;
     base->running_event = ev;
+    /* The base lock is released while a callback runs. */
     switch (ev->ev_closure_) {
-    case EVA_CLOSURE_SIGNAL:
+    case EVA_CLOSURE_SIGNAL: {
+      event_callback_fn cb = ev->ev_callback;
+      evutil_socket_t fd = ev->ev_fd;
+      void *arg = ev->ev_arg;
+
       /* Arrivals of one iteration are coalesced into one call. */
       ev->ev_ncalls_ = 0;
-      ev->ev_callback(ev->ev_fd, res, ev->ev_arg);
+      EVA_BASE_UNLOCK(base);
+      cb(fd, res, arg);
+      EVA_BASE_LOCK(base);
       break;
-    case EVA_CLOSURE_PERSIST:
+    }
+    case EVA_CLOSURE_PERSIST: {
+      event_callback_fn cb = ev->ev_callback;
+      evutil_socket_t fd = ev->ev_fd;
+      void *arg = ev->ev_arg;
+
       persist_rearm(base, ev);
-      ev->ev_callback(ev->ev_fd, res, ev->ev_arg);
+      EVA_BASE_UNLOCK(base);
+      cb(fd, res, arg);
+      EVA_BASE_LOCK(base);
       break;
+    }
     case EVA_CLOSURE_ONCE: {
       struct eva_once *o = (struct eva_once *)(void *)ev;
 
       fut_kit_queue_remove(&o->link);
+      EVA_BASE_UNLOCK(base);
       o->cb(ev->ev_fd, res, o->arg);
+      EVA_BASE_LOCK(base);
       eva_free(o);
       break;
     }
     case EVA_CLOSURE_FINALIZE:
     case EVA_CLOSURE_FINALIZE_FREE: {
       int free_it = ev->ev_closure_ == EVA_CLOSURE_FINALIZE_FREE;
+      event_finalize_callback_fn fin = ev->ev_finalize_;
+      void *arg = ev->ev_arg;
 
-      ev->ev_finalize_(ev, ev->ev_arg);
+      EVA_BASE_UNLOCK(base);
+      fin(ev, arg);
+      EVA_BASE_LOCK(base);
       if (free_it)
         eva_free(ev);
       break;
     }
-    default:
-      ev->ev_callback(ev->ev_fd, res, ev->ev_arg);
+    default: {
+      event_callback_fn cb = ev->ev_callback;
+      evutil_socket_t fd = ev->ev_fd;
+      void *arg = ev->ev_arg;
+
+      EVA_BASE_UNLOCK(base);
+      cb(fd, res, arg);
+      EVA_BASE_LOCK(base);
       break;
     }
+    }
     base->running_event = NULL;
+    if (base->threaded)
+      (void)pthread_cond_broadcast(&base->th.cond);
     if (base->got_break)
       return -1;
     if (limited && (count >= base->max_dispatch ||
@@ -1264,11 +1545,15 @@ event_base_loop(struct event_base *base, int flags)
 
   if (base == NULL)
     return -1;
+  EVA_BASE_LOCK(base);
   if (base->running) {
+    EVA_BASE_UNLOCK(base);
     eva_warn("event_base_loop: reentrant invocation; only one loop may run per base");
     return -1;
   }
   base->running = 1;
+  if (base->threaded)
+    base->th.loop_tid = pthread_self();
   base->cached_ns = 0;
   base->got_exit = 0;
   base->got_break = 0;
@@ -1279,6 +1564,8 @@ event_base_loop(struct event_base *base, int flags)
     base->loop_continue = 0;
     if (base->got_exit || base->got_break)
       break;
+    if (base->threaded)
+      th_apply(base);
     if (base->n_active == 0 && !(flags & EVLOOP_NONBLOCK)) {
       struct fut_kit_timer *t = fut_kit_timer_first(&base->kit);
 
@@ -1290,7 +1577,16 @@ event_base_loop(struct event_base *base, int flags)
       break;
     }
     base->cached_ns = 0;
-    r = fut_kit_loop_poll(&base->kit, deadline);
+    if (base->threaded) {
+      /* Unlocked while blocked; the woken callbacks run under the lock. */
+      EVA_BASE_UNLOCK(base);
+      r = fut_kit_loop_turn(&base->kit, deadline);
+      EVA_BASE_LOCK(base);
+      if (r >= 0)
+        r = fut_kit_run_queue(&base->kit.ready);
+    } else {
+      r = fut_kit_loop_poll(&base->kit, deadline);
+    }
     if (r < 0 && r != -EINTR) {
       retval = -1;
       break;
@@ -1308,6 +1604,7 @@ event_base_loop(struct event_base *base, int flags)
   }
   base->cached_ns = 0;
   base->running = 0;
+  EVA_BASE_UNLOCK(base);
   return retval;
 }
 
@@ -1336,7 +1633,9 @@ loopexit_cb(evutil_socket_t fd, short what, void *arg)
 
   (void)fd;
   (void)what;
+  EVA_BASE_LOCK(base);
   base->got_exit = 1;
+  EVA_BASE_UNLOCK(base);
 }
 
 int
@@ -1356,7 +1655,10 @@ event_base_loopbreak(struct event_base *base)
 {
   if (base == NULL)
     return -1;
+  EVA_BASE_LOCK(base);
   base->got_break = 1;
+  th_wake(base);
+  EVA_BASE_UNLOCK(base);
   return 0;
 }
 
@@ -1371,26 +1673,49 @@ event_base_loopcontinue(struct event_base *base)
 {
   if (base == NULL)
     return -1;
+  EVA_BASE_LOCK(base);
   base->loop_continue = 1;
+  EVA_BASE_UNLOCK(base);
   return 0;
 }
 
 int
 event_base_got_exit(struct event_base *base)
 {
-  return base != NULL ? base->got_exit : 0;
+  int r;
+
+  if (base == NULL)
+    return 0;
+  EVA_BASE_LOCK(base);
+  r = base->got_exit;
+  EVA_BASE_UNLOCK(base);
+  return r;
 }
 
 int
 event_base_got_break(struct event_base *base)
 {
-  return base != NULL ? base->got_break : 0;
+  int r;
+
+  if (base == NULL)
+    return 0;
+  EVA_BASE_LOCK(base);
+  r = base->got_break;
+  EVA_BASE_UNLOCK(base);
+  return r;
 }
 
 struct event *
 event_base_get_running_event(struct event_base *base)
 {
-  return base != NULL ? base->running_event : NULL;
+  struct event *ev;
+
+  if (base == NULL)
+    return NULL;
+  EVA_BASE_LOCK(base);
+  ev = base->running_event;
+  EVA_BASE_UNLOCK(base);
+  return ev;
 }
 
 const struct timeval *
@@ -1551,6 +1876,8 @@ base_free(struct event_base *base, int run_finalizers)
     eva_warn("event_base_free: the base's loop is running");
     return;
   }
+  if (base->threaded)
+    th_apply(base);
   /* Finalizers first (they may use what the program still holds). */
   for (i = 0; i < base->nactiveq; i++) {
     struct fut_kit_queue *q = &base->activeq[i], *n, *next;
@@ -1572,12 +1899,22 @@ base_free(struct event_base *base, int run_finalizers)
       next = q->next;
     }
   }
-  /* Events still added or active: deleted; their memory is the program's. */
-  while (!fut_kit_queue_empty(&base->added))
-    (void)del_internal(fut_kit_queue_data(base->added.next, struct event, ev_inserted_));
+  /* Events still added or active: deleted; their memory is the program's.
+   * They forget the base, so event_del/event_free/event_pending on them
+   * later never reach it (and take no lock). */
+  while (!fut_kit_queue_empty(&base->added)) {
+    struct event *ev = fut_kit_queue_data(base->added.next, struct event, ev_inserted_);
+
+    (void)del_internal(ev);
+    ev->ev_base = NULL;
+  }
   for (i = 0; i < base->nactiveq; i++)
-    while (!fut_kit_queue_empty(&base->activeq[i]))
-      unqueue_active(base, fut_kit_queue_data(base->activeq[i].next, struct event, ev_active_));
+    while (!fut_kit_queue_empty(&base->activeq[i])) {
+      struct event *ev = fut_kit_queue_data(base->activeq[i].next, struct event, ev_active_);
+
+      unqueue_active(base, ev);
+      ev->ev_base = NULL;
+    }
   while (!fut_kit_queue_empty(&base->onces)) {
     struct eva_once *o = fut_kit_queue_data(base->onces.next, struct eva_once, link);
 
@@ -1587,6 +1924,7 @@ base_free(struct event_base *base, int run_finalizers)
   for (i = 1; i < NSIG; i++)
     if (base->sigs[i] != NULL)
       sig_release(base, base->sigs[i]);
+  th_close(base);
   fut_kit_loop_close(&base->kit);
   eva_free(base->activeq);
   for (i = 0; i < base->ncommon; i++)

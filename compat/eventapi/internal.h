@@ -3,11 +3,13 @@
 #ifndef FUT_EVENTAPI_INTERNAL_H
 #define FUT_EVENTAPI_INTERNAL_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 
 #include "kit.h"
 
+#include <futures/notify.h>
 #include <futures/signal.h>
 
 #include "event2/event.h"
@@ -35,12 +37,32 @@ struct eva_sig {
   struct fut_kit_queue events;   /* struct event, by ev_watch_ */
   struct event_base *base;
   int signo;
+  struct fut_kit_queue dirty;    /* base->th.dirty_sigs: events left from another thread */
 };
 
 /* The events of one descriptor (the kit watch's data). */
 struct eva_fd {
   struct fut_kit_queue events;   /* struct event, by ev_watch_ */
   struct fut_kit_fd *watch;
+  struct fut_kit_queue dirty;    /* base->th.dirty_fds: events left from another thread */
+};
+
+/* A base's threading state (base->threaded: evthread_use_pthreads() was
+ * called before the base was made). The lock guards the whole base; the
+ * kit (descriptor watches, signal listeners, the runtime) is touched only
+ * by the loop's thread while the loop runs, so other threads queue their
+ * changes here and ring the notifier. */
+struct eva_th {
+  pthread_mutex_t lock;            /* recursive */
+  pthread_cond_t cond;             /* broadcast when a callback returns */
+  pthread_t loop_tid;              /* valid while base->running */
+  struct fut_notify notify;
+  struct fut_notify_wait nwait;
+  struct fut_kit_ev nev;
+  struct fut_kit_queue adds;       /* struct event by ev_change_: watch to start */
+  struct fut_kit_queue dirty_fds;  /* struct eva_fd by dirty: interest to recompute */
+  struct fut_kit_queue dirty_sigs; /* struct eva_sig by dirty: release when empty */
+  int notify_open;
 };
 
 struct event_base {
@@ -68,6 +90,8 @@ struct event_base {
   struct eva_sig *sigs[NSIG];
   struct timeval **common;         /* event_base_init_common_timeout copies */
   int ncommon;
+  int threaded;                    /* th is set up */
+  struct eva_th th;
 };
 
 struct eva_once {
@@ -88,6 +112,23 @@ void eva_warn(const char *fmt, ...)
 #endif
   ;
 int64_t eva_now_ns(struct event_base *base);
+
+/* Threads (thread.c). eva_threads_on: evthread_use_pthreads() was called
+ * (tested first, so that without it no base is read to decide). */
+extern int eva_threads_on;
+/* A new recursive mutex (eva_malloc), or NULL. */
+pthread_mutex_t *eva_rlock_new(void);
+void eva_rlock_free(pthread_mutex_t *m);
+#define EVA_BASE_LOCK(b)                          \
+  do {                                            \
+    if (eva_threads_on && (b)->threaded)          \
+      (void)pthread_mutex_lock(&(b)->th.lock);    \
+  } while (0)
+#define EVA_BASE_UNLOCK(b)                        \
+  do {                                            \
+    if (eva_threads_on && (b)->threaded)          \
+      (void)pthread_mutex_unlock(&(b)->th.lock);  \
+  } while (0)
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

@@ -19,6 +19,8 @@
 #include "event2/event_struct.h"
 #include "event2/listener.h"
 
+#include "internal.h"
+
 struct evconnlistener {
   struct event ev;
   struct event_base *base;
@@ -30,17 +32,36 @@ struct evconnlistener {
   int enabled;
   int accept4_flags;
   int freed;
+  pthread_mutex_t *lock; /* LEV_OPT_THREADSAFE with evthread_use_pthreads() */
 };
 
-static void
+#define LEV_LOCK(l)                           \
+  do {                                        \
+    if ((l)->lock)                            \
+      (void)pthread_mutex_lock((l)->lock);    \
+  } while (0)
+#define LEV_UNLOCK(l)                         \
+  do {                                        \
+    if ((l)->lock)                            \
+      (void)pthread_mutex_unlock((l)->lock);  \
+  } while (0)
+
+/* Drop a reference (the lock held). Returns 1 when @lev went (its lock
+ * released and freed), 0 when it stays (still locked). */
+static int
 lev_decref(struct evconnlistener *lev)
 {
   if (--lev->refcnt > 0)
-    return;
+    return 0;
   event_del(&lev->ev);
   if (lev->flags & LEV_OPT_CLOSE_ON_FREE)
     close(lev->ev.ev_fd);
+  if (lev->lock) {
+    (void)pthread_mutex_unlock(lev->lock);
+    eva_rlock_free(lev->lock);
+  }
   free(lev);
+  return 1;
 }
 
 static void
@@ -50,10 +71,13 @@ listener_read_cb(evutil_socket_t fd, short what, void *arg)
   int err;
 
   (void)what;
+  LEV_LOCK(lev);
   for (;;) {
     struct sockaddr_storage ss;
     socklen_t socklen = sizeof ss;
     int nfd = accept4(fd, (struct sockaddr *)&ss, &socklen, lev->accept4_flags);
+    evconnlistener_cb cb;
+    void *user_data;
 
     if (nfd < 0)
       break;
@@ -63,27 +87,44 @@ listener_read_cb(evutil_socket_t fd, short what, void *arg)
     }
     if (!lev->cb) {
       close(nfd);
+      LEV_UNLOCK(lev);
       return;
     }
     lev->refcnt++;
-    lev->cb(lev, nfd, (struct sockaddr *)&ss, (int)socklen, lev->user_data);
+    cb = lev->cb;
+    user_data = lev->user_data;
+    /* Unlocked while the program's callback runs, as libevent does. */
+    LEV_UNLOCK(lev);
+    cb(lev, nfd, (struct sockaddr *)&ss, (int)socklen, user_data);
+    LEV_LOCK(lev);
     if (lev->refcnt == 1) {
-      lev_decref(lev); /* freed from the callback */
+      (void)lev_decref(lev); /* freed from the callback */
       return;
     }
     lev->refcnt--;
-    if (!lev->enabled)
+    if (!lev->enabled) {
+      LEV_UNLOCK(lev);
       return;
+    }
   }
   err = errno;
-  if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == ECONNABORTED)
+  if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == ECONNABORTED) {
+    LEV_UNLOCK(lev);
     return;
-  if (lev->errorcb) {
-    lev->refcnt++;
-    errno = err;
-    lev->errorcb(lev, lev->user_data);
-    lev_decref(lev);
   }
+  if (lev->errorcb) {
+    evconnlistener_errorcb ecb = lev->errorcb;
+    void *user_data = lev->user_data;
+
+    lev->refcnt++;
+    LEV_UNLOCK(lev);
+    errno = err;
+    ecb(lev, user_data);
+    LEV_LOCK(lev);
+    if (lev_decref(lev))
+      return;
+  }
+  LEV_UNLOCK(lev);
 }
 
 struct evconnlistener *
@@ -92,7 +133,7 @@ evconnlistener_new(struct event_base *base, evconnlistener_cb cb, void *ptr, uns
   struct evconnlistener *lev;
   int fl;
 
-  if (!base || fd < 0 || (flags & LEV_OPT_THREADSAFE)) {
+  if (!base || fd < 0) {
     errno = EINVAL;
     return NULL;
   }
@@ -109,7 +150,14 @@ evconnlistener_new(struct event_base *base, evconnlistener_cb cb, void *ptr, uns
   lev = calloc(1, sizeof(*lev));
   if (!lev)
     return NULL;
+  /* LEV_OPT_THREADSAFE: a lock once evthread_use_pthreads() was called;
+   * before, none (libevent allocates none without lock callbacks). */
+  if ((flags & LEV_OPT_THREADSAFE) && eva_threads_on && !(lev->lock = eva_rlock_new())) {
+    free(lev);
+    return NULL;
+  }
   if (event_assign(&lev->ev, base, fd, EV_READ | EV_PERSIST, listener_read_cb, lev) < 0) {
+    eva_rlock_free(lev->lock);
     free(lev);
     return NULL;
   }
@@ -134,7 +182,7 @@ evconnlistener_new_bind(struct event_base *base, evconnlistener_cb cb, void *ptr
   int fd, on = 1, family = sa ? sa->sa_family : AF_INET;
   int type = SOCK_STREAM | SOCK_NONBLOCK;
 
-  if (!base || (flags & LEV_OPT_THREADSAFE) || (sa && socklen <= 0)) {
+  if (!base || (sa && socklen <= 0)) {
     errno = EINVAL;
     return NULL;
   }
@@ -175,34 +223,57 @@ err: {
 void
 evconnlistener_free(struct evconnlistener *lev)
 {
-  if (!lev || lev->freed)
+  if (!lev)
     return;
+  LEV_LOCK(lev);
+  if (lev->freed) {
+    LEV_UNLOCK(lev);
+    return;
+  }
   lev->freed = 1;
   lev->cb = NULL;
   lev->errorcb = NULL;
   lev->enabled = 0;
+  /* Unlocked: from another thread, event_del() waits for a running
+   * accept callback, which takes the lock. */
+  LEV_UNLOCK(lev);
   event_del(&lev->ev);
-  lev_decref(lev);
+  LEV_LOCK(lev);
+  if (!lev_decref(lev))
+    LEV_UNLOCK(lev);
 }
 
 int
 evconnlistener_enable(struct evconnlistener *lev)
 {
-  if (!lev || lev->freed)
+  int r = 0;
+
+  if (!lev)
     return -1;
-  lev->enabled = 1;
-  if (lev->cb)
-    return event_add(&lev->ev, NULL);
-  return 0;
+  LEV_LOCK(lev);
+  if (lev->freed)
+    r = -1;
+  else {
+    lev->enabled = 1;
+    if (lev->cb)
+      r = event_add(&lev->ev, NULL);
+  }
+  LEV_UNLOCK(lev);
+  return r;
 }
 
 int
 evconnlistener_disable(struct evconnlistener *lev)
 {
+  int r;
+
   if (!lev)
     return -1;
+  LEV_LOCK(lev);
   lev->enabled = 0;
-  return event_del(&lev->ev);
+  r = event_del(&lev->ev);
+  LEV_UNLOCK(lev);
+  return r;
 }
 
 struct event_base *
@@ -222,20 +293,27 @@ evconnlistener_set_cb(struct evconnlistener *lev, evconnlistener_cb cb, void *ar
 {
   int enable = 0;
 
-  if (!lev || lev->freed)
+  if (!lev)
     return;
-  if (lev->enabled && !lev->cb)
-    enable = 1;
-  lev->cb = cb;
-  lev->user_data = arg;
-  if (enable)
-    evconnlistener_enable(lev);
+  LEV_LOCK(lev);
+  if (!lev->freed) {
+    if (lev->enabled && !lev->cb)
+      enable = 1;
+    lev->cb = cb;
+    lev->user_data = arg;
+    if (enable)
+      evconnlistener_enable(lev);
+  }
+  LEV_UNLOCK(lev);
 }
 
 void
 evconnlistener_set_error_cb(struct evconnlistener *lev, evconnlistener_errorcb errorcb)
 {
-  if (!lev || lev->freed)
+  if (!lev)
     return;
-  lev->errorcb = errorcb;
+  LEV_LOCK(lev);
+  if (!lev->freed)
+    lev->errorcb = errorcb;
+  LEV_UNLOCK(lev);
 }

@@ -26,5 +26,6 @@ Suite *evtest_bufferevent_suite(void);
 Suite *evtest_listener_suite(void);
 Suite *evtest_buffer_more_suite(void);
 Suite *evtest_filter_suite(void);
+Suite *evtest_thread_suite(void);
 
 #endif

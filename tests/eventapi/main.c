@@ -52,6 +52,8 @@ main(void)
   srunner_add_suite(sr, evtest_listener_suite());
   srunner_add_suite(sr, evtest_buffer_more_suite());
   srunner_add_suite(sr, evtest_filter_suite());
+  /* Last: it turns evthread_use_pthreads() on (for good without fork). */
+  srunner_add_suite(sr, evtest_thread_suite());
   /* TAP on stdout for Automake's tap-driver.sh (unless CK_TAP_LOG_FILE_NAME
    * says otherwise). CK_RUN_SUITE / CK_RUN_CASE select a subset. */
   if (getenv("CK_TAP_LOG_FILE_NAME") == NULL)

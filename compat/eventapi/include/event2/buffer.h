@@ -10,8 +10,10 @@
  * added with evbuffer_add_reference() points at the program's memory and
  * holds it until those bytes are drained or the buffer is freed.
  *
- * Threads: an evbuffer is used by one thread at a time (no locking: see
- * docs/compat-event.md). Callbacks registered with evbuffer_add_cb() run
+ * Threads: an evbuffer without a lock is used by one thread at a time;
+ * after evbuffer_enable_locking() (or as the buffer of a bufferevent made
+ * with BEV_OPT_THREADSAFE) every evbuffer_* call on it takes its lock, and
+ * evbuffer_lock() groups several calls into one. Callbacks registered with evbuffer_add_cb() run
  * synchronously inside the call that changed the buffer, unless the buffer
  * belongs to a bufferevent made with BEV_OPT_DEFER_CALLBACKS.
  */
@@ -99,6 +101,27 @@ EVENT2_EXPORT_SYMBOL struct evbuffer *evbuffer_new(void);
  * ignored. Must not be called on a bufferevent's own buffers.
  */
 EVENT2_EXPORT_SYMBOL void evbuffer_free(struct evbuffer *buf);
+
+/**
+ * evbuffer_enable_locking - give @buf a lock that every evbuffer_* call on
+ * it takes (held while its callbacks run). @lock NULL: a new recursive
+ * lock the buffer owns, which needs evthread_use_pthreads() first (else
+ * -1, as libevent without lock callbacks). Otherwise @lock is a
+ * pthread_mutex_t the program initialised as PTHREAD_MUTEX_RECURSIVE and
+ * keeps alive longer than @buf (it may be shared by several buffers).
+ * Returns 0, or -1 (NULL @buf, @buf already has a lock, out of memory).
+ * Call it before the buffer is shared between threads.
+ */
+EVENT2_EXPORT_SYMBOL int evbuffer_enable_locking(struct evbuffer *buf, void *lock);
+
+/**
+ * evbuffer_lock - take @buf's lock (recursive: evbuffer_* calls made while
+ * holding it go through), so a sequence of calls is atomic for other
+ * threads. A buffer without a lock (or NULL): nothing. Any thread.
+ */
+EVENT2_EXPORT_SYMBOL void evbuffer_lock(struct evbuffer *buf);
+/** evbuffer_unlock - release what evbuffer_lock() took; same thread. */
+EVENT2_EXPORT_SYMBOL void evbuffer_unlock(struct evbuffer *buf);
 
 /**
  * evbuffer_get_length - the number of bytes stored (0 for NULL).

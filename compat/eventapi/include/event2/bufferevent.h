@@ -10,9 +10,11 @@
  * for end of file, errors, timeouts and connection. It is built on the
  * base's events (event_assign/event_add with EV_READ|EV_WRITE|EV_PERSIST).
  *
- * Threads: a bufferevent and its buffers belong to the thread running its
- * base (BEV_OPT_THREADSAFE is refused: no evthread support, see
- * docs/compat-event.md). Callbacks run from the loop, never inside the
+ * Threads: without BEV_OPT_THREADSAFE a bufferevent and its buffers belong
+ * to one thread at a time. With it (needs evthread_use_pthreads() first) a
+ * recursive lock, shared by its buffers (and by both ends of a pair), is
+ * taken by the bufferevent functions and held while its callbacks run;
+ * bufferevent_lock() groups calls. Callbacks run from the loop, never inside the
  * call that arms them, except where libevent also runs them at once:
  * bufferevent_trigger() without deferral, a failed hostname lookup
  * without a DNS base.
@@ -50,7 +52,7 @@ typedef void (*bufferevent_event_cb)(struct bufferevent *bev, short what, void *
 enum bufferevent_options {
   /* bufferevent_free() (the last reference) closes the socket. */
   BEV_OPT_CLOSE_ON_FREE = (1 << 0),
-  /* Locking: refused here (bufferevent_socket_new returns NULL). */
+  /* A recursive lock (needs evthread_use_pthreads(); refused before). */
   BEV_OPT_THREADSAFE = (1 << 1),
   /* Callbacks run from the loop after the current callback, not inside
    * the operation that caused them. */
@@ -78,8 +80,9 @@ enum bufferevent_trigger_options {
  * bufferevent_socket_new - a bufferevent on socket @fd (-1: none yet; set
  * it with bufferevent_setfd() or bufferevent_socket_connect()). The socket
  * should be nonblocking. Writing is enabled, reading is not. @options:
- * BEV_OPT_CLOSE_ON_FREE, BEV_OPT_DEFER_CALLBACKS. @base NULL: the base
- * event_init() made. Returns NULL (no base, BEV_OPT_THREADSAFE or
+ * BEV_OPT_CLOSE_ON_FREE, BEV_OPT_DEFER_CALLBACKS, BEV_OPT_THREADSAFE.
+ * @base NULL: the base event_init() made. Returns NULL (no base,
+ * BEV_OPT_THREADSAFE before evthread_use_pthreads(),
  * BEV_OPT_UNLOCK_CALLBACKS, unknown options, out of memory).
  */
 EVENT2_EXPORT_SYMBOL struct bufferevent *bufferevent_socket_new(struct event_base *base, evutil_socket_t fd, int options);
@@ -263,10 +266,11 @@ EVENT2_EXPORT_SYMBOL void bufferevent_incref(struct bufferevent *bufev);
  */
 EVENT2_EXPORT_SYMBOL int bufferevent_decref(struct bufferevent *bufev);
 
-/** bufferevent_lock - no locking without BEV_OPT_THREADSAFE: does nothing. */
+/** bufferevent_lock - take @bufev's recursive lock (BEV_OPT_THREADSAFE);
+ * without one (or NULL) it does nothing. Any thread. */
 EVENT2_EXPORT_SYMBOL void bufferevent_lock(struct bufferevent *bufev);
 
-/** bufferevent_unlock - does nothing (see bufferevent_lock). */
+/** bufferevent_unlock - release what bufferevent_lock() took; same thread. */
 EVENT2_EXPORT_SYMBOL void bufferevent_unlock(struct bufferevent *bufev);
 
 /**

@@ -7,9 +7,12 @@
  * signatures and documented behaviour; docs/compat-event.md lists every
  * function and where the shim differs.
  *
- * Threads: a base and its events belong to the thread that runs the base's
- * loop; without evthread_use_pthreads() (not provided: see the docs) no
- * function here may be called on one base from two threads at once.
+ * Threads: without evthread_use_pthreads() (event2/thread.h) called before
+ * the base was made, a base and its events belong to one thread at a time.
+ * With it, event_add, event_del*, event_remove_timer, event_active,
+ * event_base_active_by_*, event_free, event_pending, event_priority_set,
+ * event_finalize, event_base_once and event_base_loop{exit,break,continue}
+ * may be called from any thread (they lock the base and wake its loop).
  * Callbacks run on the loop's thread, inside event_base_loop() /
  * event_base_dispatch(), never inside the call that arms them.
  */
@@ -296,11 +299,16 @@ EVENT2_EXPORT_SYMBOL void event_free(struct event *ev);
 EVENT2_EXPORT_SYMBOL int event_add(struct event *ev, const struct timeval *tv);
 /**
  * event_del - make @ev neither pending nor active (its callback will not
- * run). Returns 0, or -1 (NULL, not assigned, base freed).
+ * run). Returns 0 (also for an event event_base_free() deleted), or -1
+ * (NULL, not assigned). On a threaded
+ * base (evthread_use_pthreads), called from another thread while @ev's
+ * callback runs on the loop's thread, it waits for that callback to
+ * return, unless @ev has EV_FINALIZE; from the callback itself it never
+ * waits.
  */
 EVENT2_EXPORT_SYMBOL int event_del(struct event *ev);
-/** event_del_block / event_del_noblock - event_del(): one thread runs the
- * loop, so there is no other thread's callback to wait for. */
+/** event_del_block / event_del_noblock - event_del() that always waits for
+ * a running callback of @ev (another thread's call), or never does. */
 EVENT2_EXPORT_SYMBOL int event_del_block(struct event *ev);
 EVENT2_EXPORT_SYMBOL int event_del_noblock(struct event *ev);
 /** event_remove_timer - drop @ev's timeout, keep it waiting for I/O or a

@@ -40,6 +40,7 @@ struct event {
   struct fut_kit_queue ev_active_;  /* on the base's active queue of ev_pri */
   struct fut_kit_queue ev_watch_;   /* with the other events of ev_fd / the signal */
   struct fut_kit_queue ev_inserted_; /* on the base's list of added events */
+  struct fut_kit_queue ev_change_;  /* on the base's queue of watches to start (threads) */
   struct fut_kit_timer ev_timer_;   /* due: CLOCK_MONOTONIC nanoseconds */
   evutil_socket_t ev_fd;            /* descriptor, or signal number */
   struct event_base *ev_base;

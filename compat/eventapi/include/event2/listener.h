@@ -5,8 +5,9 @@
  * persistent read event; each readiness accepts every pending connection
  * and hands each to the callback.
  *
- * Threads: a listener belongs to the thread running its base
- * (LEV_OPT_THREADSAFE is refused: no evthread support).
+ * Threads: with LEV_OPT_THREADSAFE after evthread_use_pthreads(), the
+ * listener's functions and its accept loop take a recursive lock (released
+ * while the callback runs); otherwise it belongs to one thread at a time.
  */
 #ifndef EVENT2_LISTENER_H_INCLUDED_
 #define EVENT2_LISTENER_H_INCLUDED_
@@ -37,7 +38,7 @@ typedef void (*evconnlistener_errorcb)(struct evconnlistener *lev, void *ptr);
 #define LEV_OPT_CLOSE_ON_EXEC (1u << 2)
 /* SO_REUSEADDR on the socket evconnlistener_new_bind() makes. */
 #define LEV_OPT_REUSEABLE (1u << 3)
-/* Locking: refused here (NULL). */
+/* A lock once evthread_use_pthreads() was called; accepted (no lock) before. */
 #define LEV_OPT_THREADSAFE (1u << 4)
 /* Start disabled (evconnlistener_enable() starts accepting). */
 #define LEV_OPT_DISABLED (1u << 5)
@@ -53,7 +54,7 @@ typedef void (*evconnlistener_errorcb)(struct evconnlistener *lev, void *ptr);
  * @backlog > 0: listen(2) with it; < 0: listen(2) with 128; 0: @fd
  * already listens. Accepting starts now unless LEV_OPT_DISABLED (and
  * only once a callback is set). Returns NULL (NULL base, bad @fd, listen
- * failed, LEV_OPT_THREADSAFE, out of memory; @fd is then left open).
+ * failed, out of memory; @fd is then left open).
  */
 EVENT2_EXPORT_SYMBOL struct evconnlistener *evconnlistener_new(struct event_base *base, evconnlistener_cb cb, void *ptr, unsigned flags, int backlog, evutil_socket_t fd);
 
