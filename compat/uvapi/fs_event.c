@@ -29,10 +29,10 @@ struct inotify_loop {
   int fd;
   struct fut_io io;
   struct fut_kit_ev ev;
-  struct uv__queue handles;  /* started handles (some may be in a
+  struct fut_kit_queue handles;  /* started handles (some may be in a
                               * dispatch's detached list: see nhandles) */
   unsigned int nhandles;     /* started handles */
-  struct uv__queue *detached; /* the dispatch's list, while it runs */
+  struct fut_kit_queue *detached; /* the dispatch's list, while it runs */
   unsigned int dispatching;  /* inside inotify_ev() */
   int dead;                  /* closed while dispatching: freed after */
 };
@@ -54,20 +54,20 @@ base_name(const char *path)
 static void
 inotify_dispatch(struct inotify_loop *il, const struct inotify_event *e)
 {
-  struct uv__queue q;
+  struct fut_kit_queue q;
   int events = 0;
 
   if (e->mask & (IN_ATTRIB | IN_MODIFY))
     events |= UV_CHANGE;
   if (e->mask & ~(IN_ATTRIB | IN_MODIFY))
     events |= UV_RENAME;
-  uv__queue_move(&il->handles, &q);
+  fut_kit_queue_move(&il->handles, &q);
   il->detached = &q;
-  while (!uv__queue_empty(&q)) {
-    uv_fs_event_t *h = uv__queue_data(q.next, uv_fs_event_t, node_);
+  while (!fut_kit_queue_empty(&q)) {
+    uv_fs_event_t *h = fut_kit_queue_data(q.next, uv_fs_event_t, node_);
 
-    uv__queue_remove(&h->node_);
-    uv__queue_insert_tail(&il->handles, &h->node_);
+    fut_kit_queue_remove(&h->node_);
+    fut_kit_queue_insert_tail(&il->handles, &h->node_);
     if (h->wd_ == e->wd && !il->dead)
       h->cb_(h, e->len != 0 ? e->name : base_name(h->path), events, 0);
   }
@@ -77,7 +77,7 @@ inotify_dispatch(struct inotify_loop *il, const struct inotify_event *e)
 static void
 inotify_ev(struct fut_kit_ev *ev)
 {
-  struct inotify_loop *il = uv__queue_data(ev, struct inotify_loop, ev);
+  struct inotify_loop *il = fut_kit_queue_data(ev, struct inotify_loop, ev);
   _Alignas(struct inotify_event) char buf[4096];
   struct fut_waker w;
   struct fut_context cx;
@@ -141,7 +141,7 @@ inotify_get(uv_loop_t *loop, int *err)
   il->loop = loop;
   fut_io_init(&il->io, il->fd);
   uv__ev_init(loop, &il->ev, inotify_ev);
-  uv__queue_init(&il->handles);
+  fut_kit_queue_init(&il->handles);
   /* The first poll, in this iteration's poll phase, registers interest. */
   uv__ev_feed(&il->ev);
   pthread_mutex_lock(&inotify_lock);
@@ -190,7 +190,7 @@ int
 uv__fs_event_fork(uv_loop_t *loop)
 {
   struct inotify_loop *il;
-  struct uv__queue *q;
+  struct fut_kit_queue *q;
   int fd, err = 0;
 
   pthread_mutex_init(&inotify_lock, NULL);
@@ -209,7 +209,7 @@ uv__fs_event_fork(uv_loop_t *loop)
   }
   close(fd);
   for (q = il->handles.next; q != &il->handles; q = q->next) {
-    uv_fs_event_t *h = uv__queue_data(q, uv_fs_event_t, node_);
+    uv_fs_event_t *h = fut_kit_queue_data(q, uv_fs_event_t, node_);
 
     h->wd_ = inotify_add_watch(il->fd, h->path, WATCH_MASK);
     if (h->wd_ < 0 && err == 0)
@@ -228,7 +228,7 @@ uv_fs_event_init(uv_loop_t *loop, uv_fs_event_t *handle)
   handle->cb_ = NULL;
   handle->wd_ = -1;
   handle->ctx_ = NULL;
-  uv__queue_init(&handle->node_);
+  fut_kit_queue_init(&handle->node_);
   return 0;
 }
 
@@ -265,7 +265,7 @@ uv_fs_event_start(uv_fs_event_t *handle, uv_fs_event_cb cb, const char *path,
   handle->wd_ = wd;
   handle->cb_ = cb;
   handle->ctx_ = il;
-  uv__queue_insert_tail(&il->handles, &handle->node_);
+  fut_kit_queue_insert_tail(&il->handles, &handle->node_);
   il->nhandles++;
   uv__handle_start((uv_handle_t *)handle);
   return 0;
@@ -275,7 +275,7 @@ int
 uv_fs_event_stop(uv_fs_event_t *handle)
 {
   struct inotify_loop *il;
-  struct uv__queue *q;
+  struct fut_kit_queue *q;
   int shared = 0;
 
   if (handle == NULL)
@@ -283,16 +283,16 @@ uv_fs_event_stop(uv_fs_event_t *handle)
   if (!uv__is_active((uv_handle_t *)handle))
     return 0;
   il = handle->ctx_;
-  uv__queue_remove(&handle->node_);
+  fut_kit_queue_remove(&handle->node_);
   il->nhandles--;
   /* Another handle on the same watch keeps it (look in a running
    * dispatch's detached list too). */
   for (q = il->handles.next; q != &il->handles; q = q->next)
-    if (uv__queue_data(q, uv_fs_event_t, node_)->wd_ == handle->wd_)
+    if (fut_kit_queue_data(q, uv_fs_event_t, node_)->wd_ == handle->wd_)
       shared = 1;
   if (il->detached != NULL)
     for (q = il->detached->next; q != il->detached; q = q->next)
-      if (uv__queue_data(q, uv_fs_event_t, node_)->wd_ == handle->wd_)
+      if (fut_kit_queue_data(q, uv_fs_event_t, node_)->wd_ == handle->wd_)
         shared = 1;
   if (!shared)
     (void)inotify_rm_watch(il->fd, handle->wd_);

@@ -41,7 +41,7 @@ statbuf_eq(const uv_stat_t *a, const uv_stat_t *b)
 static void
 timer_close_cb(uv_handle_t *timer)
 {
-  struct poll_ctx *ctx = uv__queue_data(timer, struct poll_ctx, timer);
+  struct poll_ctx *ctx = fut_kit_queue_data(timer, struct poll_ctx, timer);
 
   uv__free(ctx);
 }
@@ -49,7 +49,7 @@ timer_close_cb(uv_handle_t *timer)
 static void
 poll_timer_cb(uv_timer_t *timer)
 {
-  struct poll_ctx *ctx = uv__queue_data(timer, struct poll_ctx, timer);
+  struct poll_ctx *ctx = fut_kit_queue_data(timer, struct poll_ctx, timer);
 
   ctx->start_time = uv_now(ctx->loop);
   if (uv_fs_stat(ctx->loop, &ctx->req, ctx->path, poll_stat_cb) != 0)
@@ -60,7 +60,7 @@ static void
 poll_stat_cb(uv_fs_t *req)
 {
   static const uv_stat_t zero;
-  struct poll_ctx *ctx = uv__queue_data(req, struct poll_ctx, req);
+  struct poll_ctx *ctx = fut_kit_queue_data(req, struct poll_ctx, req);
   uv_fs_poll_t *handle = ctx->parent;
   uint64_t interval;
 

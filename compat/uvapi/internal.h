@@ -39,48 +39,7 @@ enum {
   /* 1u << 25 .. 1u << 31: free for the areas */
 };
 
-/* ---- queues ------------------------------------------------------------ */
-static inline void uv__queue_init(struct uv__queue *q) { q->next = q->prev = q; }
-static inline int uv__queue_empty(const struct uv__queue *q) { return q->next == q; }
-static inline void
-uv__queue_insert_tail(struct uv__queue *h, struct uv__queue *q)
-{
-  q->next = h;
-  q->prev = h->prev;
-  q->prev->next = q;
-  h->prev = q;
-}
-static inline void
-uv__queue_insert_head(struct uv__queue *h, struct uv__queue *q)
-{
-  q->next = h->next;
-  q->prev = h;
-  q->next->prev = q;
-  h->next = q;
-}
-static inline void
-uv__queue_remove(struct uv__queue *q)
-{
-  q->prev->next = q->next;
-  q->next->prev = q->prev;
-  q->next = q->prev = q;
-}
-/* Move every node of @h onto the empty head @n; @h is left empty. */
-static inline void
-uv__queue_move(struct uv__queue *h, struct uv__queue *n)
-{
-  if (uv__queue_empty(h)) {
-    uv__queue_init(n);
-    return;
-  }
-  n->next = h->next;
-  n->prev = h->prev;
-  n->next->prev = n;
-  n->prev->next = n;
-  uv__queue_init(h);
-}
-#define uv__queue_data(ptr, type, field) \
-  ((type *)(void *)((char *)(ptr) - offsetof(type, field)))
+/* ---- queues: the kit's (compat/kit/kit.h, fut_kit_queue_*) ----------- */
 
 /* ---- handles ----------------------------------------------------------- */
 
@@ -135,7 +94,7 @@ void uv__req_init(uv_loop_t *loop, uv_req_t *req, uv_req_type type,
 static inline uv_loop_t *
 uv__ev_loop(const struct fut_kit_ev *ev)
 {
-  return uv__queue_data(ev->loop, uv_loop_t, kit_);
+  return fut_kit_queue_data(ev->loop, uv_loop_t, kit_);
 }
 static inline void
 uv__ev_init(uv_loop_t *loop, struct fut_kit_ev *ev, void (*cb)(struct fut_kit_ev *ev))

@@ -104,13 +104,13 @@ uv_loop_init(uv_loop_t *loop)
   if (loop == NULL)
     return UV_EINVAL;
   memset(loop, 0, sizeof *loop);
-  uv__queue_init(&loop->handle_queue);
-  uv__queue_init(&loop->idle_handles_);
-  uv__queue_init(&loop->prepare_handles_);
-  uv__queue_init(&loop->check_handles_);
+  fut_kit_queue_init(&loop->handle_queue);
+  fut_kit_queue_init(&loop->idle_handles_);
+  fut_kit_queue_init(&loop->prepare_handles_);
+  fut_kit_queue_init(&loop->check_handles_);
   fut_kit_queue_init(&loop->pending_);
-  uv__queue_init(&loop->signal_handles_);
-  uv__queue_init(&loop->process_handles_);
+  fut_kit_queue_init(&loop->signal_handles_);
+  fut_kit_queue_init(&loop->process_handles_);
   /* The kit's runtime: one descriptor per runtime where the backend has
    * it (which also gives uv_backend_fd() a descriptor on every backend). */
   err = fut_kit_loop_init(&loop->kit_, threadpool_size());
@@ -153,7 +153,7 @@ uv_loop_fork(uv_loop_t *loop)
 int
 uv_loop_close(uv_loop_t *loop)
 {
-  struct uv__queue *q;
+  struct fut_kit_queue *q;
 
   if (loop == NULL || !loop->kit_.initialized)
     return UV_EINVAL;
@@ -162,7 +162,7 @@ uv_loop_close(uv_loop_t *loop)
   if (loop->active_reqs.count != 0)
     return UV_EBUSY;
   for (q = loop->handle_queue.next; q != &loop->handle_queue; q = q->next) {
-    uv_handle_t *h = uv__queue_data(q, uv_handle_t, handle_queue);
+    uv_handle_t *h = fut_kit_queue_data(q, uv_handle_t, handle_queue);
 
     if (!(h->flags & UV_HANDLE_INTERNAL))
       return UV_EBUSY;
@@ -280,7 +280,7 @@ poll_timeout(const uv_loop_t *loop)
     return 0;
   if (loop->active_handles == 0 && loop->active_reqs.count == 0)
     return 0;
-  if (!uv__queue_empty(&loop->idle_handles_) ||
+  if (!fut_kit_queue_empty(&loop->idle_handles_) ||
       !fut_kit_queue_empty(&loop->pending_) ||
       !fut_kit_queue_empty(&loop->kit_.ready) ||
       loop->closing_handles_ != NULL || loop->kit_.rt_more)
@@ -317,7 +317,7 @@ run_timers(uv_loop_t *loop)
   struct fut_kit_timer *n;
 
   while ((n = fut_kit_timer_first(&loop->kit_)) != NULL) {
-    uv_timer_t *t = uv__queue_data(n, uv_timer_t, timer_);
+    uv_timer_t *t = fut_kit_queue_data(n, uv_timer_t, timer_);
 
     if (t->timer_.due > loop->time_)
       break;
@@ -330,15 +330,15 @@ run_timers(uv_loop_t *loop)
 #define RUN_PHASE(name, type, cbfield)                                     \
   static void run_##name(uv_loop_t *loop)                                  \
   {                                                                        \
-    struct uv__queue q;                                                    \
+    struct fut_kit_queue q;                                                    \
                                                                            \
-    uv__queue_move(&loop->name##_handles_, &q);                            \
-    while (!uv__queue_empty(&q)) {                                         \
-      struct uv__queue *n = q.next;                                        \
-      type *h = uv__queue_data(n, type, queue_);                           \
+    fut_kit_queue_move(&loop->name##_handles_, &q);                            \
+    while (!fut_kit_queue_empty(&q)) {                                         \
+      struct fut_kit_queue *n = q.next;                                        \
+      type *h = fut_kit_queue_data(n, type, queue_);                           \
                                                                            \
-      uv__queue_remove(n);                                                 \
-      uv__queue_insert_tail(&loop->name##_handles_, n);                    \
+      fut_kit_queue_remove(n);                                                 \
+      fut_kit_queue_insert_tail(&loop->name##_handles_, n);                    \
       h->cbfield(h);                                                       \
     }                                                                      \
   }
@@ -393,7 +393,7 @@ finish_close(uv_handle_t *h)
     break;
   }
   h->flags &= ~UV_HANDLE_REF;
-  uv__queue_remove(&h->handle_queue);
+  fut_kit_queue_remove(&h->handle_queue);
   if (h->close_cb != NULL)
     h->close_cb(h);
 }
@@ -455,15 +455,15 @@ uv_run(uv_loop_t *loop, uv_run_mode mode)
 void
 uv_walk(uv_loop_t *loop, uv_walk_cb walk_cb, void *arg)
 {
-  struct uv__queue q;
+  struct fut_kit_queue q;
 
-  uv__queue_move(&loop->handle_queue, &q);
-  while (!uv__queue_empty(&q)) {
-    struct uv__queue *n = q.next;
-    uv_handle_t *h = uv__queue_data(n, uv_handle_t, handle_queue);
+  fut_kit_queue_move(&loop->handle_queue, &q);
+  while (!fut_kit_queue_empty(&q)) {
+    struct fut_kit_queue *n = q.next;
+    uv_handle_t *h = fut_kit_queue_data(n, uv_handle_t, handle_queue);
 
-    uv__queue_remove(n);
-    uv__queue_insert_tail(&loop->handle_queue, n);
+    fut_kit_queue_remove(n);
+    fut_kit_queue_insert_tail(&loop->handle_queue, n);
     if (!(h->flags & UV_HANDLE_INTERNAL))
       walk_cb(h, arg);
   }
@@ -480,7 +480,7 @@ uv__handle_init(uv_loop_t *loop, uv_handle_t *h, uv_handle_type type)
   h->close_cb = NULL;
   h->next_closing = NULL;
   h->u.fd = -1;
-  uv__queue_insert_tail(&loop->handle_queue, &h->handle_queue);
+  fut_kit_queue_insert_tail(&loop->handle_queue, &h->handle_queue);
 }
 
 void
@@ -783,7 +783,7 @@ uv_timer_get_due_in(const uv_timer_t *handle)
       return UV_EINVAL;                                                      \
     uv__handle_init(loop, (uv_handle_t *)handle, UV_##uc);                   \
     handle->name##_cb = NULL;                                                \
-    uv__queue_init(&handle->queue_);                                         \
+    fut_kit_queue_init(&handle->queue_);                                         \
     return 0;                                                                \
   }                                                                          \
   int uv_##name##_start(uv_##name##_t *handle, uv_##name##_cb cb)            \
@@ -794,7 +794,7 @@ uv_timer_get_due_in(const uv_timer_t *handle)
       return 0;                                                              \
     if (uv__is_closing((uv_handle_t *)handle))                               \
       return UV_EINVAL;                                                      \
-    uv__queue_insert_head(&handle->loop->name##_handles_, &handle->queue_);  \
+    fut_kit_queue_insert_head(&handle->loop->name##_handles_, &handle->queue_);  \
     handle->name##_cb = cb;                                                  \
     uv__handle_start((uv_handle_t *)handle);                                 \
     return 0;                                                                \
@@ -805,7 +805,7 @@ uv_timer_get_due_in(const uv_timer_t *handle)
       return UV_EINVAL;                                                      \
     if (!uv__is_active((uv_handle_t *)handle))                               \
       return 0;                                                              \
-    uv__queue_remove(&handle->queue_);                                       \
+    fut_kit_queue_remove(&handle->queue_);                                       \
     uv__handle_stop((uv_handle_t *)handle);                                  \
     return 0;                                                                \
   }
@@ -837,7 +837,7 @@ async_arm(uv_async_t *h)
 static void
 async_ev(struct fut_kit_ev *ev)
 {
-  uv_async_t *h = uv__queue_data(ev, uv_async_t, ev_);
+  uv_async_t *h = fut_kit_queue_data(ev, uv_async_t, ev_);
 
   if (async_arm(h) > 0 && h->async_cb != NULL &&
       !uv__is_closing((uv_handle_t *)h))

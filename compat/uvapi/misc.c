@@ -377,14 +377,14 @@ int uv_open_osfhandle(uv_os_fd_t os_fd) { return os_fd; }
 static void
 print_handles(uv_loop_t *loop, int only_active, FILE *stream)
 {
-  struct uv__queue *q;
+  struct fut_kit_queue *q;
 
   if (loop == NULL)
     loop = uv_default_loop();
   if (loop == NULL)
     return;
   for (q = loop->handle_queue.next; q != &loop->handle_queue; q = q->next) {
-    uv_handle_t *h = uv__queue_data(q, uv_handle_t, handle_queue);
+    uv_handle_t *h = fut_kit_queue_data(q, uv_handle_t, handle_queue);
     const char *type;
 
     if (only_active && !uv__is_active(h))

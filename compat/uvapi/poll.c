@@ -31,10 +31,10 @@ uv__poll_fd(const uv_poll_t *handle)
 static int
 poll_fd_exists(uv_loop_t *loop, int fd)
 {
-  struct uv__queue *q;
+  struct fut_kit_queue *q;
 
   for (q = loop->handle_queue.next; q != &loop->handle_queue; q = q->next) {
-    const uv_handle_t *h = uv__queue_data(q, uv_handle_t, handle_queue);
+    const uv_handle_t *h = fut_kit_queue_data(q, uv_handle_t, handle_queue);
     int hfd = -1;
 
     if (uv__is_closing(h))
@@ -175,7 +175,7 @@ poll_arm(uv_poll_t *h)
 static void
 poll_ev(struct fut_kit_ev *ev)
 {
-  uv_poll_t *h = uv__queue_data(ev, uv_poll_t, ev_);
+  uv_poll_t *h = fut_kit_queue_data(ev, uv_poll_t, ev_);
   struct pollfd p;
   int r, pevents = 0;
 

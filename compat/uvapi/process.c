@@ -478,7 +478,7 @@ process_arm(uv_process_t *p)
 static void
 process_ev(struct fut_kit_ev *ev)
 {
-  uv_process_t *p = uv__queue_data(ev, uv_process_t, ev_);
+  uv_process_t *p = fut_kit_queue_data(ev, uv_process_t, ev_);
   int status = 0, term_signal = 0;
   int64_t exit_status = 0;
   pid_t r;

@@ -93,7 +93,7 @@ uv_signal_stop(uv_signal_t *handle)
 static void
 signal_ev(struct fut_kit_ev *ev)
 {
-  uv_signal_t *h = uv__queue_data(ev, uv_signal_t, ev_);
+  uv_signal_t *h = fut_kit_queue_data(ev, uv_signal_t, ev_);
 
   while (h->signum != 0 && !uv__is_closing((uv_handle_t *)h)) {
     struct fut_waker w;

@@ -106,8 +106,8 @@ uv__stream_init(uv_loop_t *loop, uv_stream_t *s, uv_handle_type type)
   s->connection_cb_ = NULL;
   s->connect_req_ = NULL;
   s->shutdown_req_ = NULL;
-  uv__queue_init(&s->write_queue_);
-  uv__queue_init(&s->write_completed_queue_);
+  fut_kit_queue_init(&s->write_queue_);
+  fut_kit_queue_init(&s->write_completed_queue_);
   s->accepted_fd_ = -1;
   s->delayed_error_ = 0;
   s->io_error_ = 0;
@@ -213,24 +213,24 @@ write_req_left(const uv_write_t *req)
 static void
 write_req_finish(uv_stream_t *s, uv_write_t *req)
 {
-  uv__queue_remove(&req->queue_);
-  uv__queue_insert_tail(&s->write_completed_queue_, &req->queue_);
+  fut_kit_queue_remove(&req->queue_);
+  fut_kit_queue_insert_tail(&s->write_completed_queue_, &req->queue_);
 }
 
 /* Call the callbacks of the completed writes, in order. */
 static void
 stream_write_callbacks(uv_stream_t *s)
 {
-  struct uv__queue pq;
+  struct fut_kit_queue pq;
 
-  if (uv__queue_empty(&s->write_completed_queue_))
+  if (fut_kit_queue_empty(&s->write_completed_queue_))
     return;
-  uv__queue_move(&s->write_completed_queue_, &pq);
-  while (!uv__queue_empty(&pq)) {
-    struct uv__queue *q = pq.next;
-    uv_write_t *req = uv__queue_data(q, uv_write_t, queue_);
+  fut_kit_queue_move(&s->write_completed_queue_, &pq);
+  while (!fut_kit_queue_empty(&pq)) {
+    struct fut_kit_queue *q = pq.next;
+    uv_write_t *req = fut_kit_queue_data(q, uv_write_t, queue_);
 
-    uv__queue_remove(q);
+    fut_kit_queue_remove(q);
     uv__req_unregister(s->loop);
     s->write_queue_size -= write_req_left(req);
     if (req->bufs_ != req->bufsml_)
@@ -248,7 +248,7 @@ stream_drain(uv_stream_t *s)
   uv_shutdown_t *req;
   int err = 0;
 
-  if (!(s->flags & UV_HANDLE_SHUTTING) || !uv__queue_empty(&s->write_queue_) ||
+  if (!(s->flags & UV_HANDLE_SHUTTING) || !fut_kit_queue_empty(&s->write_queue_) ||
       s->connect_req_ != NULL)
     return;
   req = s->shutdown_req_;
@@ -268,7 +268,7 @@ stream_drain(uv_stream_t *s)
 static void
 stream_completion_ev(struct fut_kit_ev *ev)
 {
-  uv_stream_t *s = uv__queue_data(ev, uv_stream_t, cev_);
+  uv_stream_t *s = fut_kit_queue_data(ev, uv_stream_t, cev_);
 
   stream_write_callbacks(s);
   if (!uv__is_closing((uv_handle_t *)s))
@@ -287,8 +287,8 @@ uv__stream_destroy(uv_stream_t *s)
     if (req->cb != NULL)
       req->cb(req, UV_ECANCELED);
   }
-  while (!uv__queue_empty(&s->write_queue_)) {
-    uv_write_t *req = uv__queue_data(s->write_queue_.next, uv_write_t, queue_);
+  while (!fut_kit_queue_empty(&s->write_queue_)) {
+    uv_write_t *req = fut_kit_queue_data(s->write_queue_.next, uv_write_t, queue_);
 
     req->error_ = UV_ECANCELED;
     write_req_finish(s, req);
@@ -365,8 +365,8 @@ write_req_advance(uv_stream_t *s, uv_write_t *req, size_t n)
 static void
 stream_do_write(uv_stream_t *s)
 {
-  while (!uv__queue_empty(&s->write_queue_)) {
-    uv_write_t *req = uv__queue_data(s->write_queue_.next, uv_write_t, queue_);
+  while (!fut_kit_queue_empty(&s->write_queue_)) {
+    uv_write_t *req = fut_kit_queue_data(s->write_queue_.next, uv_write_t, queue_);
     ssize_t n = write_req_send(s, req);
 
     if (n < 0) {
@@ -426,8 +426,8 @@ stream_connect_done(uv_stream_t *s)
   if (uv__is_closing((uv_handle_t *)s) || s->u.fd == -1)
     return;
   if (err < 0) {
-    while (!uv__queue_empty(&s->write_queue_)) {
-      uv_write_t *w = uv__queue_data(s->write_queue_.next, uv_write_t, queue_);
+    while (!fut_kit_queue_empty(&s->write_queue_)) {
+      uv_write_t *w = fut_kit_queue_data(s->write_queue_.next, uv_write_t, queue_);
 
       w->error_ = UV_ECANCELED;
       write_req_finish(s, w);
@@ -438,7 +438,7 @@ stream_connect_done(uv_stream_t *s)
 static void
 stream_write_ev(struct fut_kit_ev *ev)
 {
-  uv_stream_t *s = uv__queue_data(ev, uv_stream_t, wev_);
+  uv_stream_t *s = fut_kit_queue_data(ev, uv_stream_t, wev_);
 
   if (uv__is_closing((uv_handle_t *)s))
     return;
@@ -449,7 +449,7 @@ stream_write_ev(struct fut_kit_ev *ev)
     if (s->connect_req_ != NULL || uv__is_closing((uv_handle_t *)s))
       return;
   }
-  if (!uv__queue_empty(&s->write_queue_))
+  if (!fut_kit_queue_empty(&s->write_queue_))
     stream_do_write(s);
   stream_write_callbacks(s);
   if (!uv__is_closing((uv_handle_t *)s))
@@ -521,15 +521,15 @@ uv_write2(uv_write_t *req, uv_stream_t *s, const uv_buf_t bufs[],
   req->nbufs_ = nbufs;
   req->error_ = 0;
   uv__req_register(s->loop);
-  empty = s->write_queue_size == 0 && uv__queue_empty(&s->write_queue_);
+  empty = s->write_queue_size == 0 && fut_kit_queue_empty(&s->write_queue_);
   for (i = 0; i < nbufs; i++)
     s->write_queue_size += bufs[i].len;
-  uv__queue_insert_tail(&s->write_queue_, &req->queue_);
+  fut_kit_queue_insert_tail(&s->write_queue_, &req->queue_);
   if (s->connect_req_ != NULL) {
     /* written once connected */
   } else if (empty) {
     stream_do_write(s);
-    if (!uv__queue_empty(&s->write_completed_queue_))
+    if (!fut_kit_queue_empty(&s->write_completed_queue_))
       uv__ev_feed_pending(&s->cev_);
   }
   /* else: the writes before it wait for writability already */
@@ -554,7 +554,7 @@ uv_try_write2(uv_stream_t *s, const uv_buf_t bufs[], unsigned int nbufs,
   if (s == NULL || bufs == NULL || nbufs == 0)
     return UV_EINVAL;
   if (s->connect_req_ != NULL || s->write_queue_size != 0 ||
-      !uv__queue_empty(&s->write_queue_))
+      !fut_kit_queue_empty(&s->write_queue_))
     return UV_EAGAIN;
   err = check_before_write(s, send_handle);
   if (err != 0)
@@ -607,7 +607,7 @@ uv_shutdown(uv_shutdown_t *req, uv_stream_t *s, uv_shutdown_cb cb)
   s->shutdown_req_ = req;
   s->flags |= UV_HANDLE_SHUTTING;
   s->flags &= ~UV_HANDLE_WRITABLE;
-  if (s->connect_req_ == NULL && uv__queue_empty(&s->write_queue_))
+  if (s->connect_req_ == NULL && fut_kit_queue_empty(&s->write_queue_))
     uv__ev_feed_pending(&s->cev_);
   return 0;
 }
@@ -830,7 +830,7 @@ stream_server_io(uv_stream_t *s)
 static void
 stream_read_ev(struct fut_kit_ev *ev)
 {
-  uv_stream_t *s = uv__queue_data(ev, uv_stream_t, rev_);
+  uv_stream_t *s = fut_kit_queue_data(ev, uv_stream_t, rev_);
 
   if (s->flags & UV_HANDLE_LISTENING)
     stream_server_io(s);

@@ -49,7 +49,7 @@ uv_tcp_init_ex(uv_loop_t *loop, uv_tcp_t *tcp, unsigned int flags)
   if (domain != AF_UNSPEC) {
     err = tcp_new_socket(tcp, domain, 0);
     if (err != 0) {
-      uv__queue_remove(&tcp->handle_queue);
+      fut_kit_queue_remove(&tcp->handle_queue);
       return err;
     }
   }

@@ -68,7 +68,7 @@ uv_tty_init(uv_loop_t *loop, uv_tty_t *tty, uv_file fd, int readable)
     flags |= UV_HANDLE_WRITABLE;
   err = uv__stream_open((uv_stream_t *)tty, fd, flags);
   if (err != 0) {
-    uv__queue_remove(&tty->handle_queue);
+    fut_kit_queue_remove(&tty->handle_queue);
     if (newfd != -1)
       close(newfd);
     return err;

@@ -31,8 +31,8 @@ uv__udp_fd(const uv_udp_t *handle)
 static void
 udp_maybe_stop(uv_udp_t *h)
 {
-  if (h->recv_cb_ == NULL && uv__queue_empty(&h->write_queue_) &&
-      uv__queue_empty(&h->write_completed_))
+  if (h->recv_cb_ == NULL && fut_kit_queue_empty(&h->write_queue_) &&
+      fut_kit_queue_empty(&h->write_completed_))
     uv__handle_stop((uv_handle_t *)h);
 }
 
@@ -86,8 +86,8 @@ uv_udp_init_ex(uv_loop_t *loop, uv_udp_t *handle, unsigned int flags)
   handle->recv_cb_ = NULL;
   uv__ev_init(loop, &handle->ev_, udp_io_ev);
   uv__ev_init(loop, &handle->done_ev_, udp_done_ev);
-  uv__queue_init(&handle->write_queue_);
-  uv__queue_init(&handle->write_completed_);
+  fut_kit_queue_init(&handle->write_queue_);
+  fut_kit_queue_init(&handle->write_completed_);
   return 0;
 }
 
@@ -101,10 +101,10 @@ uv_udp_init(uv_loop_t *loop, uv_udp_t *handle)
 static int
 fd_in_use(uv_loop_t *loop, const uv_handle_t *self, int fd)
 {
-  struct uv__queue *q;
+  struct fut_kit_queue *q;
 
   for (q = loop->handle_queue.next; q != &loop->handle_queue; q = q->next) {
-    const uv_handle_t *h = uv__queue_data(q, uv_handle_t, handle_queue);
+    const uv_handle_t *h = fut_kit_queue_data(q, uv_handle_t, handle_queue);
     int hfd = -1;
 
     if (h == self || uv__is_closing(h))
@@ -641,9 +641,9 @@ udp_send_queued(uv_udp_t *h)
 {
   int done = 0;
 
-  while (!uv__queue_empty(&h->write_queue_)) {
-    struct uv__queue *q = h->write_queue_.next;
-    uv_udp_send_t *req = uv__queue_data(q, uv_udp_send_t, queue_);
+  while (!fut_kit_queue_empty(&h->write_queue_)) {
+    struct fut_kit_queue *q = h->write_queue_.next;
+    uv_udp_send_t *req = fut_kit_queue_data(q, uv_udp_send_t, queue_);
     ssize_t n = udp_sendmsg(h->io_.fd, req->bufs_, req->nbufs_, &req->addr_,
                             req->addrlen_);
 
@@ -651,8 +651,8 @@ udp_send_queued(uv_udp_t *h)
         (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
       break;
     req->status_ = n == -1 ? UV__ERR(errno) : n;
-    uv__queue_remove(q);
-    uv__queue_insert_tail(&h->write_completed_, q);
+    fut_kit_queue_remove(q);
+    fut_kit_queue_insert_tail(&h->write_completed_, q);
     done = 1;
   }
   return done;
@@ -663,11 +663,11 @@ static void
 udp_run_completed(uv_udp_t *h)
 {
   h->flags |= UV_HANDLE_UDP_PROCESSING;
-  while (!uv__queue_empty(&h->write_completed_)) {
-    struct uv__queue *q = h->write_completed_.next;
-    uv_udp_send_t *req = uv__queue_data(q, uv_udp_send_t, queue_);
+  while (!fut_kit_queue_empty(&h->write_completed_)) {
+    struct fut_kit_queue *q = h->write_completed_.next;
+    uv_udp_send_t *req = fut_kit_queue_data(q, uv_udp_send_t, queue_);
 
-    uv__queue_remove(q);
+    fut_kit_queue_remove(q);
     h->send_queue_size -= count_bufs(req->bufs_, req->nbufs_);
     h->send_queue_count--;
     if (req->bufs_ != req->bufsml_)
@@ -680,7 +680,7 @@ udp_run_completed(uv_udp_t *h)
   h->flags &= ~(unsigned int)UV_HANDLE_UDP_PROCESSING;
   if (!uv__is_closing((uv_handle_t *)h)) {
     /* Sends queued from the callbacks. */
-    if (!uv__queue_empty(&h->write_queue_))
+    if (!fut_kit_queue_empty(&h->write_queue_))
       uv__ev_feed(&h->ev_);
     udp_maybe_stop(h);
   }
@@ -689,7 +689,7 @@ udp_run_completed(uv_udp_t *h)
 static void
 udp_done_ev(struct fut_kit_ev *ev)
 {
-  uv_udp_t *h = uv__queue_data(ev, uv_udp_t, done_ev_);
+  uv_udp_t *h = fut_kit_queue_data(ev, uv_udp_t, done_ev_);
 
   if (!uv__is_closing((uv_handle_t *)h))
     udp_run_completed(h);
@@ -748,13 +748,13 @@ uv_udp_send(uv_udp_send_t *req, uv_udp_t *handle, const uv_buf_t bufs[],
   empty = handle->send_queue_count == 0;
   handle->send_queue_size += count_bufs(bufs, nbufs);
   handle->send_queue_count++;
-  uv__queue_insert_tail(&handle->write_queue_, &req->queue_);
+  fut_kit_queue_insert_tail(&handle->write_queue_, &req->queue_);
   uv__req_register(handle->loop);
   uv__handle_start((uv_handle_t *)handle);
   if (empty && !(handle->flags & UV_HANDLE_UDP_PROCESSING)) {
     if (udp_send_queued(handle))
       uv__ev_feed_pending(&handle->done_ev_);
-    if (!uv__queue_empty(&handle->write_queue_)) {
+    if (!fut_kit_queue_empty(&handle->write_queue_)) {
       fut_io_clear_ready(&handle->io_, FUT_IO_WRITABLE);
       if (udp_arm(handle, FUT_IO_WRITABLE) != 0)
         uv__ev_feed(&handle->ev_);
@@ -849,7 +849,7 @@ udp_recv_batch(uv_udp_t *h)
 static void
 udp_io_ev(struct fut_kit_ev *ev)
 {
-  uv_udp_t *h = uv__queue_data(ev, uv_udp_t, ev_);
+  uv_udp_t *h = fut_kit_queue_data(ev, uv_udp_t, ev_);
   int r, again = 0;
 
   if (uv__is_closing((uv_handle_t *)h) || h->io_.fd < 0)
@@ -872,17 +872,17 @@ udp_io_ev(struct fut_kit_ev *ev)
   }
   if (uv__is_closing((uv_handle_t *)h))
     return;
-  if (!uv__queue_empty(&h->write_queue_)) {
+  if (!fut_kit_queue_empty(&h->write_queue_)) {
     r = udp_arm(h, FUT_IO_WRITABLE);
     if (r != 0) {
       /* Ready (or an error, which sendmsg reports per request). */
       udp_send_queued(h);
-      if (!uv__queue_empty(&h->write_queue_)) {
+      if (!fut_kit_queue_empty(&h->write_queue_)) {
         fut_io_clear_ready(&h->io_, FUT_IO_WRITABLE);
         if (udp_arm(h, FUT_IO_WRITABLE) != 0)
           again = 1;
       }
-      if (!uv__queue_empty(&h->write_completed_)) {
+      if (!fut_kit_queue_empty(&h->write_completed_)) {
         uv__ev_cancel(&h->done_ev_);
         udp_run_completed(h);
       }
@@ -959,13 +959,13 @@ void
 uv__udp_finish_close(uv_udp_t *handle)
 {
   /* Sends not made fail with UV_ECANCELED, after those completed. */
-  while (!uv__queue_empty(&handle->write_queue_)) {
-    struct uv__queue *q = handle->write_queue_.next;
-    uv_udp_send_t *req = uv__queue_data(q, uv_udp_send_t, queue_);
+  while (!fut_kit_queue_empty(&handle->write_queue_)) {
+    struct fut_kit_queue *q = handle->write_queue_.next;
+    uv_udp_send_t *req = fut_kit_queue_data(q, uv_udp_send_t, queue_);
 
     req->status_ = UV_ECANCELED;
-    uv__queue_remove(q);
-    uv__queue_insert_tail(&handle->write_completed_, q);
+    fut_kit_queue_remove(q);
+    fut_kit_queue_insert_tail(&handle->write_completed_, q);
   }
   udp_run_completed(handle);
 }

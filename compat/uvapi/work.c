@@ -52,7 +52,7 @@ work_cleanup(void *arg)
 static void
 work_ev(struct fut_kit_ev *ev)
 {
-  struct uv__work_req *req = uv__queue_data(ev, struct uv__work_req, ev_);
+  struct uv__work_req *req = fut_kit_queue_data(ev, struct uv__work_req, ev_);
   struct uv__work *w = &req->work_;
   struct fut_waker wk;
   struct fut_context cx;

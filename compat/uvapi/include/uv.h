@@ -310,11 +310,8 @@ typedef enum {
 /* Private plumbing (names with two underscores are not API)                 */
 /* ------------------------------------------------------------------------ */
 
-/* A doubly linked list node; a list head is a node pointing at itself. */
-struct uv__queue {
-  struct uv__queue *next;
-  struct uv__queue *prev;
-};
+/* Lists are the kit's struct fut_kit_queue (futures/compat-kit.h): a node;
+ * a list head is a node pointing at itself. */
 
 /*
  * Something the loop calls back in its poll phase (a handle's or a
@@ -347,7 +344,7 @@ struct uv_req_s {
   uv_loop_t *loop; \
   uv_handle_type type; \
   uv_close_cb close_cb; \
-  struct uv__queue handle_queue; \
+  struct fut_kit_queue handle_queue; \
   union { \
     int fd; \
     void *reserved[4]; \
@@ -368,7 +365,7 @@ struct uv_handle_s {
 struct uv_loop_s {
   void *data;
   unsigned int active_handles;
-  struct uv__queue handle_queue;
+  struct fut_kit_queue handle_queue;
   union {
     void *unused;
     unsigned int count;
@@ -378,9 +375,9 @@ struct uv_loop_s {
   /* private */
   struct fut_kit_loop kit_;     /* runtime, ready queue, timer heap */
   uint64_t time_;               /* ms, the cached loop time */
-  struct uv__queue idle_handles_;
-  struct uv__queue prepare_handles_;
-  struct uv__queue check_handles_;
+  struct fut_kit_queue idle_handles_;
+  struct fut_kit_queue prepare_handles_;
+  struct fut_kit_queue check_handles_;
   struct fut_kit_queue pending_; /* struct fut_kit_ev deferred to the next iteration */
   uv_handle_t *closing_handles_;
   int running_;                 /* inside uv_run() */
@@ -388,8 +385,8 @@ struct uv_loop_s {
   int metrics_idle_;            /* UV_METRICS_IDLE_TIME */
   uint64_t idle_time_;          /* ns blocked in the poll phase */
   /* for the areas' per-loop state */
-  struct uv__queue signal_handles_;
-  struct uv__queue process_handles_;
+  struct fut_kit_queue signal_handles_;
+  struct fut_kit_queue process_handles_;
   void *area_[4];
 };
 
@@ -637,17 +634,17 @@ UV_EXTERN uint64_t uv_timer_get_due_in(const uv_timer_t *handle);
 struct uv_idle_s {
   UV_HANDLE_FIELDS
   uv_idle_cb idle_cb;
-  struct uv__queue queue_;
+  struct fut_kit_queue queue_;
 };
 struct uv_prepare_s {
   UV_HANDLE_FIELDS
   uv_prepare_cb prepare_cb;
-  struct uv__queue queue_;
+  struct fut_kit_queue queue_;
 };
 struct uv_check_s {
   UV_HANDLE_FIELDS
   uv_check_cb check_cb;
-  struct uv__queue queue_;
+  struct fut_kit_queue queue_;
 };
 
 UV_EXTERN int uv_idle_init(uv_loop_t *loop, uv_idle_t *idle);

@@ -235,7 +235,7 @@ struct uv_fs_event_s {
   uv_fs_event_cb cb_;
   int wd_;
   void *ctx_;               /* the loop's inotify state */
-  struct uv__queue node_;   /* in its list of started handles */
+  struct fut_kit_queue node_;   /* in its list of started handles */
 };
 
 /* ---- the file system calls ------------------------------------------------ */

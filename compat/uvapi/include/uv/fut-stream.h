@@ -33,8 +33,8 @@
   uv_connection_cb connection_cb_; \
   uv_connect_t *connect_req_; \
   uv_shutdown_t *shutdown_req_; \
-  struct uv__queue write_queue_; \
-  struct uv__queue write_completed_queue_; \
+  struct fut_kit_queue write_queue_; \
+  struct fut_kit_queue write_completed_queue_; \
   int accepted_fd_; \
   int delayed_error_; \
   int io_error_; \
@@ -124,7 +124,7 @@ struct uv_write_s {
   uv_write_cb cb;
   uv_stream_t *send_handle;
   uv_stream_t *handle;
-  struct uv__queue queue_;
+  struct fut_kit_queue queue_;
   unsigned int write_index_;
   unsigned int nbufs_;
   uv_buf_t *bufs_;

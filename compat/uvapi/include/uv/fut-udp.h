@@ -49,8 +49,8 @@ struct uv_udp_s {
   struct fut_io io_;
   struct fut_kit_ev ev_;            /* readiness of io_ */
   struct fut_kit_ev done_ev_;       /* completed sends, next pending phase */
-  struct uv__queue write_queue_;     /* not yet sent */
-  struct uv__queue write_completed_; /* sent or failed, callback due */
+  struct fut_kit_queue write_queue_;     /* not yet sent */
+  struct fut_kit_queue write_completed_; /* sent or failed, callback due */
 };
 
 /*
@@ -63,7 +63,7 @@ struct uv_udp_send_s {
   uv_udp_t *handle;
   uv_udp_send_cb cb;
   /* private */
-  struct uv__queue queue_;
+  struct fut_kit_queue queue_;
   struct sockaddr_storage addr_;
   socklen_t addrlen_;
   unsigned int nbufs_;
