@@ -2,7 +2,7 @@
 /* A TCP echo server: one task per connection, on the backend it links. */
 
 /*
- * Usage: echo-server PORT [--lean] [--one-fd]
+ * Usage: echo-server PORT [--lean] [--one-fd] [--no-spin]
  *
  * Binds 127.0.0.1:PORT (0 picks a free port), prints "listening on
  * 127.0.0.1:PORT" once it accepts connections, and echoes every byte back
@@ -23,6 +23,10 @@
  * fut_runtime_config): on libuv, libevent and libev the loop then watches
  * one epoll set of the runtime's rather than every connection (see
  * docs/backends.md); on epoll nothing changes. The benchmarks run both.
+ *
+ * With --no-spin, the runtime never polls the loop for a few microseconds
+ * before it sleeps (FUT_RUNTIME_NO_SPIN, see struct fut_runtime_config);
+ * the benchmarks run it beside the default to show what spinning changes.
  */
 #include <errno.h>
 #include <signal.h>
@@ -230,7 +234,7 @@ main(int argc, char **argv)
     const char *port_arg = NULL;
     char *end;
     unsigned long port;
-    int lean = 0, one_fd = 0;
+    int lean = 0, one_fd = 0, no_spin = 0;
     int i, err;
 
     for (i = 1; i < argc; i++) {
@@ -238,13 +242,15 @@ main(int argc, char **argv)
             lean = 1;
         else if (strcmp(argv[i], "--one-fd") == 0)
             one_fd = 1;
+        else if (strcmp(argv[i], "--no-spin") == 0)
+            no_spin = 1;
         else if (port_arg == NULL && argv[i][0] != '-')
             port_arg = argv[i];
         else
             break;      /* an unknown option, or a second port */
     }
     if (port_arg == NULL || i < argc) {
-        fprintf(stderr, "usage: %s PORT [--lean] [--one-fd]\n", argv[0]);
+        fprintf(stderr, "usage: %s PORT [--lean] [--one-fd] [--no-spin]\n", argv[0]);
         return 2;
     }
     errno = 0;
@@ -273,11 +279,13 @@ main(int argc, char **argv)
     fflush(stdout);
 
     srv = FUT_FRAME_VALUE(echo_server, .listener = &listener, .lean = lean);
-    if (one_fd) {
+    if (one_fd || no_spin) {
         struct fut_backend_config bc = { .version = 1,
                                          .flags = FUT_BACKEND_ONE_FD };
         struct fut_runtime_config cfg = {
-            .version = FUT_RUNTIME_CONFIG_VERSION, .backend = &bc
+            .version = FUT_RUNTIME_CONFIG_VERSION,
+            .flags = no_spin ? FUT_RUNTIME_NO_SPIN : 0,
+            .backend = one_fd ? &bc : NULL
         };
         struct fut_runtime rt;
 

@@ -129,6 +129,9 @@ struct rt {
     unsigned int pool_max;          /* its thread cap */
     unsigned int pool_idle_ms;      /* how long an idle thread lives */
     int hold;                       /* attached: the backend holds the loop */
+    /* Spinning before a sleep (rt_park()): the longest window (0: never)
+     * and the current one, both in ns. */
+    int64_t spin_max_ns, spin_ns;
 };
 
 _Static_assert(sizeof(struct rt) <= FUT_RUNTIME_SIZE,

@@ -213,6 +213,67 @@ rt_turn(struct rt *rt, int block)
     return rt_turn_until(rt, block, -1);
 }
 
+/* Spinning before a sleep. A lone request's round trip is mostly the cost
+ * of the thread going to sleep and being woken again (in a virtual
+ * machine a halted virtual CPU, an interrupt to wake it), so when the next
+ * wake is likely to come within a few microseconds the runtime looks at
+ * the loop without blocking until it does. The window adapts as the
+ * halt-polling governor of a guest kernel does: it starts at zero, grows
+ * (SPIN_START_NS, doubling, up to spin_max_ns) after a sleep that ended
+ * within spin_max_ns of the runtime running out of work, and halves after
+ * a sleep longer than that, down to zero. Between looks the thread yields,
+ * so a runnable thread on the same CPU (the one about to wake this
+ * runtime, perhaps) runs first. */
+enum { SPIN_START_NS = 8000 };
+
+static int
+rt_has_work(struct rt *rt, const struct fut_future *main)
+{
+    return rt->run_head != NULL ||
+           (main != NULL &&
+            __atomic_load_n(&rt->shared->main_woken, __ATOMIC_SEQ_CST));
+}
+
+/* Nothing to run: wait for I/O, a timer or a wake, spinning first. */
+static int
+rt_park(struct rt *rt, const struct fut_future *main)
+{
+    int64_t t0, t1, spun = 0;
+    int err;
+
+    if (rt->spin_max_ns == 0)
+        return rt_turn(rt, 1);
+    t0 = fut_now_ns();
+    if (rt->spin_ns > 0) {
+        int64_t end = t0 + rt->spin_ns;
+
+        for (;;) {
+            if ((err = rt_turn(rt, 0)) != 0)
+                return err;
+            if (rt_has_work(rt, main))
+                return 0;
+            t1 = fut_now_ns();
+            if (t1 >= end)
+                break;
+            sched_yield();
+        }
+        spun = t1 - t0;
+        t0 = t1;
+    }
+    err = rt_turn(rt, 1);
+    t1 = fut_now_ns() - t0;
+    if (t1 + spun <= rt->spin_max_ns) {
+        rt->spin_ns = rt->spin_ns == 0 ? SPIN_START_NS : rt->spin_ns * 2;
+        if (rt->spin_ns > rt->spin_max_ns)
+            rt->spin_ns = rt->spin_max_ns;
+    } else if (t1 > rt->spin_max_ns) {
+        rt->spin_ns /= 2;
+        if (rt->spin_ns < SPIN_START_NS)
+            rt->spin_ns = 0;
+    }
+    return err;
+}
+
 enum { MODE_BLOCK_ON, MODE_RUN, MODE_STALLED };
 
 static int
@@ -288,7 +349,7 @@ rt_loop(struct rt *rt, struct fut_future *main, int mode)
         }
         if (mode == MODE_RUN && rt->ntasks == 0)
             break;
-        if ((err = rt_turn(rt, 1)) != 0)
+        if ((err = rt_park(rt, main)) != 0)
             break;
     }
     fut__tls_rt = prev_tls;
@@ -320,7 +381,9 @@ fut_runtime_init(struct fut_runtime *r, const struct fut_backend_vtable *bevt,
 
     if (r == NULL || bevt == NULL || !fut__backend_vtable_ok(bevt))
         return -EINVAL;
-    if (cfg != NULL && cfg->version > 2)
+    if (cfg != NULL && (cfg->version > 3 || (cfg->flags & ~FUT_RUNTIME_NO_SPIN)))
+        return -EINVAL;
+    if (cfg != NULL && cfg->version >= 3 && cfg->spin_max_us > 10000)
         return -EINVAL;
     if (cfg != NULL && cfg->version >= 2 && cfg->blocking_threads > 4096)
         return -EINVAL;
@@ -365,10 +428,16 @@ fut_runtime_init(struct fut_runtime *r, const struct fut_backend_vtable *bevt,
         if (cfg->blocking_idle_ms != 0)
             rt->pool_idle_ms = cfg->blocking_idle_ms;
     }
+    rt->spin_max_ns = 50000;
+    if (cfg != NULL && cfg->version >= 3 && cfg->spin_max_us != 0)
+        rt->spin_max_ns = (int64_t)cfg->spin_max_us * 1000;
+    if (cfg != NULL && (cfg->flags & FUT_RUNTIME_NO_SPIN))
+        rt->spin_max_ns = 0;
     fut__wheel_init(&rt->wheel, fut_now_ns());
     rt->magic = RT_MAGIC;
     if (loop != NULL) {
         rt->attached = 1;
+        rt->spin_max_ns = 0;
         sh->attached = 1;
         sh->loop_thread = pthread_self();
         err = fut__backend_attach(be, loop);

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Raw epoll echo server baseline: echo_epoll PORT (0 = any free port). */
+/* Raw epoll echo server baseline: echo_epoll [--spin US] PORT (0 = any
+ * free port). With --spin, before it blocks the loop polls the epoll set
+ * without a timeout (yielding the CPU between looks) for up to US
+ * microseconds: the plainest form of spinning before sleep, the baseline
+ * for a runtime that spins (docs/performance.md). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BUF 16384
@@ -91,6 +97,12 @@ int
 main(int argc, char **argv)
 {
     static char lmark;          /* data.ptr of the listener */
+    long spin_ns = 0;
+    if (argc > 2 && strcmp(argv[1], "--spin") == 0) {
+        spin_ns = atol(argv[2]) * 1000;
+        argc -= 2;
+        argv += 2;
+    }
     int port = argc > 1 ? atoi(argv[1]) : 0;
     signal(SIGPIPE, SIG_IGN);
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -112,7 +124,22 @@ main(int argc, char **argv)
 
     struct epoll_event evs[256];
     for (;;) {
-        int n = epoll_wait(epfd, evs, 256, -1);
+        int n = 0;
+        if (spin_ns > 0) {
+            struct timespec t0, t;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            for (;;) {
+                n = epoll_wait(epfd, evs, 256, 0);
+                if (n != 0)
+                    break;
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) >= spin_ns)
+                    break;
+                sched_yield();
+            }
+        }
+        if (n == 0)
+            n = epoll_wait(epfd, evs, 256, -1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;

@@ -968,6 +968,152 @@ START_TEST(test_executor_spawn_callback_bad_input)
 }
 END_TEST
 
+/* ---- spinning before sleep (struct fut_runtime_config) ------------------------ */
+
+static int
+init_spin(struct fut_runtime *rt, unsigned int version, unsigned int flags,
+          unsigned int spin_max_us)
+{
+    struct fut_runtime_config cfg;
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.version = version;
+    cfg.flags = flags;
+    cfg.spin_max_us = spin_max_us;
+    return fut_runtime_init(rt, fut_backend_default(), &cfg);
+}
+
+/* The configuration is checked: an unknown flag, a version past 3 or a
+ * window over 10 ms is -EINVAL; the flag alone works from version 1 on. */
+START_TEST(test_executor_spin_config)
+{
+    struct fut_runtime rt2;
+
+    ck_assert_int_eq(init_spin(&rt2, 4, 0, 0), -EINVAL);
+    ck_assert_int_eq(init_spin(&rt2, 3, 1u << 1, 0), -EINVAL);
+    ck_assert_int_eq(init_spin(&rt2, 3, FUT_RUNTIME_NO_SPIN | 1u << 7, 0),
+                     -EINVAL);
+    ck_assert_int_eq(init_spin(&rt2, 3, 0, 10001), -EINVAL);
+    ck_assert_int_eq(init_spin(&rt2, 3, 0, 10000), 0);
+    ck_assert_int_eq(fut_runtime_close(&rt2), 0);
+    ck_assert_int_eq(init_spin(&rt2, 1, FUT_RUNTIME_NO_SPIN, 0), 0);
+    ck_assert_int_eq(fut_runtime_close(&rt2), 0);
+    /* A version-2 config never has its spin_max_us read. */
+    ck_assert_int_eq(init_spin(&rt2, 2, 0, 99999), 0);
+    ck_assert_int_eq(fut_runtime_close(&rt2), 0);
+}
+END_TEST
+
+/* The peer of spin_round_trips(): echoes every byte back, blocking. */
+static void *
+byte_echo_thread(void *arg)
+{
+    int fd = *(int *)arg;
+    char c;
+
+    while (read(fd, &c, 1) == 1)
+        if (write(fd, &c, 1) != 1)
+            break;
+    return NULL;
+}
+
+/* A thread that sets a flag and wakes its waiter, at once. */
+static void *
+flag_now_thread(void *arg)
+{
+    struct flag_wait *w = arg;
+
+    __atomic_store_n(&w->flag, 1, __ATOMIC_RELEASE);
+    fut_atomic_waker_wake(&w->aw);
+    return NULL;
+}
+
+/* Round trips whose answers come back within microseconds, which is when
+ * a runtime spins: readiness, cross-thread wakes and timers are all taken
+ * whether the runtime spins or sleeps. Returns the CPU time the runtime's
+ * thread used during a 200 ms sleep that follows them (ns). */
+static int64_t
+spin_round_trips(unsigned int flags, unsigned int spin_max_us)
+{
+    struct fut_runtime rt2;
+    struct fut_fd s;
+    struct timespec c0, c1;
+    pthread_t th;
+    int sv[2], i;
+
+    ck_assert_int_eq(init_spin(&rt2, 3, flags, spin_max_us), 0);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+                     0);
+    ck_assert_int_eq(fut_fd_init(&s, sv[0], FUT_FD_OWN), 0);
+    ck_assert_int_eq(pthread_create(&th, NULL, byte_echo_thread, &sv[1]), 0);
+    for (i = 0; i < 300; i++) {
+        struct fut_write_all wa;
+        struct fut_read rd;
+        char c = (char)i, d = 0;
+
+        ck_assert_int_eq(fut_write_all_init(&wa, &s.writer, &c, 1), 0);
+        ck_assert_int_eq(fut_block_on(&rt2, &wa.base), 0);
+        ck_assert_int_eq(wa.res, 0);
+        fut_future_drop(&wa.base);
+        ck_assert_int_eq(fut_read_init(&rd, &s.reader, &d, 1), 0);
+        ck_assert_int_eq(fut_block_on(&rt2, &rd.base), 0);
+        ck_assert_int_eq(rd.res, 1);
+        ck_assert_int_eq(d, c);
+        fut_future_drop(&rd.base);
+    }
+    for (i = 0; i < 100; i++) {
+        struct flag_wait w = { { &flag_wait_vtable }, { { 0, 0 }, 0 }, 0, 0 };
+        pthread_t wt;
+
+        fut_atomic_waker_init(&w.aw);
+        ck_assert_int_eq(pthread_create(&wt, NULL, flag_now_thread, &w), 0);
+        ck_assert_int_eq(fut_block_on(&rt2, &w.base), 0);
+        pthread_join(wt, NULL);
+        ck_assert_int_eq(w.flag, 1);
+        fut_future_drop(&w.base);
+    }
+    for (i = 0; i < 100; i++) {
+        struct fut_sleep sl;
+
+        ck_assert_int_eq(fut_sleep_init(&sl, 10 * 1000), 0);
+        ck_assert_int_eq(fut_block_on(&rt2, &sl.base), 0);
+        fut_future_drop(&sl.base);
+    }
+    /* Then nothing for 200 ms: the runtime sleeps, whatever it learnt. */
+    {
+        struct fut_sleep sl;
+
+        ck_assert_int_eq(fut_sleep_init(&sl, 200 * FUT_NSEC_PER_MSEC), 0);
+        ck_assert_int_eq(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0), 0);
+        ck_assert_int_eq(fut_block_on(&rt2, &sl.base), 0);
+        ck_assert_int_eq(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1), 0);
+        fut_future_drop(&sl.base);
+    }
+    ck_assert_int_eq(fut_fd_close(&s), 0);
+    pthread_join(th, NULL);
+    close(sv[1]);
+    ck_assert_int_eq(fut_runtime_close(&rt2), 0);
+    return (int64_t)(c1.tv_sec - c0.tv_sec) * 1000000000 +
+           (c1.tv_nsec - c0.tv_nsec);
+}
+
+/* Spinning changes when the runtime sleeps, never what it delivers; and a
+ * runtime that spun before goes to sleep when nothing comes: the CPU it
+ * uses over a 200 ms wait is bounded by one window (at most 10 ms), far
+ * from the whole wait a runtime that never stopped spinning would use. */
+START_TEST(test_executor_spin_round_trips)
+{
+    int64_t spin_default, spin_long, no_spin;
+
+    spin_default = spin_round_trips(0, 0);
+    spin_long = spin_round_trips(0, 10000);
+    no_spin = spin_round_trips(FUT_RUNTIME_NO_SPIN, 0);
+    ck_assert_int_lt(spin_default, 100 * FUT_NSEC_PER_MSEC);
+    ck_assert_int_lt(spin_long, 100 * FUT_NSEC_PER_MSEC);
+    ck_assert_int_lt(no_spin, 100 * FUT_NSEC_PER_MSEC);
+}
+END_TEST
+
 Suite *
 fut_conf_executor_suite(void)
 {
@@ -996,6 +1142,8 @@ fut_conf_executor_suite(void)
     EXEC_CASE("wake_thread_block_on", test_executor_wake_from_thread_block_on);
     EXEC_CASE("wake_thread_task", test_executor_wake_from_thread_task);
     EXEC_CASE("wake_many_threads", test_executor_wake_from_many_threads);
+    EXEC_CASE("spin_config", test_executor_spin_config);
+    EXEC_CASE("spin_round_trips", test_executor_spin_round_trips);
     EXEC_CASE("coop_budget", test_executor_coop_budget_no_starvation);
     EXEC_CASE("close_deregisters_io", test_executor_close_deregisters_io);
     EXEC_CASE("io_bad_input", test_executor_io_bad_input);

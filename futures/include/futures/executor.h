@@ -42,10 +42,28 @@ struct fut_runtime {
     FUT__STORAGE(FUT_RUNTIME_SIZE) opaque;
 };
 
-/** struct fut_runtime_config - options; zero-initialise, set what you need. */
+/**
+ * struct fut_runtime_config - options; zero-initialise, set what you need.
+ *
+ * Spinning before sleep (@spin_max_us, FUT_RUNTIME_NO_SPIN): when the
+ * runtime runs its own loop (fut_block_on(), fut_runtime_run()) and has
+ * nothing left to run, it may look at the loop without blocking for a
+ * short while before it sleeps, so that an answer that comes back a few
+ * microseconds later is taken without the thread (and, in a virtual
+ * machine, the virtual CPU) going to sleep and being woken again, which
+ * is most of the cost and of the latency of a lone request. The window is
+ * adaptive and starts at zero: it grows (from 8 µs, doubling, up to
+ * @spin_max_us) only while sleeps keep ending within @spin_max_us, and
+ * halves after every sleep longer than that, so a runtime whose wakes are
+ * rarer than that never spins, an idle one costs no CPU, and a busy one
+ * never sleeps anyway. While it spins it yields the CPU to any other
+ * runnable thread (sched_yield()) between looks. fut_runtime_turn() and
+ * attached runtimes never spin: their caller or the program's loop
+ * decides when to sleep. See docs/performance.md for the measurements.
+ */
 struct fut_runtime_config {
-    unsigned int version;      /* 1 or 2 (FUT_RUNTIME_CONFIG_VERSION) */
-    unsigned int flags;        /* reserved, 0 */
+    unsigned int version;      /* 1 to 3 (FUT_RUNTIME_CONFIG_VERSION) */
+    unsigned int flags;        /* FUT_RUNTIME_NO_SPIN or 0 */
     unsigned int budget;       /* coop budget per task poll; 0: 128 */
     unsigned int event_interval; /* task polls between reactor checks; 0: 61 */
     /* may be NULL; the struct is in futures/backend.h */
@@ -53,16 +71,21 @@ struct fut_runtime_config {
     /* version 2: the blocking pool (futures/blocking.h) */
     unsigned int blocking_threads; /* most pool threads; 0: 64; <= 4096 */
     unsigned int blocking_idle_ms; /* idle thread lifetime; 0: 10,000 ms */
+    /* version 3: the longest spin before a sleep, µs; 0: 50; <= 10,000 */
+    unsigned int spin_max_us;
 };
+
+/** Flag for struct fut_runtime_config: never spin before sleeping. */
+#define FUT_RUNTIME_NO_SPIN 0x1u
 
 /**
  * FUT_RUNTIME_CONFIG_VERSION - the newest layout of struct
  * fut_runtime_config. Version 1 ends at @backend; version 2 adds
- * @blocking_threads and @blocking_idle_ms. fut_runtime_init() never reads
- * past the end of the version a config declares (a version-1 config gets
- * the pool's defaults).
+ * @blocking_threads and @blocking_idle_ms; version 3 adds @spin_max_us.
+ * fut_runtime_init() never reads past the end of the version a config
+ * declares (a version-1 config gets the pool's defaults).
  */
-#define FUT_RUNTIME_CONFIG_VERSION 2
+#define FUT_RUNTIME_CONFIG_VERSION 3
 
 /**
  * fut_runtime_init - start a runtime on @backend.
@@ -74,7 +97,9 @@ struct fut_runtime_config {
  * part other threads and handles reach; see struct fut_handle), once each,
  * and nothing after that. Returns 0, -EINVAL (NULL @rt or
  * @backend, a backend vtable of a version other than 1 to 4, or one that
- * lacks a required slot; see futures/backend.h), -ENOMEM, or what the
+ * lacks a required slot; see futures/backend.h; a @cfg of a version
+ * other than 1 to 3, with an unknown flag, more than 4096
+ * blocking_threads or a spin_max_us over 10,000), -ENOMEM, or what the
  * backend's init returned. On failure nothing needs closing.
  */
 FUT_API int fut_runtime_init(struct fut_runtime *rt,
