@@ -108,8 +108,8 @@ for c in $CONNS; do
     echo
     echo "### Echo, $c connections, $SIZE B messages, ${DURATION} s x $REPS runs (server CPU$SERVER_CPU, loadgen CPU$LOADGEN_CPU)"
     echo
-    echo "| backend | server | rps (median) | p99 µs | CPU ns/rt (median) | ratio to raw | paired ratios: median (min-max) |"
-    echo "|---|---|---:|---:|---:|---:|---:|"
+    echo "| backend | server | rps (median) | rps / raw | p99 µs | CPU ns/rt (median) | ratio to raw | paired ratios: median (min-max) |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|"
     awk -v conns="conns=$c" '
     function median(s,   a, n, i, j, t) {
         n = split(s, a, " ")
@@ -150,15 +150,17 @@ for c in $CONNS; do
         for (b = 1; b <= nb; b++) {
             be = order[b]
             rawns = median(ns[be SUBSEP "raw"])
+            rawrps = median(rps[be SUBSEP "raw"])
             for (s = 1; s <= 2; s++) {
                 sv = (s == 1) ? "ours" : "raw"; k = be SUBSEP sv
                 if (!(k in seen)) continue
-                if (rps[k] == "") { printf "| %s | %s | FAILED | | | | |\n", be, sv; continue }
+                if (rps[k] == "") { printf "| %s | %s | FAILED | | | | | |\n", be, sv; continue }
                 m = median(ns[k])
                 ratio = (rawns != "" && rawns > 0 && m != "") ? sprintf("%.3f", m / rawns) : "n/a"
                 note = (k in fails) ? sprintf(" (%d failed)", fails[k]) : ""
                 pr = (sv == "ours") ? paired(be) : ""
-                printf "| %s | %s%s | %.0f | %.0f | %.0f | %s | %s |\n", be, sv, note, median(rps[k]), median(p99[k]), m, ratio, pr
+                rr = (rawrps != "" && rawrps > 0) ? sprintf("%.2f", median(rps[k]) / rawrps) : "n/a"
+                printf "| %s | %s%s | %.0f | %s | %.0f | %.0f | %s | %s |\n", be, sv, note, median(rps[k]), rr, median(p99[k]), m, ratio, pr
             }
         }
     }' "$RESULTS"

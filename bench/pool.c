@@ -115,6 +115,10 @@ init_rt(struct fut_runtime *rt, unsigned int threads)
     memset(&cfg, 0, sizeof cfg);
     cfg.version = FUT_RUNTIME_CONFIG_VERSION;
     cfg.blocking_threads = threads;
+    /* BENCH_NO_SPIN set: a runtime that never spins before it sleeps, to
+     * measure what spinning changes (docs/performance.md). */
+    if (getenv("BENCH_NO_SPIN") != NULL)
+        cfg.flags = FUT_RUNTIME_NO_SPIN;
     err = fut_runtime_init(rt, fut_backend_default(), &cfg);
     if (err != 0) {
         fprintf(stderr, "runtime: %s\n", fut_strerror(err));

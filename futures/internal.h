@@ -588,6 +588,8 @@ FUT__HIDDEN size_t fut__pool_threads(const struct fut__pool *pool);
  * rings the doorbell), and their delivery: each future is marked finished
  * and its waker woken, on this thread. */
 FUT__HIDDEN int fut__pool_has_done(const struct fut__pool *pool);
+/* Jobs queued or running in the pool (any thread; a snapshot). */
+FUT__HIDDEN size_t fut__pool_active(const struct fut__pool *pool);
 FUT__HIDDEN void fut__pool_deliver(struct fut__pool *pool);
 /* Runtime's thread: whether its tasks submitted blocking jobs that are
  * not handed to the pool yet, and the handing over (one round of the

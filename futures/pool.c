@@ -97,7 +97,10 @@ struct fut__pool {
     /* Attached runtimes: the program's loop is held alive while jobs are
      * queued or running (as libuv holds it for uv_queue_work()). `active`
      * counts them; when it falls to 0 while `holding`, the runtime's
-     * doorbell is rung so that its hook runs and releases the hold. */
+     * doorbell is rung so that its hook runs and releases the hold. It is
+     * kept for every runtime, written under the lock with atomic
+     * operations, because the runtime's thread reads it without the lock
+     * (fut__pool_active(): it does not spin while its jobs run). */
     size_t active;
     int holding;
     struct fut_handle *sh;      /* a reference, for that doorbell */
@@ -323,7 +326,8 @@ worker_main(void *arg)
                 fut__job_unref(job);
                 pthread_mutex_lock(&p->lock);
             }
-            if (--p->active == 0 && p->holding)
+            if (__atomic_sub_fetch(&p->active, 1, __ATOMIC_RELAXED) == 0 &&
+                p->holding)
                 a.ring = 1;
         }
         if (after_pending(&a)) {
@@ -682,7 +686,7 @@ pool_submit(struct fut_runtime *r, struct fut__pool_node *n,
         *pp = p;
         __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
         queue_push(p, n);
-        p->active++;
+        __atomic_add_fetch(&p->active, 1, __ATOMIC_RELAXED);
         if (rt->attached)
             p->holding = 1;
         kick_watchdog(p);
@@ -781,7 +785,7 @@ fut__pool_flush(struct fut__pool *p)
         else
             p->head = first;
         p->tail = last;
-        p->active += k;
+        __atomic_add_fetch(&p->active, k, __ATOMIC_RELAXED);
         if (p->attached)
             p->holding = 1;
         if (avail > 0 && (p->notified == 0 || was_empty)) {
@@ -822,7 +826,8 @@ pool_unqueue(struct fut__pool *p, struct fut__pool_node *n, int *ring)
     if (n->queued_ != 1)
         return 0;
     queue_remove(p, n);
-    *ring = --p->active == 0 && p->holding;
+    *ring = __atomic_sub_fetch(&p->active, 1, __ATOMIC_RELAXED) == 0 &&
+            p->holding;
     return 1;
 }
 
@@ -997,8 +1002,14 @@ fut__pool_fork(struct fut__pool *p)
     __atomic_store_n(&p->nthreads, 0, __ATOMIC_RELAXED);
     p->idle = p->notified = p->exited = 0;
     p->wd_running = p->wd_waiting = p->wd_kicked = 0;
-    p->active = 0;
+    __atomic_store_n(&p->active, 0, __ATOMIC_RELAXED);
     p->holding = 0;
+}
+
+size_t
+fut__pool_active(const struct fut__pool *p)
+{
+    return __atomic_load_n(&p->active, __ATOMIC_RELAXED);
 }
 
 int
