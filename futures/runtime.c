@@ -228,10 +228,19 @@ rt_turn(struct rt *rt, int block)
  * SPIN_BATCH polls since the last one neither spins nor grows it: many
  * connections answering together are served best in batches, and
  * spinning would take them one or two at a time, with a system call per
- * look (1.5 to 2 % more CPU per round trip at 64 echo connections). It does not spin while jobs of its
- * blocking pool are queued or running: those threads need the CPUs more
- * than this one needs to hear of them a few microseconds sooner. */
+ * look (1.5 to 2 % more CPU per round trip at 64 echo connections). It
+ * does not spin while jobs of its blocking pool are queued or running:
+ * those threads need the CPUs more than this one needs to hear of them a
+ * few microseconds sooner. */
 enum { SPIN_START_NS = 8000, SPIN_BATCH = 4 };
+
+static void
+spin_shrink(struct rt *rt)
+{
+    rt->spin_ns /= 2;
+    if (rt->spin_ns < SPIN_START_NS)
+        rt->spin_ns = 0;
+}
 
 static int
 rt_has_work(struct rt *rt, const struct fut_future *main)
@@ -268,9 +277,7 @@ rt_park(struct rt *rt, const struct fut_future *main, unsigned int polls)
         return rt_turn(rt, 1);
     if (polls > SPIN_BATCH) {
         /* A busy stretch: many tasks ran since the last park. */
-        rt->spin_ns /= 2;
-        if (rt->spin_ns < SPIN_START_NS)
-            rt->spin_ns = 0;
+        spin_shrink(rt);
         return rt_turn(rt, 1);
     }
     t0 = fut_now_ns();
@@ -293,17 +300,13 @@ rt_park(struct rt *rt, const struct fut_future *main, unsigned int polls)
     err = rt_turn(rt, 1);
     t1 = fut_now_ns() - t0;
     if (rt_ready_count(rt, main, SPIN_BATCH + 1) > SPIN_BATCH) {
-        rt->spin_ns /= 2;
-        if (rt->spin_ns < SPIN_START_NS)
-            rt->spin_ns = 0;
+        spin_shrink(rt);            /* the sleep gathered a batch */
     } else if (t1 + spun <= rt->spin_max_ns) {
         rt->spin_ns = rt->spin_ns == 0 ? SPIN_START_NS : rt->spin_ns * 2;
         if (rt->spin_ns > rt->spin_max_ns)
             rt->spin_ns = rt->spin_max_ns;
     } else if (t1 > rt->spin_max_ns) {
-        rt->spin_ns /= 2;
-        if (rt->spin_ns < SPIN_START_NS)
-            rt->spin_ns = 0;
+        spin_shrink(rt);
     }
     return err;
 }

@@ -55,9 +55,12 @@ struct fut_runtime {
  * adaptive and starts at zero: it grows (from 8 µs, doubling, up to
  * @spin_max_us) only while sleeps keep ending within @spin_max_us, and
  * halves after every sleep longer than that, so a runtime whose wakes are
- * rarer than that never spins, an idle one costs no CPU, and a busy one
- * never sleeps anyway. While it spins it yields the CPU to any other
- * runnable thread (sched_yield()) between looks. fut_runtime_turn() and
+ * rarer than that never spins, and an idle one costs no CPU. It does not
+ * spin after a busy stretch (more than 4 task polls since it last ran
+ * out of work, or a sleep that ended with more than 4 tasks ready: work
+ * that comes in batches is cheaper to take in batches), nor while jobs of
+ * its blocking pool are queued or running. While it spins it yields the
+ * CPU to any other runnable thread (sched_yield()) between looks. fut_runtime_turn() and
  * attached runtimes never spin: their caller or the program's loop
  * decides when to sleep. See docs/performance.md for the measurements.
  */
