@@ -36,19 +36,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/echo-bench.XXXXXX") || exit 2
 RESULTS=${RESULTS:-$tmp/results}
 : > "$RESULTS"
-srv_pid=
-
-stop_server() {
-    if [ -n "$srv_pid" ]; then
-        kill "$srv_pid" 2>/dev/null
-        # bounded wait: SIGKILL after 2 s
-        i=0
-        while kill -0 "$srv_pid" 2>/dev/null && [ $i -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
-        kill -9 "$srv_pid" 2>/dev/null
-        wait "$srv_pid" 2>/dev/null
-        srv_pid=
-    fi
-}
+. "$here/server.sh"
 cleanup() { stop_server; rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -57,21 +45,7 @@ failed=0
 
 # run_one BACKEND SERVER(ours|raw) CMD CONNS REP
 run_one() {
-    out=$tmp/server.out
-    : > "$out"
-    cmd=$(printf '%s' "$3" | tr , ' ')
-    # shellcheck disable=SC2086 # CMD may carry arguments
-    taskset -c "$SERVER_CPU" $cmd 0 > "$out" 2> "$tmp/server.err" &
-    srv_pid=$!
-    port=
-    i=0
-    while [ $i -lt 100 ]; do
-        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$out" | head -n 1)
-        [ -n "$port" ] && break
-        kill -0 "$srv_pid" 2>/dev/null || break
-        sleep 0.05
-        i=$((i + 1))
-    done
+    start_server "$3"
     if [ -z "$port" ]; then
         line="FAILED server did not start: $(head -c 200 "$tmp/server.err" | tr '\n' ' ')"
     else

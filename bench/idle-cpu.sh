@@ -29,11 +29,8 @@ fi
 [ -x "$LOADGEN" ] || { echo "$0: no load generator at $LOADGEN" >&2; exit 2; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/idle-cpu.XXXXXX") || exit 2
-srv_pid=
-cleanup() {
-    [ -n "$srv_pid" ] && { kill "$srv_pid" 2>/dev/null; wait "$srv_pid" 2>/dev/null; }
-    rm -rf "$tmp"
-}
+. "$here/server.sh"
+cleanup() { stop_server; rm -rf "$tmp"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
@@ -64,19 +61,9 @@ echo
 echo "| server | CPU, never connected | wakes/s | CPU, after 1 s of 1-connection load | wakes/s |"
 echo "|---|---:|---:|---:|---:|"
 while [ $# -ge 2 ]; do
-    name=$1 cmd=$(printf '%s' "$2" | tr , ' ')
+    name=$1
+    start_server "$2"
     shift 2
-    # shellcheck disable=SC2086 # CMD may carry arguments
-    taskset -c "$SERVER_CPU" $cmd 0 > "$tmp/out" 2> "$tmp/err" &
-    srv_pid=$!
-    port= i=0
-    while [ $i -lt 100 ]; do
-        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$tmp/out" | head -n 1)
-        [ -n "$port" ] && break
-        kill -0 "$srv_pid" 2>/dev/null || break
-        sleep 0.05
-        i=$((i + 1))
-    done
     if [ -z "$port" ]; then
         echo "| $name | FAILED (did not start) | | | |"
         failed=1
@@ -88,9 +75,7 @@ while [ $# -ge 2 ]; do
         after=$(idle_window)
         echo "| $name | $fresh | $after |"
     fi
-    kill "$srv_pid" 2>/dev/null
-    wait "$srv_pid" 2>/dev/null
-    srv_pid=
+    stop_server
 done
 echo
 echo "Target: about 0 % (no polling while idle)."
